@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { OwletError, errnoCode } from '../../shared/errors.js';
+import { ConfigSchema, type Config, defaultConfig } from './schema.js';
+
+export const CONFIG_FILE = 'config.json';
+
+/** Formats zod issues as "key.path: reason" so the user knows exactly which setting to fix. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
+      return `${key}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${source}: ${describeIssues(result.error)}`, {
+      key: first ? first.path.map(String).join('.') : undefined,
+    });
+  }
+  return result.data;
+}
+
+/** Loads `<dataDir>/config.json`; a missing file means defaults, anything unparsable is an error. */
+export function loadConfig(dataDir: string): Config {
+  const file = path.join(dataDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return defaultConfig();
+    throw new OwletError('OWL_ERR_CONFIG_UNREADABLE', `cannot read configuration ${file}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseConfig(raw, file);
+}
+
+/** Writes atomically (temp file + rename) so a crash never leaves half a config. */
+export function saveConfig(dataDir: string, config: Config): void {
+  const file = path.join(dataDir, CONFIG_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}

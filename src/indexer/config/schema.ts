@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
+ * typo ("maxFileSizeMB") is an error rather than a silently ignored setting.
+ */
+export const CONFIG_VERSION = 1;
+
+export const DEFAULT_EXCLUDE = [
+  '.git', '.hg', '.svn', 'node_modules', '__pycache__', '.cache', '.Trash*', '.DS_Store',
+  '*.tmp', '*.swp', '~$*', '.~lock.*',
+];
+
+const loopbackHost = z
+  .string()
+  .refine((h) => h === '127.0.0.1' || h === '::1' || h === 'localhost', {
+    message: 'the API only listens on the loopback interface: use 127.0.0.1, ::1 or localhost',
+  });
+
+export const ExtractorSettings = z
+  .object({
+    /** Child processes that parse untrusted formats (the bulkhead). */
+    workers: z.number().int().min(1).max(16).default(2),
+    /** Per-file time limit; a worker that exceeds it is killed and replaced. */
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** Resident memory cap per worker process. */
+    memoryMb: z.number().int().min(64).max(8192).default(768),
+    /** Upper bound on extracted text kept per document (the rest is dropped, not indexed). */
+    maxTextMb: z.number().min(0.1).max(512).default(32),
+    /** Bound on bytes inflated from one zip-based document (docx, odt, epub, ...): stops zip bombs. */
+    maxUnzipMb: z.number().min(1).max(4096).default(256),
+    /** PDF pages read at most per document. */
+    pdfMaxPages: z.number().int().min(1).max(100_000).default(5000),
+    /** File extensions (without dot) never extracted, even if a built-in extractor exists. */
+    disabled: z.array(z.string().regex(/^[a-z0-9]+$/, 'lower-case extension without a dot')).default([]),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
+    roots: z.array(z.string().min(1, 'a root must be a non-empty path')).default([]),
+    /** Globs matched against the base name and the root-relative path (picomatch syntax). */
+    exclude: z.array(z.string().min(1)).default(DEFAULT_EXCLUDE),
+    /** Globs a file must match (root-relative path) to be considered; default everything. */
+    include: z.array(z.string().min(1)).default(['**/*']),
+    maxFileSizeMb: z.number().positive().max(10_240).default(64),
+    extractors: ExtractorSettings.default(ExtractorSettings.parse({})),
+    indexing: z
+      .object({
+        /** Documents written per transaction. */
+        batchSize: z.number().int().min(1).max(10_000).default(200),
+        /** A batch is flushed after this long even if not full, so live edits show quickly. */
+        flushMs: z.number().int().min(10).max(60_000).default(250),
+        /** Watcher events are coalesced for this long before being applied. */
+        watchDebounceMs: z.number().int().min(0).max(60_000).default(150),
+        /** Periodic full reconcile (safety net for missed watcher events); 0 disables. */
+        rescanMinutes: z.number().min(0).max(10_080).default(60),
+      })
+      .strict()
+      .default({ batchSize: 200, flushMs: 250, watchDebounceMs: 150, rescanMinutes: 60 }),
+    server: z
+      .object({
+        host: loopbackHost.default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(0),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 0 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}

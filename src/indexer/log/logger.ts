@@ -1,0 +1,48 @@
+/**
+ * Structured logging: one JSON object per line with time, level, component and message plus
+ * fields. Callers pass identifiers and counts, never document text.
+ */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  child(component: string, fields?: Fields): Logger;
+}
+
+export interface Sink {
+  write(line: string): void;
+}
+
+export function createLogger(sink: Sink, opts: { level?: Level; component?: string; fields?: Fields; now?: () => Date } = {}): Logger {
+  const min = ORDER[opts.level ?? 'info'];
+  const now = opts.now ?? (() => new Date());
+  const base = opts.fields ?? {};
+  const component = opts.component ?? 'owlet';
+  const emit = (level: Level, msg: string, fields?: Fields) => {
+    if (ORDER[level] < min) return;
+    const rec = { time: now().toISOString(), level, component, msg, ...base, ...fields };
+    let line: string;
+    try {
+      line = JSON.stringify(rec, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : v));
+    } catch {
+      line = JSON.stringify({ time: rec.time, level, component, msg, note: 'fields not serialisable' });
+    }
+    sink.write(line + '\n');
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (c, f) => createLogger(sink, { ...opts, component: c, fields: { ...base, ...f } }),
+  };
+}
+
+/** For tests and quiet commands. */
+export const nullLogger: Logger = createLogger({ write: () => {} });

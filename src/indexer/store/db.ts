@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { OwletError, errnoCode } from '../../shared/errors.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** Milliseconds a statement waits for a lock before SQLITE_BUSY (transient locks never fail a search). */
+  busyTimeoutMs?: number;
+}
+
+/** Maps SQLite failures onto coded errors a person can act on. */
+export function classifySqliteError(e: unknown, file: string): OwletError {
+  const code = errnoCode(e) ?? '';
+  const msg = e instanceof Error ? e.message : String(e);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+    return new OwletError('OWL_ERR_DB_CORRUPT', `database ${file} is damaged (${msg}); run "owlet doctor --fix"`, { sqlite: code }, { cause: e });
+  if (code.startsWith('SQLITE_FULL') || code === 'SQLITE_IOERR_WRITE' && /space/i.test(msg))
+    return new OwletError('OWL_ERR_DB_FULL', `the disk holding ${file} is full; free some space and indexing resumes`, { sqlite: code }, { cause: e });
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return new OwletError('OWL_ERR_DB_BUSY', `database ${file} is busy; try again`, { sqlite: code }, { cause: e });
+  return new OwletError('OWL_ERR_DB_OPEN', `database ${file}: ${msg}`, { sqlite: code }, { cause: e });
+}
+
+/** Opens a database file with the pragmas every Owlet database uses (WAL, busy timeout, FKs). */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  if (opts.readonly && !fs.existsSync(file)) {
+    throw new OwletError('OWL_ERR_DB_OPEN', `no index at ${file}; run "owlet index --root DIR" first`);
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (e) {
+    throw classifySqliteError(e, file);
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode is still crash-safe for the database; only the last commits may roll back.
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -16000');
+    // The first real read: a damaged or foreign file fails here, not later mid-request.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (e) {
+    db.close();
+    throw classifySqliteError(e, file);
+  }
+  return db;
+}
+
+/** Checkpoints the WAL into the main file (on clean shutdown), then closes. */
+export function closeDatabase(db: Db): void {
+  if (!db.open) return;
+  try {
+    if (!db.readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}

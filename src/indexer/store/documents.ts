@@ -1,0 +1,266 @@
+import path from 'node:path';
+import type { Db } from './db.js';
+import { packPassage, splitPassages, unpackPassage } from './passages.js';
+
+export type DocStatus = 'indexed' | 'skipped' | 'failed';
+
+export interface DocMeta {
+  path: string;
+  rootId: number;
+  ext: string;
+  size: number;
+  mtimeMs: number;
+  /** `dev:ino`, used to recognise a rename without re-extracting. */
+  fileId: string | null;
+}
+
+export interface IndexedDoc extends DocMeta {
+  hash: string;
+  title: string | null;
+  extractor: string;
+  text: string;
+}
+
+export interface UnindexedDoc extends DocMeta {
+  status: Exclude<DocStatus, 'indexed'>;
+  reason: string;
+  message: string;
+  hash?: string | null;
+}
+
+/** What reconciliation needs to decide whether a file changed. */
+export interface DocState {
+  id: number;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  fileId: string | null;
+  status: DocStatus;
+  reason: string | null;
+}
+
+export interface DocRow {
+  id: number;
+  path: string;
+  rootId: number;
+  ext: string;
+  size: number;
+  mtimeMs: number;
+  hash: string | null;
+  title: string | null;
+  extractor: string | null;
+  status: DocStatus;
+  reason: string | null;
+  message: string | null;
+  indexedAt: number;
+}
+
+export interface RootRow {
+  id: number;
+  path: string;
+  state: 'online' | 'offline';
+  lastScanAt: number | null;
+}
+
+export interface Counts {
+  indexed: number;
+  skipped: number;
+  failed: number;
+  textBytes: number;
+  bytes: number;
+}
+
+/** The text the FTS title column holds: the document title and the file name, both searchable. */
+export function ftsTitle(title: string | null, filePath: string): string {
+  const base = path.basename(filePath);
+  return title && title.trim() ? `${title} ${base}` : base;
+}
+
+const DOC_COLUMNS = `id, path, root_id AS rootId, ext, size, mtime_ms AS mtimeMs, hash, title, extractor, status, reason, message, indexed_at AS indexedAt`;
+
+/** All reads and writes of indexed documents. Callers group writes with `transaction`. */
+export class DocumentStore {
+  private readonly q;
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
+    this.q = {
+      rootByPath: db.prepare<[string], { id: number }>('SELECT id FROM roots WHERE path = ?'),
+      insertRoot: db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)'),
+      roots: db.prepare<[], RootRow>('SELECT id, path, state, last_scan_at AS lastScanAt FROM roots ORDER BY path'),
+      setRootState: db.prepare('UPDATE roots SET state = ? WHERE id = ?'),
+      setRootScanned: db.prepare('UPDATE roots SET last_scan_at = ? WHERE id = ?'),
+      statesUnder: db.prepare<[number], DocState>(
+        'SELECT id, path, size, mtime_ms AS mtimeMs, file_id AS fileId, status, reason FROM documents WHERE root_id = ?',
+      ),
+      byPath: db.prepare<[string], DocState>(
+        'SELECT id, path, size, mtime_ms AS mtimeMs, file_id AS fileId, status, reason FROM documents WHERE path = ?',
+      ),
+      row: db.prepare<[number], DocRow>(`SELECT ${DOC_COLUMNS} FROM documents WHERE id = ?`),
+      insertDoc: db.prepare(
+        `INSERT INTO documents (path, root_id, ext, size, mtime_ms, file_id, hash, title, extractor, status, reason, message, indexed_at, text_bytes)
+         VALUES (@path, @rootId, @ext, @size, @mtimeMs, @fileId, @hash, @title, @extractor, @status, @reason, @message, @indexedAt, @textBytes)`,
+      ),
+      updateDoc: db.prepare(
+        `UPDATE documents SET root_id = @rootId, ext = @ext, size = @size, mtime_ms = @mtimeMs, file_id = @fileId, hash = @hash,
+           title = @title, extractor = @extractor, status = @status, reason = @reason, message = @message,
+           indexed_at = @indexedAt, text_bytes = @textBytes WHERE id = @id`,
+      ),
+      renameDoc: db.prepare('UPDATE documents SET path = ?, root_id = ?, ext = ?, mtime_ms = ?, file_id = ? WHERE id = ?'),
+      deleteDoc: db.prepare('DELETE FROM documents WHERE id = ?'),
+      deleteText: db.prepare('DELETE FROM doc_text WHERE doc_id = ?'),
+      insertText: db.prepare('INSERT INTO doc_text (doc_id, seq, data) VALUES (?, ?, ?)'),
+      passages: db.prepare<[number], { data: Buffer }>('SELECT data FROM doc_text WHERE doc_id = ? ORDER BY seq'),
+      passage: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE doc_id = ? AND seq = ?'),
+      deleteFts: db.prepare('DELETE FROM docs_fts WHERE rowid = ?'),
+      insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)'),
+      counts: db.prepare<[], { status: DocStatus; n: number; textBytes: number; bytes: number }>(
+        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(size), 0) AS bytes FROM documents GROUP BY status',
+      ),
+      problems: db.prepare<[number, number], DocRow>(
+        `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,
+      ),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  ensureRoot(rootPath: string): number {
+    const found = this.q.rootByPath.get(rootPath);
+    if (found) return found.id;
+    return Number(this.q.insertRoot.run(rootPath, this.now()).lastInsertRowid);
+  }
+
+  roots(): RootRow[] {
+    return this.q.roots.all();
+  }
+
+  setRootState(id: number, state: 'online' | 'offline'): void {
+    this.q.setRootState.run(state, id);
+  }
+
+  markRootScanned(id: number): void {
+    this.q.setRootScanned.run(this.now(), id);
+  }
+
+  /** Forgets a root the user removed from the configuration (not one that merely went offline). */
+  removeRoot(id: number): void {
+    this.transaction(() => {
+      for (const d of this.q.statesUnder.all(id)) this.deleteInTx(d.id);
+      this.db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+    });
+  }
+
+  statesUnder(rootId: number): Map<string, DocState> {
+    const m = new Map<string, DocState>();
+    for (const s of this.q.statesUnder.iterate(rootId)) m.set(s.path, s);
+    return m;
+  }
+
+  stateOf(filePath: string): DocState | undefined {
+    return this.q.byPath.get(filePath);
+  }
+
+  get(id: number): DocRow | undefined {
+    return this.q.row.get(id);
+  }
+
+  /** Stores an extracted document: its row, its FTS entry and its compressed passages. */
+  putIndexed(doc: IndexedDoc): number {
+    const existing = this.q.byPath.get(doc.path);
+    const passages = splitPassages(doc.text);
+    const params = {
+      ...doc,
+      status: 'indexed' as const,
+      reason: null,
+      message: null,
+      indexedAt: this.now(),
+      textBytes: Buffer.byteLength(doc.text, 'utf8'),
+    };
+    let id: number;
+    if (existing) {
+      id = existing.id;
+      this.q.updateDoc.run({ ...params, id });
+      this.q.deleteText.run(id);
+      if (existing.status === 'indexed') this.q.deleteFts.run(id);
+    } else {
+      id = Number(this.q.insertDoc.run(params).lastInsertRowid);
+    }
+    passages.forEach((p, seq) => this.q.insertText.run(id, seq, packPassage(p)));
+    this.q.insertFts.run(id, ftsTitle(doc.title, doc.path), doc.text);
+    return id;
+  }
+
+  /** Records a file that was skipped or failed, with its reason; any previous text is dropped. */
+  putUnindexed(doc: UnindexedDoc): number {
+    const existing = this.q.byPath.get(doc.path);
+    const params = {
+      ...doc,
+      hash: doc.hash ?? null,
+      title: null,
+      extractor: null,
+      indexedAt: this.now(),
+      textBytes: 0,
+    };
+    if (existing) {
+      this.q.updateDoc.run({ ...params, id: existing.id });
+      if (existing.status === 'indexed') {
+        this.q.deleteFts.run(existing.id);
+        this.q.deleteText.run(existing.id);
+      }
+      return existing.id;
+    }
+    return Number(this.q.insertDoc.run(params).lastInsertRowid);
+  }
+
+  /** A file moved: keep its extracted text, change its path (and the file name in the title column). */
+  rename(id: number, to: DocMeta): void {
+    const row = this.q.row.get(id);
+    if (!row) return;
+    this.q.renameDoc.run(to.path, to.rootId, to.ext, to.mtimeMs, to.fileId, id);
+    if (row.status === 'indexed') {
+      this.q.deleteFts.run(id);
+      this.q.insertFts.run(id, ftsTitle(row.title, to.path), this.text(id));
+    }
+  }
+
+  delete(id: number): void {
+    this.deleteInTx(id);
+  }
+
+  private deleteInTx(id: number): void {
+    const row = this.q.row.get(id);
+    if (!row) return;
+    if (row.status === 'indexed') this.q.deleteFts.run(id);
+    this.q.deleteText.run(id);
+    this.q.deleteDoc.run(id);
+  }
+
+  /** The whole stored text of a document (used by rename and FTS rebuild, not by search). */
+  text(id: number): string {
+    return this.q.passages.all(id).map((p) => unpackPassage(p.data)).join('');
+  }
+
+  /** Lazily inflated passages, so a snippet stops reading as soon as it has what it needs. */
+  *passages(id: number): Generator<string> {
+    for (let seq = 0; ; seq++) {
+      const p = this.q.passage.get(id, seq);
+      if (!p) return;
+      yield unpackPassage(p.data);
+    }
+  }
+
+  counts(): Counts {
+    const c: Counts = { indexed: 0, skipped: 0, failed: 0, textBytes: 0, bytes: 0 };
+    for (const r of this.q.counts.all()) {
+      c[r.status] = r.n;
+      c.textBytes += r.textBytes;
+      c.bytes += r.bytes;
+    }
+    return c;
+  }
+
+  problems(limit = 1000, offset = 0): DocRow[] {
+    return this.q.problems.all(limit, offset);
+  }
+}

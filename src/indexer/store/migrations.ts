@@ -1,0 +1,91 @@
+import type { Db } from './db.js';
+import { OwletError } from '../../shared/errors.js';
+
+/**
+ * Forward-only schema migrations. Each entry moves the schema from `version - 1` to `version`;
+ * `PRAGMA user_version` records where a file stands. Never edit a shipped migration: add one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Db): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'documents, roots, compressed text passages, contentless FTS5 index',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE roots (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          state TEXT NOT NULL DEFAULT 'online' CHECK (state IN ('online', 'offline')),
+          added_at INTEGER NOT NULL,
+          last_scan_at INTEGER
+        );
+        CREATE TABLE documents (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+          ext TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_ms INTEGER NOT NULL,
+          file_id TEXT,
+          hash TEXT,
+          title TEXT,
+          extractor TEXT,
+          status TEXT NOT NULL CHECK (status IN ('indexed', 'skipped', 'failed')),
+          reason TEXT,
+          message TEXT,
+          indexed_at INTEGER NOT NULL,
+          text_bytes INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX documents_root ON documents(root_id);
+        CREATE INDEX documents_file_id ON documents(file_id);
+        CREATE INDEX documents_status ON documents(status) WHERE status <> 'indexed';
+        -- Extracted text in deflated passages: snippets read only the passages they need.
+        CREATE TABLE doc_text (
+          doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+          seq INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (doc_id, seq)
+        ) WITHOUT ROWID;
+        -- Contentless: the text lives once (compressed) in doc_text, not twice.
+        CREATE VIRTUAL TABLE docs_fts USING fts5(
+          title, body, content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every pending migration, each in its own transaction. Returns the versions applied. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const current = schemaVersion(db);
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new OwletError(
+      'OWL_ERR_DB_NEWER',
+      `the index was written by a newer Owlet (schema ${current}, this build knows ${latest}); update Owlet or restore a backup`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,77 @@
+/**
+ * JSON shapes of the public contract: `owlet search --json`, the HTTP API and the dashboard all
+ * use these. Changing a field here is a breaking change for other tools.
+ */
+export interface SearchHit {
+  /** Absolute path. */
+  path: string;
+  title: string;
+  /** Higher is better (negated BM25). */
+  score: number;
+  /** HTML-safe: document text escaped, matched words wrapped in <mark></mark>. */
+  snippet: string;
+  /** ISO 8601 modification time. */
+  mtime: string;
+  size: number;
+}
+
+export interface SearchResult {
+  total: number;
+  hits: SearchHit[];
+}
+
+export type ServiceState = 'starting' | 'indexing' | 'idle' | 'paused' | 'degraded';
+
+export interface Progress {
+  phase: 'idle' | 'scanning' | 'indexing';
+  /** Files seen by the crawler in the current pass. */
+  scanned: number;
+  /** Files waiting for extraction or a write. */
+  queued: number;
+  /** Files finished (indexed, skipped or failed) in the current pass. */
+  done: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface RootStatus {
+  path: string;
+  state: 'online' | 'offline';
+  lastScanAt: string | null;
+}
+
+export interface StatusReport {
+  version: string;
+  state: ServiceState;
+  ready: boolean;
+  paused: boolean;
+  dataDir: string;
+  progress: Progress;
+  counts: { indexed: number; skipped: number; failed: number; bytes: number; textBytes: number };
+  roots: RootStatus[];
+  watcher: { mode: 'events' | 'polling' | 'off'; message: string | null };
+  /** Reasons the service is degraded (empty when healthy). */
+  degraded: { component: string; message: string }[];
+  database: { bytes: number; walBytes: number; schemaVersion: number };
+  uptimeMs: number;
+}
+
+export interface ProblemFile {
+  path: string;
+  status: 'skipped' | 'failed';
+  reason: string;
+  message: string;
+  size: number;
+  mtime: string;
+}
+
+/** Written to `<dataDir>/service.json` while a service runs; removed on clean exit. */
+export interface ServiceInfo {
+  url: string;
+  pid: number;
+  port: number;
+  version: string;
+  startedAt: string;
+  /** Present under `owlet run`: the supervising process. `pid` is always the current serving child. */
+  supervisorPid?: number;
+}

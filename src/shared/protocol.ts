@@ -1,0 +1,60 @@
+/**
+ * The one typed message contract between a host (the headless supervisor of `owlet run`, or the
+ * Electron main process) and the indexer service process. The same messages travel over Node's
+ * child_process IPC channel and over Electron's utilityProcess parentPort.
+ */
+import type { ErrorInfo } from './errors.js';
+import type { ServiceState } from './api.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Host → service. */
+export type HostMessage =
+  /** Finish the current transaction, checkpoint, exit 0. */
+  | { type: 'shutdown'; reason: string }
+  /** Liveness probe; the service answers with a heartbeat carrying the same seq. */
+  | { type: 'ping'; seq: number };
+
+/** Service → host. */
+export type ServiceMessage =
+  | { type: 'ready'; protocol: number; url: string; port: number; pid: number }
+  | { type: 'heartbeat'; seq: number; at: number; state: ServiceState }
+  | { type: 'fatal'; error: ErrorInfo }
+  | { type: 'stopping'; reason: string };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** Messages from another process are untrusted input: check the shape before acting on them. */
+export function isServiceMessage(v: unknown): v is ServiceMessage {
+  if (!isObject(v) || typeof v.type !== 'string') return false;
+  switch (v.type) {
+    case 'ready':
+      return typeof v.url === 'string' && typeof v.port === 'number' && typeof v.pid === 'number';
+    case 'heartbeat':
+      return typeof v.seq === 'number' && typeof v.at === 'number';
+    case 'fatal':
+      return isObject(v.error) && typeof v.error.message === 'string';
+    case 'stopping':
+      return typeof v.reason === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isHostMessage(v: unknown): v is HostMessage {
+  if (!isObject(v) || typeof v.type !== 'string') return false;
+  if (v.type === 'shutdown') return typeof v.reason === 'string';
+  if (v.type === 'ping') return typeof v.seq === 'number';
+  return false;
+}
+
+/** Exit codes with meaning for the supervisor. */
+export const ExitCodes = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  /** Configuration or data directory unusable: restarting cannot help. */
+  CONFIG: 78,
+} as const;
