@@ -1,0 +1,331 @@
+import fs from 'node:fs';
+import { forkWorkerLauncher, type WorkerHandle, type WorkerLauncher } from './launcher.js';
+import { MEMORY_EXIT_CODE, isReady, isReply, type ConfigMessage, type JobMessage } from './protocol.js';
+import { truncateUtf8 } from './text-sink.js';
+import type { ExtractLimits, FailureReason } from './types.js';
+
+/**
+ * The bulkhead: N persistent worker processes parse untrusted files; this process (which owns the
+ * database) only queues jobs and supervises. A job that exceeds its deadline gets its worker
+ * SIGKILLed and replaced; a worker that dies or outgrows its memory cap fails only the job it had.
+ */
+
+export { forkWorkerLauncher };
+export type { WorkerHandle, WorkerLauncher };
+
+export interface ExtractJob {
+  path: string;
+  ext: string;
+  maxBytes: number;
+}
+
+export type ExtractOutcome =
+  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
+  | { ok: false; reason: FailureReason; message: string; errno?: string };
+
+export interface PoolOptions {
+  workers: number;
+  timeoutMs: number;
+  memoryMb: number;
+  limits: ExtractLimits;
+  launch?: WorkerLauncher;
+  now?: () => number;
+}
+
+export interface ExtractionPool {
+  extract(job: ExtractJob): Promise<ExtractOutcome>;
+  close(): Promise<void>;
+  stats(): { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number };
+}
+
+const MEMORY_POLL_MS = 250;
+/** A worker that has not said 'ready' by then is considered failed to start. */
+const READY_TIMEOUT_MS = 20_000;
+/** After this many workers in a row die before 'ready', queued jobs are failed and restarts back off. */
+const START_FAILURE_LIMIT = 3;
+const CLOSE_GRACE_MS = 5_000;
+
+interface Pending {
+  id: number;
+  job: ExtractJob;
+  resolve: (o: ExtractOutcome) => void;
+  startedAt: number;
+}
+
+interface Slot {
+  handle: WorkerHandle;
+  ready: boolean;
+  current: Pending | undefined;
+  deadline: NodeJS.Timeout | undefined;
+  readyTimer: NodeJS.Timeout | undefined;
+  memKilled: boolean;
+  /** Being killed: gets no more jobs even before its exit event arrives. */
+  retired: boolean;
+}
+
+/** FIFO with O(1) shift (the crawler can queue tens of thousands of files). */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  drain(): T[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
+/** V8 heap bound for a worker: most of the cap, leaving room for wasm memory and buffers. */
+function heapMb(memoryMb: number): number {
+  return Math.max(32, Math.floor(memoryMb * 0.75));
+}
+
+export function createExtractionPool(opts: PoolOptions): ExtractionPool {
+  const size = Math.max(1, Math.floor(opts.workers));
+  const now = opts.now ?? Date.now;
+  const launch = opts.launch ?? forkWorkerLauncher({ execArgv: [`--max-old-space-size=${heapMb(opts.memoryMb)}`] });
+  const memoryCapKb = opts.memoryMb * 1024;
+  const slots = new Set<Slot>();
+  const queue = new Fifo<Pending>();
+  const counters = { restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0 };
+  let nextId = 1;
+  let startFailures = 0;
+  let respawnTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let onAllExited: (() => void) | undefined;
+
+  function settle(p: Pending, o: ExtractOutcome): void {
+    p.resolve(o);
+  }
+
+  function spawn(isRestart: boolean): void {
+    if (closed) return;
+    if (isRestart) counters.restarts++;
+    let handle: WorkerHandle;
+    try {
+      handle = launch();
+    } catch {
+      startFailed();
+      return;
+    }
+    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false };
+    slots.add(slot);
+    slot.readyTimer = setTimeout(() => retire(slot), READY_TIMEOUT_MS);
+    slot.readyTimer.unref();
+    handle.onMessage((m) => onMessage(slot, m));
+    handle.onExit((code) => onExit(slot, code));
+  }
+
+  function retire(slot: Slot): void {
+    slot.retired = true;
+    slot.handle.kill();
+  }
+
+  /** Keeps the pool at `size` workers; backs off when workers cannot even start. */
+  function replenish(): void {
+    if (closed || respawnTimer) return;
+    const missing = size - slots.size;
+    if (missing <= 0) return;
+    if (startFailures >= START_FAILURE_LIMIT) {
+      const delay = Math.min(30_000, 500 * 2 ** (startFailures - START_FAILURE_LIMIT));
+      respawnTimer = setTimeout(() => {
+        respawnTimer = undefined;
+        for (let i = size - slots.size; i > 0; i--) spawn(true);
+      }, delay);
+      respawnTimer.unref();
+      return;
+    }
+    for (let i = 0; i < missing; i++) spawn(true);
+  }
+
+  function startFailed(): void {
+    startFailures++;
+    if (startFailures >= START_FAILURE_LIMIT) {
+      // Nothing will run these soon: fail them rather than let callers wait indefinitely.
+      for (const p of queue.drain()) {
+        settle(p, { ok: false, reason: 'crash', message: 'extraction workers fail to start; file not extracted' });
+      }
+    }
+    replenish();
+  }
+
+  function onMessage(slot: Slot, m: unknown): void {
+    if (isReady(m)) {
+      if (slot.ready) return;
+      slot.ready = true;
+      startFailures = 0;
+      clearTimeout(slot.readyTimer);
+      const config: ConfigMessage = { type: 'config', memoryMb: opts.memoryMb };
+      slot.handle.send(config);
+      dispatch();
+      return;
+    }
+    const p = slot.current;
+    if (!p) return; // late reply for a job already settled (timeout): ignore
+    if (!isReply(m)) {
+      // A worker speaking nonsense is not trusted with further jobs.
+      finishJob(slot, { ok: false, reason: 'crash', message: 'the extraction worker sent an invalid reply' });
+      retire(slot);
+      return;
+    }
+    if (m.id !== p.id) return;
+    if (m.ok) {
+      finishJob(slot, {
+        ok: true,
+        title: m.title,
+        text: truncateUtf8(m.text, opts.limits.maxTextBytes),
+        extractor: m.extractor,
+        sha256: m.sha256,
+        size: m.size,
+      });
+    } else {
+      const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };
+      if (m.errno !== undefined) o.errno = m.errno;
+      finishJob(slot, o);
+    }
+    dispatch();
+  }
+
+  function finishJob(slot: Slot, o: ExtractOutcome): void {
+    const p = slot.current;
+    clearTimeout(slot.deadline);
+    slot.deadline = undefined;
+    slot.current = undefined;
+    if (p) settle(p, o);
+  }
+
+  function onExit(slot: Slot, code: number | null): void {
+    if (!slots.delete(slot)) return;
+    clearTimeout(slot.readyTimer);
+    const memory = slot.memKilled || code === MEMORY_EXIT_CODE;
+    if (code === MEMORY_EXIT_CODE && !slot.memKilled) counters.memoryKills++;
+    if (slot.current) {
+      const secs = ((now() - slot.current.startedAt) / 1000).toFixed(1);
+      if (memory) {
+        finishJob(slot, { ok: false, reason: 'memory', message: `extraction exceeded the ${opts.memoryMb} MB memory limit; the worker was stopped` });
+      } else {
+        counters.crashes++;
+        finishJob(slot, { ok: false, reason: 'crash', message: `the extraction worker died while reading this file (after ${secs} s)` });
+      }
+    }
+    if (closed) {
+      if (slots.size === 0) onAllExited?.();
+      return;
+    }
+    if (!slot.ready) startFailed();
+    else replenish();
+  }
+
+  function dispatch(): void {
+    if (closed) return;
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (!slot.ready || slot.current || slot.retired) continue;
+      const p = queue.shift()!;
+      p.startedAt = now();
+      slot.current = p;
+      slot.deadline = setTimeout(() => {
+        if (slot.current !== p) return;
+        counters.timeouts++;
+        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped` });
+        retire(slot); // its exit brings a replacement
+      }, opts.timeoutMs);
+      const msg: JobMessage = { id: p.id, path: p.job.path, ext: p.job.ext, maxBytes: p.job.maxBytes, limits: opts.limits };
+      slot.handle.send(msg);
+    }
+  }
+
+  // Parent-side memory watchdog (Linux): sees a worker stuck in a tight loop that cannot check itself.
+  let polling = false;
+  const memTimer =
+    process.platform === 'linux'
+      ? setInterval(() => {
+          if (polling || slots.size === 0) return;
+          polling = true;
+          void Promise.all([...slots].map(checkMemory)).finally(() => (polling = false));
+        }, MEMORY_POLL_MS)
+      : undefined;
+  memTimer?.unref();
+
+  async function checkMemory(slot: Slot): Promise<void> {
+    const pid = slot.handle.pid;
+    if (pid === undefined || slot.memKilled) return;
+    let status: string;
+    try {
+      status = await fs.promises.readFile(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return; // already gone
+    }
+    const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
+    if (kb > memoryCapKb && slots.has(slot)) {
+      slot.memKilled = true;
+      counters.memoryKills++;
+      retire(slot);
+    }
+  }
+
+  for (let i = 0; i < size; i++) spawn(false);
+
+  return {
+    extract(job) {
+      if (closed) {
+        return Promise.resolve({ ok: false, reason: 'crash', message: 'the extraction pool is closed; file not extracted' });
+      }
+      return new Promise<ExtractOutcome>((resolve) => {
+        queue.push({ id: nextId++, job, resolve, startedAt: 0 });
+        if (startFailures >= START_FAILURE_LIMIT && ![...slots].some((s) => s.ready && !s.retired)) {
+          for (const p of queue.drain()) {
+            settle(p, { ok: false, reason: 'crash', message: 'extraction workers fail to start; file not extracted' });
+          }
+          return;
+        }
+        dispatch();
+      });
+    },
+
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        if (memTimer) clearInterval(memTimer);
+        clearTimeout(respawnTimer);
+        const cancelled: ExtractOutcome = { ok: false, reason: 'crash', message: 'extraction cancelled: the extraction pool was closed' };
+        for (const p of queue.drain()) settle(p, cancelled);
+        for (const slot of slots) {
+          clearTimeout(slot.readyTimer);
+          if (slot.current) finishJob(slot, cancelled);
+        }
+        if (slots.size === 0) return resolve();
+        const grace = setTimeout(resolve, CLOSE_GRACE_MS); // a host handle that never reports exit
+        grace.unref();
+        onAllExited = () => {
+          clearTimeout(grace);
+          resolve();
+        };
+        for (const slot of slots) retire(slot);
+      });
+      return closing;
+    },
+
+    stats() {
+      let busy = 0;
+      for (const s of slots) if (s.current) busy++;
+      return { workers: slots.size, busy, queued: queue.length, ...counters };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { ExtractLimits, FailureReason } from './types.js';
+
+/**
+ * Messages between the pool (parent) and a worker child. The parent treats everything a worker
+ * sends as untrusted: replies are validated before use.
+ */
+
+/** A worker exits with this code when it finds itself over its memory cap. */
+export const MEMORY_EXIT_CODE = 87;
+
+/** parent → worker: one file to extract. */
+export interface JobMessage {
+  id: number;
+  path: string;
+  ext: string;
+  maxBytes: number;
+  limits: ExtractLimits;
+}
+
+/** parent → worker, once after 'ready': settings that are not per job. */
+export interface ConfigMessage {
+  type: 'config';
+  memoryMb: number;
+}
+
+/** worker → parent, once its message handler is installed (messages sent earlier would be lost). */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export type ReplyMessage =
+  | { id: number; ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
+  | { id: number; ok: false; reason: FailureReason; message: string; errno?: string };
+
+const REASONS: ReadonlySet<string> = new Set<FailureReason>([
+  'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'io-error',
+]);
+
+function isObject(m: unknown): m is Record<string, unknown> {
+  return typeof m === 'object' && m !== null;
+}
+
+export function isReady(m: unknown): m is ReadyMessage {
+  return isObject(m) && m.type === 'ready';
+}
+
+export function isConfig(m: unknown): m is ConfigMessage {
+  return isObject(m) && m.type === 'config' && typeof m.memoryMb === 'number';
+}
+
+export function isJob(m: unknown): m is JobMessage {
+  if (!isObject(m) || typeof m.id !== 'number' || typeof m.path !== 'string' || typeof m.ext !== 'string') return false;
+  const l = m.limits;
+  return (
+    typeof m.maxBytes === 'number' &&
+    isObject(l) &&
+    typeof l.maxTextBytes === 'number' &&
+    typeof l.maxUnzipBytes === 'number' &&
+    typeof l.pdfMaxPages === 'number'
+  );
+}
+
+export function isReply(m: unknown): m is ReplyMessage {
+  if (!isObject(m) || typeof m.id !== 'number') return false;
+  if (m.ok === true) {
+    return (
+      (m.title === null || typeof m.title === 'string') &&
+      typeof m.text === 'string' &&
+      typeof m.extractor === 'string' &&
+      typeof m.sha256 === 'string' &&
+      typeof m.size === 'number'
+    );
+  }
+  return (
+    m.ok === false &&
+    typeof m.reason === 'string' &&
+    REASONS.has(m.reason) &&
+    typeof m.message === 'string' &&
+    (m.errno === undefined || typeof m.errno === 'string')
+  );
+}

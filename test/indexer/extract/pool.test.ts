@@ -1,0 +1,304 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
+import {
+  createExtractionPool,
+  forkWorkerLauncher,
+  type ExtractionPool,
+  type ExtractOutcome,
+  type PoolOptions,
+  type WorkerHandle,
+  type WorkerLauncher,
+} from '../../../src/indexer/extract/pool.js';
+import { LIMITS, makeDocx, makePdf, tempDir } from './fixtures.js';
+
+// ---------------------------------------------------------------------------------------------
+// helpers: every wait is bounded
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what}: not true within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Wraps a launcher to remember every handle it started (to find pids, kill workers). */
+function tracking(base: WorkerLauncher): { launch: WorkerLauncher; handles: WorkerHandle[] } {
+  const handles: WorkerHandle[] = [];
+  return {
+    handles,
+    launch: () => {
+      const h = base();
+      handles.push(h);
+      return h;
+    },
+  };
+}
+
+function failure(o: ExtractOutcome, reason: string): Extract<ExtractOutcome, { ok: false }> {
+  assert.equal(o.ok, false, `expected ${reason}, got ${JSON.stringify(o).slice(0, 200)}`);
+  assert.ok(!o.ok);
+  assert.equal(o.reason, reason, o.message);
+  return o;
+}
+
+function poolFor(t: { after(fn: () => Promise<void> | void): void }, opts: Partial<PoolOptions> & { launch: WorkerLauncher }): ExtractionPool {
+  const pool = createExtractionPool({ workers: 1, timeoutMs: 20_000, memoryMb: 512, limits: LIMITS, ...opts });
+  t.after(() => pool.close());
+  return pool;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A hostile stand-in for worker-main, written by the test: it speaks the protocol but its
+// behaviour is chosen by the file name. No production code path can reach it.
+
+const FAKE_WORKER = `
+process.on('disconnect', () => process.exit(0));
+const reply = (m, text) => process.send({ id: m.id, ok: true, title: null, text, extractor: 'fake', sha256: '0', size: 0 });
+process.on('message', (m) => {
+  if (m.type === 'config') return;
+  const name = m.path.split('/').pop();
+  if (name === 'hang') return;                                    // never answers
+  if (name === 'slow') return void setTimeout(() => reply(m, 'slow'), 60_000);
+  if (name === 'spin') for (;;) {}                                // busy loop: cannot even check itself
+  if (name === 'hog') {                                           // off-heap growth: only RSS shows it
+    const keep = [];
+    return void setInterval(() => keep.push(Buffer.alloc(16 * 1024 * 1024, 1)), 10);
+  }
+  if (name === 'heap') {                                          // V8 heap exhaustion
+    const keep = [];
+    for (;;) keep.push(new Array(10_000).fill({ n: keep.length }));
+  }
+  if (name === 'garbage') return void process.send({ id: m.id, ok: 'maybe' });
+  reply(m, 'fake:' + name);
+});
+process.send({ type: 'ready' });
+`;
+
+function fakeLauncher(dir: string, execArgv: string[] = []): WorkerLauncher {
+  const script = path.join(dir, 'fake-worker.mjs');
+  fs.writeFileSync(script, FAKE_WORKER);
+  return () =>
+    handleFromChild(fork(script, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }), {
+      forwardStderr: false,
+    });
+}
+
+const job = (p: string) => ({ path: p, ext: 'txt', maxBytes: 1024 * 1024 });
+
+// ---------------------------------------------------------------------------------------------
+// supervision, with the hostile stand-in
+
+test('a hanging job times out within its limit, its worker is replaced, the next job succeeds', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(fakeLauncher(dir));
+  const pool = poolFor(t, { launch, timeoutMs: 800 });
+  const t0 = Date.now();
+  const o = failure(await within(pool.extract(job('/x/hang')), 5_000, 'hang'), 'timeout');
+  const took = Date.now() - t0;
+  assert.ok(took >= 700 && took < 3_000, `timed out after ${took} ms`);
+  assert.match(o.message, /800 ms/);
+  const next = await within(pool.extract(job('/x/fine')), 10_000, 'after timeout');
+  assert.deepEqual(next.ok && next.text, 'fake:fine');
+  assert.equal(handles.length, 2, 'one replacement worker');
+  assert.equal(isAlive(handles[0]!.pid!), false, 'the hung worker was killed');
+  assert.deepEqual({ ...pool.stats(), workers: 1 }, { workers: 1, busy: 0, queued: 0, restarts: 1, timeouts: 1, crashes: 0, memoryKills: 0 });
+});
+
+test('other workers and queued jobs keep flowing while one job hangs', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const pool = poolFor(t, { launch: fakeLauncher(dir), workers: 2, timeoutMs: 3_000 });
+  const hung = pool.extract(job('/x/hang'));
+  const t0 = Date.now();
+  const rest = await within(Promise.all(Array.from({ length: 20 }, (_, i) => pool.extract(job(`/x/f${i}`)))), 10_000, 'queue');
+  assert.ok(Date.now() - t0 < 2_500, 'the queue did not wait for the hung job');
+  assert.deepEqual(rest.map((r) => r.ok && r.text), Array.from({ length: 20 }, (_, i) => `fake:f${i}`));
+  failure(await within(hung, 10_000, 'hung'), 'timeout');
+});
+
+test('a worker killed with SIGKILL mid-job fails that job as crash; the pool recovers', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(fakeLauncher(dir));
+  const pool = poolFor(t, { launch });
+  const pending = pool.extract(job('/x/slow'));
+  await waitFor(() => pool.stats().busy === 1, 10_000, 'job dispatched');
+  process.kill(handles[0]!.pid!, 'SIGKILL');
+  const o = failure(await within(pending, 5_000, 'killed job'), 'crash');
+  assert.match(o.message, /died/);
+  const next = await within(pool.extract(job('/x/after')), 10_000, 'after crash');
+  assert.equal(next.ok && next.text, 'fake:after');
+  assert.equal(pool.stats().crashes, 1);
+  assert.equal(pool.stats().restarts, 1);
+});
+
+test('a worker spinning in a tight loop is still stopped by the deadline', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const pool = poolFor(t, { launch: fakeLauncher(dir), timeoutMs: 500 });
+  failure(await within(pool.extract(job('/x/spin')), 5_000, 'spin'), 'timeout');
+  assert.equal((await within(pool.extract(job('/x/ok')), 10_000, 'after spin')).ok, true);
+});
+
+test('a worker over its memory cap is killed by the parent watchdog: memory', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const pool = poolFor(t, { launch: fakeLauncher(dir), memoryMb: 160 });
+  const o = failure(await within(pool.extract(job('/x/hog')), 10_000, 'hog'), 'memory');
+  assert.match(o.message, /160 MB/);
+  assert.equal(pool.stats().memoryKills, 1);
+  assert.equal((await within(pool.extract(job('/x/ok')), 10_000, 'after hog')).ok, true);
+});
+
+test('V8 heap exhaustion in a worker is reported as memory, not crash', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const pool = poolFor(t, { launch: fakeLauncher(dir, ['--max-old-space-size=48']), memoryMb: 4096 });
+  failure(await within(pool.extract(job('/x/heap')), 20_000, 'heap'), 'memory');
+  assert.equal(pool.stats().memoryKills, 1);
+});
+
+test('an invalid reply is a crash and that worker is not trusted again', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(fakeLauncher(dir));
+  const pool = poolFor(t, { launch });
+  failure(await within(pool.extract(job('/x/garbage')), 5_000, 'garbage'), 'crash');
+  assert.equal((await within(pool.extract(job('/x/ok')), 10_000, 'after garbage')).ok, true);
+  assert.equal(handles.length, 2);
+});
+
+test('workers that cannot start fail queued jobs instead of leaving them waiting', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const script = path.join(dir, 'broken.mjs');
+  fs.writeFileSync(script, 'process.exit(3);');
+  const pool = poolFor(t, { launch: () => handleFromChild(fork(script, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })) });
+  const o = failure(await within(pool.extract(job('/x/a')), 15_000, 'no workers'), 'crash');
+  assert.match(o.message, /fail to start/);
+});
+
+test('close() settles pending and queued jobs and leaves no child process alive', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(fakeLauncher(dir));
+  const pool = createExtractionPool({ workers: 2, timeoutMs: 60_000, memoryMb: 512, limits: LIMITS, launch });
+  const done = await within(pool.extract(job('/x/first')), 10_000, 'first');
+  assert.equal(done.ok, true);
+  const pending = [pool.extract(job('/x/hang')), pool.extract(job('/x/hang')), pool.extract(job('/x/queued'))];
+  await waitFor(() => pool.stats().busy === 2, 10_000, 'both busy');
+  await within(pool.close(), 10_000, 'close');
+  for (const p of pending) assert.match(failure(await within(p, 1_000, 'settled'), 'crash').message, /closed/);
+  for (const h of handles) assert.equal(isAlive(h.pid!), false, `worker ${h.pid} still alive`);
+  assert.equal(pool.stats().workers, 0);
+  failure(await pool.extract(job('/x/late')), 'crash');
+  await within(pool.close(), 1_000, 'second close'); // idempotent
+});
+
+// ---------------------------------------------------------------------------------------------
+// the real worker (worker-main.ts through tsx)
+
+test('real workers: documents extract end to end with sha256 and size', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const files: Record<string, Uint8Array> = {
+    'a.pdf': makePdf({ pages: ['POOLPDFTOKEN'], title: 'Pool PDF' }),
+    'b.docx': makeDocx({ paragraphs: ['POOLDOCXTOKEN'], title: 'Pool Docx' }),
+    'c.md': Buffer.from('# Pool MD\nPOOLMDTOKEN'),
+    'empty.pdf': new Uint8Array(0),
+  };
+  for (const [n, b] of Object.entries(files)) fs.writeFileSync(path.join(dir, n), b);
+  const pool = poolFor(t, { launch: forkWorkerLauncher(), workers: 2 });
+  const run = (n: string) => pool.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 });
+  const [pdf, docx, md, empty] = await within(Promise.all(['a.pdf', 'b.docx', 'c.md', 'empty.pdf'].map(run)), 45_000, 'real extraction');
+  assert.ok(pdf?.ok && docx?.ok && md?.ok && empty?.ok, JSON.stringify([pdf, docx, md, empty]));
+  assert.deepEqual([pdf.title, pdf.extractor, pdf.size], ['Pool PDF', 'pdf', files['a.pdf']!.length]);
+  assert.match(pdf.text, /POOLPDFTOKEN/);
+  assert.equal(pdf.sha256, createHash('sha256').update(files['a.pdf']!).digest('hex'));
+  assert.deepEqual([docx.title, docx.text], ['Pool Docx', 'POOLDOCXTOKEN']);
+  assert.deepEqual([md.title, md.extractor], ['Pool MD', 'text']);
+  assert.deepEqual([empty.text, empty.size], ['', 0]);
+  // a zip bomb is refused inside the worker, which stays within its memory and keeps serving
+  const bomb = path.join(dir, 'bomb.docx');
+  fs.writeFileSync(bomb, makeDocx({ paragraphs: [], documentXml: ' '.repeat(40 * 1024 * 1024) }));
+  failure(await within(pool.extract({ path: bomb, ext: 'docx', maxBytes: 1024 * 1024 }), 20_000, 'bomb'), 'too-large');
+  assert.equal(pool.stats().memoryKills, 0);
+});
+
+test('real workers: FIFO refused without blocking, oversized file refused without reading, errno kept', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const fifo = path.join(dir, 'pipe.txt');
+  execFileSync('mkfifo', [fifo]);
+  const huge = path.join(dir, 'huge.txt');
+  fs.writeFileSync(huge, '');
+  fs.truncateSync(huge, 8 * 1024 * 1024 * 1024); // sparse 8 GB: reading it would take ages
+  const pool = poolFor(t, { launch: forkWorkerLauncher(), timeoutMs: 10_000 });
+  await within(pool.extract(job(path.join(dir, 'missing.txt'))), 30_000, 'warm-up'); // worker start-up is not measured below
+  const t0 = Date.now();
+  const f = failure(await within(pool.extract(job(fifo)), 5_000, 'fifo'), 'unsupported');
+  assert.match(f.message, /not a regular file.*FIFO/);
+  const big = failure(await within(pool.extract({ path: huge, ext: 'txt', maxBytes: 64 * 1024 * 1024 }), 5_000, 'huge'), 'too-large');
+  assert.match(big.message, /over the 64\.0 MB limit; not read/);
+  assert.ok(Date.now() - t0 < 3_000, `took ${Date.now() - t0} ms`);
+  const gone = failure(await within(pool.extract(job(path.join(dir, 'missing.txt'))), 5_000, 'missing'), 'io-error');
+  assert.equal(gone.errno, 'ENOENT');
+  failure(await within(pool.extract(job(dir)), 5_000, 'directory'), 'unsupported');
+  assert.equal(pool.stats().timeouts, 0);
+});
+
+test('real workers exit when their parent dies (never orphaned)', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const poolUrl = new URL('../../../src/indexer/extract/pool.ts', import.meta.url).href;
+  const parentScript = path.join(dir, 'parent.mts');
+  fs.writeFileSync(
+    parentScript,
+    `import { createExtractionPool, forkWorkerLauncher } from ${JSON.stringify(poolUrl)};
+const base = forkWorkerLauncher();
+const pids = [];
+const pool = createExtractionPool({ workers: 2, timeoutMs: 20000, memoryMb: 256,
+  limits: { maxTextBytes: 1e6, maxUnzipBytes: 1e7, pdfMaxPages: 10 },
+  launch: () => { const h = base(); pids.push(h.pid); return h; } });
+await Promise.all([pool.extract({ path: '/nonexistent-a', ext: 'txt', maxBytes: 1 }), pool.extract({ path: '/nonexistent-b', ext: 'txt', maxBytes: 1 })]);
+process.stdout.write(JSON.stringify(pids) + '\\n');
+setInterval(() => {}, 1000);
+`,
+  );
+  const parent = spawn(process.execPath, ['--import', 'tsx', parentScript], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (parent.exitCode === null) parent.kill('SIGKILL');
+  });
+  const pids = await within(
+    new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+      });
+      parent.on('exit', (code) => reject(new Error(`parent exited early (${code})`)));
+    }),
+    45_000,
+    'parent ready',
+  );
+  assert.equal(pids.length, 2);
+  assert.ok(pids.every(isAlive));
+  parent.kill('SIGKILL');
+  await waitFor(() => !pids.some(isAlive), 10_000, 'workers gone after parent death');
+});
