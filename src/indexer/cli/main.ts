@@ -1,0 +1,235 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
+import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
+import { ExitCodes } from '../../shared/protocol.js';
+import { resolveDataDir } from '../config/paths.js';
+
+import { parseQuery } from '../search/query.js';
+import { openIndex, rememberRoots, resolveRoots } from '../service/context.js';
+import { OwletService, problemOf } from '../service/service.js';
+import { fileLogger, serve } from '../service/serve.js';
+import { runningService } from '../service/service-file.js';
+import { loadConfig } from '../config/load.js';
+import { ensureDataDir } from '../config/paths.js';
+import { VERSION } from '../version.js';
+import { ProgressBar } from './progress.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stderr: NodeJS.WriteStream | { isTTY?: boolean; columns?: number; write(s: string): boolean };
+  stdoutIsTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  stderr: process.stderr,
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+};
+
+function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be a whole number, got "${v}"`);
+    const n = Number(v);
+    if (n < min || n > max) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/** Turns the <mark> snippet into terminal text: bold on a TTY, plain otherwise. */
+export function snippetForTerminal(snippet: string, tty: boolean): string {
+  const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return unescape(snippet.replace(/<mark>/g, tty ? '\x1b[1m' : '').replace(/<\/mark>/g, tty ? '\x1b[22m' : ''));
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `service answered ${res.status} for ${url}`);
+  return (await res.json()) as T;
+}
+
+function printStatus(s: StatusReport, io: Io): void {
+  io.out(`Owlet ${s.version}: ${s.state}${s.paused ? ' (paused)' : ''}`);
+  io.out(`  data:      ${s.dataDir}`);
+  io.out(`  documents: ${s.counts.indexed} indexed, ${s.counts.skipped} skipped, ${s.counts.failed} failed (${mb(s.counts.bytes)})`);
+  if (s.progress.phase !== 'idle') io.out(`  progress:  ${s.progress.phase}, ${s.progress.done} done, ${s.progress.queued} queued`);
+  for (const r of s.roots) io.out(`  root:      ${r.path} (${r.state}${r.lastScanAt ? `, scanned ${r.lastScanAt}` : ''})`);
+  io.out(`  watcher:   ${s.watcher.mode}${s.watcher.message ? ` (${s.watcher.message})` : ''}`);
+  for (const d of s.degraded) io.out(`  degraded:  ${d.component}: ${d.message}`);
+}
+
+export function buildProgram(io: Io, setCode: (c: number) => void): Command {
+  const program = new Command('owlet')
+    .description('Local document search: index folders into SQLite FTS5 and search them.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showSuggestionAfterError(true);
+  const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)');
+
+  program
+    .command('index')
+    .description('crawl and index the roots, then exit')
+    .option('--root <dir>', 'folder to index (repeatable; default: the roots saved in the configuration)', collect, [])
+    .addOption(dataDirOption())
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: { root: string[]; dataDir?: string; json?: boolean }) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      const roots = resolveRoots(o.root);
+      ensureDataDir(dataDir);
+      const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
+      if (config.roots.length === 0) throw new OwletError('OWL_ERR_ROOT_MISSING', 'no root to index: pass --root DIR');
+      const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false });
+      const bar = new ProgressBar(io.stderr);
+      const p = service.indexer.progress;
+      service.indexer.onDidProcess = () => bar.update(p.done, p.done + p.queued, p.phase);
+      const stopOnSignal = () => void service.stop();
+      process.once('SIGINT', stopOnSignal);
+      try {
+        const s = await service.indexOnce(roots.length ? roots : undefined);
+        bar.clear();
+        const files = s.indexed + s.skipped + s.failed;
+        const rate = s.seconds > 0 ? files / s.seconds : files;
+        if (o.json) io.out(JSON.stringify({ ...s, filesPerSecond: Math.round(rate * 10) / 10 }));
+        else {
+          io.out(
+            `Indexed ${s.indexed} files, skipped ${s.skipped}, failed ${s.failed}, unchanged ${s.unchanged}, removed ${s.deleted}, renamed ${s.renamed}; ` +
+              `${mb(s.bytes)} in ${s.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s)`,
+          );
+          for (const r of s.offlineRoots) io.out(`Root offline (documents kept): ${r}`);
+          if (s.failed + s.skipped > 0) io.out('See "owlet errors" for the files that were skipped or failed.');
+        }
+      } finally {
+        process.removeListener('SIGINT', stopOnSignal);
+        await service.stop();
+      }
+    });
+
+  program
+    .command('search')
+    .description('search the index')
+    .argument('<query...>', 'query: words, "phrases", prefix*, OR, -word, (groups), ext:, path:, after:, before:')
+    .addOption(dataDirOption())
+    .option('--limit <n>', 'number of hits (1-1000)', intArg('--limit', 1, 1000), 10)
+    .option('--offset <n>', 'hits to skip', intArg('--offset', 0, 1_000_000), 0)
+    .option('--json', 'print {"total", "hits": [...]} as JSON')
+    .action((words: string[], o: { dataDir?: string; limit: number; offset: number; json?: boolean }) => {
+      const parsed = parseQuery(words.join(' '));
+      const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
+      let result: SearchResult;
+      try {
+        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset });
+      } finally {
+        ctx.close();
+      }
+      if (o.json) return io.out(JSON.stringify(result));
+      io.out(`${result.total} result${result.total === 1 ? '' : 's'}`);
+      result.hits.forEach((h, i) => {
+        io.out(`${o.offset + i + 1}. ${h.title}\n   ${h.path}\n   ${snippetForTerminal(h.snippet, io.stdoutIsTTY)}`);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('run the service in this process: index, watch, and serve the API on 127.0.0.1')
+    .option('--root <dir>', 'folder to index and watch (repeatable; remembered)', collect, [])
+    .addOption(dataDirOption())
+    .option('--port <n>', 'TCP port on 127.0.0.1 (default: configured, else any free port)', intArg('--port', 0, 65535))
+    .addOption(new Option('--supervisor-pid <pid>').hideHelp().argParser(intArg('--supervisor-pid', 1, 2 ** 31)))
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number }) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      const roots = resolveRoots(o.root);
+      ensureDataDir(dataDir);
+      rememberRoots(dataDir, loadConfig(dataDir), roots);
+      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, out: io.out }));
+    });
+
+  program
+    .command('status')
+    .description('show indexing progress and counts')
+    .addOption(dataDirOption())
+    .option('--json', 'print the status as JSON')
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      const running = runningService(dataDir);
+      let status: StatusReport;
+      if (running) status = await fetchJson<StatusReport>(`${running.url}/api/v1/status`);
+      else {
+        // No service: report what the index on disk says.
+        const ctx = openIndex(dataDir, { readonly: true });
+        try {
+          const counts = ctx.store.counts();
+          status = {
+            version: VERSION,
+            state: 'idle',
+            ready: false,
+            paused: false,
+            dataDir,
+            progress: { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null },
+            counts,
+            roots: ctx.store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null })),
+            watcher: { mode: 'off', message: 'no service running' },
+            degraded: [],
+            database: { bytes: 0, walBytes: 0, schemaVersion: ctx.db.pragma('user_version', { simple: true }) as number },
+            uptimeMs: 0,
+          };
+        } finally {
+          ctx.close();
+        }
+      }
+      if (o.json) io.out(JSON.stringify({ ...status, service: running ? { url: running.url, pid: running.pid } : null }));
+      else {
+        printStatus(status, io);
+        io.out(running ? `  service:   ${running.url} (pid ${running.pid})` : '  service:   not running');
+      }
+    });
+
+  program
+    .command('errors')
+    .description('list the files that were skipped or failed, with reasons')
+    .addOption(dataDirOption())
+    .option('--json', 'print {"files": [...]} as JSON')
+    .option('--limit <n>', 'at most this many files', intArg('--limit', 1, 1_000_000), 10_000)
+    .action((o: { dataDir?: string; json?: boolean; limit: number }) => {
+      const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
+      let files: ProblemFile[];
+      try {
+        files = ctx.store.problems(o.limit, 0).map(problemOf);
+      } finally {
+        ctx.close();
+      }
+      if (o.json) return io.out(JSON.stringify({ files }));
+      if (files.length === 0) return io.out('No skipped or failed files.');
+      for (const f of files) io.out(`${f.status.padEnd(7)} ${f.reason.padEnd(12)} ${f.path}\n        ${f.message}`);
+    });
+
+  return program;
+}
+
+/** Entry point: returns the process exit code; errors are one clear line on stderr. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; everything else commander reports is a usage error.
+      return e.exitCode === 0 ? 0 : ExitCodes.USAGE;
+    }
+    const info = toErrorInfo(e);
+    io.err(`owlet: ${info.message}`);
+    if (isOwletError(e) && (e.kind === 'usage' || e.kind === 'query')) return ExitCodes.USAGE;
+    if (isOwletError(e) && e.kind === 'config') return ExitCodes.CONFIG;
+    return ExitCodes.FAILURE;
+  }
+}
+

@@ -1,0 +1,349 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../../shared/errors.js';
+import type { Progress } from '../../shared/api.js';
+import { classifyEntry, crawl, type CrawlItem, type FoundFile, type SkippedEntry } from '../crawl/crawler.js';
+import { createPathFilter, type PathFilter } from '../crawl/filters.js';
+import type { ExtractionPool, ExtractOutcome } from '../extract/pool.js';
+import type { DocState, DocumentStore } from '../store/documents.js';
+import type { Logger } from '../log/logger.js';
+import type { BatchWriter } from './writer.js';
+
+export interface IndexerSettings {
+  roots: readonly string[];
+  exclude: readonly string[];
+  include: readonly string[];
+  maxFileBytes: number;
+  /** Extraction jobs kept in flight (a little more than the pool size keeps workers busy). */
+  concurrency: number;
+}
+
+export interface IndexerDeps {
+  store: DocumentStore;
+  pool: ExtractionPool;
+  writer: BatchWriter;
+  /** Whether an extractor exists (and is enabled) for an extension. */
+  supports: (ext: string) => boolean;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface RunSummary {
+  indexed: number;
+  skipped: number;
+  failed: number;
+  deleted: number;
+  renamed: number;
+  unchanged: number;
+  bytes: number;
+  seconds: number;
+  offlineRoots: string[];
+}
+
+/** Failure reasons worth another try on the next pass even if the file did not change. */
+const TRANSIENT = new Set(['io-error']);
+
+function emptySummary(): RunSummary {
+  return { indexed: 0, skipped: 0, failed: 0, deleted: 0, renamed: 0, unchanged: 0, bytes: 0, seconds: 0, offlineRoots: [] };
+}
+
+/**
+ * Keeps the index in step with the disk: full reconciliation passes (start, rescan) and targeted
+ * updates for paths the watcher reports. Extraction happens in the pool; writes go through the
+ * batch writer, so this class never holds a transaction open across an await.
+ */
+export class Indexer {
+  private settings: IndexerSettings;
+  private filter: PathFilter;
+  private pausedFlag = false;
+  private resumeWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+  private inFlight = 0;
+  private slotWaiters: (() => void)[] = [];
+  readonly progress: Progress = { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null };
+  /** Listeners told about every finished file (metrics, progress bars). */
+  onDidProcess: (outcome: 'indexed' | 'skipped' | 'failed', bytes: number) => void = () => {};
+
+  constructor(private readonly deps: IndexerDeps, settings: IndexerSettings) {
+    this.settings = settings;
+    this.filter = createPathFilter(settings.exclude, settings.include);
+    this.now = deps.now ?? Date.now;
+  }
+
+  updateSettings(settings: IndexerSettings): void {
+    this.settings = settings;
+    this.filter = createPathFilter(settings.exclude, settings.include);
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  pause(): void {
+    this.pausedFlag = true;
+  }
+
+  resume(): void {
+    this.pausedFlag = false;
+    const w = this.resumeWaiters;
+    this.resumeWaiters = [];
+    w.forEach((f) => f());
+  }
+
+  private async waitIfPaused(): Promise<void> {
+    while (this.pausedFlag) await new Promise<void>((r) => this.resumeWaiters.push(r));
+  }
+
+  private async acquire(): Promise<void> {
+    while (this.inFlight >= this.settings.concurrency) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.inFlight++;
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
+  }
+
+  rootOf(p: string): string | undefined {
+    return this.settings.roots.find((r) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  }
+
+  /** True when the file's row is current: same size and mtime, and not a retriable outcome. */
+  private isCurrent(state: DocState, f: { size: number; mtimeMs: number; ext: string }): boolean {
+    if (state.size !== f.size || state.mtimeMs !== f.mtimeMs) return false;
+    if (state.status === 'failed' && state.reason !== null && TRANSIENT.has(state.reason)) return false;
+    if (state.status === 'skipped') {
+      if (state.reason === 'too-large' && f.size <= this.settings.maxFileBytes) return false;
+      if (state.reason === 'unsupported' && this.deps.supports(f.ext)) return false;
+    }
+    if (state.status === 'indexed' && !this.deps.supports(f.ext)) return false;
+    return true;
+  }
+
+  /** A full pass over the given roots (default: all). Roots that are missing are marked offline, never emptied. */
+  async reconcile(roots: readonly string[] = this.settings.roots, signal?: AbortSignal): Promise<RunSummary> {
+    const started = this.now();
+    const summary = emptySummary();
+    Object.assign(this.progress, { phase: 'scanning', scanned: 0, queued: 0, done: 0, startedAt: new Date(started).toISOString(), finishedAt: null });
+    try {
+      for (const root of roots) {
+        if (signal?.aborted) break;
+        await this.reconcileRoot(root, summary, signal);
+      }
+      this.deps.writer.flush();
+    } finally {
+      summary.seconds = (this.now() - started) / 1000;
+      Object.assign(this.progress, { phase: 'idle', queued: 0, finishedAt: new Date(this.now()).toISOString() });
+    }
+    return summary;
+  }
+
+  private async rootOnline(root: string): Promise<string | null> {
+    try {
+      const st = await fs.promises.stat(root);
+      return st.isDirectory() ? null : 'root is not a folder';
+    } catch (e) {
+      return `root is not reachable (${errnoCode(e) ?? (e as Error).message})`;
+    }
+  }
+
+  private async reconcileRoot(root: string, summary: RunSummary, signal?: AbortSignal): Promise<void> {
+    const { store, log } = this.deps;
+    const rootId = store.ensureRoot(root);
+    const offline = await this.rootOnline(root);
+    if (offline) {
+      store.setRootState(rootId, 'offline');
+      summary.offlineRoots.push(root);
+      log.warn('root offline; its documents are kept', { root, reason: offline });
+      return;
+    }
+    const known = store.statesUnder(rootId);
+    const seen = new Set<string>();
+    const unreadableDirs: string[] = [];
+    const changed: FoundFile[] = [];
+    for await (const item of crawl(root, { filter: this.filter, maxBytes: this.settings.maxFileBytes, signal })) {
+      this.progress.scanned++;
+      if (item.kind === 'unreadable-dir') {
+        unreadableDirs.push(item.path);
+        log.warn('folder unreadable; its documents are kept', { path: item.path, reason: item.message });
+        continue;
+      }
+      seen.add(item.path);
+      const state = known.get(item.path);
+      if (state && this.isCurrent(state, item)) {
+        summary.unchanged++;
+        continue;
+      }
+      if (item.kind === 'skip') this.recordSkip(rootId, item, summary);
+      else if (!this.deps.supports(item.ext)) this.recordUnsupported(rootId, item, summary);
+      else changed.push(item);
+    }
+    if (signal?.aborted) return;
+    // A root that held documents and now shows no file at all is far more likely an unmounted
+    // drive (an empty mount point) than a user who deleted everything: keep its documents.
+    if (seen.size === 0 && known.size > 0) {
+      store.setRootState(rootId, 'offline');
+      summary.offlineRoots.push(root);
+      log.warn('root is empty; treated as offline and its documents are kept', { root });
+      return;
+    }
+    store.setRootState(rootId, 'online');
+    const missing = [...known.values()].filter(
+      (s) => !seen.has(s.path) && !unreadableDirs.some((d) => s.path.startsWith(d + path.sep)),
+    );
+    const toExtract = this.matchRenames(rootId, changed, missing, summary);
+    for (const gone of missing) {
+      this.deps.writer.add({ op: 'delete', id: gone.id });
+      summary.deleted++;
+    }
+    this.progress.phase = 'indexing';
+    await this.extractAll(rootId, toExtract, summary, signal);
+    this.deps.writer.flush();
+    store.markRootScanned(rootId);
+  }
+
+  /**
+   * A new path with the identity (dev:ino), size and mtime of a vanished one is the same file,
+   * moved: keep its text and change its path. Mutates `missing` (renamed sources are removed).
+   */
+  private matchRenames(rootId: number, changed: FoundFile[], missing: DocState[], summary: RunSummary): FoundFile[] {
+    if (missing.length === 0) return changed;
+    const byId = new Map<string, DocState>();
+    for (const m of missing) if (m.fileId) byId.set(m.fileId, m);
+    const rest: FoundFile[] = [];
+    for (const f of changed) {
+      const src = byId.get(f.fileId);
+      if (src && src.size === f.size && src.mtimeMs === f.mtimeMs && !this.deps.store.stateOf(f.path)) {
+        this.deps.writer.add({ op: 'rename', id: src.id, to: { path: f.path, rootId, ext: f.ext, size: f.size, mtimeMs: f.mtimeMs, fileId: f.fileId } });
+        byId.delete(f.fileId);
+        missing.splice(missing.indexOf(src), 1);
+        summary.renamed++;
+      } else {
+        rest.push(f);
+      }
+    }
+    return rest;
+  }
+
+  private recordSkip(rootId: number, item: SkippedEntry, summary: RunSummary): void {
+    this.deps.writer.add({
+      op: 'unindexed',
+      doc: { path: item.path, rootId, ext: item.ext, size: item.size, mtimeMs: item.mtimeMs, fileId: item.fileId, status: 'skipped', reason: item.reason, message: item.message },
+    });
+    summary.skipped++;
+    this.progress.done++;
+    this.onDidProcess('skipped', 0);
+  }
+
+  private recordUnsupported(rootId: number, f: FoundFile, summary: RunSummary): void {
+    this.recordSkip(rootId, { ...f, kind: 'skip', reason: 'unsupported', message: f.ext ? `no extractor for .${f.ext} files` : 'no extractor for files without an extension' }, summary);
+  }
+
+  private async extractAll(rootId: number, files: FoundFile[], summary: RunSummary, signal?: AbortSignal): Promise<void> {
+    this.progress.queued += files.length;
+    const running: Promise<void>[] = [];
+    for (const f of files) {
+      if (signal?.aborted) break;
+      await this.waitIfPaused();
+      await this.acquire();
+      const p = this.extractOne(rootId, f, summary, signal).finally(() => this.release());
+      running.push(p);
+      if (running.length > 256) await Promise.all(running.splice(0, 128));
+    }
+    await Promise.all(running);
+  }
+
+  private async extractOne(rootId: number, f: FoundFile, summary: RunSummary, signal?: AbortSignal): Promise<void> {
+    let out: ExtractOutcome;
+    try {
+      out = await this.deps.pool.extract({ path: f.path, ext: f.ext, maxBytes: this.settings.maxFileBytes });
+    } catch (e) {
+      out = { ok: false, reason: 'crash', message: `extraction failed: ${(e as Error).message}` };
+    }
+    // Shutting down: the pool failed in-flight jobs on purpose; the file is retried next start.
+    if (signal?.aborted) return;
+    this.progress.queued = Math.max(0, this.progress.queued - 1);
+    this.progress.done++;
+    const meta = { path: f.path, rootId, ext: f.ext, size: f.size, mtimeMs: f.mtimeMs, fileId: f.fileId };
+    if (out.ok) {
+      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text } });
+      summary.indexed++;
+      summary.bytes += f.size;
+      this.onDidProcess('indexed', f.size);
+    } else if (out.errno === 'ENOENT') {
+      // Deleted while queued: nothing to record; the delete is handled by the watcher or next pass.
+      const state = this.deps.store.stateOf(f.path);
+      if (state) this.deps.writer.add({ op: 'delete', id: state.id });
+    } else {
+      const status = out.reason === 'unsupported' || out.reason === 'too-large' ? 'skipped' : 'failed';
+      this.deps.writer.add({ op: 'unindexed', doc: { ...meta, status, reason: out.reason, message: out.message } });
+      if (status === 'skipped') summary.skipped++;
+      else summary.failed++;
+      this.onDidProcess(status, 0);
+    }
+  }
+
+  /**
+   * Applies changes the watcher reported: each path is looked at afresh (the event type is only a
+   * hint), so missed or reordered events cannot leave the index wrong.
+   */
+  async applyChanges(paths: readonly string[]): Promise<RunSummary> {
+    const started = this.now();
+    const summary = emptySummary();
+    const { store, writer } = this.deps;
+    const deletedStates: DocState[] = [];
+    const changedByRoot = new Map<number, FoundFile[]>();
+    for (const p of new Set(paths)) {
+      const root = this.rootOf(p);
+      if (!root || p === root) continue;
+      const rel = path.relative(root, p).split(path.sep).join('/');
+      if (rel.split('/').some((seg, i, all) => this.filter.excluded(all.slice(0, i + 1).join('/'), seg))) continue;
+      const rootId = store.ensureRoot(root);
+      let st: fs.Stats | null = null;
+      try {
+        st = await fs.promises.lstat(p);
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') continue;
+      }
+      if (st === null) {
+        const own = store.stateOf(p);
+        if (own) deletedStates.push(own);
+        // A removed folder: everything known below it is gone too.
+        for (const s of store.statesUnder(rootId).values()) if (s.path.startsWith(p + path.sep)) deletedStates.push(s);
+        continue;
+      }
+      const items: CrawlItem[] = [];
+      if (st.isDirectory()) {
+        for await (const it of crawl(p, { filter: this.filter, maxBytes: this.settings.maxFileBytes })) items.push(it);
+      } else {
+        if (!this.filter.included(rel)) continue;
+        items.push(classifyEntry(p, st, this.settings.maxFileBytes));
+      }
+      for (const item of items) {
+        if (item.kind === 'unreadable-dir') continue;
+        const state = store.stateOf(item.path);
+        if (state && this.isCurrent(state, item)) continue;
+        if (item.kind === 'skip') this.recordSkip(rootId, item, summary);
+        else if (!this.deps.supports(item.ext)) this.recordUnsupported(rootId, item, summary);
+        else {
+          const list = changedByRoot.get(rootId) ?? [];
+          list.push(item);
+          changedByRoot.set(rootId, list);
+        }
+      }
+    }
+    const missing = [...new Map(deletedStates.map((s) => [s.id, s])).values()];
+    for (const [rootId, files] of changedByRoot) {
+      const rest = this.matchRenames(rootId, files, missing, summary);
+      changedByRoot.set(rootId, rest);
+    }
+    for (const gone of missing) {
+      writer.add({ op: 'delete', id: gone.id });
+      summary.deleted++;
+    }
+    for (const [rootId, files] of changedByRoot) await this.extractAll(rootId, files, summary);
+    writer.flush();
+    summary.seconds = (this.now() - started) / 1000;
+    return summary;
+  }
+}

@@ -1,0 +1,89 @@
+import type { DocMeta, DocumentStore, IndexedDoc, UnindexedDoc } from '../store/documents.js';
+
+export type WriteOp =
+  | { op: 'indexed'; doc: IndexedDoc }
+  | { op: 'unindexed'; doc: UnindexedDoc }
+  | { op: 'delete'; id: number }
+  | { op: 'rename'; id: number; to: DocMeta };
+
+export interface WriterOptions {
+  batchSize: number;
+  /** Flush when this much extracted text is waiting, whatever the count (bounds memory). */
+  maxPendingBytes: number;
+  flushMs: number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (t: unknown) => void;
+}
+
+/**
+ * Groups index writes into transactions: one transaction per batch keeps indexing fast, and a
+ * crash at any moment leaves the database at a batch boundary (the next start resumes from there).
+ */
+export class BatchWriter {
+  private pending: WriteOp[] = [];
+  private pendingBytes = 0;
+  private timer: unknown = null;
+  private readonly setTimer;
+  private readonly clearTimer;
+  /** Called after every committed batch (cache invalidation, metrics). */
+  onDidCommit: (ops: readonly WriteOp[]) => void = () => {};
+  /** Called when a timed flush fails; the ops stay pending for the next attempt. */
+  onDidFail: (e: unknown) => void = () => {};
+
+  constructor(private readonly store: DocumentStore, private readonly opts: WriterOptions) {
+    this.setTimer = opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
+    this.clearTimer = opts.clearTimer ?? ((t: unknown) => clearTimeout(t as NodeJS.Timeout));
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(op: WriteOp): void {
+    this.pending.push(op);
+    if (op.op === 'indexed') this.pendingBytes += op.doc.text.length;
+    if (this.pending.length >= this.opts.batchSize || this.pendingBytes >= this.opts.maxPendingBytes) {
+      this.flush();
+    } else if (this.timer === null) {
+      this.timer = this.setTimer(() => {
+        this.timer = null;
+        try {
+          this.flush();
+        } catch (e) {
+          this.onDidFail(e);
+        }
+      }, this.opts.flushMs);
+    }
+  }
+
+  /** Commits everything pending in one transaction. On failure nothing is lost: ops stay queued. */
+  flush(): void {
+    if (this.timer !== null) {
+      this.clearTimer(this.timer);
+      this.timer = null;
+    }
+    if (this.pending.length === 0) return;
+    const ops = this.pending;
+    this.store.transaction(() => {
+      for (const w of ops) {
+        switch (w.op) {
+          case 'indexed':
+            this.store.putIndexed(w.doc);
+            break;
+          case 'unindexed':
+            this.store.putUnindexed(w.doc);
+            break;
+          case 'delete':
+            this.store.delete(w.id);
+            break;
+          case 'rename':
+            this.store.rename(w.id, w.to);
+            break;
+        }
+      }
+    });
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onDidCommit(ops);
+  }
+}

@@ -1,0 +1,242 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
+import { OwletError } from '../../shared/errors.js';
+import type { Logger } from '../log/logger.js';
+import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
+import { isSupported } from '../extract/formats.js';
+import { BatchWriter } from '../index/writer.js';
+import { Indexer, type IndexerSettings, type RunSummary } from '../index/indexer.js';
+import { parseQuery } from '../search/query.js';
+import { schemaVersion } from '../store/migrations.js';
+import { Watcher, type WatchBackend } from '../watch/watcher.js';
+import type { Config } from '../config/schema.js';
+import { INDEX_FILE, openIndex, type IndexContext } from './context.js';
+import { VERSION } from '../version.js';
+
+export interface ServiceOptions {
+  dataDir: string;
+  log: Logger;
+  /** Watch for changes while running (serve/run); `owlet index` does one pass without watching. */
+  watch: boolean;
+  watchBackend?: WatchBackend;
+  launchWorker?: WorkerLauncher;
+  now?: () => number;
+}
+
+export function indexerSettings(config: Config): IndexerSettings {
+  return {
+    roots: config.roots.map((r) => path.resolve(r)),
+    exclude: config.exclude,
+    include: config.include,
+    maxFileBytes: Math.floor(config.maxFileSizeMb * 1024 * 1024),
+    concurrency: config.extractors.workers * 2,
+  };
+}
+
+export function poolLimits(config: Config) {
+  const e = config.extractors;
+  return {
+    maxTextBytes: Math.floor(e.maxTextMb * 1024 * 1024),
+    maxUnzipBytes: Math.floor(e.maxUnzipMb * 1024 * 1024),
+    pdfMaxPages: e.pdfMaxPages,
+  };
+}
+
+export function problemOf(r: { path: string; status: string; reason: string | null; message: string | null; size: number; mtimeMs: number }): ProblemFile {
+  return {
+    path: r.path,
+    status: r.status as ProblemFile['status'],
+    reason: r.reason ?? 'unknown',
+    message: r.message ?? '',
+    size: r.size,
+    mtime: new Date(r.mtimeMs).toISOString(),
+  };
+}
+
+/**
+ * The indexer service: owns the database, the extraction pool, the indexer and the watcher.
+ * It is the same object whether driven by `owlet index` (one pass), `owlet serve`, or the
+ * supervised child of `owlet run` / Electron's utility process.
+ */
+export class OwletService {
+  readonly ctx: IndexContext;
+  readonly pool: ExtractionPool;
+  readonly writer: BatchWriter;
+  readonly indexer: Indexer;
+  watcher: Watcher | null = null;
+  private readonly started: number;
+  private readonly now: () => number;
+  private ready = false;
+  private running: Promise<unknown> = Promise.resolve();
+  private rescanRequested = false;
+  private stopping = false;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly opts: ServiceOptions) {
+    this.now = opts.now ?? Date.now;
+    this.started = this.now();
+    this.ctx = openIndex(opts.dataDir);
+    const { config } = this.ctx;
+    this.pool = createExtractionPool({
+      workers: config.extractors.workers,
+      timeoutMs: config.extractors.timeoutMs,
+      memoryMb: config.extractors.memoryMb,
+      limits: poolLimits(config),
+      launch: opts.launchWorker,
+    });
+    this.writer = new BatchWriter(this.ctx.store, {
+      batchSize: config.indexing.batchSize,
+      flushMs: config.indexing.flushMs,
+      maxPendingBytes: 32 * 1024 * 1024,
+    });
+    this.writer.onDidFail = (e) => opts.log.error('index write failed', { error: e });
+    const disabled = new Set(config.extractors.disabled);
+    this.indexer = new Indexer(
+      { store: this.ctx.store, pool: this.pool, writer: this.writer, supports: (ext) => !disabled.has(ext) && isSupported(ext), log: opts.log.child('indexer') },
+      indexerSettings(config),
+    );
+    this.ready = true;
+  }
+
+  get config(): Config {
+    return this.ctx.config;
+  }
+
+  isReady(): boolean {
+    return this.ready && this.ctx.db.open;
+  }
+
+  /** Starts the first reconcile and, when asked, the watcher. Returns at once; work runs in the background. */
+  async start(): Promise<void> {
+    if (this.opts.watch) {
+      const backend = this.opts.watchBackend ?? ((await import('@parcel/watcher')) as unknown as WatchBackend);
+      const cfg = this.ctx.config;
+      this.watcher = new Watcher({
+        roots: indexerSettings(cfg).roots,
+        exclude: cfg.exclude,
+        debounceMs: cfg.indexing.watchDebounceMs,
+        pollMs: Math.max(30_000, cfg.indexing.rescanMinutes * 60_000 || 300_000),
+        backend,
+        log: this.opts.log.child('watcher'),
+        onChanges: async (paths) => {
+          await this.running;
+          if (this.stopping) return;
+          await this.indexer.applyChanges(paths);
+        },
+        onPoll: () => this.rescan(),
+      });
+      await this.watcher.start();
+      const minutes = cfg.indexing.rescanMinutes;
+      if (minutes > 0) {
+        this.rescanTimer = setInterval(() => void this.rescan(), minutes * 60_000);
+        this.rescanTimer.unref();
+      }
+    }
+    void this.rescan();
+  }
+
+  /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */
+  rescan(): Promise<void> {
+    if (this.rescanRequested || this.stopping) return this.running.then(() => undefined);
+    this.rescanRequested = true;
+    const run = this.running.then(async () => {
+      this.rescanRequested = false;
+      if (this.stopping) return;
+      try {
+        const s = await this.indexer.reconcile(undefined, this.abort.signal);
+        this.lastError = null;
+        this.opts.log.info('reconcile finished', { ...s });
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.opts.log.error('reconcile failed', { error: e });
+      }
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** One full pass, for `owlet index`. */
+  async indexOnce(roots?: readonly string[]): Promise<RunSummary> {
+    return this.indexer.reconcile(roots, this.abort.signal);
+  }
+
+  search(q: string, limit: number, offset: number): SearchResult {
+    if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
+    return this.ctx.search.search(parseQuery(q), { limit, offset });
+  }
+
+  problems(limit: number, offset: number): ProblemFile[] {
+    return this.ctx.store.problems(limit, offset).map(problemOf);
+  }
+
+  status(): StatusReport {
+    const { store, dataDir, db } = this.ctx;
+    const file = path.join(dataDir, INDEX_FILE);
+    const size = (f: string) => {
+      try {
+        return fs.statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    const degraded: StatusReport['degraded'] = [];
+    if (this.watcher?.mode === 'polling') degraded.push({ component: 'watcher', message: this.watcher.message ?? 'watching by periodic rescans' });
+    if (this.lastError) degraded.push({ component: 'indexer', message: this.lastError });
+    const roots = store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null }));
+    for (const r of roots) if (r.state === 'offline') degraded.push({ component: 'root', message: `${r.path} is offline; its documents are kept and stay searchable` });
+    const p = this.indexer.progress;
+    const state: StatusReport['state'] = !this.ready
+      ? 'starting'
+      : degraded.length
+        ? 'degraded'
+        : this.indexer.paused
+          ? 'paused'
+          : p.phase !== 'idle'
+            ? 'indexing'
+            : 'idle';
+    return {
+      version: VERSION,
+      state,
+      ready: this.isReady(),
+      paused: this.indexer.paused,
+      dataDir,
+      progress: { ...p },
+      counts: store.counts(),
+      roots,
+      watcher: { mode: this.watcher?.mode ?? 'off', message: this.watcher?.message ?? null },
+      degraded,
+      database: { bytes: size(file), walBytes: size(file + '-wal'), schemaVersion: schemaVersion(db) },
+      uptimeMs: this.now() - this.started,
+    };
+  }
+
+  pause(): void {
+    this.indexer.pause();
+  }
+
+  resume(): void {
+    this.indexer.resume();
+  }
+
+  /** Finishes the current batch, stops workers, checkpoints the WAL and closes the database. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.indexer.resume();
+    await this.watcher?.stop();
+    await this.pool.close();
+    await this.running.catch(() => {});
+    try {
+      this.writer.flush();
+    } catch (e) {
+      this.opts.log.error('final flush failed', { error: e });
+    }
+    this.ready = false;
+    this.ctx.close();
+  }
+}
