@@ -8,6 +8,7 @@ import { parseQuery } from '../search/query.js';
 import { openIndex, rememberRoots, resolveRoots } from '../service/context.js';
 import { OwletService, problemOf } from '../service/service.js';
 import { fileLogger, serve } from '../service/serve.js';
+import { runSupervised } from '../supervisor/run.js';
 import { runningService } from '../service/service-file.js';
 import { loadConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
@@ -149,6 +150,20 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       ensureDataDir(dataDir);
       rememberRoots(dataDir, loadConfig(dataDir), roots);
       setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, out: io.out }));
+    });
+
+  program
+    .command('run')
+    .description('production headless mode: a supervisor that keeps the service running (restarts it after a crash or hang)')
+    .option('--root <dir>', 'folder to index and watch (repeatable; remembered)', collect, [])
+    .addOption(dataDirOption())
+    .option('--port <n>', 'TCP port on 127.0.0.1 (default: configured, else any free port, kept across restarts)', intArg('--port', 0, 65535))
+    .action(async (o: { root: string[]; dataDir?: string; port?: number }) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      const roots = resolveRoots(o.root);
+      ensureDataDir(dataDir);
+      const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
+      setCode(await runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out }));
     });
 
   program

@@ -35,8 +35,10 @@ export function detectEncoding(bytes: Uint8Array): { encoding: TextEncoding; bom
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {
-    // Only a prefix is validated, `stream: true` so a character cut at the end is not an error.
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, 4 * 1024 * 1024), { stream: true });
+    // Only a prefix is validated; `stream: true` only when the prefix is cut, so a character cut at
+    // the cut is not an error but an invalid byte at the real end of the file is.
+    const prefix = bytes.subarray(0, 4 * 1024 * 1024);
+    new TextDecoder('utf-8', { fatal: true }).decode(prefix, { stream: prefix.length < bytes.length });
     return true;
   } catch {
     return false;

@@ -80,7 +80,7 @@ export class SearchEngine {
     const hits: SearchHit[] = rows.map((r) => ({
       path: r.path,
       title: r.title ?? path.basename(r.path),
-      score: Math.round(r.score * 1e4) / 1e4,
+      score: Number(r.score.toPrecision(6)),
       snippet: makeSnippet(this.store.passages(r.id), q.highlight),
       mtime: new Date(r.mtimeMs).toISOString(),
       size: r.size,

@@ -149,3 +149,8 @@ test('output is truncated at maxTextBytes on a character boundary', async () => 
   const r = ok(await extractBytes(utf8('é'.repeat(100)), ctx('txt', { maxTextBytes: 51 })));
   assert.equal(r.text, 'é'.repeat(25));
 });
+
+test('a legacy 8-bit file whose last byte is accented is decoded as windows-1252, not as cut UTF-8', async () => {
+  const { decodeText } = await import('../../../src/indexer/extract/decode.js');
+  assert.deepEqual(decodeText(Buffer.from('caf\xe9', 'latin1'), 1024), { text: 'café', encoding: 'windows-1252' });
+});
