@@ -45,6 +45,8 @@ export interface StatusReport {
   state: ServiceState;
   ready: boolean;
   paused: boolean;
+  /** Why indexing is paused: 'user', 'battery', 'disk-full', … */
+  pausedBecause: string[];
   dataDir: string;
   progress: Progress;
   counts: { indexed: number; skipped: number; failed: number; bytes: number; textBytes: number };
@@ -54,6 +56,16 @@ export interface StatusReport {
   degraded: { component: string; message: string }[];
   database: { bytes: number; walBytes: number; schemaVersion: number };
   uptimeMs: number;
+  resilience: {
+    breakers: { name: string; state: 'closed' | 'open' | 'half-open'; openedAt: string | null }[];
+    /** Files waiting for a retry after a transient read error. */
+    retryQueue: number;
+    /** Files not tried again until they change (they crashed or hung extraction repeatedly). */
+    quarantined: number;
+    /** Files waiting for an open breaker to close. */
+    deferred: number;
+    pool: { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number };
+  };
 }
 
 export interface ProblemFile {

@@ -186,6 +186,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
             state: 'idle',
             ready: false,
             paused: false,
+            pausedBecause: [],
             dataDir,
             progress: { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null },
             counts,
@@ -194,6 +195,13 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
             degraded: [],
             database: { bytes: 0, walBytes: 0, schemaVersion: ctx.db.pragma('user_version', { simple: true }) as number },
             uptimeMs: 0,
+            resilience: {
+              breakers: [],
+              retryQueue: (ctx.db.prepare('SELECT count(*) AS n FROM retry_queue').get() as { n: number }).n,
+              quarantined: (ctx.db.prepare('SELECT count(*) AS n FROM extraction_attempts WHERE attempts >= ?').get(ctx.config.resilience.quarantineAttempts) as { n: number }).n,
+              deferred: 0,
+              pool: { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0 },
+            },
           };
         } finally {
           ctx.close();

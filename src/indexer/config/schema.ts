@@ -36,6 +36,40 @@ export const ExtractorSettings = z
   })
   .strict();
 
+export const ResilienceSettings = z
+  .object({
+    /** Deaths of the indexer or a worker on one unchanged file before it is quarantined. */
+    quarantineAttempts: z.number().int().min(1).max(100).default(3),
+    /** Transient read errors (EBUSY, EAGAIN, EMFILE, ETIMEDOUT…): backoff with full jitter. */
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(50).default(6),
+        baseMs: z.number().int().min(10).max(3_600_000).default(2_000),
+        maxMs: z.number().int().min(10).max(86_400_000).default(600_000),
+      })
+      .strict()
+      .default({ maxAttempts: 6, baseMs: 2_000, maxMs: 600_000 }),
+    /** Circuit breaker per extractor kind. */
+    breaker: z
+      .object({
+        errorThresholdPercentage: z.number().min(1).max(100).default(50),
+        volumeThreshold: z.number().int().min(1).max(10_000).default(8),
+        resetTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+        rollingWindowMs: z.number().int().min(1_000).max(3_600_000).default(120_000),
+      })
+      .strict()
+      .default({ errorThresholdPercentage: 50, volumeThreshold: 8, resetTimeoutMs: 60_000, rollingWindowMs: 120_000 }),
+    /** Deadline for one directory listing or stat (network shares can hang). */
+    ioTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+    /** How often offline roots are checked for their return. */
+    rootCheckMs: z.number().int().min(100).max(3_600_000).default(30_000),
+    /** Pause indexing while the computer runs on battery (where the OS says so). */
+    pauseOnBattery: z.boolean().default(true),
+    /** Share of wall time extraction workers may be busy (1 = no throttling); workers also run at low priority. */
+    cpuShare: z.number().min(0.05).max(1).default(1),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -59,6 +93,7 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ batchSize: 200, flushMs: 250, watchDebounceMs: 150, rescanMinutes: 60 }),
+    resilience: ResilienceSettings.default(ResilienceSettings.parse({})),
     server: z
       .object({
         host: loopbackHost.default('127.0.0.1'),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 import { extensionOf, type PathFilter } from './filters.js';
+import { withTimeout } from '../resilience/timeout.js';
 
 export interface FoundFile {
   kind: 'file';
@@ -37,6 +38,8 @@ export type CrawlItem = FoundFile | SkippedEntry | UnreadableDir;
 export interface CrawlOptions {
   filter: PathFilter;
   maxBytes: number;
+  /** Deadline for each stat and directory listing (a vanished network share can hang forever). */
+  ioTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -70,11 +73,11 @@ export async function* crawl(root: string, opts: CrawlOptions): AsyncGenerator<C
     const dir = stack.pop()!;
     let entries: fs.Dirent<Buffer>[];
     try {
-      const st = await fs.promises.stat(dir);
+      const st = await withTimeout(fs.promises.stat(dir), opts.ioTimeoutMs ?? 0, `reading ${dir}`);
       const id = fileIdOf(st);
       if (seenDirs.has(id)) continue;
       seenDirs.add(id);
-      entries = await fs.promises.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+      entries = await withTimeout(fs.promises.readdir(dir, { withFileTypes: true, encoding: 'buffer' }), opts.ioTimeoutMs ?? 0, `listing ${dir}`);
     } catch (e) {
       yield { kind: 'unreadable-dir', path: dir, message: `cannot read folder (${errnoCode(e) ?? (e as Error).message})` };
       continue;
@@ -99,7 +102,7 @@ export async function* crawl(root: string, opts: CrawlOptions): AsyncGenerator<C
       if (!opts.filter.included(rel)) continue;
       let st: fs.Stats;
       try {
-        st = await fs.promises.lstat(full);
+        st = await withTimeout(fs.promises.lstat(full), opts.ioTimeoutMs ?? 0, `reading ${full}`);
       } catch (e) {
         if (errnoCode(e) === 'ENOENT') continue; // vanished between readdir and lstat
         yield { kind: 'skip', path: full, ext: extensionOf(name), reason: 'unreadable', message: `cannot read file information (${errnoCode(e) ?? 'error'})`, size: 0, mtimeMs: 0, fileId: null };

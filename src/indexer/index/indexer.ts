@@ -4,7 +4,12 @@ import { errnoCode } from '../../shared/errors.js';
 import type { Progress } from '../../shared/api.js';
 import { classifyEntry, crawl, type CrawlItem, type FoundFile, type SkippedEntry } from '../crawl/crawler.js';
 import { createPathFilter, type PathFilter } from '../crawl/filters.js';
-import type { ExtractionPool, ExtractOutcome } from '../extract/pool.js';
+import type { ExtractJob } from '../extract/pool.js';
+import type { GuardedOutcome } from '../resilience/breakers.js';
+import type { Quarantine } from '../resilience/quarantine.js';
+import type { RetryQueue } from '../resilience/retry-queue.js';
+import { isTransientFsError } from '../resilience/retry-policy.js';
+import { withTimeout } from '../resilience/timeout.js';
 import type { DocState, DocumentStore } from '../store/documents.js';
 import type { Logger } from '../log/logger.js';
 import type { BatchWriter } from './writer.js';
@@ -16,12 +21,17 @@ export interface IndexerSettings {
   maxFileBytes: number;
   /** Extraction jobs kept in flight (a little more than the pool size keeps workers busy). */
   concurrency: number;
+  /** Deadline for each stat / directory listing. */
+  ioTimeoutMs?: number;
 }
 
 export interface IndexerDeps {
   store: DocumentStore;
-  pool: ExtractionPool;
+  /** Extraction, normally the pool behind per-kind circuit breakers. */
+  extract: (job: ExtractJob) => Promise<GuardedOutcome>;
   writer: BatchWriter;
+  quarantine?: Quarantine;
+  retries?: RetryQueue;
   /** Whether an extractor exists (and is enabled) for an extension. */
   supports: (ext: string) => boolean;
   log: Logger;
@@ -40,8 +50,8 @@ export interface RunSummary {
   offlineRoots: string[];
 }
 
-/** Failure reasons worth another try on the next pass even if the file did not change. */
-const TRANSIENT = new Set(['io-error']);
+/** Outcomes where a worker had to be killed: retried until the quarantine limit, then left alone. */
+const WORKER_KILLERS = new Set(['timeout', 'crash', 'memory']);
 
 function emptySummary(): RunSummary {
   return { indexed: 0, skipped: 0, failed: 0, deleted: 0, renamed: 0, unchanged: 0, bytes: 0, seconds: 0, offlineRoots: [] };
@@ -55,7 +65,7 @@ function emptySummary(): RunSummary {
 export class Indexer {
   private settings: IndexerSettings;
   private filter: PathFilter;
-  private pausedFlag = false;
+  private readonly pauseReasons = new Set<string>();
   private resumeWaiters: (() => void)[] = [];
   private readonly now: () => number;
   private inFlight = 0;
@@ -68,7 +78,20 @@ export class Indexer {
     this.settings = settings;
     this.filter = createPathFilter(settings.exclude, settings.include);
     this.now = deps.now ?? Date.now;
+    // Bookkeeping that must commit together with a file's outcome.
+    deps.writer.afterWrite = (op) => {
+      if (op.op === 'indexed') {
+        deps.quarantine?.end(op.doc.path);
+        deps.retries?.remove(op.doc.path);
+      } else if (op.op === 'unindexed') {
+        if (!WORKER_KILLERS.has(op.doc.reason) && op.doc.reason !== 'quarantined') deps.quarantine?.end(op.doc.path);
+        if (op.doc.reason !== 'io-error') deps.retries?.remove(op.doc.path);
+      }
+    };
   }
+
+  /** Files deferred by an open breaker, waiting for it to close. */
+  readonly deferred = new Set<string>();
 
   updateSettings(settings: IndexerSettings): void {
     this.settings = settings;
@@ -76,22 +99,34 @@ export class Indexer {
   }
 
   get paused(): boolean {
-    return this.pausedFlag;
+    return this.pauseReasons.size > 0;
   }
 
-  pause(): void {
-    this.pausedFlag = true;
+  /** Why indexing is paused (the user, the battery, a full disk…); empty when running. */
+  get pausedBecause(): string[] {
+    return [...this.pauseReasons];
   }
 
-  resume(): void {
-    this.pausedFlag = false;
+  /** Pauses for a reason; indexing runs again only when every reason has been lifted. */
+  pause(reason = 'user'): void {
+    this.pauseReasons.add(reason);
+  }
+
+  resume(reason = 'user'): void {
+    this.pauseReasons.delete(reason);
+    if (this.pauseReasons.size > 0) return;
     const w = this.resumeWaiters;
     this.resumeWaiters = [];
     w.forEach((f) => f());
   }
 
+  /** Lifts every pause (shutdown must not wait on a paused indexer). */
+  resumeAll(): void {
+    for (const r of [...this.pauseReasons]) this.resume(r);
+  }
+
   private async waitIfPaused(): Promise<void> {
-    while (this.pausedFlag) await new Promise<void>((r) => this.resumeWaiters.push(r));
+    while (this.pauseReasons.size > 0) await new Promise<void>((r) => this.resumeWaiters.push(r));
   }
 
   private async acquire(): Promise<void> {
@@ -108,10 +143,25 @@ export class Indexer {
     return this.settings.roots.find((r) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   }
 
-  /** True when the file's row is current: same size and mtime, and not a retriable outcome. */
-  private isCurrent(state: DocState, f: { size: number; mtimeMs: number; ext: string }): boolean {
+  /** True when the file's row is current: same size and mtime, and not an outcome worth retrying. */
+  private isCurrent(state: DocState, f: { path: string; size: number; mtimeMs: number; ext: string }): boolean {
     if (state.size !== f.size || state.mtimeMs !== f.mtimeMs) return false;
-    if (state.status === 'failed' && state.reason !== null && TRANSIENT.has(state.reason)) return false;
+    if (state.status === 'failed') {
+      switch (state.reason) {
+        case 'deferred':
+          return false;
+        case 'io-error':
+          // Transient read errors wait in the retry queue; once given up (or permanent), leave it.
+          return !this.deps.retries || this.deps.retries.attemptsOf(f.path) === 0;
+        case 'timeout':
+        case 'crash':
+        case 'memory':
+          // Tried again; the quarantine decides whether it may run or is recorded as quarantined.
+          return !this.deps.quarantine;
+        default:
+          return true;
+      }
+    }
     if (state.status === 'skipped') {
       if (state.reason === 'too-large' && f.size <= this.settings.maxFileBytes) return false;
       if (state.reason === 'unsupported' && this.deps.supports(f.ext)) return false;
@@ -140,7 +190,7 @@ export class Indexer {
 
   private async rootOnline(root: string): Promise<string | null> {
     try {
-      const st = await fs.promises.stat(root);
+      const st = await withTimeout(fs.promises.stat(root), this.settings.ioTimeoutMs ?? 0, `reading root ${root}`);
       return st.isDirectory() ? null : 'root is not a folder';
     } catch (e) {
       return `root is not reachable (${errnoCode(e) ?? (e as Error).message})`;
@@ -161,7 +211,7 @@ export class Indexer {
     const seen = new Set<string>();
     const unreadableDirs: string[] = [];
     const changed: FoundFile[] = [];
-    for await (const item of crawl(root, { filter: this.filter, maxBytes: this.settings.maxFileBytes, signal })) {
+    for await (const item of crawl(root, { filter: this.filter, maxBytes: this.settings.maxFileBytes, signal, ioTimeoutMs: this.settings.ioTimeoutMs })) {
       this.progress.scanned++;
       if (item.kind === 'unreadable-dir') {
         unreadableDirs.push(item.path);
@@ -254,33 +304,61 @@ export class Indexer {
   }
 
   private async extractOne(rootId: number, f: FoundFile, summary: RunSummary, signal?: AbortSignal): Promise<void> {
-    let out: ExtractOutcome;
+    const meta = { path: f.path, rootId, ext: f.ext, size: f.size, mtimeMs: f.mtimeMs, fileId: f.fileId };
+    const fail = (reason: string, message: string, status: 'failed' | 'skipped' = 'failed') => {
+      this.deps.writer.add({ op: 'unindexed', doc: { ...meta, status, reason, message } });
+      if (status === 'skipped') summary.skipped++;
+      else summary.failed++;
+      this.onDidProcess(status, 0);
+    };
+    const done = () => {
+      this.progress.queued = Math.max(0, this.progress.queued - 1);
+      this.progress.done++;
+    };
+    // Recorded and committed before the extractor sees the file: if this process dies on it,
+    // the next start knows which file it was.
+    const q = this.deps.quarantine?.begin(f);
+    if (q?.verdict === 'quarantined') {
+      done();
+      return fail('quarantined', `not extracted: extracting this file crashed or hung Owlet ${q.attempts} times; it is tried again when it changes`);
+    }
+    let out: GuardedOutcome;
     try {
-      out = await this.deps.pool.extract({ path: f.path, ext: f.ext, maxBytes: this.settings.maxFileBytes });
+      out = await this.deps.extract({ path: f.path, ext: f.ext, maxBytes: this.settings.maxFileBytes });
     } catch (e) {
       out = { ok: false, reason: 'crash', message: `extraction failed: ${(e as Error).message}` };
     }
     // Shutting down: the pool failed in-flight jobs on purpose; the file is retried next start.
     if (signal?.aborted) return;
-    this.progress.queued = Math.max(0, this.progress.queued - 1);
-    this.progress.done++;
-    const meta = { path: f.path, rootId, ext: f.ext, size: f.size, mtimeMs: f.mtimeMs, fileId: f.fileId };
+    done();
+    if (!(!out.ok && out.reason === 'deferred')) this.deferred.delete(f.path);
     if (out.ok) {
       this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text } });
       summary.indexed++;
       summary.bytes += f.size;
       this.onDidProcess('indexed', f.size);
-    } else if (out.errno === 'ENOENT') {
+      return;
+    }
+    if (out.reason === 'deferred') {
+      this.deferred.add(f.path);
+      return fail('deferred', out.message);
+    }
+    if ('errno' in out && out.errno === 'ENOENT') {
       // Deleted while queued: nothing to record; the delete is handled by the watcher or next pass.
       const state = this.deps.store.stateOf(f.path);
       if (state) this.deps.writer.add({ op: 'delete', id: state.id });
-    } else {
-      const status = out.reason === 'unsupported' || out.reason === 'too-large' ? 'skipped' : 'failed';
-      this.deps.writer.add({ op: 'unindexed', doc: { ...meta, status, reason: out.reason, message: out.message } });
-      if (status === 'skipped') summary.skipped++;
-      else summary.failed++;
-      this.onDidProcess(status, 0);
+      this.deps.quarantine?.end(f.path);
+      return;
     }
+    if (out.reason === 'io-error' && 'errno' in out && isTransientFsError(out.errno) && this.deps.retries) {
+      const r = this.deps.retries.schedule(f.path, out.errno ?? out.message);
+      const message = r.scheduled
+        ? `${out.message}; retry ${r.attempts} scheduled in ${Math.ceil((r.nextAt - this.now()) / 1000)} s`
+        : `${out.message}; gave up after ${r.attempts} attempts (retried when the file changes)`;
+      return fail('io-error', message);
+    }
+    const status = out.reason === 'unsupported' || out.reason === 'too-large' ? 'skipped' : 'failed';
+    return fail(out.reason, out.message, status);
   }
 
   /**
@@ -314,7 +392,7 @@ export class Indexer {
       }
       const items: CrawlItem[] = [];
       if (st.isDirectory()) {
-        for await (const it of crawl(p, { filter: this.filter, maxBytes: this.settings.maxFileBytes })) items.push(it);
+        for await (const it of crawl(p, { filter: this.filter, maxBytes: this.settings.maxFileBytes, ioTimeoutMs: this.settings.ioTimeoutMs })) items.push(it);
       } else {
         if (!this.filter.included(rel)) continue;
         items.push(classifyEntry(p, st, this.settings.maxFileBytes));

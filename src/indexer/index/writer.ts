@@ -27,6 +27,8 @@ export class BatchWriter {
   private readonly clearTimer;
   /** Called after every committed batch (cache invalidation, metrics). */
   onDidCommit: (ops: readonly WriteOp[]) => void = () => {};
+  /** Runs inside the batch transaction after each op (bookkeeping that must commit with it). */
+  afterWrite: (op: WriteOp) => void = () => {};
   /** Called when a timed flush fails; the ops stay pending for the next attempt. */
   onDidFail: (e: unknown) => void = () => {};
 
@@ -80,6 +82,7 @@ export class BatchWriter {
             this.store.rename(w.id, w.to);
             break;
         }
+        this.afterWrite(w);
       }
     });
     this.pending = [];

@@ -5,6 +5,12 @@ import { OwletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
+import { forkWorkerLauncher } from '../extract/pool.js';
+import { ExtractorBreakers, type BreakerState } from '../resilience/breakers.js';
+import { Quarantine } from '../resilience/quarantine.js';
+import { RetryQueue } from '../resilience/retry-queue.js';
+import { defaultPowerProbe, type PowerProbe } from '../resilience/power.js';
+import { lowPriority, throttled } from '../resilience/cpu.js';
 import { BatchWriter } from '../index/writer.js';
 import { Indexer, type IndexerSettings, type RunSummary } from '../index/indexer.js';
 import { parseQuery } from '../search/query.js';
@@ -22,6 +28,11 @@ export interface ServiceOptions {
   watchBackend?: WatchBackend;
   launchWorker?: WorkerLauncher;
   now?: () => number;
+  power?: PowerProbe;
+  /** Period of the retry-queue timer; tests shorten it. */
+  tickMs?: number;
+  /** How often the battery is checked (default one minute). */
+  powerCheckMs?: number;
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -31,6 +42,7 @@ export function indexerSettings(config: Config): IndexerSettings {
     include: config.include,
     maxFileBytes: Math.floor(config.maxFileSizeMb * 1024 * 1024),
     concurrency: config.extractors.workers * 2,
+    ioTimeoutMs: config.resilience.ioTimeoutMs,
   };
 }
 
@@ -64,7 +76,11 @@ export class OwletService {
   readonly pool: ExtractionPool;
   readonly writer: BatchWriter;
   readonly indexer: Indexer;
+  readonly quarantine: Quarantine;
+  readonly retries: RetryQueue;
+  readonly breakers: ExtractorBreakers;
   watcher: Watcher | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
   private readonly started: number;
   private readonly now: () => number;
   private ready = false;
@@ -85,8 +101,13 @@ export class OwletService {
       timeoutMs: config.extractors.timeoutMs,
       memoryMb: config.extractors.memoryMb,
       limits: poolLimits(config),
-      launch: opts.launchWorker,
+      launch: lowPriority(opts.launchWorker ?? forkWorkerLauncher(), opts.log),
     });
+    const r = config.resilience;
+    this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
+    this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
+    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), r.cpuShare), r.breaker, this.now);
+    this.breakers.onDidChange = (kind, state) => this.onBreakerChange(kind, state);
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,
       flushMs: config.indexing.flushMs,
@@ -95,7 +116,16 @@ export class OwletService {
     this.writer.onDidFail = (e) => opts.log.error('index write failed', { error: e });
     const disabled = new Set(config.extractors.disabled);
     this.indexer = new Indexer(
-      { store: this.ctx.store, pool: this.pool, writer: this.writer, supports: (ext) => !disabled.has(ext) && isSupported(ext), log: opts.log.child('indexer') },
+      {
+        store: this.ctx.store,
+        extract: (job) => this.breakers.guard(job),
+        writer: this.writer,
+        quarantine: this.quarantine,
+        retries: this.retries,
+        supports: (ext) => !disabled.has(ext) && isSupported(ext),
+        log: opts.log.child('indexer'),
+        now: this.now,
+      },
       indexerSettings(config),
     );
     this.ready = true;
@@ -135,7 +165,69 @@ export class OwletService {
         this.rescanTimer.unref();
       }
     }
+    this.startMaintenance();
     void this.rescan();
+  }
+
+  /**
+   * Background duties while serving: due retries, offline roots coming back, and the battery.
+   * Each is cheap when there is nothing to do.
+   */
+  private startMaintenance(): void {
+    const every = (ms: number, fn: () => Promise<void> | void) => {
+      const t = setInterval(() => {
+        if (this.stopping) return;
+        Promise.resolve(fn()).catch((e) => this.opts.log.error('maintenance task failed', { error: e }));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    const tick = this.opts.tickMs ?? 1000;
+    every(tick, () => this.runDueRetries());
+    every(this.config.resilience.rootCheckMs, () => this.checkOfflineRoots());
+    if (this.config.resilience.pauseOnBattery) {
+      const power = this.opts.power ?? defaultPowerProbe();
+      const check = async () => {
+        if (await power.onBattery()) this.indexer.pause('battery');
+        else this.indexer.resume('battery');
+      };
+      void check();
+      every(this.opts.powerCheckMs ?? 60_000, check);
+    }
+  }
+
+  /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */
+  async runDueRetries(): Promise<void> {
+    const due = this.retries.due(200);
+    if (due.length === 0) return;
+    await this.running;
+    if (this.stopping) return;
+    await this.indexer.applyChanges(due.map((d) => d.path));
+  }
+
+  /** A root that was offline and is reachable again is reconciled (its watcher restarted). */
+  async checkOfflineRoots(): Promise<void> {
+    const offline = this.ctx.store.roots().filter((r) => r.state === 'offline');
+    for (const r of offline) {
+      try {
+        if (!fs.statSync(r.path).isDirectory() || fs.readdirSync(r.path).length === 0) continue;
+      } catch {
+        continue;
+      }
+      this.opts.log.info('root is back online', { root: r.path });
+      await this.rescan();
+      await this.watcher?.restart();
+      return;
+    }
+  }
+
+  private onBreakerChange(kind: string, state: BreakerState): void {
+    this.opts.log.warn('extractor breaker changed', { kind, state });
+    const waiting = [...this.indexer.deferred].filter((p) => this.breakers.kindOf(path.extname(p).slice(1)) === kind);
+    if (waiting.length === 0 || this.stopping) return;
+    // Half-open: one probe; closed: everything that waited.
+    const batch = state === 'half-open' ? waiting.slice(0, 1) : state === 'closed' ? waiting : [];
+    if (batch.length) void this.running.then(() => this.indexer.applyChanges(batch)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
   }
 
   /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */
@@ -185,6 +277,9 @@ export class OwletService {
     const degraded: StatusReport['degraded'] = [];
     if (this.watcher?.mode === 'polling') degraded.push({ component: 'watcher', message: this.watcher.message ?? 'watching by periodic rescans' });
     if (this.lastError) degraded.push({ component: 'indexer', message: this.lastError });
+    for (const b of this.breakers.snapshot())
+      if (b.state !== 'closed') degraded.push({ component: `breaker:${b.name}`, message: `${b.name} extraction is paused after repeated failures; files wait and are retried automatically` });
+    if (this.indexer.pausedBecause.includes('battery')) degraded.push({ component: 'power', message: 'indexing paused while on battery; it resumes on mains power' });
     const roots = store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null }));
     for (const r of roots) if (r.state === 'offline') degraded.push({ component: 'root', message: `${r.path} is offline; its documents are kept and stay searchable` });
     const p = this.indexer.progress;
@@ -202,6 +297,7 @@ export class OwletService {
       state,
       ready: this.isReady(),
       paused: this.indexer.paused,
+      pausedBecause: this.indexer.pausedBecause,
       dataDir,
       progress: { ...p },
       counts: store.counts(),
@@ -210,6 +306,13 @@ export class OwletService {
       degraded,
       database: { bytes: size(file), walBytes: size(file + '-wal'), schemaVersion: schemaVersion(db) },
       uptimeMs: this.now() - this.started,
+      resilience: {
+        breakers: this.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, openedAt: b.openedAt ? new Date(b.openedAt).toISOString() : null })),
+        retryQueue: this.retries.size(),
+        quarantined: this.quarantine.quarantinedCount(),
+        deferred: this.indexer.deferred.size,
+        pool: this.pool.stats(),
+      },
     };
   }
 
@@ -227,7 +330,9 @@ export class OwletService {
     this.stopping = true;
     this.abort.abort();
     if (this.rescanTimer) clearInterval(this.rescanTimer);
-    this.indexer.resume();
+    for (const t of this.timers) clearInterval(t);
+    this.breakers.shutdown();
+    this.indexer.resumeAll();
     await this.watcher?.stop();
     await this.pool.close();
     await this.running.catch(() => {});

@@ -60,6 +60,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'extraction attempts (quarantine) and the persistent retry queue',
+    up(db) {
+      db.exec(`
+        -- Written BEFORE a file is handed to an extractor and cleared with its result: a row that
+        -- survives a crash names the file that was being extracted when the process died.
+        CREATE TABLE extraction_attempts (
+          path TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          mtime_ms INTEGER NOT NULL,
+          attempts INTEGER NOT NULL,
+          started_at INTEGER NOT NULL
+        );
+        -- Files whose read failed with a transient error, retried with backoff across restarts.
+        CREATE TABLE retry_queue (
+          path TEXT PRIMARY KEY,
+          attempts INTEGER NOT NULL,
+          next_at INTEGER NOT NULL,
+          last_error TEXT NOT NULL
+        );
+        CREATE INDEX retry_queue_next ON retry_queue(next_at);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

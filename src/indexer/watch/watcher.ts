@@ -64,6 +64,15 @@ export class Watcher {
     }
   }
 
+  /** Re-subscribes every root (a root that was offline is back; polling may end). */
+  async restart(): Promise<void> {
+    if (this.closed) return;
+    for (const s of this.subs.splice(0)) await s.unsubscribe().catch(() => {});
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+    await this.start();
+  }
+
   private degrade(message: string): void {
     if (this.closed) return;
     this.opts.log.warn('watcher degraded to polling', { reason: message });

@@ -1,0 +1,119 @@
+import CircuitBreaker from 'opossum';
+import { formatOf } from '../extract/formats.js';
+import type { ExtractJob, ExtractOutcome } from '../extract/pool.js';
+
+/**
+ * One circuit breaker per extractor kind (pdf, docx, html, …). When one kind keeps failing in a
+ * way that costs resources (timeouts, crashed or memory-killed workers), its breaker opens and
+ * files of that kind are deferred instead of burning CPU; after `resetTimeoutMs` one probe is let
+ * through (half-open) and a success closes the breaker again. A file's own parse error is not the
+ * extractor's failure and does not count. Other kinds keep flowing.
+ */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export type GuardedOutcome = ExtractOutcome | { ok: false; reason: 'deferred'; message: string };
+
+export interface BreakerSettings {
+  errorThresholdPercentage: number;
+  volumeThreshold: number;
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}
+
+export interface BreakerSnapshot {
+  name: string;
+  state: BreakerState;
+  failures: number;
+  successes: number;
+  rejects: number;
+  openedAt: number | null;
+}
+
+const COSTLY = new Set(['timeout', 'crash', 'memory']);
+
+class CostlyFailure extends Error {
+  constructor(readonly outcome: ExtractOutcome) {
+    super(outcome.ok ? 'ok' : outcome.message);
+  }
+}
+
+export class ExtractorBreakers {
+  private readonly breakers = new Map<string, CircuitBreaker<[ExtractJob], ExtractOutcome>>();
+  private readonly openedAt = new Map<string, number>();
+  /** Told when a kind's breaker goes half-open (time for a probe) or closes (drain the deferred). */
+  onDidChange: (kind: string, state: BreakerState) => void = () => {};
+
+  constructor(
+    private readonly extract: (job: ExtractJob) => Promise<ExtractOutcome>,
+    private readonly settings: BreakerSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  kindOf(ext: string): string {
+    return formatOf(ext) ?? 'other';
+  }
+
+  private breaker(kind: string): CircuitBreaker<[ExtractJob], ExtractOutcome> {
+    let b = this.breakers.get(kind);
+    if (b) return b;
+    b = new CircuitBreaker(
+      async (job: ExtractJob) => {
+        const out = await this.extract(job);
+        if (!out.ok && COSTLY.has(out.reason)) throw new CostlyFailure(out);
+        return out;
+      },
+      {
+        name: kind,
+        timeout: false, // the pool enforces per-file deadlines itself
+        errorThresholdPercentage: this.settings.errorThresholdPercentage,
+        volumeThreshold: this.settings.volumeThreshold,
+        resetTimeout: this.settings.resetTimeoutMs,
+        rollingCountTimeout: this.settings.rollingWindowMs,
+        allowWarmUp: false,
+      },
+    );
+    b.on('open', () => {
+      this.openedAt.set(kind, this.now());
+      this.onDidChange(kind, 'open');
+    });
+    b.on('halfOpen', () => this.onDidChange(kind, 'half-open'));
+    b.on('close', () => {
+      this.openedAt.delete(kind);
+      this.onDidChange(kind, 'closed');
+    });
+    this.breakers.set(kind, b);
+    return b;
+  }
+
+  async guard(job: ExtractJob): Promise<GuardedOutcome> {
+    const kind = this.kindOf(job.ext);
+    try {
+      return await this.breaker(kind).fire(job);
+    } catch (e) {
+      if (e instanceof CostlyFailure) return e.outcome;
+      // Rejected without running: the breaker is open (or its half-open probe is in flight).
+      return {
+        ok: false,
+        reason: 'deferred',
+        message: `${kind.toUpperCase()} extraction is paused after repeated failures of that kind; this file is retried automatically when it recovers`,
+      };
+    }
+  }
+
+  state(kind: string): BreakerState {
+    const b = this.breakers.get(kind);
+    if (!b) return 'closed';
+    return b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed';
+  }
+
+  snapshot(): BreakerSnapshot[] {
+    return [...this.breakers.entries()].map(([name, b]) => {
+      const s = b.stats;
+      return { name, state: this.state(name), failures: s.failures, successes: s.successes, rejects: s.rejects, openedAt: this.openedAt.get(name) ?? null };
+    });
+  }
+
+  shutdown(): void {
+    for (const b of this.breakers.values()) b.shutdown();
+  }
+}
