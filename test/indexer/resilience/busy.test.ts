@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { OwletService } from '../../../src/indexer/service/service.js';
+import { saveConfig } from '../../../src/indexer/config/load.js';
+import { defaultConfig } from '../../../src/indexer/config/schema.js';
+import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { tmpDir, writeTree } from '../../helpers/tmp.js';
+
+test('another process holding the write lock neither fails a search nor loses a write: both wait it out', async () => {
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  writeTree(root, { 'a.txt': 'lockword' });
+  saveConfig(data, { ...defaultConfig(), roots: [root] });
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
+  try {
+    await svc.indexOnce();
+    // Another process holds the write lock for 700 ms (a backup tool, a second Owlet by mistake).
+    const holder = spawn(process.execPath, ['-e', `
+      const D = require('better-sqlite3-multiple-ciphers');
+      const db = new D(${JSON.stringify(path.join(data, 'index.db'))});
+      db.exec('BEGIN IMMEDIATE');
+      db.prepare("INSERT INTO meta (key, value) VALUES ('lock', 'x') ON CONFLICT(key) DO UPDATE SET value = 'y'").run();
+      process.stdout.write('locked\\n');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, 700);
+    `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    assert.equal(svc.search('lockword', 10, 0).total, 1, 'WAL readers are not blocked by a writer');
+    writeTree(root, { 'b.txt': 'laterword' });
+    const t0 = Date.now();
+    await svc.indexOnce(); // its batch commit meets the lock: busy_timeout waits instead of failing
+    console.log(`index write waited ${Date.now() - t0} ms for the lock`);
+    assert.equal(svc.search('laterword', 10, 0).total, 1);
+    if (holder.exitCode === null) await new Promise((resolve) => holder.once('exit', resolve));
+    assert.equal(holder.exitCode, 0);
+  } finally {
+    await svc.stop();
+  }
+});
