@@ -76,6 +76,15 @@ export function ftsTitle(title: string | null, filePath: string): string {
   return title && title.trim() ? `${title} ${base}` : base;
 }
 
+/** Passage rows are keyed (doc_id << 20) + seq: one B-tree, no extra index, and 2^20 passages per document. */
+export const PASSAGES_PER_DOC = 1 << 20;
+export function passageKey(docId: number, seq: number): number {
+  return docId * PASSAGES_PER_DOC + seq;
+}
+function passageRange(docId: number): [number, number] {
+  return [docId * PASSAGES_PER_DOC, (docId + 1) * PASSAGES_PER_DOC];
+}
+
 const DOC_COLUMNS = `id, path, root_id AS rootId, ext, size, mtime_ms AS mtimeMs, hash, title, extractor, status, reason, message, indexed_at AS indexedAt`;
 
 /** All reads and writes of indexed documents. Callers group writes with `transaction`. */
@@ -106,10 +115,10 @@ export class DocumentStore {
       ),
       renameDoc: db.prepare('UPDATE documents SET path = ?, root_id = ?, ext = ?, mtime_ms = ?, file_id = ? WHERE id = ?'),
       deleteDoc: db.prepare('DELETE FROM documents WHERE id = ?'),
-      deleteText: db.prepare('DELETE FROM doc_text WHERE doc_id = ?'),
-      insertText: db.prepare('INSERT INTO doc_text (doc_id, seq, data) VALUES (?, ?, ?)'),
-      passages: db.prepare<[number], { data: Buffer }>('SELECT data FROM doc_text WHERE doc_id = ? ORDER BY seq'),
-      passage: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE doc_id = ? AND seq = ?'),
+      deleteText: db.prepare<[number, number]>('DELETE FROM doc_text WHERE id >= ? AND id < ?'),
+      insertText: db.prepare('INSERT INTO doc_text (id, data) VALUES (?, ?)'),
+      passages: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE id >= ? AND id < ? ORDER BY id'),
+      passage: db.prepare<[number], { data: Buffer }>('SELECT data FROM doc_text WHERE id = ?'),
       deleteFts: db.prepare('DELETE FROM docs_fts WHERE rowid = ?'),
       insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)'),
       counts: db.prepare<[], { status: DocStatus; n: number; textBytes: number; bytes: number }>(
@@ -181,12 +190,12 @@ export class DocumentStore {
     if (existing) {
       id = existing.id;
       this.q.updateDoc.run({ ...params, id });
-      this.q.deleteText.run(id);
+      this.q.deleteText.run(...passageRange(id));
       if (existing.status === 'indexed') this.q.deleteFts.run(id);
     } else {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
-    passages.forEach((p, seq) => this.q.insertText.run(id, seq, packPassage(p)));
+    passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
     this.q.insertFts.run(id, ftsTitle(doc.title, doc.path), doc.text);
     return id;
   }
@@ -206,7 +215,7 @@ export class DocumentStore {
       this.q.updateDoc.run({ ...params, id: existing.id });
       if (existing.status === 'indexed') {
         this.q.deleteFts.run(existing.id);
-        this.q.deleteText.run(existing.id);
+        this.q.deleteText.run(...passageRange(existing.id));
       }
       return existing.id;
     }
@@ -232,19 +241,19 @@ export class DocumentStore {
     const row = this.q.row.get(id);
     if (!row) return;
     if (row.status === 'indexed') this.q.deleteFts.run(id);
-    this.q.deleteText.run(id);
+    this.q.deleteText.run(...passageRange(id));
     this.q.deleteDoc.run(id);
   }
 
   /** The whole stored text of a document (used by rename and FTS rebuild, not by search). */
   text(id: number): string {
-    return this.q.passages.all(id).map((p) => unpackPassage(p.data)).join('');
+    return this.q.passages.all(...passageRange(id)).map((p) => unpackPassage(p.data)).join('');
   }
 
   /** Lazily inflated passages, so a snippet stops reading as soon as it has what it needs. */
   *passages(id: number): Generator<string> {
     for (let seq = 0; ; seq++) {
-      const p = this.q.passage.get(id, seq);
+      const p = this.q.passage.get(passageKey(id, seq));
       if (!p) return;
       yield unpackPassage(p.data);
     }

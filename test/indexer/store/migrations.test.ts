@@ -57,3 +57,17 @@ test('a file that is not a database is reported as damaged', async () => {
   fs.writeFileSync(file, Buffer.alloc(8192, 0x41));
   assert.throws(() => openDatabase(file), (e: unknown) => e instanceof OwletError && e.code === 'OWL_ERR_DB_CORRUPT');
 });
+
+test('migration 3 moves stored passages into the rowid table without losing text', async () => {
+  const { DocumentStore } = await import('../../../src/indexer/store/documents.js');
+  const { packPassage } = await import('../../../src/indexer/store/passages.js');
+  const file = path.join(tmpDir(), 'index.db');
+  const db = openDatabase(file);
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 2));
+  db.prepare("INSERT INTO roots (id, path, added_at) VALUES (1, '/r', 1)").run();
+  db.prepare("INSERT INTO documents (id, path, root_id, ext, size, mtime_ms, status, indexed_at) VALUES (7, '/r/a.txt', 1, 'txt', 3, 1, 'indexed', 1)").run();
+  db.prepare('INSERT INTO doc_text (doc_id, seq, data) VALUES (7, 0, ?), (7, 1, ?)').run(packPassage('first half, '), packPassage('second half'));
+  migrate(db);
+  assert.equal(new DocumentStore(db).text(7), 'first half, second half');
+  closeDatabase(db);
+});
