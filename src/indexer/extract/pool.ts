@@ -30,12 +30,17 @@ export interface PoolOptions {
   limits: ExtractLimits;
   launch?: WorkerLauncher;
   now?: () => number;
+  /**
+   * Soft memory limit: a worker whose resident memory is above this after a job is replaced
+   * between jobs (PDFium's WebAssembly memory only grows). Default: half of memoryMb.
+   */
+  recycleMb?: number;
 }
 
 export interface ExtractionPool {
   extract(job: ExtractJob): Promise<ExtractOutcome>;
   close(): Promise<void>;
-  stats(): { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number };
+  stats(): { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number; recycled: number };
 }
 
 const MEMORY_POLL_MS = 250;
@@ -91,18 +96,26 @@ class Fifo<T> {
 }
 
 /** V8 heap bound for a worker: most of the cap, leaving room for wasm memory and buffers. */
-function heapMb(memoryMb: number): number {
+export function heapMb(memoryMb: number): number {
   return Math.max(32, Math.floor(memoryMb * 0.75));
+}
+
+/** Forked workers with a V8 heap bound derived from the memory cap. */
+export function defaultWorkerLauncher(memoryMb: number): WorkerLauncher {
+  // A small young generation: workers churn through large short-lived strings, and V8's default
+  // lets that garbage sit in up to 48 MB of semi-spaces per worker.
+  return forkWorkerLauncher({ execArgv: [`--max-old-space-size=${heapMb(memoryMb)}`, '--max-semi-space-size=1'] });
 }
 
 export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   const size = Math.max(1, Math.floor(opts.workers));
   const now = opts.now ?? Date.now;
-  const launch = opts.launch ?? forkWorkerLauncher({ execArgv: [`--max-old-space-size=${heapMb(opts.memoryMb)}`] });
+  const launch = opts.launch ?? defaultWorkerLauncher(opts.memoryMb);
   const memoryCapKb = opts.memoryMb * 1024;
+  const recycleBytes = (opts.recycleMb ?? opts.memoryMb / 2) * 1024 * 1024;
   const slots = new Set<Slot>();
   const queue = new Fifo<Pending>();
-  const counters = { restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0 };
+  const counters = { restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 };
   let nextId = 1;
   let startFailures = 0;
   let respawnTimer: NodeJS.Timeout | undefined;
@@ -185,6 +198,11 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       return;
     }
     if (m.id !== p.id) return;
+    // Between jobs is the free moment to shed a bloated worker: no file is lost or delayed.
+    if (typeof m.rss === 'number' && m.rss > recycleBytes) {
+      counters.recycled++;
+      retire(slot);
+    }
     if (m.ok) {
       finishJob(slot, {
         ok: true,

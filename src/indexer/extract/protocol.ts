@@ -28,9 +28,13 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-export type ReplyMessage =
+export type ReplyMessage = (
   | { id: number; ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
-  | { id: number; ok: false; reason: FailureReason; message: string; errno?: string };
+  | { id: number; ok: false; reason: FailureReason; message: string; errno?: string }
+) & {
+  /** The worker's resident memory after the job, so the pool can recycle a bloated worker on any OS. */
+  rss?: number;
+};
 
 const REASONS: ReadonlySet<string> = new Set<FailureReason>([
   'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'io-error',
@@ -62,6 +66,7 @@ export function isJob(m: unknown): m is JobMessage {
 
 export function isReply(m: unknown): m is ReplyMessage {
   if (!isObject(m) || typeof m.id !== 'number') return false;
+  if (m.rss !== undefined && typeof m.rss !== 'number') return false;
   if (m.ok === true) {
     return (
       (m.title === null || typeof m.title === 'string') &&

@@ -48,7 +48,7 @@ process.on('message', (m: unknown) => {
       } catch {
         reply = { id: m.id, ok: false, reason: 'crash', message: 'the extraction worker failed unexpectedly' };
       }
-      send(reply);
+      send({ ...reply, rss: process.memoryUsage.rss() });
     });
   }
 });

@@ -6,6 +6,9 @@ import type { Logger } from '../log/logger.js';
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
 
+/** A small young generation keeps the long-running service's resident memory down (measured by the bench). */
+export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2'];
+
 export interface RunOptions {
   dataDir: string;
   port?: number;
@@ -24,7 +27,7 @@ export interface RunOptions {
 export async function runSupervised(opts: RunOptions): Promise<number> {
   let port = opts.port ?? 0;
   const argsNow = () => ['serve', '--data-dir', opts.dataDir, '--port', String(port), '--supervisor-pid', String(process.pid)];
-  const makeLauncher = opts.launcherFor ?? ((args: string[]) => forkLauncher({ modulePath: OWLET_BIN, args }));
+  const makeLauncher = opts.launcherFor ?? ((args: string[]) => forkLauncher({ modulePath: OWLET_BIN, args, execArgv: SERVICE_EXEC_ARGV }));
   // A launcher per start, so each child gets the current port.
   const launch: Launcher = () => makeLauncher(argsNow())();
   const log = opts.log;

@@ -128,7 +128,7 @@ test('a hanging job times out within its limit, its worker is replaced, the next
   assert.deepEqual(next.ok && next.text, 'fake:fine');
   assert.equal(handles.length, 2, 'one replacement worker');
   assert.equal(isAlive(handles[0]!.pid!), false, 'the hung worker was killed');
-  assert.deepEqual({ ...pool.stats(), workers: 1 }, { workers: 1, busy: 0, queued: 0, restarts: 1, timeouts: 1, crashes: 0, memoryKills: 0 });
+  assert.deepEqual({ ...pool.stats(), workers: 1 }, { workers: 1, busy: 0, queued: 0, restarts: 1, timeouts: 1, crashes: 0, memoryKills: 0, recycled: 0 });
 });
 
 test('other workers and queued jobs keep flowing while one job hangs', { timeout: 30_000 }, async (t) => {
@@ -301,4 +301,17 @@ setInterval(() => {}, 1000);
   assert.ok(pids.every(isAlive));
   parent.kill('SIGKILL');
   await waitFor(() => !pids.some(isAlive), 10_000, 'workers gone after parent death');
+});
+
+test('a worker above the soft memory limit after a job is replaced between jobs, losing nothing', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(dir, `r${i}.txt`), `recycle token ${i}`);
+  // Any real worker is above 1 MB: each job ends with a replacement.
+  const pool = poolFor(t, { launch: forkWorkerLauncher(), recycleMb: 1 });
+  for (let i = 0; i < 3; i++) {
+    const out = await within(pool.extract(job(path.join(dir, `r${i}.txt`))), 20_000, `job ${i}`);
+    assert.ok(out.ok && out.text.includes(`token ${i}`));
+  }
+  assert.ok(pool.stats().recycled >= 2, `recycled ${pool.stats().recycled}`);
+  assert.equal(pool.stats().crashes, 0);
 });
