@@ -110,7 +110,7 @@ export async function indexCorpus(corpus: string, corpusBytes: number, corpusFil
     indexBytes,
     walBytes,
     indexFraction: round((indexBytes + walBytes) / corpusBytes, 4),
-    dbstat: fs.existsSync(db) ? dbBreakdown(db) : null,
+    dbstat: fs.existsSync(db) ? dbBreakdown(db, indexKey(dataDir)) : null,
     stderrTail: r.stderr.slice(-2000),
     problems: fs.existsSync(db) ? await problems(dataDir) : null,
     log: logSummary(dataDir),
@@ -284,6 +284,17 @@ export async function searchHttpInProcess(dataDir: string, queries: readonly Ben
   } finally {
     await app.close();
     ctx.close();
+  }
+}
+
+/** The index's encryption key (from its secret store), for tools that open the file directly. */
+function indexKey(dataDir: string): Buffer | null {
+  try {
+    const ctx = openIndex(dataDir, { readonly: true });
+    ctx.close();
+    return ctx.key;
+  } catch {
+    return null;
   }
 }
 

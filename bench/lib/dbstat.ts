@@ -9,10 +9,12 @@ export interface DbBreakdown {
 }
 
 /** Where the bytes of an SQLite file go (the dbstat virtual table); null if dbstat is not compiled in. */
-export function dbBreakdown(file: string): DbBreakdown | null {
+export function dbBreakdown(file: string, key: Buffer | null = null): DbBreakdown | null {
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
+    // Owlet's index is encrypted at rest: the key comes first.
+    if (key) db.pragma(`hexkey='${key.toString('hex')}'`);
   } catch {
     return null;
   }

@@ -64,7 +64,7 @@ export interface StatusReport {
     quarantined: number;
     /** Files waiting for an open breaker to close. */
     deferred: number;
-    pool: { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number };
+    pool: { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number; recycled: number };
   };
 }
 

@@ -13,7 +13,12 @@ export type HostMessage =
   /** Finish the current transaction, checkpoint, exit 0. */
   | { type: 'shutdown'; reason: string }
   /** Liveness probe; the service answers with a heartbeat carrying the same seq. */
-  | { type: 'ping'; seq: number };
+  | { type: 'ping'; seq: number }
+  /**
+   * The keys, from the Electron host's safeStorage, sent once before the service opens the index
+   * (`serve --key-from-host`). Base64 of 32 bytes each. Never on the command line or in the environment.
+   */
+  | { type: 'key'; key: string; pendingKey?: string; auditKey?: string };
 
 /** Service → host. */
 export type ServiceMessage =
@@ -43,10 +48,16 @@ export function isServiceMessage(v: unknown): v is ServiceMessage {
   }
 }
 
+/** Base64 of exactly 32 bytes. */
+function isKey(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v);
+}
+
 export function isHostMessage(v: unknown): v is HostMessage {
   if (!isObject(v) || typeof v.type !== 'string') return false;
   if (v.type === 'shutdown') return typeof v.reason === 'string';
   if (v.type === 'ping') return typeof v.seq === 'number';
+  if (v.type === 'key') return isKey(v.key) && (v.pendingKey === undefined || isKey(v.pendingKey)) && (v.auditKey === undefined || isKey(v.auditKey));
   return false;
 }
 

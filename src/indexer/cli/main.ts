@@ -10,6 +10,13 @@ import { OwletService, problemOf } from '../service/service.js';
 import { fileLogger, serve } from '../service/serve.js';
 import { runSupervised } from '../supervisor/run.js';
 import { runningService } from '../service/service-file.js';
+import { readApiToken } from '../security/token.js';
+import { registerOpen } from './commands/open.js';
+import { registerKey } from './commands/key.js';
+import { registerAudit } from './commands/audit.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerBackup } from './commands/backup.js';
+import { registerLeastPrivilege } from '../security/least-privilege.js';
 import { loadConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import { VERSION } from '../version.js';
@@ -50,8 +57,8 @@ export function snippetForTerminal(snippet: string, tty: boolean): string {
   return unescape(snippet.replace(/<mark>/g, tty ? '\x1b[1m' : '').replace(/<\/mark>/g, tty ? '\x1b[22m' : ''));
 }
 
-async function fetchJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+async function fetchJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000), headers });
   if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `service answered ${res.status} for ${url}`);
   return (await res.json()) as T;
 }
@@ -144,12 +151,14 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(dataDirOption())
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: configured, else any free port)', intArg('--port', 0, 65535))
     .addOption(new Option('--supervisor-pid <pid>').hideHelp().argParser(intArg('--supervisor-pid', 1, 2 ** 31)))
-    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number }) => {
+    // The Electron app hands the keys over its private IPC channel (never argv or the environment).
+    .addOption(new Option('--key-from-host').hideHelp())
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
       rememberRoots(dataDir, loadConfig(dataDir), roots);
-      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, out: io.out }));
+      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, out: io.out }));
     });
 
   program
@@ -175,7 +184,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const dataDir = resolveDataDir(o.dataDir);
       const running = runningService(dataDir);
       let status: StatusReport;
-      if (running) status = await fetchJson<StatusReport>(`${running.url}/api/v1/status`);
+      if (running) status = await fetchJson<StatusReport>(`${running.url}/api/v1/status`, { Authorization: `Bearer ${readApiToken(dataDir)}` });
       else {
         // No service: report what the index on disk says.
         const ctx = openIndex(dataDir, { readonly: true });
@@ -200,7 +209,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
               retryQueue: (ctx.db.prepare('SELECT count(*) AS n FROM retry_queue').get() as { n: number }).n,
               quarantined: (ctx.db.prepare('SELECT count(*) AS n FROM extraction_attempts WHERE attempts >= ?').get(ctx.config.resilience.quarantineAttempts) as { n: number }).n,
               deferred: 0,
-              pool: { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0 },
+              pool: { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 },
             },
           };
         } finally {
@@ -233,6 +242,12 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       for (const f of files) io.out(`${f.status.padEnd(7)} ${f.reason.padEnd(12)} ${f.path}\n        ${f.message}`);
     });
 
+  registerOpen(program, io);
+  registerKey(program, io);
+  registerAudit(program, io, setCode);
+  registerDoctor(program, io, setCode);
+  registerBackup(program, io, setCode);
+  registerLeastPrivilege(program);
   return program;
 }
 

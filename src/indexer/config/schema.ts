@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { MonitoringSettings } from '../metrics/settings.js';
+import { SecuritySettings } from '../security/settings.js';
+import { BackupSettings } from '../backup/settings.js';
 
 /**
  * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
@@ -25,6 +28,8 @@ export const ExtractorSettings = z
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** Resident memory cap per worker process. */
     memoryMb: z.number().int().min(64).max(8192).default(768),
+    /** Soft limit: a worker above this after a job is replaced between jobs (PDFium memory only grows). */
+    recycleMb: z.number().int().min(32).max(8192).default(160),
     /** Upper bound on extracted text kept per document (the rest is dropped, not indexed). */
     maxTextMb: z.number().min(0.1).max(512).default(32),
     /** Bound on bytes inflated from one zip-based document (docx, odt, epub, ...): stops zip bombs. */
@@ -101,6 +106,12 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 0 }),
+    /** Metrics, time series, health and alert rules (defaults in metrics/settings.ts). */
+    monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
+    /** Keys, HTTP limits, audit log (defaults in security/settings.ts). */
+    security: SecuritySettings.default(SecuritySettings.parse({})),
+    /** Scheduled, verified backups of the index and their retention (defaults in backup/settings.ts). */
+    backup: BackupSettings.default(BackupSettings.parse({})),
   })
   .strict();
 

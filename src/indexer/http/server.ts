@@ -3,6 +3,10 @@ import { z } from 'zod';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, isOwletError } from '../../shared/errors.js';
 import { describeIssues } from '../config/load.js';
+import { effectiveLimits, installHttpSecurity, type HttpSecurityOptions } from '../security/http-security.js';
+import { serverLimitOptions } from '../security/http-guard.js';
+import { installObservability, type ObservabilityOptions } from './routes/health.js';
+import { installBackupRoutes, type BackupRouteOptions } from './routes/backup.js';
 
 /** What the HTTP layer needs from the service; tests pass small fakes. */
 export interface ServiceApi {
@@ -44,8 +48,10 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
  * The loopback HTTP API as a factory with no `listen`: tests drive it with `inject()`, the
  * service binds it to 127.0.0.1. Every answer is JSON; errors are `{ error: { code, message } }`.
  */
-export function buildServer(api: ServiceApi, opts: { bodyLimit?: number } = {}): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 64 * 1024, maxParamLength: 200 });
+export function buildServer(api: ServiceApi, opts: { bodyLimit?: number } & HttpSecurityOptions & ObservabilityOptions & BackupRouteOptions = {}): FastifyInstance {
+  const limits = effectiveLimits({ ...opts.limits, ...(opts.bodyLimit ? { bodyLimitBytes: opts.bodyLimit } : {}) });
+  const app = Fastify({ logger: false, ...serverLimitOptions(limits), routerOptions: { maxParamLength: 200 } });
+  installHttpSecurity(app, { auth: opts.auth, limits, preview: opts.preview });
 
   app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     if (isOwletError(err)) return sendError(reply, err.httpStatus, err.code, err.message);
@@ -59,11 +65,9 @@ export function buildServer(api: ServiceApi, opts: { bodyLimit?: number } = {}):
     reply.header('Cache-Control', 'no-store');
   });
 
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_req, reply) => {
-    if (api.isReady()) return { status: 'ready' };
-    return reply.code(503).send({ status: 'not-ready' });
-  });
+  // Health (live, ready, report), metrics, alerts, time series, dashboard, request logging.
+  installObservability(app, api, opts);
+  installBackupRoutes(app, opts);
 
   app.get('/api/v1/search', async (req) => {
     const p = parseOr400(SearchParams, req.query);

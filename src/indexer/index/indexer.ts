@@ -213,6 +213,8 @@ export class Indexer {
     const changed: FoundFile[] = [];
     for await (const item of crawl(root, { filter: this.filter, maxBytes: this.settings.maxFileBytes, signal, ioTimeoutMs: this.settings.ioTimeoutMs })) {
       this.progress.scanned++;
+      // A full disk or the battery pauses the crawl too, so held writes cannot pile up.
+      if (this.paused) await this.waitIfPaused();
       if (item.kind === 'unreadable-dir') {
         unreadableDirs.push(item.path);
         log.warn('folder unreadable; its documents are kept', { path: item.path, reason: item.message });
@@ -297,6 +299,9 @@ export class Indexer {
       await this.waitIfPaused();
       await this.acquire();
       const p = this.extractOne(rootId, f, summary, signal).finally(() => this.release());
+      // Rejections (a write failing, e.g. on a full disk) surface through Promise.all below; marked
+      // handled now, since the loop may wait (paused) first and an unhandled one ends the process.
+      p.catch(() => {});
       running.push(p);
       if (running.length > 256) await Promise.all(running.splice(0, 128));
     }
@@ -329,7 +334,15 @@ export class Indexer {
       out = { ok: false, reason: 'crash', message: `extraction failed: ${(e as Error).message}` };
     }
     // Shutting down: the pool failed in-flight jobs on purpose; the file is retried next start.
-    if (signal?.aborted) return;
+    // A clean shutdown is not a death on this file: it must not count towards quarantine.
+    if (signal?.aborted) {
+      try {
+        this.deps.quarantine?.end(f.path);
+      } catch {
+        /* the database may already be closing */
+      }
+      return;
+    }
     done();
     if (!(!out.ok && out.reason === 'deferred')) this.deferred.delete(f.path);
     if (out.ok) {
@@ -365,7 +378,7 @@ export class Indexer {
    * Applies changes the watcher reported: each path is looked at afresh (the event type is only a
    * hint), so missed or reordered events cannot leave the index wrong.
    */
-  async applyChanges(paths: readonly string[]): Promise<RunSummary> {
+  async applyChanges(paths: readonly string[], signal?: AbortSignal): Promise<RunSummary> {
     const started = this.now();
     const summary = emptySummary();
     const { store, writer } = this.deps;
@@ -419,7 +432,8 @@ export class Indexer {
       writer.add({ op: 'delete', id: gone.id });
       summary.deleted++;
     }
-    for (const [rootId, files] of changedByRoot) await this.extractAll(rootId, files, summary);
+    // With the shutdown signal: outcomes of jobs the stopping pool failed on purpose are not recorded.
+    for (const [rootId, files] of changedByRoot) await this.extractAll(rootId, files, summary, signal);
     writer.flush();
     summary.seconds = (this.now() - started) / 1000;
     return summary;

@@ -29,8 +29,14 @@ export class BatchWriter {
   onDidCommit: (ops: readonly WriteOp[]) => void = () => {};
   /** Runs inside the batch transaction after each op (bookkeeping that must commit with it). */
   afterWrite: (op: WriteOp) => void = () => {};
-  /** Called when a timed flush fails; the ops stay pending for the next attempt. */
+  /** Called whenever a flush fails; the ops stay pending for the next attempt. */
   onDidFail: (e: unknown) => void = () => {};
+  /**
+   * Whether a failure should hold the queue (e.g. the disk is full: wait for space) rather than
+   * throw into whoever added an op. While held, `add` only queues; the owner retries `flush()`.
+   */
+  holdOnFailure: (e: unknown) => boolean = () => false;
+  private heldValue = false;
 
   constructor(private readonly store: DocumentStore, private readonly opts: WriterOptions) {
     this.setTimer = opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
@@ -41,18 +47,28 @@ export class BatchWriter {
     return this.pending.length;
   }
 
+  /** True after a failed flush that holds the queue, until a flush succeeds. */
+  get held(): boolean {
+    return this.heldValue;
+  }
+
   add(op: WriteOp): void {
     this.pending.push(op);
     if (op.op === 'indexed') this.pendingBytes += op.doc.text.length;
+    if (this.heldValue) return;
     if (this.pending.length >= this.opts.batchSize || this.pendingBytes >= this.opts.maxPendingBytes) {
-      this.flush();
+      try {
+        this.flush();
+      } catch (e) {
+        if (!this.heldValue) throw e;
+      }
     } else if (this.timer === null) {
       this.timer = this.setTimer(() => {
         this.timer = null;
         try {
           this.flush();
-        } catch (e) {
-          this.onDidFail(e);
+        } catch {
+          // already reported through onDidFail; the ops stay pending
         }
       }, this.opts.flushMs);
     }
@@ -66,25 +82,33 @@ export class BatchWriter {
     }
     if (this.pending.length === 0) return;
     const ops = this.pending;
-    this.store.transaction(() => {
-      for (const w of ops) {
-        switch (w.op) {
-          case 'indexed':
-            this.store.putIndexed(w.doc);
-            break;
-          case 'unindexed':
-            this.store.putUnindexed(w.doc);
-            break;
-          case 'delete':
-            this.store.delete(w.id);
-            break;
-          case 'rename':
-            this.store.rename(w.id, w.to);
-            break;
+    try {
+      this.store.transaction(() => {
+        for (const w of ops) {
+          switch (w.op) {
+            case 'indexed':
+              this.store.putIndexed(w.doc);
+              break;
+            case 'unindexed':
+              this.store.putUnindexed(w.doc);
+              break;
+            case 'delete':
+              this.store.delete(w.id);
+              break;
+            case 'rename':
+              this.store.rename(w.id, w.to);
+              break;
+          }
+          this.afterWrite(w);
         }
-        this.afterWrite(w);
-      }
-    });
+      });
+    } catch (e) {
+      // The transaction rolled back: every op is still queued, in order, for the next attempt.
+      this.heldValue = this.holdOnFailure(e);
+      this.onDidFail(e);
+      throw e;
+    }
+    this.heldValue = false;
     this.pending = [];
     this.pendingBytes = 0;
     this.onDidCommit(ops);

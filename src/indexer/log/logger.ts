@@ -1,6 +1,10 @@
+import { correlationId } from './correlation.js';
+
 /**
  * Structured logging: one JSON object per line with time, level, component and message plus
- * fields. Callers pass identifiers and counts, never document text.
+ * fields, and `cid` (the correlation id of the request or indexing pass) when there is one.
+ * Callers pass identifiers and counts, never document text; fields whose names say they hold
+ * content (text, snippet, query, …) are replaced by their length as a safety net.
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -19,6 +23,14 @@ export interface Sink {
   write(line: string): void;
 }
 
+/** Field names that would carry document or query contents; never written, only their length. */
+export const REDACTED_FIELDS: ReadonlySet<string> = new Set(['text', 'content', 'contents', 'body', 'snippet', 'passage', 'query', 'q', 'title']);
+
+function redact(k: string, v: unknown): unknown {
+  if (typeof v === 'string') return `[redacted ${v.length} chars]`;
+  return v === null || v === undefined ? v : `[redacted ${k}]`;
+}
+
 export function createLogger(sink: Sink, opts: { level?: Level; component?: string; fields?: Fields; now?: () => Date } = {}): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const now = opts.now ?? (() => new Date());
@@ -26,10 +38,13 @@ export function createLogger(sink: Sink, opts: { level?: Level; component?: stri
   const component = opts.component ?? 'owlet';
   const emit = (level: Level, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
-    const rec = { time: now().toISOString(), level, component, msg, ...base, ...fields };
+    const cid = correlationId();
+    const rec = { time: now().toISOString(), level, component, msg, ...(cid ? { cid } : {}), ...base, ...fields };
     let line: string;
     try {
-      line = JSON.stringify(rec, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : v));
+      line = JSON.stringify(rec, (k, v) =>
+        v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : REDACTED_FIELDS.has(k) ? redact(k, v) : v,
+      );
     } catch {
       line = JSON.stringify({ time: rec.time, level, component, msg, note: 'fields not serialisable' });
     }

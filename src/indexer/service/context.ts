@@ -8,6 +8,12 @@ import { closeDatabase, openDatabase, type Db } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
 import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
+import type { SecretStore } from '../security/secret-store.js';
+import { openSecretStore } from '../security/secrets.js';
+import { openKeyedDatabase, type KeyedOpen } from '../security/data-key.js';
+import { assertEncrypted } from '../security/cipher.js';
+import { backupBeforeMigration } from '../backup/migration.js';
+import { trapCorruption } from '../backup/trap.js';
 
 export const INDEX_FILE = 'index.db';
 
@@ -18,6 +24,12 @@ export interface IndexContext {
   db: Db;
   store: DocumentStore;
   search: SearchEngine;
+  /** The database key (encryption at rest); null only for a legacy plaintext file opened read-only. Metrics and backups use it. */
+  key: Buffer | null;
+  /** Where the keys live; null never for writers. */
+  secrets: SecretStore | null;
+  /** What opening did to the key or file (created a key, migrated plaintext, finished a rotation). */
+  keyEvents: KeyedOpen['events'];
   close(): void;
 }
 
@@ -46,21 +58,27 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
   return next;
 }
 
-export function openIndex(dataDir: string, opts: { readonly?: boolean } = {}): IndexContext {
+export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void } = {}): IndexContext {
   if (!opts.readonly) ensureDataDir(dataDir);
   else if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}; run "owlet index --root DIR" first`);
   const config = loadConfig(dataDir);
   const file = path.join(dataDir, INDEX_FILE);
-  const db = openDatabase(file, { readonly: opts.readonly });
+  // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.
+  const secrets = opts.readonly && !fs.existsSync(file) ? null : (opts.secrets ?? openSecretStore(dataDir, config.security.secretStore));
+  const { db, key, events: keyEvents } = secrets ? openKeyedDatabase(file, secrets, { readonly: opts.readonly }) : { db: openDatabase(file, { readonly: opts.readonly }), key: null, events: [] };
+  // Before any statement is prepared: SQLITE_CORRUPT anywhere on this connection reaches recovery.
+  if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
   try {
     if (!opts.readonly) {
+      backupBeforeMigration({ db, key, dataDir, config });
       migrate(db);
       fs.chmodSync(file, 0o600);
+      if (key) assertEncrypted(file);
     }
   } catch (e) {
     closeDatabase(db);
     throw e;
   }
   const store = new DocumentStore(db);
-  return { dataDir, config, db, store, search: new SearchEngine(db, store), close: () => closeDatabase(db) };
+  return { dataDir, config, db, store, search: new SearchEngine(db, store), key, secrets, keyEvents, close: () => closeDatabase(db) };
 }

@@ -11,11 +11,14 @@ export interface HostChannel {
   onMessage(cb: (m: unknown) => void): void;
   /** The host went away: the service must not outlive it. */
   onDisconnect(cb: () => void): void;
+  /** Lets go of the channel after a clean stop, so nothing keeps the process alive. */
+  close(): void;
 }
 
 interface ParentPort {
   on(event: 'message', cb: (e: { data: unknown }) => void): void;
   postMessage(m: unknown): void;
+  removeAllListeners?(event: string): void;
 }
 
 export function detectHostChannel(proc: NodeJS.Process = process): HostChannel {
@@ -27,6 +30,7 @@ export function detectHostChannel(proc: NodeJS.Process = process): HostChannel {
       onMessage: (cb) => parentPort.on('message', (e) => cb(e.data)),
       // A utility process is killed with its parent by Electron; nothing to watch.
       onDisconnect: () => {},
+      close: () => parentPort.removeAllListeners?.('message'),
     };
   }
   if (typeof proc.send === 'function') {
@@ -37,7 +41,10 @@ export function detectHostChannel(proc: NodeJS.Process = process): HostChannel {
       },
       onMessage: (cb) => proc.on('message', cb),
       onDisconnect: (cb) => proc.on('disconnect', cb),
+      close: () => {
+        if (proc.connected) proc.disconnect?.();
+      },
     };
   }
-  return { kind: 'none', send: () => {}, onMessage: () => {}, onDisconnect: () => {} };
+  return { kind: 'none', send: () => {}, onMessage: () => {}, onDisconnect: () => {}, close: () => {} };
 }

@@ -8,6 +8,16 @@ import { VERSION } from '../version.js';
 import { OwletService } from './service.js';
 import { removeServiceInfo, writeServiceInfo } from './service-file.js';
 import { detectHostChannel, type HostChannel } from './host-channel.js';
+import { TokenSource } from '../security/token.js';
+import { SessionStore } from '../security/sessions.js';
+import { pathOf } from '../security/http-guard.js';
+import { auditServiceStart } from '../audit/service-audit.js';
+import { keysFromHost } from '../security/host-keys.js';
+import { httpLimitsFrom } from '../security/settings.js';
+import { previewDocument } from '../security/preview.js';
+import { createMonitoring } from '../metrics/monitoring.js';
+import { IndexGuardian } from '../backup/recovery.js';
+import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../log/rotating-sink.js';
 
 export interface ServeOptions {
   dataDir: string;
@@ -17,14 +27,17 @@ export interface ServeOptions {
   out: (line: string) => void;
   log?: Logger;
   channel?: HostChannel;
+  /** Wait for the host (Electron) to hand over the keys on the IPC channel before opening the index. */
+  keyFromHost?: boolean;
 }
 
-/** Opens the service log: JSON lines in <dataDir>/logs/service.log. */
+/**
+ * Opens the service log: JSON lines in <dataDir>/logs/service.log, rotated by size (10 MB × 5
+ * files). The log shares the data volume: when it is full a line is dropped, the service goes on.
+ */
 export function fileLogger(dataDir: string, component: string): Logger {
-  const dir = path.join(dataDir, 'logs');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fd = fs.openSync(path.join(dir, 'service.log'), 'a', 0o600);
-  return createLogger({ write: (l) => fs.writeSync(fd, l) }, { component, fields: { pid: process.pid } });
+  const sink = createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
+  return createLogger(sink, { component, fields: { pid: process.pid } });
 }
 
 /**
@@ -33,8 +46,31 @@ export function fileLogger(dataDir: string, component: string): Logger {
  */
 export async function serve(opts: ServeOptions): Promise<number> {
   const log = opts.log ?? fileLogger(opts.dataDir, 'service');
-  const service = new OwletService({ dataDir: opts.dataDir, log, watch: true });
-  const app = buildServer(service);
+  const secrets = opts.keyFromHost ? await keysFromHost(opts.channel ?? detectHostChannel()) : undefined;
+  // The guardian checks (and repairs or restores) the index before serving, and swaps in a new
+  // service behind the same object if the database is damaged later.
+  const guardian = await IndexGuardian.open({
+    dataDir: opts.dataDir,
+    log: log.child('recovery'),
+    ...(secrets ? { secrets } : {}),
+    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, ...(secrets ? { secrets } : {}), ...hooks }),
+  });
+  const service = guardian.service;
+  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => guardian.backupInfo(), integrity: (f, k) => guardian.checkIntegrity(f, k) });
+  guardian.onDidReplaceService(() => monitoring.serviceReplaced());
+  const app = buildServer(monitoring.instrument(service), {
+    observability: monitoring,
+    requestLog: log.child('http'),
+    auth: {
+      tokens: new TokenSource(opts.dataDir),
+      sessions: new SessionStore({ idleMs: service.config.security.http.sessionIdleMinutes * 60_000 }),
+      audit: service.audit,
+      onRefused: (reason, req) => log.warn('request refused', { reason, method: req.method, path: pathOf(req.url).slice(0, 200) }),
+    },
+    limits: httpLimitsFrom(service.config.security.http),
+    preview: (p) => previewDocument(service.ctx.store, service.config.roots, p),
+    backups: guardian,
+  });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
   const host = opts.channel ?? detectHostChannel();
@@ -44,7 +80,9 @@ export async function serve(opts: ServeOptions): Promise<number> {
     stopping ??= (async () => {
       log.info('stopping', { reason });
       send({ type: 'stopping', reason });
+      service.audit.append('service.stop', { reason });
       await app.close().catch(() => {});
+      await monitoring.stop();
       await service.stop();
       removeServiceInfo(opts.dataDir, process.pid);
       log.info('stopped');
@@ -54,6 +92,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   try {
     await app.listen({ host: bindHost, port });
   } catch (e) {
+    await monitoring.stop();
     await service.stop();
     throw e;
   }
@@ -70,6 +109,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   log.info('listening', { url });
   opts.out(`Owlet ${VERSION} serving on ${url}`);
+  auditServiceStart(service.audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: service.ctx.secrets?.kind ?? null });
 
   const done = new Promise<number>((resolve) => {
     const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
@@ -78,12 +118,18 @@ export async function serve(opts: ServeOptions): Promise<number> {
     host.onMessage((m: unknown) => {
       if (!isHostMessage(m)) return log.warn('ignored malformed host message');
       if (m.type === 'ping') send({ type: 'heartbeat', seq: m.seq, at: Date.now(), state: service.status().state });
-      else if (m.type === 'shutdown') void stop(m.reason).then(() => resolve(0));
+      else if (m.type === 'shutdown')
+        void stop(m.reason).then(() => {
+          // Without this the IPC listener keeps the process alive and the host would have to kill it.
+          host.close();
+          resolve(0);
+        });
     });
     // A host that disappears must not leave us orphaned.
     host.onDisconnect(() => void stop('host disconnected').then(() => resolve(0)));
   });
   await service.start();
+  monitoring.start();
   send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
   return done.catch((e) => {
     send({ type: 'fatal', error: toErrorInfo(e) });

@@ -5,7 +5,7 @@ import { OwletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
-import { forkWorkerLauncher } from '../extract/pool.js';
+import { defaultWorkerLauncher } from '../extract/pool.js';
 import { ExtractorBreakers, type BreakerState } from '../resilience/breakers.js';
 import { Quarantine } from '../resilience/quarantine.js';
 import { RetryQueue } from '../resilience/retry-queue.js';
@@ -14,11 +14,17 @@ import { lowPriority, throttled } from '../resilience/cpu.js';
 import { BatchWriter } from '../index/writer.js';
 import { Indexer, type IndexerSettings, type RunSummary } from '../index/indexer.js';
 import { parseQuery } from '../search/query.js';
+import { SearchCache } from '../search/cache.js';
+import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
 import { Watcher, type WatchBackend } from '../watch/watcher.js';
+import { DiskSpaceGuard } from '../resilience/disk-space.js';
 import type { Config } from '../config/schema.js';
 import { INDEX_FILE, openIndex, type IndexContext } from './context.js';
 import { VERSION } from '../version.js';
+import type { SecretStore } from '../security/secret-store.js';
+import type { AuditLog } from '../audit/types.js';
+import { serviceAuditLog } from '../audit/service-audit.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -33,6 +39,10 @@ export interface ServiceOptions {
   tickMs?: number;
   /** How often the battery is checked (default one minute). */
   powerCheckMs?: number;
+  /** Where the database key comes from (default: the keychain or key file; Electron hands one over). */
+  secrets?: SecretStore;
+  /** Told about SQLITE_CORRUPT / SQLITE_NOTADB wherever they surface on the index connection (backup/recovery.ts). */
+  onCorrupt?: (e: unknown) => void;
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -79,6 +89,12 @@ export class OwletService {
   readonly quarantine: Quarantine;
   readonly retries: RetryQueue;
   readonly breakers: ExtractorBreakers;
+  /** The tamper-evident audit trail (backup/restore, updates and wipes append here too). */
+  readonly audit: AuditLog;
+  /** Recent search results; cleared by every committed index batch. */
+  readonly searchCache = new SearchCache();
+  /** Pauses indexing while the data volume is full and resumes it when space returns. */
+  readonly disk: DiskSpaceGuard;
   watcher: Watcher | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started: number;
@@ -94,14 +110,16 @@ export class OwletService {
   constructor(private readonly opts: ServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.started = this.now();
-    this.ctx = openIndex(opts.dataDir);
+    this.ctx = openIndex(opts.dataDir, { secrets: opts.secrets, onCorrupt: opts.onCorrupt });
+    this.audit = serviceAuditLog(this.ctx, opts.log);
     const { config } = this.ctx;
     this.pool = createExtractionPool({
       workers: config.extractors.workers,
       timeoutMs: config.extractors.timeoutMs,
       memoryMb: config.extractors.memoryMb,
+      recycleMb: config.extractors.recycleMb,
       limits: poolLimits(config),
-      launch: lowPriority(opts.launchWorker ?? forkWorkerLauncher(), opts.log),
+      launch: lowPriority(opts.launchWorker ?? defaultWorkerLauncher(config.extractors.memoryMb), opts.log),
     });
     const r = config.resilience;
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
@@ -111,9 +129,25 @@ export class OwletService {
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,
       flushMs: config.indexing.flushMs,
-      maxPendingBytes: 32 * 1024 * 1024,
+      // FTS5 holds a batch's terms in memory until commit: a small byte budget bounds the peak.
+      maxPendingBytes: 4 * 1024 * 1024,
     });
-    this.writer.onDidFail = (e) => opts.log.error('index write failed', { error: e });
+    this.disk = new DiskSpaceGuard({
+      dir: opts.dataDir,
+      retry: () => this.writer.flush(),
+      onDidPause: () => this.indexer.pause('disk-full'),
+      onDidResume: () => {
+        this.indexer.resume('disk-full');
+        // The pass that hit the full disk stopped part-way: reconcile again from the database.
+        void this.rescan();
+      },
+      log: opts.log.child('disk'),
+    });
+    this.writer.holdOnFailure = (e) => this.disk.handles(e);
+    this.writer.onDidCommit = () => this.searchCache.clear();
+    this.writer.onDidFail = (e) => {
+      if (!this.disk.report(e)) opts.log.error('index write failed', { error: e });
+    };
     const disabled = new Set(config.extractors.disabled);
     this.indexer = new Indexer(
       {
@@ -154,7 +188,9 @@ export class OwletService {
         onChanges: async (paths) => {
           await this.running;
           if (this.stopping) return;
-          await this.indexer.applyChanges(paths);
+          await withCorrelation(newCorrelationId('chg'), () => this.indexer.applyChanges(paths, this.abort.signal)).catch((e) => {
+            if (!this.disk.report(e)) throw e;
+          });
         },
         onPoll: () => this.rescan(),
       });
@@ -165,6 +201,7 @@ export class OwletService {
         this.rescanTimer.unref();
       }
     }
+    this.disk.arm();
     this.startMaintenance();
     void this.rescan();
   }
@@ -177,7 +214,7 @@ export class OwletService {
     const every = (ms: number, fn: () => Promise<void> | void) => {
       const t = setInterval(() => {
         if (this.stopping) return;
-        Promise.resolve(fn()).catch((e) => this.opts.log.error('maintenance task failed', { error: e }));
+        Promise.resolve(fn()).catch((e) => this.disk.report(e) || this.opts.log.error('maintenance task failed', { error: e }));
       }, ms);
       t.unref();
       this.timers.push(t);
@@ -202,7 +239,7 @@ export class OwletService {
     if (due.length === 0) return;
     await this.running;
     if (this.stopping) return;
-    await this.indexer.applyChanges(due.map((d) => d.path));
+    await this.indexer.applyChanges(due.map((d) => d.path), this.abort.signal);
   }
 
   /** A root that was offline and is reachable again is reconciled (its watcher restarted). */
@@ -227,7 +264,7 @@ export class OwletService {
     if (waiting.length === 0 || this.stopping) return;
     // Half-open: one probe; closed: everything that waited.
     const batch = state === 'half-open' ? waiting.slice(0, 1) : state === 'closed' ? waiting : [];
-    if (batch.length) void this.running.then(() => this.indexer.applyChanges(batch)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
+    if (batch.length) void this.running.then(() => this.indexer.applyChanges(batch, this.abort.signal)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
   }
 
   /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */
@@ -238,10 +275,12 @@ export class OwletService {
       this.rescanRequested = false;
       if (this.stopping) return;
       try {
-        const s = await this.indexer.reconcile(undefined, this.abort.signal);
+        const s = await withCorrelation(newCorrelationId('scan'), () => this.indexer.reconcile(undefined, this.abort.signal));
         this.lastError = null;
         this.opts.log.info('reconcile finished', { ...s });
       } catch (e) {
+        // A full disk pauses indexing; the guard reconciles again when space returns.
+        if (this.disk.report(e)) return;
         this.lastError = e instanceof Error ? e.message : String(e);
         this.opts.log.error('reconcile failed', { error: e });
       }
@@ -257,7 +296,7 @@ export class OwletService {
 
   search(q: string, limit: number, offset: number): SearchResult {
     if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
-    return this.ctx.search.search(parseQuery(q), { limit, offset });
+    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset }));
   }
 
   problems(limit: number, offset: number): ProblemFile[] {
@@ -280,6 +319,7 @@ export class OwletService {
     for (const b of this.breakers.snapshot())
       if (b.state !== 'closed') degraded.push({ component: `breaker:${b.name}`, message: `${b.name} extraction is paused after repeated failures; files wait and are retried automatically` });
     if (this.indexer.pausedBecause.includes('battery')) degraded.push({ component: 'power', message: 'indexing paused while on battery; it resumes on mains power' });
+    if (this.disk.message) degraded.push({ component: 'disk', message: this.disk.message });
     const roots = store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null }));
     for (const r of roots) if (r.state === 'offline') degraded.push({ component: 'root', message: `${r.path} is offline; its documents are kept and stay searchable` });
     const p = this.indexer.progress;
@@ -332,6 +372,7 @@ export class OwletService {
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     for (const t of this.timers) clearInterval(t);
     this.breakers.shutdown();
+    this.disk.stop();
     this.indexer.resumeAll();
     await this.watcher?.stop();
     await this.pool.close();

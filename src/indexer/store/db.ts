@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, errnoCode } from '../../shared/errors.js';
+import { OwletError, errnoCode, isOwletError } from '../../shared/errors.js';
+import { applyKey, assertEncrypted, keyError } from '../security/cipher.js';
+import { createPrivateFile, FILE_MODE, tighten } from '../security/files.js';
 
 export type Db = Database.Database;
 
@@ -8,6 +10,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Milliseconds a statement waits for a lock before SQLITE_BUSY (transient locks never fail a search). */
   busyTimeoutMs?: number;
+  /** 256-bit database key (encryption at rest); applied before any other statement. */
+  key?: Buffer;
 }
 
 /** Maps SQLite failures onto coded errors a person can act on. */
@@ -30,11 +34,14 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   }
   let db: Db;
   try {
+    // Created 0600 before SQLite sees it: its WAL and SHM files inherit the main file's mode.
+    if (!opts.readonly && file !== ':memory:') createPrivateFile(file);
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
     throw classifySqliteError(e, file);
   }
   try {
+    if (opts.key) applyKey(db, opts.key);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
@@ -43,12 +50,15 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     }
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -16000');
+    db.pragma('cache_size = -8000'); // 8 MB: the OS page cache holds the rest
     // The first real read: a damaged or foreign file fails here, not later mid-request.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
+    // A build without encryption ignores the key silently: the header tells.
+    if (opts.key) assertEncrypted(file);
+    if (!opts.readonly && file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) tighten(f, FILE_MODE);
   } catch (e) {
     db.close();
-    throw classifySqliteError(e, file);
+    throw keyError(e, file, Boolean(opts.key)) ?? (isOwletError(e) ? e : classifySqliteError(e, file));
   }
   return db;
 }

@@ -14,10 +14,12 @@ export function splitPassages(text: string, size = PASSAGE_CHARS): string[] {
     let end = Math.min(text.length, start + size);
     if (end < text.length) {
       // Cut at whitespace so no word is split across passages (a snippet never shows half a word).
-      const ws = text.lastIndexOf(' ', end - 1);
-      const nl = text.lastIndexOf('\n', end - 1);
-      const cut = Math.max(ws, nl);
-      if (cut > start + size / 2) end = cut + 1;
+      // Only the second half of the passage is searched: lastIndexOf on the whole text would scan
+      // back to its start for every passage, quadratic on a long text without line breaks.
+      const floor = start + Math.floor(size / 2);
+      const window = text.slice(floor, end);
+      const cut = Math.max(window.lastIndexOf(' '), window.lastIndexOf('\n'));
+      if (cut > 0) end = floor + cut + 1;
       // Never split a surrogate pair.
       const code = text.charCodeAt(end - 1);
       if (code >= 0xd800 && code <= 0xdbff) end -= 1;

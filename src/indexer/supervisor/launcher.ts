@@ -42,8 +42,9 @@ export type Launcher = () => ChildHandle;
  *
  * Names ending in `*` are prefixes. `OWLET_DATA_DIR` and `OWLET_ALLOW_ROOT` are the only Owlet
  * variables the service honours.
+ * `DBUS_SESSION_BUS_ADDRESS` lets the service reach the OS keychain (Secret Service) on Linux.
  */
-export const ENV_ALLOW_LIST: readonly string[] = ['PATH', 'HOME', 'USER', 'LANG', 'LC_*', 'TMPDIR', 'XDG_*', 'OWLET_DATA_DIR', 'OWLET_ALLOW_ROOT'];
+export const ENV_ALLOW_LIST: readonly string[] = ['PATH', 'HOME', 'USER', 'LANG', 'LC_*', 'TMPDIR', 'XDG_*', 'OWLET_DATA_DIR', 'OWLET_ALLOW_ROOT', 'DBUS_SESSION_BUS_ADDRESS'];
 
 /**
  * Windows-only additions without which a Node process misbehaves there: `SystemRoot` (crypto and

@@ -20,11 +20,13 @@ test('another process holding the write lock neither fails a search nor loses a 
     const holder = spawn(process.execPath, ['-e', `
       const D = require('better-sqlite3-multiple-ciphers');
       const db = new D(${JSON.stringify(path.join(data, 'index.db'))});
+      db.pragma("hexkey='" + require('fs').readFileSync(0, 'utf8').trim() + "'"); // the index is encrypted; key via stdin
       db.exec('BEGIN IMMEDIATE');
       db.prepare("INSERT INTO meta (key, value) VALUES ('lock', 'x') ON CONFLICT(key) DO UPDATE SET value = 'y'").run();
       process.stdout.write('locked\\n');
       setTimeout(() => { db.exec('COMMIT'); db.close(); }, 700);
-    `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    `], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
+    holder.stdin!.end(svc.ctx.key!.toString('hex'));
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     assert.equal(svc.search('lockword', 10, 0).total, 1, 'WAL readers are not blocked by a writer');
     writeTree(root, { 'b.txt': 'laterword' });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3-multiple-ciphers';
+import { openIndexDb } from '../../helpers/keys.js';
 import { runOwlet, startOwlet, waitExit } from '../../helpers/cli.js';
 import { tmpDir, waitFor } from '../../helpers/tmp.js';
 import { saveConfig } from '../../../src/indexer/config/load.js';
@@ -24,7 +24,7 @@ function makeCorpus(root: string, n: number): string[] {
 
 function indexedCount(data: string): number {
   try {
-    const db = new Database(path.join(data, 'index.db'), { readonly: true, fileMustExist: true });
+    const db = openIndexDb(data);
     try {
       return (db.prepare("SELECT count(*) AS n FROM documents WHERE status = 'indexed'").get() as { n: number }).n;
     } finally {
@@ -37,7 +37,7 @@ function indexedCount(data: string): number {
 
 /** The index holds exactly the files on disk: no lost, no phantom documents, and a sound file. */
 function assertMatchesDisk(data: string, files: string[]): void {
-  const db = new Database(path.join(data, 'index.db'), { readonly: true });
+  const db = openIndexDb(data);
   try {
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     const rows = db.prepare("SELECT path FROM documents WHERE status = 'indexed' ORDER BY path").all() as { path: string }[];

@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startOwlet, waitExit } from '../../helpers/cli.js';
+import { fetchAuthed } from '../../helpers/auth.js';
 import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
 import type { SearchResult, ServiceInfo, StatusReport } from '../../../src/shared/api.js';
 
+let dataDirForAuth = '';
 async function get<T>(url: string): Promise<T> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const r = await fetchAuthed(dataDirForAuth, url);
   return (await r.json()) as T;
 }
 
@@ -15,6 +17,7 @@ test('owlet serve: service.json, health, search, live updates, control endpoints
   const root = tmpDir('owlet-root-');
   const data = tmpDir('owlet-data-');
   writeTree(root, { 'a.txt': 'first document tokenone', 'sub/b.md': '# B\ntokentwo' });
+  dataDirForAuth = data;
   const child = startOwlet(['serve', '--root', root, '--data-dir', data, '--port', '0']);
   try {
     const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 20_000, 'service.json');
@@ -47,10 +50,10 @@ test('owlet serve: service.json, health, search, live updates, control endpoints
     console.log(`live update latency (ms): ${latencies.join(', ')}`);
 
     // Control endpoints.
-    assert.equal((await (await fetch(`${info.url}/api/v1/index/pause`, { method: 'POST' })).json()).paused, true);
+    assert.equal((await (await fetchAuthed(data, `${info.url}/api/v1/index/pause`, { method: 'POST' })).json()).paused, true);
     assert.equal((await get<StatusReport>(`${info.url}/api/v1/status`)).paused, true);
-    assert.equal((await (await fetch(`${info.url}/api/v1/index/resume`, { method: 'POST' })).json()).paused, false);
-    assert.equal((await fetch(`${info.url}/api/v1/index/rescan`, { method: 'POST' })).status, 202);
+    assert.equal((await (await fetchAuthed(data, `${info.url}/api/v1/index/resume`, { method: 'POST' })).json()).paused, false);
+    assert.equal((await fetchAuthed(data, `${info.url}/api/v1/index/rescan`, { method: 'POST' })).status, 202);
 
     child.kill('SIGTERM');
     const exit = await waitExit(child, 10_000);
@@ -70,4 +73,35 @@ test('owlet serve refuses a missing root with a clear error', async () => {
   const exit = await waitExit(child, 20_000);
   assert.equal(exit.code, 2);
   assert.match(child.output(), /root \/nonexistent\/root does not exist/);
+});
+
+test('a host\'s shutdown message stops the service and the process exits by itself (no kill needed)', async () => {
+  const { fork } = await import('node:child_process');
+  const { owletBin } = await import('../../helpers/cli.js');
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  writeTree(root, { 'a.txt': 'x' });
+  const child = fork(owletBin, ['serve', '--root', root, '--data-dir', data, '--port', '0'], {
+    env: { ...process.env, OWLET_ALLOW_ROOT: '1' },
+    execArgv: [],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no ready message within 20 s')), 20_000);
+      child.on('message', (m: { type?: string }) => {
+        if (m?.type === 'ready') {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.send({ type: 'shutdown', reason: 'test' });
+    const exit = await waitExit(child, 10_000);
+    assert.equal(exit.killed, false, 'exited on its own after the shutdown message');
+    assert.equal(exit.code, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });

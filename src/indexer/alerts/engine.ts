@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { OwletError } from '../../shared/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ChannelName, Severity } from '../metrics/settings.js';
+import type { Signals } from '../metrics/signals.js';
+import { evaluateRule, raise, type AlertRule } from './rules.js';
+import type { Alert, AlertEvent, AlertEventType, NotificationChannel } from './types.js';
+
+/**
+ * Alert lifecycle, one active alert per rule (that is the deduplication: a condition that keeps
+ * holding updates its alert, it never opens a second one or notifies again):
+ *
+ *              condition holds                held for forSeconds
+ *   (none) ─────────────────────▶ pending ─────────────────────────▶ firing ──┐ unacknowledged for
+ *     ▲                             │                                 │  ▲   │ escalateAfter:
+ *     │     condition gone          │                  condition gone │  └───┘ severity +1, re-notify
+ *     ├─────────────────────────────┘ (dropped, nobody told)          ▼
+ *     └──────────────────────────────────────────────────────────── resolved (history, notified)
+ *
+ * Acknowledging a firing alert stops its escalation and takes it off the banner; it stays firing
+ * until the condition clears. Notifications (firing, escalated, resolved, acknowledged) go to the
+ * channels routed for the alert's current severity. State survives restarts through the store,
+ * so a restarted service neither forgets an acknowledgement nor notifies the same alert twice.
+ */
+
+export interface AlertStore {
+  save(a: Alert): void;
+  loadActive(): Alert[];
+  history(limit: number): Alert[];
+  /** Forgets an alert (a pending one whose condition cleared before it fired). */
+  remove(id: string): void;
+  /** Drops resolved alerts older than `before`. */
+  prune(before: number): void;
+}
+
+export interface AlertEngineOptions {
+  rules: readonly AlertRule[];
+  /** 0 disables escalation. */
+  escalateAfterMs: number;
+  routes: Record<Severity, readonly ChannelName[]>;
+  channels?: readonly NotificationChannel[];
+  store?: AlertStore;
+  historyMs?: number;
+  now?: () => number;
+  log: Logger;
+}
+
+const MEMORY_HISTORY = 200;
+
+export class AlertEngine {
+  private readonly active = new Map<string, Alert>();
+  private readonly memHistory: Alert[] = [];
+  private readonly channels = new Map<string, NotificationChannel>();
+  private readonly now: () => number;
+  private readonly deliveries = new Set<Promise<void>>();
+  private lastPrune = 0;
+  /** Told after every change of any alert (the metrics gauge, tests). */
+  onDidChange: () => void = () => {};
+
+  constructor(private readonly opts: AlertEngineOptions) {
+    this.now = opts.now ?? Date.now;
+    for (const c of opts.channels ?? []) this.channels.set(c.name, c);
+    const rules = new Set(opts.rules.map((r) => r.id));
+    for (const a of opts.store?.loadActive() ?? []) {
+      // A rule removed from the configuration cannot resolve its alert any more: resolve it now.
+      if (rules.has(a.rule)) this.active.set(a.rule, a);
+      else this.finish(a, 'resolved');
+    }
+  }
+
+  /** Adds a channel after start (the Electron tray); replaces one with the same name. */
+  registerChannel(c: NotificationChannel): void {
+    this.channels.set(c.name, c);
+  }
+
+  get rules(): readonly AlertRule[] {
+    return this.opts.rules;
+  }
+
+  /** Applies one set of signal values to every rule. Call it at each sample. */
+  evaluate(signals: Signals): void {
+    const now = this.now();
+    for (const rule of this.opts.rules) {
+      const { value, holds } = evaluateRule(rule, signals);
+      let a = this.active.get(rule.id);
+      if (holds) {
+        if (!a) {
+          a = {
+            id: `${rule.id}-${now.toString(36)}-${randomBytes(3).toString('hex')}`,
+            rule: rule.id,
+            state: 'pending',
+            severity: rule.severity,
+            ruleSeverity: rule.severity,
+            summary: rule.summary,
+            remedy: rule.remedy ?? null,
+            metric: rule.metric,
+            op: rule.op,
+            threshold: rule.threshold,
+            value,
+            startedAt: now,
+            firedAt: null,
+            resolvedAt: null,
+            acknowledgedAt: null,
+            escalations: 0,
+            lastNotifiedAt: null,
+          };
+          this.active.set(rule.id, a);
+        }
+        a.value = value;
+        if (a.state === 'pending' && now - a.startedAt >= rule.forSeconds * 1000) {
+          a.state = 'firing';
+          a.firedAt = now;
+          this.emit('firing', a, now);
+        } else if (a.state === 'firing' && a.acknowledgedAt === null && this.opts.escalateAfterMs > 0 && now - (a.lastNotifiedAt ?? a.firedAt ?? now) >= this.opts.escalateAfterMs) {
+          a.severity = raise(a.severity);
+          a.escalations++;
+          this.emit('escalated', a, now);
+        } else this.opts.store?.save(a);
+      } else if (a) {
+        this.active.delete(rule.id);
+        if (a.state === 'pending') {
+          // Never fired: nobody was told, nothing to keep.
+          this.opts.store?.remove(a.id);
+          continue;
+        }
+        a.value = value;
+        this.finish(a, 'resolved');
+      }
+    }
+    if (now - this.lastPrune > 3_600_000) {
+      this.lastPrune = now;
+      this.opts.store?.prune(now - (this.opts.historyMs ?? 90 * 86_400_000));
+    }
+    this.onDidChange();
+  }
+
+  private finish(a: Alert, _to: 'resolved'): void {
+    const now = this.now();
+    a.state = 'resolved';
+    a.resolvedAt = now;
+    this.memHistory.unshift(a);
+    if (this.memHistory.length > MEMORY_HISTORY) this.memHistory.length = MEMORY_HISTORY;
+    this.emit('resolved', a, now);
+  }
+
+  /** Marks an active alert acknowledged: no escalation, off the banner. Idempotent. */
+  acknowledge(id: string): Alert {
+    const a = [...this.active.values()].find((x) => x.id === id);
+    if (!a) throw new OwletError('OWL_ERR_NOT_FOUND', `no active alert with id "${id}" (it may have resolved already)`);
+    if (a.acknowledgedAt === null) {
+      a.acknowledgedAt = this.now();
+      this.emit('acknowledged', a, a.acknowledgedAt);
+      this.onDidChange();
+    }
+    return a;
+  }
+
+  /** Pending and firing alerts, most severe and then newest first. */
+  activeAlerts(): Alert[] {
+    const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+    return [...this.active.values()].map((a) => ({ ...a })).sort((x, y) => rank[x.severity] - rank[y.severity] || y.startedAt - x.startedAt);
+  }
+
+  /** Resolved alerts, newest first. */
+  history(limit = 50): Alert[] {
+    return this.opts.store ? this.opts.store.history(limit) : this.memHistory.slice(0, limit).map((a) => ({ ...a }));
+  }
+
+  /** Resolves when notifications in flight (webhooks) have been delivered or given up. */
+  async settled(): Promise<void> {
+    while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
+  }
+
+  private emit(type: AlertEventType, a: Alert, at: number): void {
+    if (type !== 'acknowledged' && type !== 'resolved') a.lastNotifiedAt = at;
+    this.opts.store?.save(a);
+    const event: AlertEvent = { type, alert: { ...a }, at };
+    this.opts.log.debug('alert event', { event: type, alert: a.id, rule: a.rule, severity: a.severity });
+    for (const name of new Set(this.opts.routes[a.severity])) {
+      const ch = this.channels.get(name);
+      if (!ch) continue;
+      try {
+        const r = ch.notify(event);
+        if (r instanceof Promise) {
+          const p = r.catch((e) => this.opts.log.warn('alert notification failed', { channel: name, alert: a.id, error: e }));
+          this.deliveries.add(p);
+          void p.finally(() => this.deliveries.delete(p));
+        }
+      } catch (e) {
+        this.opts.log.warn('alert notification failed', { channel: name, alert: a.id, error: e });
+      }
+    }
+  }
+}

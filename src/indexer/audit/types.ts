@@ -1,0 +1,30 @@
+/**
+ * The audit trail's public face: the service, the HTTP guard, the CLI and the backup code append
+ * security-relevant events through this, never by writing files themselves.
+ */
+export type AuditEventName =
+  | 'service.start'
+  | 'service.stop'
+  | 'auth.login'
+  | 'auth.login-failed'
+  | 'auth.token-failed'
+  | 'auth.token-rotated'
+  | 'config.changed'
+  | 'key.rotated'
+  | 'key.migrated'
+  | 'backup.created'
+  | 'backup.restored'
+  | 'update.installed'
+  | 'update.rolled-back'
+  | 'index.wiped';
+
+/** Field values are small scalars: never document contents, never secrets. */
+export type AuditFields = Record<string, string | number | boolean | null>;
+
+export interface AuditLog {
+  /** Appends one entry durably (fsync) before returning. Never throws: a failure is logged. */
+  append(event: AuditEventName | (string & {}), fields?: AuditFields): void;
+}
+
+/** For code paths and tests that run without an audit trail. */
+export const noAudit: AuditLog = { append: () => {} };

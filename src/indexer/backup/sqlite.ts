@@ -1,0 +1,63 @@
+import Database from 'better-sqlite3-multiple-ciphers';
+import { OwletError } from '../../shared/errors.js';
+import { applyKey, fileHeaderIsPlain } from '../security/cipher.js';
+import { keyId } from './manifest.js';
+
+export type RawDb = Database.Database;
+
+/**
+ * Backup copies and damaged files are opened here, not through store/db.ts: no WAL switch, no
+ * migration, nothing written unless asked. Encrypted files need the key that wrote them; a plain
+ * file (from before encryption) opens without one.
+ */
+export function openRaw(file: string, opts: { key?: Buffer | null; readonly?: boolean; create?: boolean } = {}): RawDb {
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
+  try {
+    if (opts.key) applyKey(db, opts.key);
+    db.pragma('busy_timeout = 10000');
+    // The first read: a wrong key or a damaged header fails here.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** Orders candidate keys so the one whose id matches comes first (the others are still tried). */
+export function orderKeys(keys: readonly Buffer[], wanted: string | null): Buffer[] {
+  const list = [...keys];
+  if (!wanted) return list;
+  return [...list.filter((k) => keyId(k) === wanted), ...list.filter((k) => keyId(k) !== wanted)];
+}
+
+/**
+ * Opens an existing database with whichever candidate key works (plain files need none). Returns
+ * the key used. A file no key opens is OWL_ERR_DB_KEY: restoring needs the key that wrote it.
+ */
+export function openWithKeys(file: string, keys: readonly Buffer[], opts: { readonly?: boolean; wantedKeyId?: string | null } = {}): { db: RawDb; key: Buffer | null } {
+  if (fileHeaderIsPlain(file) === true || keys.length === 0) return { db: openRaw(file, { readonly: opts.readonly }), key: null };
+  let last: unknown;
+  for (const key of orderKeys(keys, opts.wantedKeyId ?? null)) {
+    try {
+      return { db: openRaw(file, { key, readonly: opts.readonly }), key };
+    } catch (e) {
+      last = e;
+      if ((e as { code?: string }).code !== 'SQLITE_NOTADB') throw e;
+    }
+  }
+  throw new OwletError('OWL_ERR_DB_KEY', `no key this installation has opens ${file}; it was written with another key`, { sqlite: 'SQLITE_NOTADB' }, { cause: last });
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function documentCount(db: RawDb): number {
+  const has = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'documents'").get() as { n: number };
+  return has.n === 0 ? 0 : (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+}
+
+export function userVersion(db: RawDb): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,20 @@
+import { OwletError } from '../../shared/errors.js';
+import { listBackups, readManifest, type Verification } from './manifest.js';
+import { runTask } from './runner.js';
+
+/**
+ * Verifies one backup again (checksum, restore into a temporary folder, integrity_check,
+ * document count) in a worker thread; the verdict is written into its manifest. A backup that
+ * fails is never used for an automatic restore.
+ */
+export async function verifyBackup(dir: string, id: string, keys: readonly Buffer[], now: () => number = Date.now): Promise<Verification> {
+  if (!readManifest(dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  return runTask<Verification>({ op: 'verify', dir, id, keys: [...keys], at: new Date(now()).toISOString(), lowPriority: true });
+}
+
+/** Verifies every backup in the folder, newest first. */
+export async function verifyAll(dir: string, keys: readonly Buffer[], now: () => number = Date.now): Promise<{ id: string; verification: Verification }[]> {
+  const out: { id: string; verification: Verification }[] = [];
+  for (const b of listBackups(dir)) out.push({ id: b.manifest.id, verification: await verifyBackup(dir, b.manifest.id, keys, now) });
+  return out;
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { OwletError } from '../../../shared/errors.js';
+import { loadConfig } from '../../config/load.js';
+import { resolveDataDir } from '../../config/paths.js';
+import { AUDIT_DIR, HEAD_FILE, auditKey, listAuditFiles, verifyAuditLog } from '../../audit/log.js';
+import { openSecretStore } from '../../security/secrets.js';
+
+export interface AuditIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** `owlet audit verify`: exit 0 for an intact log, 1 with the first broken entry otherwise. */
+export function registerAudit(program: Command, io: AuditIo, setCode: (c: number) => void): void {
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('check every entry of the audit log; report the first one that was edited, deleted, inserted, reordered or cut off')
+    .addOption(new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)'))
+    .option('--json', 'print the result as JSON')
+    .action((o: { dataDir?: string; json?: boolean }) => {
+      const dataDir = resolveDataDir(o.dataDir);
+      if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}`);
+      const dir = path.join(dataDir, AUDIT_DIR);
+      const store = openSecretStore(dataDir, loadConfig(dataDir).security.secretStore);
+      // A data folder that never logged anything has no key yet: an empty log is intact.
+      const empty = listAuditFiles(dir).length === 0 && !fs.existsSync(path.join(dir, HEAD_FILE)) && !store.get('audit-key');
+      const r = empty ? { ok: true, entries: 0, files: 0, lastSeq: 0, firstBroken: null } : verifyAuditLog(dir, auditKey(store, dir, false));
+      if (o.json) io.out(JSON.stringify(r));
+      else if (r.ok) io.out(`OK: ${r.entries} entries in ${r.files} file${r.files === 1 ? '' : 's'}, chain and head intact.`);
+      else {
+        const b = r.firstBroken!;
+        io.out(`BROKEN at ${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== null ? ` (entry ${b.seq})` : ''}: ${b.reason}`);
+        io.out(`${r.entries} entries before it verified.`);
+      }
+      if (!r.ok) setCode(1);
+    });
+}

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { Option, type Command } from 'commander';
+import { OwletError } from '../../../shared/errors.js';
+import { resolveDataDir } from '../../config/paths.js';
+import { runningService } from '../../service/service-file.js';
+import { readApiToken } from '../../security/token.js';
+
+export interface OpenIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** Opens a URL in the desktop's browser; false when there is no display or no opener. */
+export type BrowserLauncher = (url: string) => Promise<boolean>;
+
+export function hasDisplay(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (platform === 'darwin' || platform === 'win32') return true;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+}
+
+/** xdg-open / open / start, detached; any failure (missing tool, no browser) is just "false". */
+export function systemBrowserLauncher(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, run: typeof spawn = spawn): BrowserLauncher {
+  return (url) =>
+    new Promise((resolve) => {
+      if (!hasDisplay(platform, env)) return resolve(false);
+      const [cmd, args] =
+        platform === 'darwin' ? ['open', [url]] : platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+      try {
+        const child = run(cmd, args as string[], { detached: true, stdio: 'ignore', windowsHide: true });
+        child.once('error', () => resolve(false));
+        child.once('spawn', () => {
+          child.unref();
+          resolve(true);
+        });
+      } catch {
+        resolve(false);
+      }
+    });
+}
+
+/** Asks the running service for a one-time sign-in link (needs the API token). */
+export async function requestLoginLink(dataDir: string): Promise<string> {
+  const running = runningService(dataDir);
+  if (!running) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no Owlet service is running for ${dataDir}; start it with "owlet serve" or "owlet run"`);
+  const token = readApiToken(dataDir);
+  let res: Response;
+  try {
+    res = await fetch(`${running.url}/api/v1/auth/login-link`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (e) {
+    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} did not answer: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} answered ${res.status} to the sign-in request`);
+  const body = (await res.json()) as { url?: unknown };
+  if (typeof body.url !== 'string') throw new OwletError('OWL_ERR_INTERNAL', 'the service answered without a sign-in link');
+  return body.url;
+}
+
+export function registerOpen(program: Command, io: OpenIo, launch: BrowserLauncher = systemBrowserLauncher()): void {
+  program
+    .command('open')
+    .description('sign in to the dashboard: print (and open in a browser, if there is one) a one-time login link')
+    .addOption(new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)'))
+    .option('--no-browser', 'only print the link')
+    .option('--json', 'print {"url"} as JSON')
+    .action(async (o: { dataDir?: string; browser: boolean; json?: boolean }) => {
+      const url = await requestLoginLink(resolveDataDir(o.dataDir));
+      const opened = o.browser ? await launch(url) : false;
+      if (o.json) return io.out(JSON.stringify({ url, opened }));
+      io.out(url);
+      io.out(opened ? 'Opened in your browser. The link works once, for 60 seconds.' : 'Open this link in a browser on this computer. It works once, for 60 seconds.');
+    });
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/**
+ * The built dashboard: dist/renderer next to the compiled service (dist/indexer/http/routes →
+ * dist/renderer). Running from sources (tests under tsx) the page is still the built one in dist/.
+ */
+export function defaultDashboardDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const sibling = path.resolve(here, '../../../renderer');
+  if (fs.existsSync(path.join(sibling, 'app.js'))) return sibling;
+  return path.resolve(here, '../../../../dist/renderer');
+}
+
+/**
+ * `GET /` serves the dashboard page and its bundled files (same origin, so the strict CSP of
+ * the security layer allows them; nothing is fetched from elsewhere). Only the files present at
+ * start are served, by exact name: no path from the URL ever reaches the file system.
+ */
+export async function dashboardRoutes(app: FastifyInstance, opts: { dir?: string }): Promise<void> {
+  const dir = opts.dir ?? defaultDashboardDir();
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => TYPES[path.extname(f)] !== undefined);
+  } catch {
+    // Not built: `/` explains instead of a bare 404.
+  }
+  const send = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+    const body = await fs.promises.readFile(path.join(dir, name));
+    return reply.type(TYPES[path.extname(name)]!).header('Cache-Control', 'no-cache').send(body);
+  };
+  if (files.includes('index.html')) app.get('/', send('index.html'));
+  else
+    app.get('/', async (_req, reply) =>
+      reply.code(503).send({ error: { code: 'OWL_ERR_NOT_READY', message: `the dashboard is not built (no ${path.join(dir, 'index.html')}); run "npm run build"` } }),
+    );
+  for (const f of files) if (f !== 'index.html') app.get(`/${f}`, send(f));
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newCorrelationId, withCorrelation } from './correlation.js';
+import type { Logger } from './logger.js';
+
+function pathOnly(url: string): string {
+  const q = url.indexOf('?');
+  // The query string can hold search terms: never logged.
+  return (q < 0 ? url : url.slice(0, q)).slice(0, 200);
+}
+
+/**
+ * One correlation id per HTTP request: everything logged while handling it carries `cid`, the
+ * answer carries it as `X-Request-Id`, and one line per request records method, path (never the
+ * query), status and duration — at debug level for successes (a polling dashboard would flood
+ * the log), info for client errors, warn for server errors.
+ */
+export function installRequestLogging(app: FastifyInstance, log: Logger): void {
+  const ids = new WeakMap<FastifyRequest, { cid: string; t0: bigint }>();
+  // Callback style on purpose: continuing the chain inside withCorrelation makes every later hook
+  // and the handler run in the request's async context.
+  app.addHook('onRequest', (req, reply, done) => {
+    const cid = newCorrelationId('req');
+    ids.set(req, { cid, t0: process.hrtime.bigint() });
+    reply.header('X-Request-Id', cid);
+    withCorrelation(cid, done);
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    const r = ids.get(req);
+    const fields = { cid: r?.cid, method: req.method, path: pathOnly(req.url), status: reply.statusCode, ms: r ? Number(process.hrtime.bigint() - r.t0) / 1e6 : undefined };
+    if (reply.statusCode >= 500) log.warn('request failed', fields);
+    else if (reply.statusCode >= 400) log.info('request refused', fields);
+    else log.debug('request', fields);
+    done();
+  });
+}

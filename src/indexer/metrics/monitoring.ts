@@ -1,0 +1,402 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Alert } from '../alerts/types.js';
+import type { NotificationChannel } from '../alerts/types.js';
+import { AlertEngine } from '../alerts/engine.js';
+import { BannerChannel, LogChannel, WebhookChannel } from '../alerts/channels.js';
+import { SqliteAlertStore } from '../alerts/store.js';
+import type { HealthReport } from '../../shared/health.js';
+import { HEALTH_ORDER } from '../../shared/health.js';
+import { OwletError, isOwletError } from '../../shared/errors.js';
+import type { ServiceApi } from '../http/server.js';
+import type { Logger } from '../log/logger.js';
+import type { OwletService } from '../service/service.js';
+import { INDEX_FILE } from '../service/context.js';
+import { closeDatabase, type Db } from '../store/db.js';
+import type { BackupInfo } from '../health/checks.js';
+import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
+import { gatherHealthInputs, healthReport, readiness, reportOf, type Readiness } from '../health/report.js';
+import { Collector, statfsSpace, type SpaceProbe } from './collectors.js';
+import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from './metrics-db.js';
+import { createMetrics, type OwletMetrics } from './registry.js';
+import { effectiveRules, type MonitoringSettings } from './settings.js';
+import type { SignalName, Signals } from './signals.js';
+import { TimeSeriesStore, type SeriesResult } from './timeseries.js';
+
+/** Where the last verified backup comes from (the backup feature); absent in builds without it. */
+export type BackupSource = () => BackupInfo | null | Promise<BackupInfo | null>;
+
+export interface MonitoringOptions {
+  service: OwletService;
+  settings: MonitoringSettings;
+  log: Logger;
+  now?: () => number;
+  space?: SpaceProbe;
+  backup?: BackupSource;
+  /** Runs the background integrity check (tests inject a fake). */
+  integrity?: (file: string, key: Buffer | null) => Promise<IntegrityResult>;
+  fetch?: typeof fetch;
+  /** Extra notification channels (the Electron tray). */
+  channels?: NotificationChannel[];
+  pid?: number;
+}
+
+export interface AlertsView {
+  enabled: boolean;
+  active: Alert[];
+  /** Firing, unacknowledged alerts routed to the dashboard banner. */
+  banner: Alert[];
+  history: Alert[];
+}
+
+/** The observability surface the HTTP routes use (metrics, health, alerts, time series). */
+export interface Observability {
+  readonly enabled: boolean;
+  metricsText(): Promise<{ contentType: string; body: string }>;
+  health(): Promise<HealthReport>;
+  readiness(): Readiness;
+  alerts(historyLimit: number): AlertsView;
+  acknowledge(id: string): Alert;
+  timeseries(names: SignalName[], fromMs: number, toMs: number, maxPoints: number): SeriesResult;
+  backup(): Promise<BackupInfo | null | undefined>;
+  /** Seconds between samples (the dashboard polls at this pace). */
+  readonly sampleSeconds: number;
+}
+
+const RESTART_WINDOW_MS = 3_600_000;
+
+/**
+ * Monitoring for one running service: wires the collector into the service's hooks, samples
+ * every few seconds into metrics.db, evaluates alert rules, runs the periodic integrity check,
+ * and answers the observability routes. With `monitoring.enabled = false` only health and
+ * readiness remain (computed on request); nothing is sampled, stored or counted.
+ */
+export class Monitoring implements Observability {
+  readonly enabled: boolean;
+  readonly sampleSeconds: number;
+  private readonly now: () => number;
+  private readonly space: SpaceProbe;
+  private db: Db | null = null;
+  private store: TimeSeriesStore | null = null;
+  private engine: AlertEngine | null = null;
+  private banner: BannerChannel | null = null;
+  private metrics: OwletMetrics | null = null;
+  private collector: Collector | null = null;
+  private lifecycleId = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private integrityTimer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private integrityRec: IntegrityRecord | null = null;
+  private integrityRunning: Promise<void> | null = null;
+  private unclean: number | null = null;
+  private uncleanAt = -Infinity;
+  private lastReport: HealthReport | null = null;
+  private lastBackup: BackupInfo | null | undefined = undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: MonitoringOptions) {
+    this.enabled = opts.settings.enabled;
+    this.sampleSeconds = opts.settings.sampleSeconds;
+    this.now = opts.now ?? Date.now;
+    this.space = opts.space ?? statfsSpace;
+    if (!this.enabled) return;
+    const { service, settings, log } = opts;
+    const dataDir = service.ctx.dataDir;
+    this.db = openMetricsDb(dataDir, this.indexKey());
+    this.store = new TimeSeriesStore(this.db, settings.retention, settings.sampleSeconds);
+    this.integrityRec = readIntegrity(this.db);
+    this.banner = new BannerChannel();
+    const a = settings.alerts;
+    const channels: NotificationChannel[] = [this.banner, new LogChannel(log.child('alerts'))];
+    if (a.webhook.url) channels.push(new WebhookChannel({ url: a.webhook.url, timeoutMs: a.webhook.timeoutMs, log: log.child('alerts'), ...(opts.fetch ? { fetch: opts.fetch } : {}) }));
+    channels.push(...(opts.channels ?? []));
+    this.engine = new AlertEngine({
+      rules: effectiveRules(a),
+      escalateAfterMs: a.escalateAfterMinutes * 60_000,
+      routes: a.routes,
+      channels,
+      store: new SqliteAlertStore(this.db),
+      historyMs: a.historyDays * 86_400_000,
+      now: this.now,
+      log: log.child('alerts'),
+    });
+    // Alerts restored from the database are already on the banner if they were showing.
+    for (const al of this.engine.activeAlerts()) if (al.state === 'firing' && al.acknowledgedAt === null) this.banner.notify({ type: 'firing', alert: al, at: this.now() });
+    const metricsFile = path.join(dataDir, METRICS_FILE);
+    const indexFile = path.join(dataDir, INDEX_FILE);
+    const collector = (): Collector => this.collector!;
+    this.metrics = createMetrics({
+      queueDepth: () => service.indexer.progress.queued + service.writer.size,
+      deferred: () => service.indexer.deferred.size,
+      retryQueue: () => (service.isReady() ? service.retries.size() : 0),
+      quarantined: () => (service.isReady() ? service.quarantine.quarantinedCount() : 0),
+      documents: () => (service.isReady() ? service.ctx.store.counts() : { indexed: 0, skipped: 0, failed: 0 }),
+      breakers: () => {
+        const since = collector().notClosedSince();
+        const now = this.now();
+        return service.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, openSeconds: b.state === 'closed' ? 0 : (now - (since.get(b.name) ?? b.openedAt ?? now)) / 1000 }));
+      },
+      pool: () => service.pool.stats(),
+      cache: () => service.searchCache.stats(),
+      files: () => ({ db: sizeOf(indexFile), wal: sizeOf(indexFile + '-wal'), metrics: sizeOf(metricsFile) + sizeOf(metricsFile + '-wal') }),
+      disk: () => collector().lastSpace(),
+      backupAgeSeconds: () => (this.lastBackup?.lastVerifiedAt ? (this.now() - this.lastBackup.lastVerifiedAt) / 1000 : undefined),
+      health: () => (this.lastReport ? { status: HEALTH_ORDER[this.lastReport.status], checks: this.lastReport.checks.map((c) => ({ id: c.id, status: HEALTH_ORDER[c.status] })) } : null),
+      alerts: () => this.engine?.activeAlerts() ?? [],
+      eventLoopLagSeconds: () => {
+        const v = collector().eventLoopLagMs();
+        return v === undefined ? undefined : v / 1000;
+      },
+    });
+    this.collector = new Collector(service, this.metrics, this.now, this.space, metricsFile);
+  }
+
+  /** The index's encryption key: the metrics database and the integrity check use it too. */
+  private indexKey(): Buffer | null {
+    return this.opts.service.ctx.key;
+  }
+
+  /** Starts sampling, the integrity schedule and crash-loop bookkeeping. Call after service.start(). */
+  start(): void {
+    if (!this.enabled || !this.db) return;
+    this.lifecycleId = recordStart(this.db, this.opts.pid ?? process.pid, this.now());
+    this.collector!.attach();
+    this.timer = setInterval(() => void this.tick(), this.sampleSeconds * 1000);
+    this.timer.unref();
+    this.scheduleIntegrity();
+    void this.tick();
+  }
+
+  /**
+   * The service behind `opts.service` was replaced (a recovery swapped the database): hooks live
+   * on the old objects, so chain them onto the new ones.
+   */
+  serviceReplaced(): void {
+    if (this.enabled && !this.stopped) this.collector?.chainHooks();
+  }
+
+  private scheduleIntegrity(): void {
+    const hours = this.opts.settings.integrityCheckHours;
+    if (hours <= 0 || this.stopped) return;
+    const every = hours * 3_600_000;
+    const last = this.integrityRec?.at ?? 0;
+    // Not in the first minutes after a start (the first scan is busy enough), then on schedule.
+    const delay = Math.max(5 * 60_000, last + every - this.now());
+    this.integrityTimer = setTimeout(() => {
+      void this.runIntegrityCheck().finally(() => this.scheduleIntegrity());
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.integrityTimer.unref();
+  }
+
+  /** Runs the integrity check now (in a worker thread) and records the verdict. */
+  runIntegrityCheck(): Promise<void> {
+    this.integrityRunning ??= (async () => {
+      const file = path.join(this.opts.service.ctx.dataDir, INDEX_FILE);
+      const run = this.opts.integrity ?? ((f: string, key: Buffer | null) => integrityCheckInWorker(f, { key }));
+      const r = await run(file, this.indexKey());
+      if (r.inconclusive) {
+        this.opts.log.warn('integrity check did not run', { reason: r.message });
+        return;
+      }
+      const rec: IntegrityRecord = { at: this.now(), ok: r.ok, message: r.message, durationMs: r.durationMs, by: 'service' };
+      this.integrityRec = rec;
+      if (this.db?.open) writeIntegrity(this.db, rec);
+      (r.ok ? this.opts.log.info : this.opts.log.error)('integrity check finished', { ok: r.ok, durationMs: r.durationMs, problems: r.ok ? undefined : r.message });
+    })().finally(() => (this.integrityRunning = null));
+    return this.integrityRunning;
+  }
+
+  /** One sample: signals → time series → alert rules. Overlapping calls share the one in progress. */
+  tick(): Promise<void> {
+    if (!this.enabled || this.stopped) return Promise.resolve();
+    this.ticking ??= this.sampleOnce()
+      .catch((e) => this.opts.log.warn('metrics sample failed', { error: e }))
+      .finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async sampleOnce(): Promise<void> {
+    const signals = await this.collector!.sample();
+    if (this.stopped || !this.db?.open) return;
+    const now = this.now();
+    if (now - this.uncleanAt >= 60_000) {
+      this.uncleanAt = now;
+      this.unclean = uncleanStarts(this.db, this.lifecycleId, now, RESTART_WINDOW_MS);
+    }
+    this.lastBackup = await this.readBackup();
+    const report = this.report(now, this.collector!.lastSpace());
+    this.lastReport = report;
+    const all: Signals = {
+      ...signals,
+      unclean_restarts_1h: this.unclean ?? undefined,
+      integrity_failed: this.integrityRec ? (this.integrityRec.ok ? 0 : 1) : undefined,
+      backup_age_hours: this.lastBackup?.lastVerifiedAt ? (now - this.lastBackup.lastVerifiedAt) / 3_600_000 : undefined,
+      health_status: HEALTH_ORDER[report.status],
+    };
+    this.store!.record(now, all);
+    this.engine!.evaluate(all);
+  }
+
+  private async readBackup(): Promise<BackupInfo | null | undefined> {
+    if (!this.opts.backup) return undefined;
+    try {
+      return await this.opts.backup();
+    } catch (e) {
+      this.opts.log.warn('reading the backup status failed', { error: e });
+      return null;
+    }
+  }
+
+  /** The report, or one failed check when the service cannot even be looked at (mid-recovery). */
+  private report(now: number, space: { free: number; total: number } | null): HealthReport {
+    try {
+      return healthReport(this.healthInputs(now, space));
+    } catch (e) {
+      return reportOf(
+        [{ id: 'database', name: 'Index database', status: 'failed', message: `the index is not available: ${(e as Error).message}`, remedy: 'wait a moment (it may be being recovered); if it persists, restart Owlet and run "owlet doctor"' }],
+        now,
+      );
+    }
+  }
+
+  private healthInputs(now: number, space: { free: number; total: number } | null) {
+    return gatherHealthInputs(this.opts.service, {
+      now,
+      space,
+      integrity: this.integrityRec,
+      integrityCheckHours: this.opts.settings.integrityCheckHours,
+      pool: { recentFailures: this.collector?.recentPoolFailures() ?? 0 },
+      notClosedSince: this.collector?.notClosedSince() ?? new Map(),
+      backup: this.lastBackup,
+      uncleanRestarts1h: this.enabled ? this.unclean : null,
+    });
+  }
+
+  async health(): Promise<HealthReport> {
+    let space: { free: number; total: number } | null = null;
+    try {
+      space = await this.space(this.opts.service.ctx.dataDir);
+    } catch {
+      space = null;
+    }
+    if (!this.enabled) this.lastBackup = await this.readBackup();
+    const report = this.report(this.now(), space);
+    this.lastReport = report;
+    return report;
+  }
+
+  readiness(): Readiness {
+    const ready = this.opts.service.isReady();
+    // Not ready means no database to look at (a recovery may have none open right now).
+    return ready ? readiness(true, this.opts.service.ctx.db) : { ready: false, reasons: ['the index database is not open'] };
+  }
+
+  async backup(): Promise<BackupInfo | null | undefined> {
+    this.lastBackup = await this.readBackup();
+    return this.lastBackup;
+  }
+
+  async metricsText(): Promise<{ contentType: string; body: string }> {
+    if (!this.metrics) throw new Error('monitoring is disabled');
+    return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+  }
+
+  alerts(historyLimit: number): AlertsView {
+    if (!this.engine) return { enabled: false, active: [], banner: [], history: [] };
+    return { enabled: true, active: this.engine.activeAlerts(), banner: this.banner!.entries(), history: this.engine.history(historyLimit) };
+  }
+
+  acknowledge(id: string): Alert {
+    if (!this.engine) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
+    return this.engine.acknowledge(id);
+  }
+
+  /** The alert engine, for channels registered later (tray) and tests. */
+  get alertEngine(): AlertEngine | null {
+    return this.engine;
+  }
+
+  timeseries(names: SignalName[], fromMs: number, toMs: number, maxPoints: number): SeriesResult {
+    if (!this.store) return { tier: 'raw', step: this.sampleSeconds, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000), series: {} };
+    return this.store.query({ names, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000), maxPoints }, this.now());
+  }
+
+  /**
+   * The HTTP layer's view of the service with searches timed and counted. With monitoring off it
+   * is the service itself: no wrapper, no cost.
+   */
+  instrument(api: ServiceApi): ServiceApi {
+    const c = this.collector;
+    if (!this.enabled || !c) return api;
+    return {
+      isReady: () => api.isReady(),
+      status: () => api.status(),
+      problems: (l, o) => api.problems(l, o),
+      pause: () => api.pause(),
+      resume: () => api.resume(),
+      rescan: () => api.rescan(),
+      search: (q, limit, offset) => {
+        const t0 = performance.now();
+        try {
+          const r = api.search(q, limit, offset);
+          c.observeSearch(performance.now() - t0, 'ok');
+          return r;
+        } catch (e) {
+          c.observeSearch(performance.now() - t0, isOwletError(e) && e.code === 'OWL_ERR_QUERY_INVALID' ? 'invalid' : 'error');
+          throw e;
+        }
+      },
+    };
+  }
+
+  /** Stops sampling and records a clean stop (so this run does not count as a crash). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.integrityTimer) clearTimeout(this.integrityTimer);
+    await this.ticking?.catch(() => {});
+    await this.integrityRunning?.catch(() => {});
+    await this.engine?.settled();
+    this.collector?.detach();
+    if (this.db?.open) {
+      try {
+        recordStop(this.db, this.lifecycleId, this.now());
+      } finally {
+        closeDatabase(this.db);
+      }
+    }
+  }
+}
+
+function sizeOf(f: string): number {
+  try {
+    return fs.statSync(f).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Monitoring must never keep the service from starting: a metrics.db that cannot be opened
+ * (damaged, from a newer version) is moved aside and recreated, and if that fails too the service
+ * runs with monitoring off and says so in the log.
+ */
+export function createMonitoring(opts: MonitoringOptions): Monitoring {
+  try {
+    return new Monitoring(opts);
+  } catch (first) {
+    if (!opts.settings.enabled) throw first;
+    const file = path.join(opts.service.ctx.dataDir, METRICS_FILE);
+    const aside = `${file}.broken-${Date.now()}`;
+    opts.log.error('metrics database unusable; starting a new one', { error: first, movedTo: path.basename(aside) });
+    try {
+      for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, aside + suffix);
+      return new Monitoring(opts);
+    } catch (second) {
+      opts.log.error('monitoring is off for this run: the metrics database cannot be created', { error: second });
+      return new Monitoring({ ...opts, settings: { ...opts.settings, enabled: false } });
+    }
+  }
+}

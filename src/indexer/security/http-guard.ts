@@ -1,0 +1,213 @@
+import type http from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { AuditLog } from '../audit/types.js';
+import { CSRF_HEADER, SESSION_COOKIE, readCookie, type Session, type SessionStore } from './sessions.js';
+import { secretsEqual } from './token.js';
+import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
+
+/**
+ * The loopback API's front door: Host allow-list (DNS rebinding), Origin check (cross-site
+ * requests), bearer token or session cookie, CSRF token for cookie-authenticated writes, a
+ * per-client rate limit on expensive endpoints, limits against slow clients, and security headers
+ * on every answer. Installed as root hooks so they also cover 404s.
+ */
+
+export interface AuthInfo {
+  kind: 'bearer' | 'cookie';
+  /** Present for cookie sessions. */
+  session?: Session;
+  sessionId?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    owletAuth: AuthInfo | null;
+  }
+}
+
+export { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
+
+export interface AuthOptions {
+  /** The API token as of now (re-read after rotation). */
+  tokens: { current(): string };
+  sessions: SessionStore;
+  audit: AuditLog;
+  /** The port clients must name in Host; defaults to the bound port (inject() tests pass it). */
+  port?: number;
+  /** Called when a request was refused, for the service log (no secrets in `reason`). */
+  onRefused?: (reason: string, req: FastifyRequest) => void;
+  now?: () => number;
+}
+
+/** Node server settings that bound how long a slow client may hold a connection. */
+export function serverLimitOptions(l: HttpLimits): {
+  bodyLimit: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  http: http.ServerOptions;
+} {
+  return {
+    bodyLimit: l.bodyLimitBytes,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    // Node only checks these timers every connectionsCheckingInterval (30 s by default).
+    http: {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))),
+    },
+  };
+}
+
+/** No remote sources, no framing, no inline script: the dashboard is same-origin files only. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export function installSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    reply.header('Cross-Origin-Resource-Policy', 'same-origin');
+    if (!reply.hasHeader('Cache-Control') || req.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
+}
+
+export function htmlPage(title: string, body: string): string {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
+}
+
+const PUBLIC = new Set(['GET /health/live', 'GET /health/ready', 'HEAD /health/live', 'HEAD /health/ready', 'GET /login', 'HEAD /login']);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Endpoints whose cost grows with input or which guard a secret: rate-limited per client. */
+const EXPENSIVE = [/^\/api\/v1\/search$/, /^\/api\/v1\/preview$/, /^\/api\/v1\/auth\//, /^\/login$/, /^\/api\/v1\/index\/rescan$/];
+
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** The loopback names a browser may use for this service. */
+export function allowedHosts(port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
+function boundPort(app: FastifyInstance): number | undefined {
+  const a = app.server.address();
+  return typeof a === 'object' && a ? a.port : undefined;
+}
+
+/** The URL the service is reached at (for login links): the bound loopback address. */
+export function serviceOrigin(app: FastifyInstance, port?: number): string {
+  const a = app.server.address();
+  const p = port ?? boundPort(app) ?? 0;
+  const ipv6 = typeof a === 'object' && a !== null && a.family === 'IPv6';
+  return ipv6 ? `http://[::1]:${p}` : `http://127.0.0.1:${p}`;
+}
+
+/** Limits that hold with or without authentication (installed by buildServer on every app). */
+export function installRequestLimits(app: FastifyInstance, limits: HttpLimits): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.length > limits.maxUrlChars) {
+      return sendError(reply, 414, 'OWL_ERR_ARG_INVALID', `the request URL is longer than ${limits.maxUrlChars} characters`);
+    }
+  });
+}
+
+export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: HttpLimits = DEFAULT_LIMITS): void {
+  app.decorateRequest('owletAuth', null);
+  const refused = (req: FastifyRequest, reason: string) => opts.onRefused?.(reason, req);
+  const now = opts.now ?? Date.now;
+  // Failed bearer attempts are audited, but at most one entry per 10 s (with a count) so a
+  // misconfigured client cannot flood the log.
+  let tokenFailures = 0;
+  let lastTokenAudit = -Infinity;
+  const auditTokenFailure = (req: FastifyRequest) => {
+    tokenFailures++;
+    const t = now();
+    if (t - lastTokenAudit < 10_000) return;
+    opts.audit.append('auth.token-failed', { count: tokenFailures, method: req.method, path: pathOf(req.url).slice(0, 200) });
+    tokenFailures = 0;
+    lastTokenAudit = t;
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.owletAuth = null;
+    const port = opts.port ?? boundPort(app);
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (port === undefined || !allowedHosts(port).has(host)) {
+      refused(req, 'host');
+      return sendError(reply, 421, 'OWL_ERR_HTTP_HOST', 'this service only answers requests addressed to 127.0.0.1, localhost or [::1] with its own port');
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${host}`) {
+      refused(req, 'origin');
+      return sendError(reply, 403, 'OWL_ERR_HTTP_ORIGIN', 'cross-origin requests are refused');
+    }
+    const route = `${req.method} ${pathOf(req.url)}`;
+    if (PUBLIC.has(route)) return;
+
+    const authz = req.headers.authorization;
+    if (authz !== undefined) {
+      const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(authz);
+      if (m && secretsEqual(m[1]!, opts.tokens.current())) {
+        req.owletAuth = { kind: 'bearer' };
+        return;
+      }
+      refused(req, 'token');
+      auditTokenFailure(req);
+      return sendError(reply, 401, 'OWL_ERR_AUTH_REQUIRED', 'the API token is wrong; clients read it from the api-token file in the data directory');
+    }
+    const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = sid ? opts.sessions.get(sid) : undefined;
+    if (sid && session) {
+      if (STATE_CHANGING.has(req.method) && !opts.sessions.csrfMatches(session, req.headers[CSRF_HEADER] as string | undefined)) {
+        refused(req, 'csrf');
+        return sendError(reply, 403, 'OWL_ERR_HTTP_CSRF', `missing or wrong ${CSRF_HEADER} header; get the token from GET /api/v1/session`);
+      }
+      req.owletAuth = { kind: 'cookie', session, sessionId: sid };
+      return;
+    }
+    refused(req, 'unauthenticated');
+    if (req.method === 'GET' && !pathOf(req.url).startsWith('/api/') && (req.headers.accept ?? '').includes('text/html')) {
+      return reply.code(401).type('text/html; charset=utf-8').send(htmlPage('Sign in to Owlet', 'Run "owlet open" in a terminal to get a sign-in link.'));
+    }
+    return sendError(reply, 401, 'OWL_ERR_AUTH_REQUIRED', 'authentication required: send "Authorization: Bearer <api-token>" or sign in with "owlet open"');
+  });
+
+  // Rate limit per client on expensive endpoints; keyed after authentication so each session and
+  // the bearer client get their own budget (every loopback client has the same IP).
+  app.register(rateLimit, { global: false });
+  app.after(() => {
+    const limiter = app.createRateLimit({
+      max: limits.rateLimitMax,
+      timeWindow: limits.rateLimitWindowMs,
+      keyGenerator: (req: FastifyRequest) => {
+        const a = req.owletAuth;
+        const who = a?.kind === 'cookie' ? `s:${a.sessionId ?? ''}` : (a?.kind ?? 'anon');
+        return `${req.ip}|${who}`;
+      },
+    });
+    app.addHook('preHandler', async (req, reply) => {
+      const p = pathOf(req.url);
+      if (!EXPENSIVE.some((re) => re.test(p))) return;
+      const r = await limiter(req);
+      if (!r.isAllowed && r.isExceeded) {
+        refused(req, 'rate-limit');
+        reply.header('Retry-After', String(Math.max(1, Math.ceil(r.ttl / 1000))));
+        return sendError(reply, 429, 'OWL_ERR_HTTP_RATE_LIMITED', `too many requests; try again in ${Math.max(1, Math.ceil(r.ttl / 1000))} s`);
+      }
+    });
+  });
+}

@@ -1,0 +1,26 @@
+/** Limits on what one HTTP client may send or hold (defaults; config.json security.http overrides). */
+export interface HttpLimits {
+  /** Largest request body accepted. */
+  bodyLimitBytes: number;
+  /** Longest request target (path + query) accepted. */
+  maxUrlChars: number;
+  /** A client must finish sending headers within this (slowloris). */
+  headersTimeoutMs: number;
+  /** …and the whole request within this. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Requests per client per window on expensive endpoints (search, preview, sign-in). */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+}
+
+export const DEFAULT_LIMITS: HttpLimits = {
+  bodyLimitBytes: 64 * 1024,
+  maxUrlChars: 4096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  rateLimitMax: 600,
+  rateLimitWindowMs: 60_000,
+};
+

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { OwletError } from '../../shared/errors.js';
+import { closeDatabase, openDatabase } from '../store/db.js';
+import { applyKey, rekey } from './cipher.js';
+import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
+import { fsyncDir } from './files.js';
+import type { SecretStore } from './secret-store.js';
+
+export interface RotationResult {
+  documents: number;
+  bytes: number;
+  ms: number;
+}
+
+/** Test hook: called between the steps, so a test can see (and kill at) each of them. */
+export type RotationStep = 'pending-stored' | 'copied' | 'rekeyed' | 'verified' | 'swapped' | 'promoted';
+
+/**
+ * Re-encrypts a database under a new data key so that an interruption at any moment leaves it
+ * openable with the old or the new key:
+ *
+ *   1. the new key is stored as `data-key-pending` (durable) before the file changes;
+ *   2. a consistent copy is written with VACUUM INTO (still under the old key);
+ *   3. the copy is rekeyed (rollback-journal mode) and verified under the new key;
+ *   4. the copy replaces the file by an atomic rename;
+ *   5. the new key is promoted to `data-key`, the old one retired (backups still need it).
+ *
+ * Until 4 the file opens with the old key; after 4, with the pending one, which openKeyedDatabase
+ * tries second and promotes. `PRAGMA rekey` on the live file is not used: killed mid-way it left
+ * a hot journal that neither key could open (measured here, 1 in 3 kills).
+ */
+export function rotateDataKey(file: string, store: SecretStore, onStep: (s: RotationStep) => void = () => {}): RotationResult {
+  const t0 = performance.now();
+  const { db, key: oldKey } = openKeyedDatabase(file, store);
+  if (!oldKey) throw new OwletError('OWL_ERR_DB_KEY', `database ${file} is not encrypted; open it once with Owlet to encrypt it`);
+  const tmp = rekeyPath(file);
+  const newKey = newDataKey();
+  let documents: number;
+  try {
+    // Nobody else may write while the copy is made: an exclusive lock for the whole copy.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('COMMIT');
+    store.set('data-key-pending', newKey);
+    onStep('pending-stored');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    documents = (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+    for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
+    db.exec(`VACUUM INTO '${tmp.replace(/'/g, "''")}'`);
+    fs.chmodSync(tmp, 0o600);
+    onStep('copied');
+  } finally {
+    closeDatabase(db);
+  }
+  const copy = new Database(tmp);
+  try {
+    applyKey(copy, oldKey);
+    copy.pragma('journal_mode = DELETE');
+    rekey(copy, newKey);
+  } finally {
+    copy.close();
+  }
+  onStep('rekeyed');
+  const check = openDatabase(tmp, { key: newKey });
+  try {
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', 'the re-encrypted copy failed its check; the database is unchanged');
+    const n = (check.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+    if (n !== documents) throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy holds ${n} documents instead of ${documents}; the database is unchanged`);
+  } finally {
+    closeDatabase(check);
+  }
+  onStep('verified');
+  // A WAL left beside the old file belongs to it, not to the copy: it must not meet the new file.
+  for (const f of sideFiles(file)) {
+    if (fs.existsSync(f) && fs.statSync(f).size > 0) throw new OwletError('OWL_ERR_DB_BUSY', `${path.basename(f)} is in use by another process; stop Owlet and try again`);
+    fs.rmSync(f, { force: true });
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+  onStep('swapped');
+  promotePending(store, newKey);
+  onStep('promoted');
+  return { documents, bytes: fs.statSync(file).size, ms: performance.now() - t0 };
+}

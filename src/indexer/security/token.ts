@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { OwletError } from '../../shared/errors.js';
+import { FILE_MODE, tighten, writePrivateFile } from './files.js';
+
+/** The install's API secret: `<dataDir>/api-token`, 0600, 32 random bytes as base64url. */
+export const API_TOKEN_FILE = 'api-token';
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+
+export function apiTokenPath(dataDir: string): string {
+  return path.join(dataDir, API_TOKEN_FILE);
+}
+
+export function newSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+function readValid(file: string): string | null {
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim();
+    return TOKEN_RE.test(t) ? t : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Returns the token, creating it at first run. Creation uses O_EXCL so two services starting at
+ * once agree on one token; a file left empty by a crash mid-write is replaced.
+ */
+export function ensureApiToken(dataDir: string): string {
+  const file = apiTokenPath(dataDir);
+  const existing = readValid(file);
+  if (existing) {
+    tighten(file, FILE_MODE);
+    return existing;
+  }
+  const token = newSecret();
+  try {
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
+    try {
+      fs.writeSync(fd, token + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return token;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  // Someone else created it (or a crash left it unreadable): use theirs, or replace a broken one.
+  const theirs = readValid(file);
+  if (theirs) return theirs;
+  writePrivateFile(file, token + '\n');
+  return token;
+}
+
+/** The token for a client (CLI, tests) talking to a running service. */
+export function readApiToken(dataDir: string): string {
+  const t = readValid(apiTokenPath(dataDir));
+  if (!t) throw new OwletError('OWL_ERR_AUTH_REQUIRED', `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts`);
+  return t;
+}
+
+/** Replaces the token; a running service picks the new one up on its next request. */
+export function rotateApiToken(dataDir: string): string {
+  const token = newSecret();
+  writePrivateFile(apiTokenPath(dataDir), token + '\n');
+  return token;
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function secretsEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * The token as the running service sees it: re-read when the file changes, so `owlet key
+ * rotate-token` takes effect without a restart. One stat per request.
+ */
+export class TokenSource {
+  private token: string;
+  private stamp: string;
+  constructor(private readonly dataDir: string) {
+    this.token = ensureApiToken(dataDir);
+    this.stamp = this.stat();
+  }
+  private stat(): string {
+    try {
+      const st = fs.statSync(apiTokenPath(this.dataDir));
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'missing';
+    }
+  }
+  current(): string {
+    const s = this.stat();
+    if (s !== this.stamp) {
+      const t = readValid(apiTokenPath(this.dataDir));
+      // A deleted or garbled file does not open the door: keep the last good token.
+      if (t) this.token = t;
+      this.stamp = s;
+    }
+    return this.token;
+  }
+}

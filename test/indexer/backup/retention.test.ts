@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { prune } from '../../../src/indexer/backup/create.js';
+import { MANIFEST_FORMAT, listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
+import { dayKey, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
+import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
+import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
+import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1, 3, 0, 0); // Thursday 2026-01-01 03:00 UTC
+
+function manifest(id: string, at: number, ok: boolean | null = true): Manifest {
+  return {
+    format: MANIFEST_FORMAT,
+    id,
+    createdAt: new Date(at).toISOString(),
+    reason: 'scheduled',
+    owletVersion: '0.0.0',
+    schemaVersion: 3,
+    documentCount: 1,
+    size: 4,
+    sha256: '0'.repeat(64),
+    dbBytes: 4,
+    dbSha256: '0'.repeat(64),
+    compression: 'gzip',
+    encrypted: false,
+    keyId: null,
+    config: null,
+    verification: ok === null ? null : { at: new Date(at).toISOString(), ok, message: ok ? null : 'bad', checksum: ok, integrity: ok, documents: ok },
+  };
+}
+
+const idOf = (day: number, n = 0) => `2026${String(day).padStart(4, '0')}T03000${n}Z-${(day * 16 + n).toString(16).padStart(4, '0')}`;
+
+test('ISO weeks and UTC days bucket backups', () => {
+  assert.equal(weekKey(Date.UTC(2026, 0, 1)), '2026-W01');
+  assert.equal(weekKey(Date.UTC(2025, 11, 29)), '2026-W01', 'Monday 29 December 2025 is in the first week of 2026');
+  assert.equal(weekKey(Date.UTC(2027, 0, 3)), '2026-W53');
+  assert.equal(dayKey(Date.UTC(2026, 4, 5, 23, 59)), '2026-05-05');
+});
+
+test('retention keeps exactly the newest backup of each of the last 7 days and of each of the last 4 weeks', () => {
+  // One backup a day for 40 days, a second (later) one on some days, an unverified and a failed one.
+  const ms: Manifest[] = [];
+  for (let d = 0; d < 40; d++) {
+    ms.push(manifest(idOf(d), T0 + d * DAY));
+    if (d % 5 === 0) ms.push(manifest(idOf(d, 1), T0 + d * DAY + 3_600_000));
+  }
+  ms.push(manifest(idOf(38, 2), T0 + 38 * DAY + 7_200_000, false));
+  const plan = planRetention(ms, { daily: 7, weekly: 4 });
+  // Days 33-39: the newest of each day (day 35 has a second, later one).
+  const daily = [39, 38, 37, 36, 35, 34, 33].map((d) => (d === 35 ? idOf(35, 1) : idOf(d)));
+  // Weeks (Monday-Sunday): day 39 = Feb 9 (week 7, Monday), 38 = Feb 8 (week 6, Sunday), Feb 1 = day 31 (week 5), Jan 25 = day 24 (week 4).
+  const weekly = [idOf(39), idOf(38), idOf(31), idOf(24)];
+  assert.deepEqual(new Set(plan.keep), new Set([...daily, ...weekly]));
+  assert.equal(plan.keep.length, 9);
+  assert.ok(plan.remove.includes(idOf(38, 2)), 'a failed backup is removed');
+  assert.equal(plan.keep.length + plan.remove.length, ms.length);
+  // Other settings.
+  assert.deepEqual(planRetention(ms, { daily: 1, weekly: 0 }).keep, [idOf(39)]);
+  assert.deepEqual(planRetention(ms, { daily: 2, weekly: 1 }).keep, [idOf(39), idOf(38)]);
+  // An unverified backup that is the newest (verification running) is kept.
+  const running = manifest('20260301T030000Z-ffff', T0 + 60 * DAY, null);
+  assert.ok(planRetention([...ms, running], { daily: 1, weekly: 0 }).keep.includes(running.id));
+});
+
+test('pruning on disk removes exactly the backups outside the retention set (injected clock)', () => {
+  const dir = tmpDir('owlet-retention-');
+  for (let d = 0; d < 20; d++) {
+    const m = manifest(idOf(d), T0 + d * DAY);
+    fs.writeFileSync(path.join(dir, `${m.id}.db.gz`), 'data');
+    writeManifest(dir, m);
+  }
+  const removed = prune(dir, { ...DEFAULT_BACKUP_CONFIG, retention: { daily: 3, weekly: 2 } }, nullLogger);
+  const left = listBackups(dir).map((b) => b.manifest.id);
+  // Days 17-19 (Jan 18-20), and the newest of the two newest weeks: Jan 20 (W04) and Jan 18 (W03).
+  assert.deepEqual(left, [idOf(19), idOf(18), idOf(17)]);
+  assert.equal(removed.length, 17);
+  assert.deepEqual(fs.readdirSync(dir).sort(), left.flatMap((id) => [`${id}.db.gz`, `${id}.json`]).sort());
+});
+
+class FakeTimers implements Timers {
+  now = 0;
+  private seq = 0;
+  readonly pending = new Map<number, { at: number; fn: () => void }>();
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+  clearTimeout(t: unknown): void {
+    this.pending.delete(t as number);
+  }
+  /** Moves the clock to `to`, firing due timers in order. */
+  async advance(to: number): Promise<void> {
+    for (;;) {
+      const due = [...this.pending.entries()].filter(([, v]) => v.at <= to).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.pending.delete(due[0]);
+      this.now = due[1].at;
+      due[1].fn();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+    this.now = to;
+  }
+}
+
+test('the scheduler backs up daily at the configured local hour and catches up a missed day', async () => {
+  const start = new Date(2026, 2, 10, 14, 30).getTime(); // local time
+  assert.equal(nextDailyAt(start, 3), new Date(2026, 2, 11, 3, 0).getTime());
+  assert.equal(nextDailyAt(new Date(2026, 2, 10, 2, 59).getTime(), 3), new Date(2026, 2, 10, 3, 0).getTime());
+  const timers = new FakeTimers();
+  timers.now = start;
+  const runs: { reason: string; at: number }[] = [];
+  let last: number | null = start - 3 * DAY;
+  const s = new BackupScheduler({
+    enabled: true,
+    hour: 3,
+    now: () => timers.now,
+    timers,
+    run: async (reason) => {
+      runs.push({ reason, at: timers.now });
+      last = timers.now;
+    },
+    lastBackupAt: () => last,
+    log: nullLogger,
+    catchUpDelayMs: 60_000,
+  });
+  s.start();
+  assert.equal(s.nextAt, new Date(2026, 2, 11, 3, 0).getTime());
+  await timers.advance(start + 2 * DAY + 3_600_000);
+  assert.deepEqual(
+    runs.map((r) => [r.reason, new Date(r.at).toString()]),
+    [
+      ['catch-up', new Date(start + 60_000).toString()],
+      ['scheduled', new Date(2026, 2, 11, 3, 0).toString()],
+      ['scheduled', new Date(2026, 2, 12, 3, 0).toString()],
+    ],
+  );
+  await s.stop();
+  assert.equal(timers.pending.size, 0, 'stop leaves no timer');
+  // Disabled: nothing is scheduled.
+  const off = new BackupScheduler({ enabled: false, hour: 3, now: () => timers.now, timers, run: async () => {}, lastBackupAt: () => null, log: nullLogger });
+  off.start();
+  assert.equal(timers.pending.size, 0);
+});
