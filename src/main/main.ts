@@ -3,7 +3,7 @@
  * supervises the indexer in a utility process (the same supervisor `owlet run` uses headless),
  * shows its health in the tray, and opens the dashboard page the service serves on loopback.
  */
-import { app, BrowserWindow, Menu, Tray, nativeImage, utilityProcess } from 'electron';
+import { app, BrowserWindow, Menu, Tray, nativeImage, safeStorage, utilityProcess } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import { createSupervisor } from '../indexer/supervisor/supervisor.js';
 import { defaultDataDir } from '../indexer/config/paths.js';
 import type { StatusReport } from '../shared/api.js';
 import { utilityLauncher } from './utility-launcher.js';
+import { SafeStorageSecretStore, hostKeyMessage } from './secret-store-electron.js';
+import type { Launcher } from '../indexer/supervisor/launcher.js';
 import { createDashboardWindow } from './window.js';
 import { trayView, type TrayLevel } from './tray-state.js';
 
@@ -37,9 +39,16 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 app.whenReady().then(() => {
   const dataDir = defaultDataDir();
-  const supervisor = createSupervisor({
-    launch: utilityLauncher(utilityProcess, { modulePath: ENTRY, args: ['serve', '--data-dir', dataDir] }),
-  });
+  // Keys live in Electron's safeStorage and reach the indexer only over its private channel
+  // (queued by the parentPort until the service listens), never on the command line or in the env.
+  const keys = new SafeStorageSecretStore(dataDir, safeStorage);
+  const base = utilityLauncher(utilityProcess, { modulePath: ENTRY, args: ['serve', '--data-dir', dataDir, '--key-from-host'] });
+  const launch: Launcher = () => {
+    const child = base();
+    child.send(hostKeyMessage(dataDir, keys));
+    return child;
+  };
+  const supervisor = createSupervisor({ launch });
   const tray = new Tray(nativeImage.createFromPath(path.join(here, '..', '..', 'build', ICONS.busy)));
   let window: BrowserWindow | null = null;
   let status: StatusReport | null = null;
