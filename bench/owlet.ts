@@ -233,11 +233,11 @@ export function searchInProcess(dataDir: string, queries: readonly BenchQuery[],
   }
 }
 
-async function httpLoop(baseUrl: string, queries: readonly BenchQuery[], reps: number, warmup: number): Promise<LatencyResult> {
+async function httpLoop(baseUrl: string, queries: readonly BenchQuery[], reps: number, warmup: number, headers: Record<string, string> = {}): Promise<LatencyResult> {
   const per: QueryLatency[] = [];
   const all: number[] = [];
   const get = async (q: string): Promise<SearchResult> => {
-    const res = await fetch(`${baseUrl}/api/v1/search?q=${encodeURIComponent(q)}&limit=${LIMIT}`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${baseUrl}/api/v1/search?q=${encodeURIComponent(q)}&limit=${LIMIT}`, { signal: AbortSignal.timeout(10_000), headers });
     const body = (await res.json()) as SearchResult;
     if (!res.ok) throw new Error(`HTTP ${res.status} for ${q}: ${JSON.stringify(body).slice(0, 300)}`);
     return body;
@@ -349,7 +349,7 @@ export interface ServeLatencyResult extends LatencyResult {
 export async function searchServe(dataDir: string, queries: readonly BenchQuery[], reps: number, warmup: number): Promise<ServeLatencyResult> {
   const { proc, url, startedMs } = await startServe(['--data-dir', dataDir], 600_000);
   try {
-    const r = await httpLoop(url, queries, reps, warmup);
+    const r = await httpLoop(url, queries, reps, warmup, apiAuth(dataDir));
     const t0 = performance.now();
     const s = await proc.stop('SIGTERM', 30_000);
     return { ...r, readyMs: round(startedMs, 1), stopMs: round(performance.now() - t0, 1), exitCode: s.code, forcedKill: s.forced };
