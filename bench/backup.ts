@@ -46,7 +46,7 @@ const USAGE = `usage: node --import tsx bench/backup.ts [--small | --full | --co
   --corpus DIR         any folder
   --cache DIR          where the corpora live (default ~/.cache/owlet-bench)
   --seconds N          length of each idle / comparison search window (default 5)
-  --level N            gzip level of the backup (default 6, as Owlet uses)
+  --level N            gzip level of the in-process backup (default: Owlet's, 1 for an encrypted index, else 6)
   --keep               keep the temporary folders
   --out DIR            where to save the JSON (default bench/results)`;
 
@@ -88,7 +88,9 @@ async function httpLoop(url: string, headers: Record<string, string>, until: Pro
   for (let i = 0; !done; i++) {
     const t0 = performance.now();
     try {
-      const res = await fetch(`${url}/api/v1/search?q=${encodeURIComponent(queryTexts[i % queryTexts.length]!)}&limit=${LIMIT}`, { headers, signal: AbortSignal.timeout(30_000) });
+      // A distinct excluded word per request: same hits, but the service's result cache cannot answer it.
+      const q = `${queryTexts[i % queryTexts.length]!} -zqx${i}`;
+      const res = await fetch(`${url}/api/v1/search?q=${encodeURIComponent(q)}&limit=${LIMIT}`, { headers, signal: AbortSignal.timeout(30_000) });
       const body = (await res.json()) as SearchResult;
       if (!res.ok || !Array.isArray(body.hits)) failures++;
     } catch {
@@ -161,7 +163,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const windowMs = Number(values.seconds ?? 5) * 1000;
-  const level = Number(values.level ?? 6);
+  const level = values.level === undefined ? undefined : Number(values.level);
   const work = makeTmp('owlet-backup-bench-');
   const data = path.join(work, 'data');
   const report: Record<string, unknown> = { corpus: { name: corpusName, dir: corpus }, env: { node: process.version, cpus: os.cpus().length, loadavgStart: os.loadavg() }, startedAt: new Date().toISOString() };
@@ -207,7 +209,7 @@ async function main(): Promise<number> {
       compressedBytes: m.size,
       compression: round(m.size / m.dbBytes, 3),
       encrypted: m.encrypted,
-      gzipLevel: level,
+      gzipLevel: level ?? (m.encrypted ? 1 : 6),
       verified: m.verification?.ok ?? false,
       documents: m.documentCount,
     };

@@ -5,15 +5,14 @@ import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { resumeThreshold, statfsProbe, type SpaceProbe, type VolumeSpace } from '../resilience/disk-space.js';
 import { VERSION } from '../version.js';
-import { cleanTemporaries, isVerified, listBackups, newBackupId, removeBackup, type BackupReason, type Manifest } from './manifest.js';
+import { cleanTemporaries, isVerified, listBackups, newBackupId, readManifest, removeBackup, type BackupReason, type Manifest } from './manifest.js';
 import { backupDir, ensureDir, indexFile } from './paths.js';
 import { planRetention } from './retention.js';
 import { runTask, runTaskSync } from './runner.js';
 import type { BackupConfig } from './settings.js';
 import { updateState, type BackupSkip } from './state.js';
 import { snapshotPath, type Task } from './worker.js';
-import { sqlString } from './sqlite.js';
-import type { RawDb } from './sqlite.js';
+import { sqlString, type RawDb } from './sqlite.js';
 
 export interface BackupDeps {
   dataDir: string;
@@ -28,8 +27,10 @@ export interface BackupDeps {
   ownState?: () => unknown;
   /** Where alerts go (the alert engine when present). */
   onAlert?: (alert: BackupAlert) => void;
-  /** gzip level (1-9); tests and the bench may lower it. */
+  /** gzip level (1-9); default 1 for an encrypted index (ciphertext does not compress), else 6. */
   level?: number;
+  /** Cancels a running backup (the service stopping). */
+  signal?: AbortSignal;
 }
 
 export interface BackupAlert {
@@ -138,6 +139,12 @@ function after(deps: BackupDeps, dir: string, m: Manifest, reason: BackupReason,
   return { status: 'created', manifest: m, pruned, ms: Date.now() - t0 };
 }
 
+/** What a backup that did not finish may leave: never a backup that has its manifest. */
+function removeUnfinished(dir: string, id: string): void {
+  if (readManifest(dir, id)) return;
+  for (const f of [snapshotPath(dir, id), `${snapshotPath(dir, id)}-journal`, `${path.join(dir, id)}.db.gz.partial`, path.join(dir, `${id}.db.gz`)]) fs.rmSync(f, { force: true });
+}
+
 function failed(deps: BackupDeps, e: unknown, id: string): never {
   const message = e instanceof Error ? e.message : String(e);
   deps.log.error('backup failed', { id, error: e });
@@ -182,8 +189,13 @@ export async function createBackup(deps: BackupDeps, reason: BackupReason): Prom
     };
     let m: Manifest;
     try {
-      m = await runTask<Manifest>(task);
+      m = await runTask<Manifest>(task, { signal: deps.signal });
     } catch (e) {
+      removeUnfinished(dir, id);
+      if (deps.signal?.aborted) {
+        deps.log.info('backup cancelled: the service is stopping', { id });
+        throw e;
+      }
       failed(deps, e, id);
     }
     return after(deps, dir, m, reason, t0);

@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { SpaceProbe } from '../resilience/disk-space.js';
+import { VERSION } from '../version.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
 import { candidateKeys } from '../security/data-key.js';
 import type { SecretStore } from '../security/secret-store.js';
@@ -97,7 +98,8 @@ export interface BackupListing {
   backups: BackupSummary[];
   lastVerifiedAt: string | null;
   nextScheduledAt: string | null;
-  phase: GuardianPhase;
+  /** The running service's recovery phase; null when listed without a service. */
+  phase: GuardianPhase | null;
   state: GuardianState;
 }
 
@@ -127,7 +129,7 @@ export function summarise(m: Manifest, present: boolean): BackupSummary {
 }
 
 /** The backup folder as the dashboard and `owlet backup list` show it. */
-export function listing(dataDir: string, settings: BackupConfig, phase: GuardianPhase, nextAt: number | null): BackupListing {
+export function listing(dataDir: string, settings: BackupConfig, phase: GuardianPhase | null, nextAt: number | null): BackupListing {
   const dir = backupDir(dataDir, settings);
   const all = listBackups(dir);
   const verified = all.find((b) => b.present && isVerified(b.manifest));
@@ -189,6 +191,8 @@ export class IndexGuardian implements BackupApi {
   private scheduler: BackupScheduler | null = null;
   private recovery: RecoveryRecord | null = null;
   private readonly replaceListeners: ((s: OwletService) => void)[] = [];
+  /** Cancels running backups when the service stops. */
+  private readonly backupsAbort = new AbortController();
   private readonly now: () => number;
   private readonly timers: Timers;
 
@@ -382,10 +386,10 @@ export class IndexGuardian implements BackupApi {
     if (isOwletError(e) && e.code === 'OWL_ERR_DB_KEY') {
       // An encrypted file that no key opens looks exactly like a wrong key. It is damage only if
       // the live key is the one the newest verified backup was written with.
+      // (Only the current key counts: a match with a retired one would mean a rotation since.)
       const newest = verifiedBackups(this.dir)[0];
-      if (!newest?.keyId) return false;
-      const keys = this.keys();
-      return keys.some((k) => newest.keyId === keyId(k));
+      const current = this.keys()[0];
+      return Boolean(newest?.keyId && current && newest.keyId === keyId(current));
     }
     return false;
   }
@@ -568,12 +572,33 @@ export class IndexGuardian implements BackupApi {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.backupsAbort.abort();
     if (this.pendingRecovery) clearImmediate(this.pendingRecovery);
     if (this.fileTimer) clearInterval(this.fileTimer);
     await this.busy;
     // A running backup finishes in its worker (its read does not block the close below).
     void this.scheduler?.stop();
     await this.current?.stop();
+  }
+
+  /** A status for the moment between two services when none was asked for before. */
+  private placeholderStatus(): StatusReport {
+    return {
+      version: VERSION,
+      state: 'degraded',
+      ready: false,
+      paused: false,
+      pausedBecause: [],
+      dataDir: this.o.dataDir,
+      progress: { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null },
+      counts: { indexed: 0, skipped: 0, failed: 0, bytes: 0, textBytes: 0 },
+      roots: [],
+      watcher: { mode: 'off', message: null },
+      degraded: [],
+      database: { bytes: 0, walBytes: 0, schemaVersion: 0 },
+      uptimeMs: 0,
+      resilience: { breakers: [], retryQueue: 0, quarantined: 0, deferred: 0, pool: { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 } },
+    };
   }
 
   private augment(s: StatusReport): StatusReport {
@@ -602,8 +627,8 @@ export class IndexGuardian implements BackupApi {
       stop: () => g.stop(),
       status: () => {
         if (g.current) return g.augment((g.lastStatus = g.current.status()));
-        if (!g.lastStatus) throw new OwletError('OWL_ERR_NOT_READY', 'the index is being recovered; try again in a moment');
-        const s = g.augment(g.lastStatus);
+        // Never throws (the host's heartbeat asks for it): the last known status, marked as recovering.
+        const s = g.augment(g.lastStatus ?? g.placeholderStatus());
         return { ...s, ready: false, state: 'degraded', degraded: [...s.degraded, { component: 'index-recovery', message: 'the index was damaged and is being recovered; search answers again in a moment' }] };
       },
       isReady: () => g.current?.isReady() ?? false,
@@ -662,6 +687,7 @@ export class IndexGuardian implements BackupApi {
         audit: this.audit(),
         onAlert: (a) => this.alert(a),
         level: this.o.level,
+        signal: this.backupsAbort.signal,
       },
       reason,
     ).catch((e) => {

@@ -51,7 +51,8 @@ function unwire<T>(m: Wire): T {
   throw Object.assign(new Error(message), code ? { code } : {});
 }
 
-export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { timeoutMs?: number } = {}): Promise<T> {
+export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  if (opts.signal?.aborted) return Promise.reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" was cancelled`));
   const w = new Worker(BOOTSTRAP, { eval: true, workerData: { ...entry(), task } });
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -76,6 +77,19 @@ export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { t
     }));
     w.once('error', (e) => finish(() => reject(e)));
     w.once('exit', (code) => finish(() => reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup worker stopped (exit ${code}) before finishing "${task.op}"`))));
+    // The service stopping does not wait for a backup: the worker is stopped, its temporary files
+    // are removed by the caller (or by the next backup).
+    opts.signal?.addEventListener(
+      'abort',
+      () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        // Rejected only once the thread has stopped, so no file is written after the caller cleans up.
+        void w.terminate().finally(() => reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" was cancelled`)));
+      },
+      { once: true },
+    );
   });
 }
 

@@ -244,3 +244,18 @@ test('backupBeforeUpdate (for the Electron updater) returns a verified backup; o
   // Retention keeps one backup per day: the newer one replaced the pre-update backup of today.
   assert.deepEqual(listBackups(path.join(data, 'backups')).map((b) => b.manifest.id), [local.manifest.id]);
 });
+
+test('a backup cancelled because the service stops leaves nothing behind and is not reported as a failure', async () => {
+  const { data, svc } = await indexed('owlet-backup-cancel-', 60);
+  try {
+    const ac = new AbortController();
+    const p = createBackup(deps(data, svc.ctx.key, { signal: ac.signal }), 'scheduled');
+    setTimeout(() => ac.abort(), 5);
+    await assert.rejects(p, /cancelled/);
+    const dir = path.join(data, 'backups');
+    assert.deepEqual(fs.readdirSync(dir), [], 'no temporary file, no manifest, no lock');
+    assert.equal(readState(data).lastFailure, null);
+  } finally {
+    await svc.stop();
+  }
+});

@@ -88,7 +88,7 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .option('--json', 'print the list as JSON')
     .action((o: { dataDir?: string; json?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
-      const l = listing(dataDir, backupSettings(dataDir), runningService(dataDir) ? 'serving' : 'starting', null);
+      const l = listing(dataDir, backupSettings(dataDir), null, null);
       if (o.json) io.out(JSON.stringify(l));
       else printListing(l, io);
     });
