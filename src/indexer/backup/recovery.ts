@@ -664,9 +664,14 @@ export class IndexGuardian implements BackupApi {
   // ── BackupApi ───────────────────────────────────────────────────────────────────────────────
 
   /** For monitoring's health check and alert rules (BackupInfo). */
-  backupInfo(): { lastVerifiedAt: number | null; destination: string } {
+  backupInfo(): { lastVerifiedAt: number | null; destination: string; lastSkippedAt: number | null } {
     const v = verifiedBackups(this.dir)[0];
-    return { lastVerifiedAt: v?.verification ? Date.parse(v.verification.at) : null, destination: this.dir };
+    const lastVerifiedAt = v?.verification ? Date.parse(v.verification.at) : null;
+    const skip = readState(this.o.dataDir).lastSkip;
+    const skippedAt = skip ? Date.parse(skip.at) : null;
+    // A skip matters until a later backup succeeds: that is what raises and clears the alert.
+    const lastSkippedAt = skippedAt !== null && (lastVerifiedAt === null || skippedAt > lastVerifiedAt) ? skippedAt : null;
+    return { lastVerifiedAt, destination: this.dir, lastSkippedAt };
   }
 
   list(): BackupListing {

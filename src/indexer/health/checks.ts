@@ -22,6 +22,8 @@ export interface BackupInfo {
   lastVerifiedAt: number | null;
   /** Where backups go, for the message. */
   destination?: string;
+  /** When the newest backup attempt was skipped for lack of space and none succeeded since (ms). */
+  lastSkippedAt?: number | null;
 }
 
 export interface HealthInputs {

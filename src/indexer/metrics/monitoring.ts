@@ -231,6 +231,7 @@ export class Monitoring implements Observability {
       ...signals,
       unclean_restarts_1h: this.unclean ?? undefined,
       integrity_failed: this.integrityRec ? (this.integrityRec.ok ? 0 : 1) : undefined,
+      backup_skipped: this.lastBackup ? (this.lastBackup.lastSkippedAt ? 1 : 0) : undefined,
       backup_age_hours: this.lastBackup?.lastVerifiedAt ? (now - this.lastBackup.lastVerifiedAt) / 3_600_000 : undefined,
       health_status: HEALTH_ORDER[report.status],
     };

@@ -107,6 +107,16 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = [
     remedy: 'run "owlet doctor --fix"; if the damage remains, restore a backup',
   },
   {
+    id: 'backup-skipped',
+    metric: 'backup_skipped',
+    op: '>=',
+    threshold: 1,
+    forSeconds: 0,
+    severity: 'warning',
+    summary: 'the last backup was skipped: it would not fit on the disk',
+    remedy: 'free space on the backup volume or set backup.dir to a larger disk, then run "owlet backup create"',
+  },
+  {
     id: 'backup-stale',
     metric: 'backup_age_hours',
     op: '>',

@@ -30,6 +30,7 @@ export const SIGNALS = {
   roots_offline: { unit: 'count', help: 'roots that are offline (unplugged, unmounted)' },
   unclean_restarts_1h: { unit: 'count', help: 'service starts in the last hour that followed a crash or kill' },
   integrity_failed: { unit: 'bool', help: '1 when the last database integrity check found damage' },
+  backup_skipped: { unit: '', help: '1 while the newest backup attempt was skipped for lack of disk space (cleared by a successful backup)' },
   backup_age_hours: { unit: 'h', help: 'age of the last verified backup (empty when there is no backup feature or no backup)' },
   health_status: { unit: 'level', help: 'overall health: 0 ok, 1 degraded, 2 failed' },
 } as const;

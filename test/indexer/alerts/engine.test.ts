@@ -158,9 +158,9 @@ test('rules are validated configuration with sensible defaults; admins add, repl
   const defaults = AlertSettings.parse({});
   assert.deepEqual(
     effectiveRules(defaults).map((r) => r.id),
-    ['disk-space-low', 'disk-space-critical', 'extraction-failures-high', 'breaker-open-long', 'crash-loop', 'search-slow', 'integrity-failed', 'backup-stale'],
+    ['disk-space-low', 'disk-space-critical', 'extraction-failures-high', 'breaker-open-long', 'crash-loop', 'search-slow', 'integrity-failed', 'backup-skipped', 'backup-stale'],
   );
-  assert.equal(DEFAULT_ALERT_RULES.length, 8);
+  assert.equal(DEFAULT_ALERT_RULES.length, 9);
   const custom = AlertSettings.parse({
     rules: [
       { id: 'search-slow', metric: 'search_p95_ms', op: '>', threshold: 250, forSeconds: 60, summary: 'slower than we like' },
@@ -190,4 +190,15 @@ test('rules are validated configuration with sensible defaults; admins add, repl
   const full = ConfigSchema.parse({});
   assert.equal(full.monitoring.enabled, true);
   assert.equal(full.monitoring.alerts.webhook.url, null, 'the webhook is off by default');
+});
+
+test('a backup skipped for lack of space fires the default backup-skipped alert; a later good backup resolves it', () => {
+  const now = { t: 0 };
+  const { e, banner } = engine(now, { rules: DEFAULT_ALERT_RULES });
+  e.evaluate({ backup_skipped: 1 });
+  assert.equal(e.activeAlerts().find((a) => a.rule === 'backup-skipped')?.state, 'firing');
+  assert.ok(banner.entries().some((a) => a.rule === 'backup-skipped'));
+  now.t += MIN;
+  e.evaluate({ backup_skipped: 0 });
+  assert.ok(!e.activeAlerts().some((a) => a.rule === 'backup-skipped'));
 });
