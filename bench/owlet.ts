@@ -1,3 +1,4 @@
+import type { RunSummary } from '../src/indexer/index/indexer.js';
 /**
  * Owlet's side of the benchmark: indexing as a real child process, search in-process, over HTTP
  * (in-process Fastify and a real `owlet serve`), `owlet search` end to end, and live updates.
@@ -35,18 +36,7 @@ function owlet(args: string[], timeoutMs: number, sampleMemory = false) {
 // ---------------------------------------------------------------------------------------------
 // indexing
 
-export interface RunSummaryJson {
-  indexed: number;
-  skipped: number;
-  failed: number;
-  deleted: number;
-  renamed: number;
-  unchanged: number;
-  bytes: number;
-  seconds: number;
-  offlineRoots: string[];
-  filesPerSecond: number;
-}
+export type RunSummaryJson = RunSummary & { filesPerSecond: number };
 
 export interface ProblemsSummary {
   total: number;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupConfig } from './settings.js';
+import { fsyncDir } from '../security/files.js';
 
 /** The live index file name (same as service/context.ts INDEX_FILE; repeated to avoid an import cycle). */
 export const INDEX_DB = 'index.db';
@@ -39,18 +40,7 @@ export function ensureDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-/** fsync a directory so a rename in it survives a power cut (a no-op where directories cannot be opened). */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Windows cannot open directories; renames there are durable enough for our purpose.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
+export { fsyncDir };
 
 /**
  * Moves a database and its side files to `dest` (+ the same suffixes). Never deletes: a file that
