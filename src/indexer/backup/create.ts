@@ -140,6 +140,19 @@ function after(deps: BackupDeps, dir: string, m: Manifest, reason: BackupReason,
 }
 
 /** What a backup that did not finish may leave: never a backup that has its manifest. */
+/** What every backup's manifest records, however it is taken. */
+function backupFields(deps: BackupDeps, reason: BackupReason, now: number) {
+  return {
+    reason,
+    createdAt: new Date(now).toISOString(),
+    owletVersion: VERSION,
+    config: (deps.ownState ?? (() => readOwnState(deps.dataDir)))(),
+    key: deps.key,
+    verify: true,
+    level: deps.level,
+  };
+}
+
 function removeUnfinished(dir: string, id: string): void {
   if (readManifest(dir, id)) return;
   for (const f of [snapshotPath(dir, id), `${snapshotPath(dir, id)}-journal`, `${path.join(dir, id)}.db.gz.partial`, path.join(dir, `${id}.db.gz`)]) fs.rmSync(f, { force: true });
@@ -178,14 +191,8 @@ export async function createBackup(deps: BackupDeps, reason: BackupReason): Prom
       source: indexFile(deps.dataDir),
       dir,
       id,
-      reason,
-      createdAt: new Date(now).toISOString(),
-      owletVersion: VERSION,
-      config: (deps.ownState ?? (() => readOwnState(deps.dataDir)))(),
-      key: deps.key,
-      verify: true,
+      ...backupFields(deps, reason, now),
       lowPriority: true,
-      level: deps.level,
     };
     let m: Manifest;
     try {
@@ -236,14 +243,8 @@ export function createBackupSync(deps: BackupDeps & { db: RawDb }, reason: Backu
         snapshot: snap,
         dir,
         id,
-        reason,
-        createdAt: new Date(now).toISOString(),
-        owletVersion: VERSION,
-        config: (deps.ownState ?? (() => readOwnState(deps.dataDir)))(),
-        key: deps.key,
-        verify: true,
+        ...backupFields(deps, reason, now),
         lowPriority: false,
-        level: deps.level,
       });
     } catch (e) {
       fs.rmSync(snap, { force: true });

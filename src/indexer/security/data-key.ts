@@ -155,30 +155,31 @@ function tryOpen(file: string, key: Buffer, opts: OpenOptions): Db | OwletError 
  * plaintext one (writers only), and after an interrupted rotation tries the pending key and
  * promotes it. A file that no key opens is an OWL_ERR_DB_KEY error and is left untouched.
  */
+/** The data key from the store, created (and recorded as an event) at first run. */
+function dataKeyFor(store: SecretStore, events: KeyedOpen['events']): Buffer {
+  let key = store.get('data-key');
+  if (!key) {
+    key = newDataKey();
+    store.set('data-key', key);
+    events.push('created-key');
+  }
+  return key;
+}
+
 export function openKeyedDatabase(file: string, store: SecretStore, opts: Omit<OpenOptions, 'key'> = {}): KeyedOpen {
   const events: KeyedOpen['events'] = [];
   if (!opts.readonly) recoverInterruptedSwap(file);
   const plain = fileHeaderIsPlain(file);
   if (plain === true) {
     if (opts.readonly) return { db: openDatabase(file, opts), key: null, events };
-    let key = store.get('data-key');
-    if (!key) {
-      key = newDataKey();
-      store.set('data-key', key);
-      events.push('created-key');
-    }
+    const key = dataKeyFor(store, events);
     migratePlaintext(file, key);
     events.push('migrated');
   }
   if (plain === null) {
     // Missing or empty: read-only callers get openDatabase's "no index" error; writers create it.
     if (opts.readonly) return { db: openDatabase(file, opts), key: null, events };
-    let key = store.get('data-key');
-    if (!key) {
-      key = newDataKey();
-      store.set('data-key', key);
-      events.push('created-key');
-    }
+    const key = dataKeyFor(store, events);
     const db = openDatabase(file, { ...opts, key });
     return { db, key, events };
   }
