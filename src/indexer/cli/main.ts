@@ -18,6 +18,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerBackup } from './commands/backup.js';
 import { registerLeastPrivilege } from '../security/least-privilege.js';
 import { loadConfig } from '../config/load.js';
+import { loadOrRepairConfig } from '../config/repair.js';
 import { ensureDataDir } from '../config/paths.js';
 import { VERSION } from '../version.js';
 import { ProgressBar } from './progress.js';
@@ -46,6 +47,13 @@ function intArg(name: string, min: number, max: number) {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** A long-running process starts on the last good configuration rather than not at all (config/repair.ts). */
+function startConfig(dataDir: string, component: 'service' | 'supervisor') {
+  const { config, restored } = loadOrRepairConfig(dataDir);
+  if (restored) fileLogger(dataDir, component).error('config.json was damaged; restored the last good configuration', { brokenFile: restored.brokenFile, reason: restored.reason });
+  return config;
+}
 
 function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
@@ -157,7 +165,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
-      rememberRoots(dataDir, loadConfig(dataDir), roots);
+      rememberRoots(dataDir, startConfig(dataDir, 'service'), roots);
       setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, out: io.out }));
     });
 
@@ -171,7 +179,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
-      const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
+      const config = rememberRoots(dataDir, startConfig(dataDir, 'supervisor'), roots);
       setCode(await runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out }));
     });
 

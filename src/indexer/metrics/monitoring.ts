@@ -1,3 +1,4 @@
+import { standingRestore } from '../config/repair.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -233,6 +234,7 @@ export class Monitoring implements Observability {
       integrity_failed: this.integrityRec ? (this.integrityRec.ok ? 0 : 1) : undefined,
       backup_skipped: this.lastBackup ? (this.lastBackup.lastSkippedAt ? 1 : 0) : undefined,
       backup_age_hours: this.lastBackup?.lastVerifiedAt ? (now - this.lastBackup.lastVerifiedAt) / 3_600_000 : undefined,
+      config_restored: standingRestore(this.opts.service.ctx.dataDir) ? 1 : 0,
       health_status: HEALTH_ORDER[report.status],
     };
     this.store!.record(now, all);

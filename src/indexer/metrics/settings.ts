@@ -126,6 +126,16 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = [
     summary: 'the last verified backup is more than 48 hours old',
     remedy: 'check the backup destination is reachable and run a backup',
   },
+  {
+    id: 'config-restored',
+    metric: 'config_restored',
+    op: '>=',
+    threshold: 1,
+    forSeconds: 0,
+    severity: 'warning',
+    summary: 'config.json was damaged; Owlet restored the last good configuration and kept the damaged file beside it',
+    remedy: 'compare config.json with the config.json.broken-* file beside it, redo the intended change with "owlet config" or the dashboard, then delete the broken copy',
+  },
 ];
 
 const Routes = z

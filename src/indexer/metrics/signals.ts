@@ -32,6 +32,7 @@ export const SIGNALS = {
   integrity_failed: { unit: 'bool', help: '1 when the last database integrity check found damage' },
   backup_skipped: { unit: '', help: '1 while the newest backup attempt was skipped for lack of disk space (cleared by a successful backup)' },
   backup_age_hours: { unit: 'h', help: 'age of the last verified backup (empty when there is no backup feature or no backup)' },
+  config_restored: { unit: 'bool', help: '1 while config.json stands restored from the last good copy after it was found damaged (cleared when it is saved again)' },
   health_status: { unit: 'level', help: 'overall health: 0 ok, 1 degraded, 2 failed' },
 } as const;
 
