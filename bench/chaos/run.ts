@@ -1,0 +1,315 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openKeyedDatabase } from '../../src/indexer/security/data-key.js';
+import { openSecretStore } from '../../src/indexer/security/secrets.js';
+import { defaultConfig, type Config } from '../../src/indexer/config/schema.js';
+import { saveConfig } from '../../src/indexer/config/load.js';
+import { percentile } from '../lib/stats.js';
+import { writeChaosCorpus, writeDocument, tokenFor } from '../lib/doc-corpus.js';
+import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, type FaultContext, type FaultKind } from './faults.js';
+import { AvailabilityProber, FreshnessProber } from './probes.js';
+import { seeded } from '../lib/rng.js';
+import { request, settle, startTarget } from '../lib/target.js';
+
+/**
+ * The chaos run: a real `owlet run` on a generated corpus, two probers, and a seeded fault injector.
+ * It measures what a fleet operator signs off on: availability, recovery time per fault kind,
+ * documents lost (the index must equal the disk afterwards), the alerts raised and cleared, a clean
+ * `owlet doctor`, and peak memory and descriptors. Its JSON summary format is documented in
+ * docs/operations/validation.md so runs can be compared.
+ */
+
+export interface ChaosOptions {
+  minutes: number;
+  seed: number;
+  /** Generated corpus size (ordinary documents; the hostile subset is added). */
+  files: number;
+  /** Mean time between faults. */
+  faultEveryMs: number;
+  burstFiles: number;
+  /** An existing folder to index as well (read-only use), e.g. a real document corpus. */
+  corpus?: string;
+  /** Where to put everything (default: a new temp folder, removed at the end unless keep). */
+  workDir?: string;
+  keep?: boolean;
+  /** Only these kinds (default all). */
+  kinds?: readonly FaultKind[];
+  log?: (line: string) => void;
+}
+
+export interface FaultRecord {
+  kind: FaultKind;
+  at: string;
+  note: string;
+  skipped?: string;
+  /** From the end of the fault until the service answered correctly again (5 probes in a row). */
+  recoveryMs: number | null;
+  failedProbes: number;
+  alerts: string[];
+}
+
+export interface ChaosSummary {
+  format: 'owlet-chaos/1';
+  startedAt: string;
+  seed: number;
+  minutes: number;
+  files: number;
+  faultEveryMs: number;
+  probes: { total: number; ok: number; failed: number; availability: number; errors: Record<string, number> };
+  recovery: Record<string, { count: number; skipped: number; maxMs: number | null; p95Ms: number | null; unrecovered: number; failedProbes: number }>;
+  freshness: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; neverSearchable: number };
+  documents: { expected: number; lost: number; phantom: number; lostExamples: string[]; phantomExamples: string[]; settledMs: number };
+  alerts: { expected: Record<string, { fired: number; of: number }>; seen: Record<string, number>; stillFiring: string[] };
+  doctor: { clean: boolean; failed: string[]; degraded: string[] };
+  resources: { peakRssMb: number; peakFds: number; peakProcesses: number };
+  equivalence: { realWorldDays: number; perKind: Record<string, number>; assumption: string };
+  targets: { availability: boolean; recoveryUnder30s: boolean; noDocumentsLost: boolean };
+  faults: FaultRecord[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function libfaketime(): string | null {
+  for (const p of ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1']) if (fs.existsSync(p)) return p;
+  return null;
+}
+
+/** A private tmpfs for the data folder, so the disk-full fault fills only Owlet's own volume. */
+function mountTmpfs(dir: string, mb: number): boolean {
+  if (process.getuid?.() !== 0) return false;
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${mb}m,mode=0700`, 'tmpfs', dir], { timeout: 10_000 });
+  return r.status === 0;
+}
+
+function unmount(dir: string): void {
+  spawnSync('umount', ['-l', dir], { timeout: 10_000 });
+}
+
+function chaosConfig(roots: string[], extractTimeoutMs: number): Config {
+  const d = defaultConfig();
+  return {
+    ...d,
+    roots,
+    extractors: { ...d.extractors, timeoutMs: extractTimeoutMs },
+    indexing: { ...d.indexing, rescanMinutes: 0 },
+    resilience: { ...d.resilience, rootCheckMs: 1000, pauseOnBattery: false },
+    monitoring: {
+      ...d.monitoring,
+      sampleSeconds: 1,
+      // Checked often enough that damage is found during the run, as the daily check finds it in life.
+      integrityCheckHours: 20 / 3600,
+      alerts: {
+        ...d.monitoring.alerts,
+        // The data volume is a small tmpfs: "critical" means nearly nothing left, and it fires quickly.
+        rules: [{ id: 'disk-space-critical', metric: 'disk_free_bytes', op: '<', threshold: 16 * 1024 * 1024, forSeconds: 1, severity: 'critical', summary: 'the data volume is nearly full', remedy: 'free space on the disk that holds the Owlet data folder' }],
+      },
+    },
+    security: { ...d.security, http: { ...d.security.http, rateLimitPerMinute: 100_000 } },
+  };
+}
+
+function compareWithDisk(dataDir: string, expected: Map<string, string>): ChaosSummary['documents'] {
+  const { db } = openKeyedDatabase(path.join(dataDir, 'index.db'), openSecretStore(dataDir), { readonly: true });
+  try {
+    const indexed = new Set((db.prepare("SELECT path FROM documents WHERE status = 'indexed'").all() as { path: string }[]).map((r) => r.path));
+    const want = new Set([...expected.values()].filter((p) => fs.existsSync(p)));
+    const lost = [...want].filter((p) => !indexed.has(p));
+    const phantom = [...indexed].filter((p) => !fs.existsSync(p));
+    return { expected: want.size, lost: lost.length, phantom: phantom.length, lostExamples: lost.slice(0, 10), phantomExamples: phantom.slice(0, 10), settledMs: 0 };
+  } finally {
+    db.close();
+  }
+}
+
+function doctor(dataDir: string): ChaosSummary['doctor'] {
+  const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/owlet.js');
+  const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--data-dir', dataDir], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, OWLET_ALLOW_ROOT: '1' } });
+  try {
+    const out = JSON.parse(r.stdout) as { checks?: { id: string; status: string; message: string }[]; findings?: { id: string; status: string; message: string }[] };
+    const findings = out.checks ?? out.findings ?? [];
+    const failed = findings.filter((f) => f.status === 'failed').map((f) => `${f.id}: ${f.message}`);
+    const degraded = findings.filter((f) => f.status === 'degraded').map((f) => `${f.id}: ${f.message}`);
+    return { clean: failed.length === 0, failed, degraded };
+  } catch {
+    return { clean: false, failed: [`doctor printed no JSON (exit ${r.status}): ${(r.stderr || r.stdout).slice(0, 300)}`], degraded: [] };
+  }
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
+  const log = o.log ?? (() => {});
+  const rng = seeded(o.seed);
+  const work = o.workDir ?? fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'owlet-chaos-')));
+  const root = path.join(work, 'docs');
+  const removable = path.join(work, 'usb-drive');
+  const dataDir = path.join(work, 'data');
+  const tmpfs = mountTmpfs(dataDir, 512);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+  const extractTimeoutMs = 4000;
+  log(`chaos: seed ${o.seed}, ${o.minutes} min, a fault every ~${o.faultEveryMs} ms; work dir ${work}${tmpfs ? ' (data on a private tmpfs)' : ''}`);
+  const corpus = writeChaosCorpus(root, o.files, rng);
+  fs.mkdirSync(removable, { recursive: true });
+  for (let i = 0; i < 50; i++) corpus.good.set(tokenFor(`usb${i}`), writeDocument(removable, `usb${i}`, rng, 6));
+  const roots = [root, removable, ...(o.corpus ? [path.resolve(o.corpus)] : [])];
+  saveConfig(dataDir, chaosConfig(roots, extractTimeoutMs));
+
+  const ft = libfaketime();
+  const clockFile = ft ? path.join(work, 'clock-offset') : null;
+  if (clockFile) fs.writeFileSync(clockFile, '+0\n');
+  const env: NodeJS.ProcessEnv = ft && clockFile ? { LD_PRELOAD: ft, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {};
+  const target = startTarget({ dataDir, env });
+  const summaryFaults: FaultRecord[] = [];
+  const peak = { rss: 0, fds: 0, processes: 0 };
+  const sampler = setInterval(() => {
+    const s = target.sample();
+    peak.rss = Math.max(peak.rss, s.rss);
+    peak.fds = Math.max(peak.fds, s.fds);
+    peak.processes = Math.max(peak.processes, s.processes);
+  }, 1000);
+  const alertSeen = new Map<string, { rule: string; firedAt: number | null; state: string }>();
+  const pollAlerts = async () => {
+    const r = await request(target, '/api/v1/alerts?history=200');
+    const b = r.body as { active?: { id: string; rule: string; firedAt: number | null; state: string }[]; history?: { id: string; rule: string; firedAt: number | null; state: string }[] } | null;
+    for (const a of [...(b?.active ?? []), ...(b?.history ?? [])]) alertSeen.set(a.id, { rule: a.rule, firedAt: a.firedAt, state: a.state });
+  };
+  const alertTimer = setInterval(() => void pollAlerts(), 2000);
+
+  try {
+    await target.proc.waitFor(/serving on (http:\S+)/, 60_000);
+    // The first full index, then one verified backup: recovery from damage restores it.
+    const firstSettle = await settle(target, 15 * 60_000);
+    log(`chaos: initial index settled after ${firstSettle} ms`);
+    const b = await request(target, '/api/v1/backups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, 120_000);
+    log(`chaos: baseline backup ${b.ok ? 'made' : `FAILED (${b.status})`}`);
+
+    const prober = new AvailabilityProber(target, tokenFor(0));
+    const fresh = new FreshnessProber(target, path.join(root, 'fresh'));
+    prober.start();
+    fresh.start();
+    const ctx: FaultContext = {
+      target,
+      rng,
+      root,
+      removableRoot: removable,
+      fillableDir: tmpfs ? dataDir : null,
+      clockFile,
+      expected: corpus.good,
+      burstFiles: o.burstFiles,
+      extractTimeoutMs,
+      sleep,
+    };
+    const kinds = o.kinds ?? FAULT_KINDS;
+    const endAt = Date.now() + o.minutes * 60_000;
+    let i = 0;
+    while (Date.now() < endAt) {
+      // A fixed rotation shuffled by the seed covers every kind evenly in short runs.
+      const kind = i % kinds.length === 0 || kinds.length === 1 ? kinds[rng.int(0, kinds.length - 1)]! : kinds[(i * 7 + rng.int(0, kinds.length - 1)) % kinds.length]!;
+      const at = Date.now();
+      log(`chaos: ${new Date(at).toISOString()} ${kind}`);
+      const out = await FAULTS[kind](ctx);
+      summaryFaults.push({ kind, at: new Date(at).toISOString(), note: out.note, ...(out.skipped ? { skipped: out.skipped } : {}), recoveryMs: null, failedProbes: 0, alerts: [] });
+      (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._at = at;
+      (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._end = out.endedAt;
+      i++;
+      const gap = Math.max(500, Math.round(o.faultEveryMs * (0.5 + rng.next())) - (Date.now() - at));
+      await sleep(Math.min(gap, Math.max(0, endAt - Date.now())));
+    }
+    log('chaos: faults over; letting Owlet settle');
+    await prober.stop();
+    await fresh.stop();
+    for (const [tok, p] of fresh.written) corpus.good.set(tok, p);
+    const settledMs = await settle(target, 3 * 60_000);
+    await pollAlerts();
+
+    // Attribute recovery and alerts to each fault.
+    const recs = summaryFaults as (FaultRecord & { _at: number; _end: number })[];
+    recs.forEach((r, k) => {
+      const next = recs[k + 1]?._at ?? Number.MAX_SAFE_INTEGER;
+      if (r.skipped) return;
+      // A fault owns the failed probes from its start until the service answered again; failures
+      // that a previous fault left running are that fault's, not this one's.
+      const prevBack = k > 0 ? (recs[k - 1] as { _back?: number })._back ?? 0 : 0;
+      const from = Math.max(r._at, prevBack);
+      const failedDuring = prober.failuresBetween(from, Math.max(r._end, from) + 1);
+      const back = prober.recoveredAt(Math.max(r._end, from));
+      (r as { _back?: number })._back = back ?? next;
+      r.failedProbes = prober.failuresBetween(from, back ?? next);
+      if (r.failedProbes === 0 && failedDuring === 0) r.recoveryMs = 0;
+      else r.recoveryMs = back === null ? null : Math.max(0, back - r._end);
+      r.alerts = [...new Set([...alertSeen.values()].filter((a) => a.firedAt !== null && a.firedAt >= r._at && a.firedAt < r._at + 60_000).map((a) => a.rule))];
+    });
+    const documents = { ...compareWithDisk(dataDir, corpus.good), settledMs };
+    const doc = doctor(dataDir);
+
+    const total = prober.probes.length;
+    const ok = prober.probes.filter((p) => p.ok).length;
+    const errors: Record<string, number> = {};
+    for (const p of prober.probes) if (!p.ok) errors[p.error ?? 'unknown'] = (errors[p.error ?? 'unknown'] ?? 0) + 1;
+    const recovery: ChaosSummary['recovery'] = {};
+    for (const kind of FAULT_KINDS) {
+      const of = recs.filter((r) => r.kind === kind);
+      if (of.length === 0) continue;
+      const done = of.filter((r) => !r.skipped && r.recoveryMs !== null).map((r) => r.recoveryMs!).sort((a, b) => a - b);
+      recovery[kind] = {
+        count: of.length,
+        skipped: of.filter((r) => r.skipped).length,
+        maxMs: done.length ? done[done.length - 1]! : null,
+        p95Ms: done.length ? percentile(done, 95) : null,
+        unrecovered: of.filter((r) => !r.skipped && r.recoveryMs === null).length,
+        failedProbes: of.reduce((n, r) => n + r.failedProbes, 0),
+      };
+    }
+    const fr = fresh.samples.filter((s) => s.ms !== null).map((s) => s.ms!).sort((a, b) => a - b);
+    const expectedAlerts: ChaosSummary['alerts']['expected'] = {};
+    for (const [kind, rules] of Object.entries(EXPECTED_ALERT)) {
+      const of = recs.filter((r) => r.kind === kind && !r.skipped);
+      if (of.length) expectedAlerts[kind] = { fired: of.filter((r) => r.alerts.some((a) => rules.includes(a))).length, of: of.length };
+    }
+    const seen: Record<string, number> = {};
+    for (const a of alertSeen.values()) if (a.firedAt !== null) seen[a.rule] = (seen[a.rule] ?? 0) + 1;
+    const perKind: Record<string, number> = {};
+    for (const r of recs) if (!r.skipped) perKind[r.kind] = (perKind[r.kind] ?? 0) + 1 / REAL_WORLD_PER_DAY[r.kind];
+    // Days of real use that would bring as many faults as were injected, at the assumed per-desktop
+    // rates summed over the kinds (the mix differs: the per-kind figures show it).
+    const injected = recs.filter((r) => !r.skipped).length;
+    const ratePerDay = [...new Set(recs.filter((r) => !r.skipped).map((r) => r.kind))].reduce((n, k) => n + REAL_WORLD_PER_DAY[k], 0);
+    const realWorldDays = ratePerDay ? Math.round((injected / ratePerDay) * 10) / 10 : 0;
+    const availability = total ? ok / total : 0;
+    const summary: ChaosSummary = {
+      format: 'owlet-chaos/1',
+      startedAt: new Date(endAt - o.minutes * 60_000).toISOString(),
+      seed: o.seed,
+      minutes: o.minutes,
+      files: o.files,
+      faultEveryMs: o.faultEveryMs,
+      probes: { total, ok, failed: total - ok, availability, errors },
+      recovery,
+      freshness: { samples: fresh.samples.length, p50Ms: fr.length ? percentile(fr, 50) : null, p95Ms: fr.length ? percentile(fr, 95) : null, maxMs: fr.length ? fr[fr.length - 1]! : null, neverSearchable: fresh.samples.filter((s) => s.ms === null).length },
+      documents,
+      alerts: { expected: expectedAlerts, seen, stillFiring: [...alertSeen.values()].filter((a) => a.state === 'firing').map((a) => a.rule) },
+      doctor: doc,
+      resources: { peakRssMb: Math.round(peak.rss / 1048576), peakFds: peak.fds, peakProcesses: peak.processes },
+      equivalence: {
+        realWorldDays,
+        perKind: Object.fromEntries(Object.entries(perKind).map(([k, v]) => [k, Math.round(v)])),
+        assumption: 'faults injected divided by the summed per-desktop daily rates of the kinds injected (bench/chaos/faults.ts REAL_WORLD_PER_DAY); perKind: days of real use each kind\'s count stands for',
+      },
+      targets: {
+        availability: availability >= 0.999,
+        recoveryUnder30s: Object.values(recovery).every((r) => r.unrecovered === 0 && (r.maxMs ?? 0) < 30_000),
+        noDocumentsLost: documents.lost === 0 && documents.phantom === 0,
+      },
+      faults: recs.map(({ _at, _end, ...r }) => { delete (r as { _back?: number })._back; return r; }),
+    };
+    return summary;
+  } finally {
+    clearInterval(sampler);
+    clearInterval(alertTimer);
+    await target.stop();
+    if (tmpfs) unmount(dataDir);
+    if (!o.keep && !o.workDir) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
