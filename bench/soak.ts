@@ -104,7 +104,7 @@ try {
       heapMb: (await heapUsed()) / 1048576,
       fds: s.fds,
       walMb: size(path.join(dataDir, 'index.db-wal')) / 1048576,
-      metricsDbMb: size(path.join(dataDir, 'metrics.db')) / 1048576,
+      metricsDbMb: (size(path.join(dataDir, 'metrics.db')) + size(path.join(dataDir, 'metrics.db-wal'))) / 1048576,
       logsMb: dirBytes(path.join(dataDir, 'logs')) / 1048576,
       searchErrors,
     });
