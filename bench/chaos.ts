@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'burst-files': { type: 'string', default: '5000' },
     kinds: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'skip-hostile': { type: 'boolean', default: false },
   },
 });
 
@@ -52,6 +53,7 @@ const summary = await runChaos({
   corpus: values.corpus,
   kinds,
   keep: values.keep,
+  hostile: !values['skip-hostile'],
   log: (l) => console.error(l),
 });
 const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'results');

@@ -76,6 +76,8 @@ export interface FaultContext {
   clockFile: string | null;
   /** Files Owlet must end up with, by token; faults that add or remove files update it. */
   expected: Map<string, string>;
+  /** Files removed from the disk, by token: none may still be found. */
+  deleted: Map<string, string>;
   /** Scale of the file burst (5,000 in the long run). */
   burstFiles: number;
   /** Extraction deadline configured for the run (the poisoned file outlasts it). */
@@ -223,7 +225,11 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<FaultOutco
     const prev = path.join(ctx.root, `burst-${burstSeq}`);
     const dir = path.join(ctx.root, `burst-${++burstSeq}`);
     // Deletions: the previous burst's folder goes, files and all.
-    for (const [tok, p] of ctx.expected) if (p.startsWith(prev + path.sep)) ctx.expected.delete(tok);
+    for (const [tok, p] of ctx.expected) {
+      if (!p.startsWith(prev + path.sep)) continue;
+      ctx.expected.delete(tok);
+      ctx.deleted.set(tok, p);
+    }
     fs.rmSync(prev, { recursive: true, force: true });
     // Creations, in nested folders created while files stream into them.
     const made: [string, string][] = [];
@@ -241,8 +247,10 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<FaultOutco
         const to = p.replace(/\.txt$/, '-renamed.txt');
         fs.renameSync(p, to);
         ctx.expected.set(tok, to);
-      } else if (i % 10 === 2) fs.rmSync(p);
-      else ctx.expected.set(tok, p);
+      } else if (i % 10 === 2) {
+        fs.rmSync(p);
+        ctx.deleted.set(tok, p);
+      } else ctx.expected.set(tok, p);
     }
     return { endedAt: Date.now(), note: `${n} files created in ${dir}, ${Math.floor(n / 5)} renamed, ${Math.floor(n / 10)} deleted; the previous burst folder removed` };
   },

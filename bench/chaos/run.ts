@@ -2,8 +2,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openKeyedDatabase } from '../../src/indexer/security/data-key.js';
-import { openSecretStore } from '../../src/indexer/security/secrets.js';
 import { defaultConfig, type Config } from '../../src/indexer/config/schema.js';
 import { saveConfig } from '../../src/indexer/config/load.js';
 import { percentile } from '../lib/stats.js';
@@ -11,7 +9,7 @@ import { writeChaosCorpus, writeDocument, tokenFor } from '../lib/doc-corpus.js'
 import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, type FaultContext, type FaultKind } from './faults.js';
 import { AvailabilityProber, FreshnessProber } from './probes.js';
 import { seeded } from '../lib/rng.js';
-import { request, settle, startTarget } from '../lib/target.js';
+import { request, settle, startTarget, type Target } from '../lib/target.js';
 
 /**
  * The chaos run: a real `owlet run` on a generated corpus, two probers, and a seeded fault injector.
@@ -34,6 +32,10 @@ export interface ChaosOptions {
   /** Where to put everything (default: a new temp folder, removed at the end unless keep). */
   workDir?: string;
   keep?: boolean;
+  /** Add the hostile subset to the corpus (default true; the short test leaves it to the resilience tests). */
+  hostile?: boolean;
+  /** Longest wait for the service to settle after the faults (default 3 min). */
+  settleMs?: number;
   /** Only these kinds (default all). */
   kinds?: readonly FaultKind[];
   log?: (line: string) => void;
@@ -111,17 +113,40 @@ function chaosConfig(roots: string[], extractTimeoutMs: number): Config {
   };
 }
 
-function compareWithDisk(dataDir: string, expected: Map<string, string>): ChaosSummary['documents'] {
-  const { db } = openKeyedDatabase(path.join(dataDir, 'index.db'), openSecretStore(dataDir), { readonly: true });
-  try {
-    const indexed = new Set((db.prepare("SELECT path FROM documents WHERE status = 'indexed'").all() as { path: string }[]).map((r) => r.path));
-    const want = new Set([...expected.values()].filter((p) => fs.existsSync(p)));
-    const lost = [...want].filter((p) => !indexed.has(p));
-    const phantom = [...indexed].filter((p) => !fs.existsSync(p));
-    return { expected: want.size, lost: lost.length, phantom: phantom.length, lostExamples: lost.slice(0, 10), phantomExamples: phantom.slice(0, 10), settledMs: 0 };
-  } finally {
-    db.close();
+/**
+ * The index equals the disk, judged from outside as a user would: every file's unique token finds
+ * that file at its current path (lost otherwise), and no removed file's token finds anything
+ * (phantom). Through the API, so the service's own view is what is judged.
+ */
+async function compareWithDisk(target: Target, expected: Map<string, string>, deleted: Map<string, string>): Promise<ChaosSummary['documents']> {
+  const lost: string[] = [];
+  const phantom: string[] = [];
+  const want = [...expected].filter(([, p]) => fs.existsSync(p));
+  // A service that stopped answering loses everything; do not wait out every token to say so.
+  let unanswered = 0;
+  const find = async (tok: string): Promise<string[] | null> => {
+    if (unanswered >= 10) return null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await request(target, `/api/v1/search?q=${encodeURIComponent(tok)}&limit=5`, {}, 10_000);
+      if (r.ok) {
+        unanswered = 0;
+        return ((r.body as { hits?: { path: string }[] }).hits ?? []).map((h) => h.path);
+      }
+      await sleep(1000);
+    }
+    unanswered++;
+    return null;
+  };
+  for (const [tok, p] of want) {
+    const paths = await find(tok);
+    if (!paths || !paths.includes(p)) lost.push(p);
   }
+  for (const [tok, p] of deleted) {
+    if (expected.has(tok)) continue;
+    const paths = await find(tok);
+    if (paths && paths.length > 0) phantom.push(p);
+  }
+  return { expected: want.length, lost: lost.length, phantom: phantom.length, lostExamples: lost.slice(0, 10), phantomExamples: phantom.slice(0, 10), settledMs: 0 };
 }
 
 function doctor(dataDir: string): ChaosSummary['doctor'] {
@@ -150,7 +175,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   fs.chmodSync(dataDir, 0o700);
   const extractTimeoutMs = 4000;
   log(`chaos: seed ${o.seed}, ${o.minutes} min, a fault every ~${o.faultEveryMs} ms; work dir ${work}${tmpfs ? ' (data on a private tmpfs)' : ''}`);
-  const corpus = writeChaosCorpus(root, o.files, rng);
+  const corpus = writeChaosCorpus(root, o.files, rng, { hostile: o.hostile });
   fs.mkdirSync(removable, { recursive: true });
   for (let i = 0; i < 50; i++) corpus.good.set(tokenFor(`usb${i}`), writeDocument(removable, `usb${i}`, rng, 6));
   const roots = [root, removable, ...(o.corpus ? [path.resolve(o.corpus)] : [])];
@@ -185,6 +210,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const b = await request(target, '/api/v1/backups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, 120_000);
     log(`chaos: baseline backup ${b.ok ? 'made' : `FAILED (${b.status})`}`);
 
+    const deleted = new Map<string, string>();
     const prober = new AvailabilityProber(target, tokenFor(0));
     const fresh = new FreshnessProber(target, path.join(root, 'fresh'));
     prober.start();
@@ -197,6 +223,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       fillableDir: tmpfs ? dataDir : null,
       clockFile,
       expected: corpus.good,
+      deleted,
       burstFiles: o.burstFiles,
       extractTimeoutMs,
       sleep,
@@ -221,7 +248,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     await prober.stop();
     await fresh.stop();
     for (const [tok, p] of fresh.written) corpus.good.set(tok, p);
-    const settledMs = await settle(target, 3 * 60_000);
+    const settledMs = await settle(target, o.settleMs ?? 3 * 60_000);
     await pollAlerts();
 
     // Attribute recovery and alerts to each fault.
@@ -241,7 +268,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       else r.recoveryMs = back === null ? null : Math.max(0, back - r._end);
       r.alerts = [...new Set([...alertSeen.values()].filter((a) => a.firedAt !== null && a.firedAt >= r._at && a.firedAt < r._at + 60_000).map((a) => a.rule))];
     });
-    const documents = { ...compareWithDisk(dataDir, corpus.good), settledMs };
+    const documents = { ...(await compareWithDisk(target, corpus.good, deleted)), settledMs };
     const doc = doctor(dataDir);
 
     const total = prober.probes.length;

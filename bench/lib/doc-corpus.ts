@@ -70,14 +70,16 @@ export function writeDocument(dir: string, i: number | string, rng: Rng, kind = 
   return file;
 }
 
-export function writeChaosCorpus(root: string, files: number, rng: Rng): ChaosCorpus {
+export function writeChaosCorpus(root: string, files: number, rng: Rng, opts: { hostile?: boolean } = {}): ChaosCorpus {
   const good = new Map<string, string>();
   for (let i = 0; i < files; i++) {
     const dir = path.join(root, 'docs', `d${i % 40}`, i % 3 === 0 ? 'nested' : '');
     good.set(tokenFor(i), writeDocument(dir, i, rng));
   }
   const hostileRoot = path.join(root, 'hostile-set');
-  const h = writeHostileCorpus(hostileRoot, 64 * 1024 * 1024);
-  for (const g of h.good) good.set(g.token, g.path);
+  if (opts.hostile ?? true) {
+    const h = writeHostileCorpus(hostileRoot, 64 * 1024 * 1024);
+    for (const g of h.good) good.set(g.token, g.path);
+  }
   return { good, hostileRoot };
 }
