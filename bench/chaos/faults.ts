@@ -289,7 +289,10 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<FaultOutco
     const pid = ctx.target.servicePid();
     if (pid !== null) signal(pid, 'SIGKILL');
     await ctx.sleep(8000);
-    fs.writeFileSync(file, good, { mode: 0o600 });
-    return { endedAt: Date.now(), note: 'config.json unparseable across a service restart for 8 s, then repaired' };
+    // Owlet should have put the last good configuration back itself; only if it did not does the
+    // harness repair the file (as a person would have to).
+    const healed = fs.readdirSync(ctx.target.dataDir).some((f) => f.startsWith('config.json.broken-')) && fs.readFileSync(file, 'utf8').trim().startsWith('{') && !fs.readFileSync(file, 'utf8').includes('half a file');
+    if (!healed) fs.writeFileSync(file, good, { mode: 0o600 });
+    return { endedAt: Date.now(), note: healed ? 'config.json unparseable across a service restart; Owlet restored the last good one' : 'config.json unparseable across a service restart for 8 s; NOT restored by Owlet, repaired by the harness' };
   },
 };

@@ -237,8 +237,10 @@ export class Monitoring implements Observability {
       config_restored: standingRestore(this.opts.service.ctx.dataDir) ? 1 : 0,
       health_status: HEALTH_ORDER[report.status],
     };
-    this.store!.record(now, all);
+    // Alerts first: the moment the disk is full is the moment recording fails, and the alert
+    // that says so must still fire (found by the chaos run).
     this.engine!.evaluate(all);
+    this.store!.record(now, all);
   }
 
   private async readBackup(): Promise<BackupInfo | null | undefined> {

@@ -158,7 +158,7 @@ test('rules are validated configuration with sensible defaults; admins add, repl
   const defaults = AlertSettings.parse({});
   assert.deepEqual(
     effectiveRules(defaults).map((r) => r.id),
-    ['disk-space-low', 'disk-space-critical', 'extraction-failures-high', 'breaker-open-long', 'crash-loop', 'search-slow', 'integrity-failed', 'backup-skipped', 'backup-stale'],
+    ['disk-space-low', 'disk-space-critical', 'extraction-failures-high', 'breaker-open-long', 'crash-loop', 'search-slow', 'integrity-failed', 'backup-skipped', 'backup-stale', 'config-restored'],
   );
   assert.equal(DEFAULT_ALERT_RULES.length, 9);
   const custom = AlertSettings.parse({
