@@ -160,7 +160,7 @@ test('rules are validated configuration with sensible defaults; admins add, repl
     effectiveRules(defaults).map((r) => r.id),
     ['disk-space-low', 'disk-space-critical', 'extraction-failures-high', 'breaker-open-long', 'crash-loop', 'search-slow', 'integrity-failed', 'backup-skipped', 'backup-stale', 'config-restored'],
   );
-  assert.equal(DEFAULT_ALERT_RULES.length, 9);
+  assert.equal(DEFAULT_ALERT_RULES.length, 10);
   const custom = AlertSettings.parse({
     rules: [
       { id: 'search-slow', metric: 'search_p95_ms', op: '>', threshold: 250, forSeconds: 60, summary: 'slower than we like' },
