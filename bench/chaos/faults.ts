@@ -236,7 +236,7 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<FaultOutco
     for (let i = 0; i < n; i++) {
       const tok = `b${burstSeq}n${i}burst`;
       const p = path.join(dir, `s${i % 25}`, `t${i % 5}`, `${tok}.txt`);
-      if (i % 5 === 0) fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.mkdirSync(path.dirname(p), { recursive: true });
       fs.writeFileSync(p, `burst file ${tok}\n`);
       made.push([tok, p]);
     }
