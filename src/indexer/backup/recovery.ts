@@ -18,6 +18,7 @@ import { diagnose, isCorruptionError, type Diagnosis } from './integrity.js';
 import { isVerified, keyId, listBackups, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
 import { backupDir, indexFile, sideFiles } from './paths.js';
 import { copyAndRebuild, repairFtsInPlace } from './repair.js';
+import { keyFor } from './keys.js';
 import { putBack, setAside, stageRestore, swapIn, verifiedBackups, type RestoreResult } from './restore.js';
 import { BackupScheduler, realTimers, type Timers } from './scheduler.js';
 import type { BackupConfig } from './settings.js';
@@ -323,7 +324,7 @@ export class IndexGuardian implements BackupApi {
     const file = indexFile(this.o.dataDir);
     let outcome: Outcome = null;
     const onDisk = damagedOnDisk(file);
-    if (!fs.existsSync(file) && verifiedBackups(this.dir).length > 0) outcome = await this.restoreOrRebuild(['the index file is missing']);
+    if (!fs.existsSync(file) && verifiedBackups(this.dir, this.keys()).length > 0) outcome = await this.restoreOrRebuild(['the index file is missing']);
     else if (onDisk) outcome = await this.restoreOrRebuild([onDisk]);
     // Checked on a connection of its own, before a service (with its worker processes) exists.
     for (let attempt = 0; attempt < 3 && fs.existsSync(file); attempt++) {
@@ -387,7 +388,7 @@ export class IndexGuardian implements BackupApi {
       // An encrypted file that no key opens looks exactly like a wrong key. It is damage only if
       // the live key is the one the newest verified backup was written with.
       // (Only the current key counts: a match with a retired one would mean a rotation since.)
-      const newest = verifiedBackups(this.dir)[0];
+      const newest = verifiedBackups(this.dir, this.keys())[0];
       const current = this.keys()[0];
       return Boolean(newest?.keyId && current && newest.keyId === keyId(current));
     }
@@ -417,7 +418,7 @@ export class IndexGuardian implements BackupApi {
     const exists = fs.existsSync(file) || sideFiles(file).some((f) => fs.existsSync(f));
     const quarantined = exists ? setAside(this.o.dataDir, 'corrupt', this.now()) : null;
     const keys = this.keys();
-    for (const m of verifiedBackups(this.dir)) {
+    for (const m of verifiedBackups(this.dir, this.keys())) {
       try {
         const staged = await stageRestore(this.o.dataDir, this.dir, m.id, keys);
         swapIn(this.o.dataDir, staged.staged, 'corrupt', this.now());
@@ -426,7 +427,8 @@ export class IndexGuardian implements BackupApi {
         this.o.log.error('backup unusable for recovery; trying an older one', { id: m.id, error: e });
         const cur = readManifest(this.dir, m.id);
         if (cur && isOwletError(e) && e.code === 'OWL_ERR_BACKUP_INVALID') {
-          writeManifest(this.dir, { ...cur, verification: { at: new Date(this.now()).toISOString(), ok: false, message: e.message, checksum: false, integrity: false, documents: false } });
+          const signer = keyFor(keys, cur.keyId);
+          if (cur.format === 1 || signer) writeManifest(this.dir, { ...cur, verification: { at: new Date(this.now()).toISOString(), ok: false, message: e.message, checksum: false, integrity: false, documents: false } }, signer);
         }
       }
     }
@@ -544,7 +546,7 @@ export class IndexGuardian implements BackupApi {
         await this.create(reason);
       },
       lastBackupAt: () => {
-        const v = verifiedBackups(this.dir)[0];
+        const v = verifiedBackups(this.dir, this.keys())[0];
         return v ? Date.parse(v.createdAt) : null;
       },
       log: this.o.log.child('backup'),
@@ -665,7 +667,7 @@ export class IndexGuardian implements BackupApi {
 
   /** For monitoring's health check and alert rules (BackupInfo). */
   backupInfo(): { lastVerifiedAt: number | null; destination: string; lastSkippedAt: number | null } {
-    const v = verifiedBackups(this.dir)[0];
+    const v = verifiedBackups(this.dir, this.keys())[0];
     const lastVerifiedAt = v?.verification ? Date.parse(v.verification.at) : null;
     const skip = readState(this.o.dataDir).lastSkip;
     const skippedAt = skip ? Date.parse(skip.at) : null;
@@ -686,6 +688,7 @@ export class IndexGuardian implements BackupApi {
         dataDir: this.o.dataDir,
         settings: this.settings,
         key: svc.ctx.key ?? null,
+        keys: this.keys(),
         log: this.o.log.child('backup'),
         now: this.now,
         space: this.o.space,

@@ -4,7 +4,8 @@ import { OwletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { runningService } from '../service/service-file.js';
-import { isVerified, listBackups, readManifest, type Manifest } from './manifest.js';
+import { assertBackupId } from './ids.js';
+import { chainOf, isVerified, listBackups, readManifest, type Manifest } from './manifest.js';
 import { fsyncDir, indexFile, moveDatabase, recoveryDir, sideFiles, stamp } from './paths.js';
 import { runTask } from './runner.js';
 import type { UnpackResult } from './worker.js';
@@ -29,8 +30,12 @@ export interface PreparedRestore {
   staged: string;
 }
 
-/** Unpacks and checks a backup next to the live index, without touching it. */
+/**
+ * Restores a backup (its whole chain) into a new file next to the live index, under the current
+ * key (`keys[0]`), and checks it, without touching the live index. Exactly what verify does.
+ */
 export async function stageRestore(dataDir: string, dir: string, id: string, keys: readonly Buffer[]): Promise<PreparedRestore> {
+  assertBackupId(id);
   const manifest = readManifest(dir, id);
   if (!manifest) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
   const staged = restoringPath(dataDir);
@@ -64,10 +69,16 @@ export function putBack(dataDir: string, aside: string | null): void {
   if (aside) moveDatabase(aside, live);
 }
 
-/** The newest verified backups first: the candidates for an automatic restore. */
-export function verifiedBackups(dir: string): Manifest[] {
-  return listBackups(dir)
-    .filter((b) => b.present && isVerified(b.manifest))
+/**
+ * The candidates for an automatic restore, newest first: backups of this installation (trusted
+ * manifests, see distrust) that were verified, whose files are present, and whose whole chain is.
+ * The stored verdict only ranks them: stageRestore checks every one again before it is used.
+ */
+export function verifiedBackups(dir: string, keys: readonly Buffer[] = []): Manifest[] {
+  const all = listBackups(dir, keys);
+  const usable = new Map(all.filter((b) => b.present && b.untrusted === null).map((b) => [b.manifest.id, b.manifest]));
+  return all
+    .filter((b) => b.present && b.untrusted === null && isVerified(b.manifest) && chainOf(b.manifest.id, usable).missing === null)
     .map((b) => b.manifest);
 }
 

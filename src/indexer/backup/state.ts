@@ -39,9 +39,11 @@ export interface GuardianState {
   lastSkip: BackupSkip | null;
   lastFailure: BackupFailure | null;
   lastRecovery: RecoveryRecord | null;
+  /** Protected (manual, pre-update) backups whose removal retention has announced. */
+  pruneAnnounced?: string[];
 }
 
-const EMPTY: GuardianState = { lastSkip: null, lastFailure: null, lastRecovery: null };
+const EMPTY: GuardianState = { lastSkip: null, lastFailure: null, lastRecovery: null, pruneAnnounced: [] };
 
 export function stateFile(dataDir: string): string {
   return path.join(recoveryDir(dataDir), STATE_FILE);

@@ -99,6 +99,40 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'change tracking for incremental backups: a change sequence on documents, tombstones for removed ones',
+    up(db) {
+      // Every insert, update or delete of a document takes the next number of `meta.change_seq`;
+      // an incremental backup stores the documents (and removals) numbered after its parent's.
+      // Triggers, so no write path can forget it (FK cascades from a removed root included).
+      db.exec(`
+        ALTER TABLE documents ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX documents_change_seq ON documents(change_seq);
+        CREATE TABLE doc_tombstones (doc_id INTEGER PRIMARY KEY, change_seq INTEGER NOT NULL);
+        CREATE INDEX doc_tombstones_seq ON doc_tombstones(change_seq);
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('change_seq', '0');
+        -- Which history of the index this is: a restore starts a new one, so an incremental backup
+        -- never builds on a backup taken from another history.
+        INSERT OR REPLACE INTO meta (key, value) VALUES ('index_uuid', lower(hex(randomblob(16))));
+        CREATE TRIGGER documents_track_insert AFTER INSERT ON documents BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          UPDATE documents SET change_seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq') WHERE id = NEW.id;
+          DELETE FROM doc_tombstones WHERE doc_id = NEW.id;
+        END;
+        CREATE TRIGGER documents_track_update AFTER UPDATE ON documents WHEN NEW.change_seq = OLD.change_seq BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          UPDATE documents SET change_seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq') WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER documents_track_delete AFTER DELETE ON documents BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          INSERT OR REPLACE INTO doc_tombstones (doc_id, change_seq) VALUES (OLD.id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'));
+        END;
+      `);
+      // Existing rows: all "changed" at 1, so the first backup after the upgrade is a full one.
+      db.exec("UPDATE meta SET value = '1' WHERE key = 'change_seq'");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

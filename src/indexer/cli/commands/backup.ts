@@ -8,6 +8,7 @@ import { listing } from '../../backup/recovery.js';
 import type { RestoreResult } from '../../backup/restore.js';
 import type { Verification } from '../../backup/manifest.js';
 import { backupDir } from '../../backup/paths.js';
+import { assertBackupId } from '../../backup/ids.js';
 import { verifyAll, verifyBackup } from '../../backup/verify.js';
 import { runningService } from '../../service/service-file.js';
 import { fileLogger } from '../../service/serve.js';
@@ -77,7 +78,14 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
         return setCode(1);
       }
       const m = out.manifest;
-      if (!o.json) io.out(`Backup ${m.id}: ${m.documentCount} documents, ${mb(m.size)}${m.encrypted ? ', encrypted' : ''}, ${m.verification?.ok ? 'verified' : `NOT verified: ${m.verification?.message ?? 'unknown'}`} (${(out.ms / 1000).toFixed(1)} s)`);
+      if (!o.json) {
+        io.out(`Backup ${m.id} (${m.kind}${m.kind === 'incremental' ? ` on ${m.parentId}` : ''}): ${m.documentCount} documents, ${mb(m.size)}${m.encrypted ? ', encrypted' : ''}, ${m.verification?.ok ? 'verified' : `NOT verified: ${m.verification?.message ?? 'unknown'}`} (${(out.ms / 1000).toFixed(1)} s)`);
+        if (out.retention) {
+          io.out(`Retention: ${out.retention.message}; backups use ${mb(out.retention.usedBytes)} of ${mb(out.retention.budgetBytes)}.`);
+          for (const id of out.retention.announced) io.out(`Backup ${id} is covered by a newer verified backup and will be removed at the next backup.`);
+          if (out.retention.budgetWarning) io.err(`owlet: warning: ${out.retention.budgetWarning}`);
+        }
+      }
       if (!m.verification?.ok) setCode(1);
     });
 
@@ -100,6 +108,7 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .addOption(dataDirOption())
     .option('--json', 'print the results as JSON')
     .action(async (id: string | undefined, o: { dataDir?: string; json?: boolean }) => {
+      if (id !== undefined) assertBackupId(id);
       const dataDir = resolveDataDir(o.dataDir);
       let results: { id: string; verification: Verification }[];
       if (runningService(dataDir)) results = (await callService<{ results: typeof results }>(dataDir, 'POST', id ? `/api/v1/backups/${encodeURIComponent(id)}/verify` : '/api/v1/backups/verify')).results;
@@ -120,6 +129,7 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
     .action(async (id: string, o: { dataDir?: string; json?: boolean }) => {
+      assertBackupId(id);
       const dataDir = resolveDataDir(o.dataDir);
       let r: RestoreResult;
       if (runningService(dataDir)) r = await callService<RestoreResult>(dataDir, 'POST', `/api/v1/backups/${encodeURIComponent(id)}/restore`);

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { OwletError } from '../../../shared/errors.js';
 import type { BackupApi } from '../../backup/recovery.js';
 import { parseOr400 } from '../server.js';
+import { BACKUP_ID_PATTERN } from '../../backup/ids.js';
 
 export interface BackupRouteOptions {
   /** Backups and restore of the running service (the IndexGuardian); absent in tests of the core API. */
   backups?: BackupApi;
 }
 
-const IdParams = z.object({ id: z.string().regex(/^[0-9TZ]+-[0-9a-f]{4}$/, 'not a backup id') }).strict();
+const IdParams = z.object({ id: z.string().regex(BACKUP_ID_PATTERN, 'not a backup id') }).strict();
 const CreateBody = z.object({ reason: z.enum(['manual', 'pre-update']).default('manual') }).strict();
 
 /**
