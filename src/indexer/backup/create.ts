@@ -33,6 +33,8 @@ export interface BackupDeps {
   keys?: readonly Buffer[];
   /** The compression; default zstd where the runtime has it, else brotli (codec.ts). */
   codec?: Codec;
+  /** Plaintext bytes per encrypted chunk (default 4 MiB). */
+  chunkBytes?: number;
   /** A full backup even when an incremental one would do. */
   full?: boolean;
   /** Ignored (backups are no longer gzip); kept so older callers still type-check. */
@@ -150,7 +152,8 @@ export function prune(dir: string, settings: BackupConfig, log: Logger, keys: re
   const ours = entries.filter((b) => b.untrusted === null).map((b) => b.manifest);
   const state = dataDir ? readState(dataDir) : null;
   const announced = new Set(state?.pruneAnnounced ?? []);
-  const budget = budgetBytes(settings, dataDir ? liveBytes(dataDir) : 0, volumeBytes(dir));
+  // Without the data folder the index's size is unknown: only an explicit budget applies.
+  const budget = dataDir || settings.maxBytes != null ? budgetBytes(settings, dataDir ? liveBytes(dataDir) : 0, volumeBytes(dir)) : Number.MAX_SAFE_INTEGER;
   const plan: RetentionPlan = planRetention(ours, settings.retention, { maxBytes: budget, announced });
   for (const id of plan.remove) removeBackup(dir, id);
   const message = describePlan(plan);
@@ -234,6 +237,7 @@ function backupFields(deps: BackupDeps, reason: BackupReason, now: number) {
     key: deps.key,
     keys: keysOf(deps).map((k) => new Uint8Array(k)),
     codec: deps.codec,
+    chunkBytes: deps.chunkBytes,
     verify: true,
   };
 }

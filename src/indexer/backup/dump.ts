@@ -28,6 +28,8 @@ export interface DumpRequest {
   codec: Codec;
   /** Incremental from this change sequence when the index is of history `sinceUuid`; null: full. */
   since: { seq: number; uuid: string } | null;
+  /** Plaintext bytes per chunk (default 4 MiB; tests use small ones). */
+  chunkBytes?: number;
 }
 
 export interface DumpResult {
@@ -67,7 +69,7 @@ export function dumpIndex(r: DumpRequest): DumpResult {
       if (w.size > 0 || final) seal.chunk(w.take(), final);
     };
     const maybeFlush = () => {
-      if (w.size >= CHUNK_TARGET) flush(false);
+      if (w.size >= (r.chunkBytes ?? CHUNK_TARGET)) flush(false);
     };
     const copy = (table: string, where = '', params: unknown[] = []) => {
       const cols = columnsOf(db, table);

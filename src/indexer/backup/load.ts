@@ -115,6 +115,9 @@ function loadSealed(dir: string, chain: readonly Manifest[], keys: readonly Buff
   try {
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
+    // Rows arrive table by table (and increments replace whole small tables such as roots): no
+    // cascades while loading. The final check covers consistency.
+    db.pragma('foreign_keys = OFF');
     for (const m of MIGRATIONS) if (m.version <= first.schemaVersion) m.up(db);
     db.pragma(`user_version = ${first.schemaVersion}`);
     // The change-tracking triggers would renumber every loaded row: off while loading, then back.
@@ -136,6 +139,8 @@ function loadSealed(dir: string, chain: readonly Manifest[], keys: readonly Buff
     rebuildFts(db);
     newIndexHistory(db);
     db.pragma('journal_mode = DELETE');
+    const orphans = db.pragma('foreign_key_check') as unknown[];
+    if (orphans.length) throw invalid(chain[chain.length - 1]!, `the restored index has ${orphans.length} rows whose parent row is missing`);
     const out = finalCheck(db, chain[chain.length - 1]!);
     return out;
   } finally {

@@ -126,7 +126,7 @@ export function planRetention(manifests: readonly RetentionInput[], policy: Rete
   let budgetLimited = false;
   if (opts.maxBytes != null) {
     // Oldest first; the newest point (in `extra`) is never a candidate.
-    const droppable = [...keptSlots, ...[...extra].filter((id) => id !== newestPoint && !(newest?.verification === null && id === newest.id))].sort((a, b) => compareNewestFirst(byId.get(b)!, byId.get(a)!));
+    const droppable = [...new Set([...keptSlots, ...extra])].filter((id) => id !== newestPoint && !(newest?.verification === null && id === newest.id)).sort((a, b) => compareNewestFirst(byId.get(b)!, byId.get(a)!));
     while (sizeOf(keep) > opts.maxBytes && droppable.length > 0) {
       const drop = droppable.shift()!;
       keptSlots = keptSlots.filter((id) => id !== drop);

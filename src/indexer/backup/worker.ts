@@ -12,7 +12,7 @@ import { backupSecret, keyFor, keyId } from './keys.js';
 import { loadChain } from './load.js';
 import { readRecords } from './records.js';
 import { openSeal } from './sealed.js';
-import { backupFile, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
+import { backupFile, distrust, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
 import { fsyncDir, sideFiles } from './paths.js';
 import { documentCount, openRaw, sqlString } from './sqlite.js';
 
@@ -44,6 +44,7 @@ export type Task =
       /** Build on this backup (incremental) when the index is still of its history. */
       parent?: ParentRef | null;
       codec?: Codec;
+      chunkBytes?: number;
       verify: boolean;
       lowPriority: boolean;
     }
@@ -157,7 +158,7 @@ async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
     const db = openRaw(t.source, { key, readonly: true });
     let r: ReturnType<typeof dumpIndex>;
     try {
-      r = dumpIndex({ db, fd, secret: backupSecret(key), id: t.id, codec: t.codec ?? defaultCodec(), since: t.parent ? { seq: t.parent.changeSeq, uuid: t.parent.indexUuid } : null });
+      r = dumpIndex({ db, fd, secret: backupSecret(key), id: t.id, codec: t.codec ?? defaultCodec(), since: t.parent ? { seq: t.parent.changeSeq, uuid: t.parent.indexUuid } : null, chunkBytes: t.chunkBytes });
     } finally {
       db.close();
     }
@@ -247,9 +248,7 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
   } finally {
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
-  // Signed again only by the key that wrote it; a manifest this installation cannot sign keeps its old verdict.
-  const signer = keyFor(keys, m.keyId);
-  if (m.format === 1 || signer) writeManifest(dir, { ...m, verification: v }, signer);
+  recordVerdict(dir, m, v, keys);
   return v;
 }
 
@@ -270,8 +269,18 @@ function verifyStream(dir: string, id: string, keys: Buffer[], at: string): Veri
   } catch (e) {
     v.message = e instanceof OwletError ? e.message : `backup ${id}: verification failed: ${(e as Error).message}`;
   }
-  writeManifest(dir, { ...m, verification: v }, keyFor(keys, m.keyId));
+  recordVerdict(dir, m, v, keys);
   return v;
+}
+
+/**
+ * Writes a verdict into a manifest, signed again, but only into a manifest this installation
+ * already trusts: re-signing a forged or edited one would launder it. Others keep what they say
+ * (which nothing believes).
+ */
+function recordVerdict(dir: string, m: Manifest, v: Verification, keys: Buffer[]): void {
+  if (distrust(m, keys) !== null) return;
+  writeManifest(dir, { ...m, verification: v }, keyFor(keys, m.keyId));
 }
 
 /** Restores a backup's chain into `target` under the current key (keys[0]) and checks it. */
