@@ -18,7 +18,10 @@ import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
 import { closeDatabase } from '../store/db.js';
 import { METRICS_FILE, openMetricsDb, writeIntegrity } from '../metrics/metrics-db.js';
 import { statfsSpace, type SpaceProbe } from '../metrics/collectors.js';
-import { checkBackup, checkDisk, type HealthInputs } from './checks.js';
+import { checkBackup, checkDisk, type BackupInfo, type HealthInputs } from './checks.js';
+import { backupSettings } from '../backup/local.js';
+import { isVerified, listBackups } from '../backup/manifest.js';
+import { backupDir } from '../backup/paths.js';
 import { integrityCheck } from './integrity.js';
 import { searchProbe } from './report.js';
 
@@ -353,8 +356,24 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   // What only the running service knows (watcher, extractor pool, breakers, restarts, backups).
   const have = new Set(findings.map((f) => f.id));
   if (live) for (const c of live.checks) if (!have.has(c.id) && c.id !== 'database' && c.id !== 'integrity') add({ ...c, name: `${c.name} (service)` });
-  if (!live) add(checkBackup(snapshot));
+  if (!live) add(checkBackup({ ...snapshot, backup: backupsOnDisk(dataDir) }));
   return { findings, fixes, service: running && info ? { running: true, url: info.url, pid: info.pid } : { running: false } };
+}
+
+/**
+ * Without a service, the backup folder itself says when the last verified backup was made (this
+ * build always has the backup feature: `undefined` would claim it has none).
+ */
+function backupsOnDisk(dataDir: string): BackupInfo | null {
+  try {
+    const settings = backupSettings(dataDir);
+    const dir = backupDir(dataDir, settings);
+    const newest = listBackups(dir).find((b) => b.present && isVerified(b.manifest));
+    const at = newest?.manifest.verification?.at ?? null;
+    return { lastVerifiedAt: at ? Date.parse(at) : null, destination: dir };
+  } catch {
+    return null;
+  }
 }
 
 /** The index key, if any, for opening metrics.db the way the service does. */

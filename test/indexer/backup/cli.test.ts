@@ -99,4 +99,19 @@ test('owlet backup create | list | verify | restore, through a running service a
   assert.match(local.stdout, /The next "owlet serve" or "owlet index" brings it up to date/);
   const aside = fs.readdirSync(path.join(data, 'recovery')).filter((n) => /\.pre-restore$/.test(n));
   assert.equal(aside.length, 2, 'both replaced indexes are kept');
+
+  // A path given as an id (issue 11, point 5) is refused by the CLI before anything is touched.
+  const victim = path.join(path.dirname(data), 'victimdir');
+  fs.mkdirSync(victim);
+  fs.writeFileSync(path.join(victim, 'keep.txt'), 'keep');
+  fs.writeFileSync(path.join(path.dirname(data), 'victimdir.json'), '{}');
+  const evil = await runOwlet(['backup', 'verify', 'x/../../../victimdir', '--data-dir', data]);
+  assert.notEqual(evil.code, 0);
+  assert.match(evil.stderr, /is not a backup id/);
+  assert.equal(fs.readFileSync(path.join(victim, 'keep.txt'), 'utf8'), 'keep');
+
+  // Doctor without a service reads the backup folder (issue 10): not "this build has no backup feature".
+  const doc = await runOwlet(['doctor', '--data-dir', data]);
+  assert.doesNotMatch(doc.stdout + doc.stderr, /no backup feature|no backups yet/);
+  assert.match(doc.stdout, /last verified backup .* ago/);
 });

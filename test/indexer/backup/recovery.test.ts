@@ -88,7 +88,7 @@ test('a corrupted backup (one flipped byte) fails verification and is never rest
   const bad = await g.create('manual');
   assert.ok(good.status === 'created' && bad.status === 'created');
   const dir = path.join(data, 'backups');
-  const badFile = path.join(dir, `${bad.manifest.id}.db.gz`);
+  const badFile = path.join(dir, `${bad.manifest.id}.owb`);
   const bytes = fs.readFileSync(badFile);
   bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
   fs.writeFileSync(badFile, bytes);
