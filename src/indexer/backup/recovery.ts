@@ -13,7 +13,7 @@ import { candidateKeys } from '../security/data-key.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { openSecretStore } from '../security/secrets.js';
 import type { OwletService } from '../service/service.js';
-import { createBackup, type BackupAlert, type CreateOutcome } from './create.js';
+import { budgetBytes, createBackup, type BackupAlert, type CreateOutcome } from './create.js';
 import { diagnose, isCorruptionError, type Diagnosis } from './integrity.js';
 import { isVerified, keyId, listBackups, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
 import { backupDir, indexFile, sideFiles } from './paths.js';
@@ -92,11 +92,16 @@ export interface BackupSummary {
   present: boolean;
   verified: boolean;
   verification: Verification | null;
+  /** full, or incremental on `parentId`. */
+  kind: 'full' | 'incremental';
+  parentId: string | null;
 }
 
 export interface BackupListing {
   dir: string;
   backups: BackupSummary[];
+  /** What the backups use against `backup.maxBytes` (or its default). */
+  storage: { usedBytes: number; budgetBytes: number };
   lastVerifiedAt: string | null;
   nextScheduledAt: string | null;
   /** The running service's recovery phase; null when listed without a service. */
@@ -126,6 +131,8 @@ export function summarise(m: Manifest, present: boolean): BackupSummary {
     present,
     verified: isVerified(m),
     verification: m.verification,
+    kind: m.kind,
+    parentId: m.parentId,
   };
 }
 
@@ -134,9 +141,20 @@ export function listing(dataDir: string, settings: BackupConfig, phase: Guardian
   const dir = backupDir(dataDir, settings);
   const all = listBackups(dir);
   const verified = all.find((b) => b.present && isVerified(b.manifest));
+  const usedBytes = all.reduce((n, b) => n + (b.present ? b.manifest.size : 0), 0);
+  let volume: number | null = null;
+  try {
+    const st = fs.statfsSync(fs.existsSync(dir) ? dir : dataDir);
+    volume = st.blocks * st.bsize;
+  } catch {
+    volume = null;
+  }
+  const live = indexFile(dataDir);
+  const indexBytes = [live, `${live}-wal`].reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
   return {
     dir,
     backups: all.map((b) => summarise(b.manifest, b.present)),
+    storage: { usedBytes, budgetBytes: budgetBytes(settings, indexBytes, volume) },
     lastVerifiedAt: verified?.manifest.verification?.at ?? null,
     nextScheduledAt: nextAt ? new Date(nextAt).toISOString() : null,
     phase,

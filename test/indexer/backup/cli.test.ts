@@ -63,7 +63,10 @@ test('owlet backup create | list | verify | restore, through a running service a
     assert.deepEqual(l.backups.map((b) => [b.id, b.verified]), [[id, true]]);
     const human = await runOwlet(['backup', 'list', '--data-dir', data]);
     assert.match(human.stdout, new RegExp(`${id} .* 200 docs .* verified`));
+    assert.match(human.stdout, /Storage: \d+\.\d MB used of a \d+\.\d MB budget/, 'used against the budget');
+    assert.ok(l.storage.usedBytes > 0 && l.storage.budgetBytes >= l.storage.usedBytes);
     const api = await get<BackupListing>('/api/v1/backups');
+    assert.equal(api.storage.usedBytes, l.storage.usedBytes, 'the dashboard reads the same figures');
     assert.ok(api.lastVerifiedAt, 'the dashboard sees the last verified time');
     assert.ok(api.nextScheduledAt, 'and the next scheduled backup');
     assert.equal((await fetch(`${info.url}/api/v1/backups`)).status, 401, 'the backup API needs the token like every /api route');

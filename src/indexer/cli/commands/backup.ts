@@ -31,7 +31,8 @@ function mark(b: BackupSummary): string {
 function printListing(l: BackupListing, io: BackupIo): void {
   io.out(`Backups in ${l.dir}: ${l.backups.length}${l.lastVerifiedAt ? `, last verified ${l.lastVerifiedAt}` : ', none verified yet'}`);
   if (l.nextScheduledAt) io.out(`Next scheduled: ${l.nextScheduledAt}`);
-  for (const b of l.backups) io.out(`  ${b.id}  ${b.createdAt}  ${b.reason.padEnd(13)} ${String(b.documentCount).padStart(7)} docs  ${mb(b.size).padStart(9)}  ${mark(b)}${b.verification && !b.verification.ok ? ` (${b.verification.message})` : ''}`);
+  io.out(`Storage: ${mb(l.storage.usedBytes)} used of a ${mb(l.storage.budgetBytes)} budget (backup.maxBytes)`);
+  for (const b of l.backups) io.out(`  ${b.id}  ${b.createdAt}  ${b.reason.padEnd(13)} ${(b.kind === 'incremental' ? 'incr' : 'full').padEnd(4)} ${String(b.documentCount).padStart(7)} docs  ${mb(b.size).padStart(9)}  ${mark(b)}${b.verification && !b.verification.ok ? ` (${b.verification.message})` : ''}`);
   if (l.state.lastSkip) io.out(`Last skipped: ${l.state.lastSkip.at}: ${l.state.lastSkip.message}`);
   if (l.state.lastFailure) io.out(`Last failure: ${l.state.lastFailure.at}: ${l.state.lastFailure.message}`);
   if (l.state.lastRecovery) {
