@@ -272,6 +272,7 @@ async function main(): Promise<number> {
     const m = made.manifest;
     log(`full backup ${m.id}: ${(backupMs / 1000).toFixed(1)} s with its verification, ${(m.size / 1048576).toFixed(1)} MB, verified ${m.verification?.ok}`);
     // The write alone (no verification), into another folder.
+    fs.mkdirSync(path.join(work, 'dump-only'), { recursive: true, mode: 0o700 });
     const d0 = performance.now();
     await runTask({ op: 'backup', source: path.join(data, 'index.db'), dir: path.join(work, 'dump-only'), id: newBackupId(Date.now()), reason: 'manual', createdAt: new Date().toISOString(), owletVersion: 'bench', config: null, key, parent: null, verify: false, lowPriority: true });
     const dumpMs = performance.now() - d0;
