@@ -57,9 +57,38 @@ export function swapIn(dataDir: string, staged: string, why: 'pre-restore' | 'co
   return aside;
 }
 
-/** Moves the live index (and its WAL/SHM) into recovery/ with a timestamp. Never deletes. */
+/** How many set-aside index files recovery/ keeps (newest first); older ones are removed. */
+export const RECOVERY_KEEP = 3;
+
+/**
+ * Moves the live index (and its WAL/SHM) into recovery/ with a timestamp, then prunes recovery/
+ * to the newest RECOVERY_KEEP set-aside files: a crash loop that damages the index on every start
+ * must not fill the disk with index-sized copies (issue 11, point 2).
+ */
 export function setAside(dataDir: string, why: 'pre-restore' | 'corrupt', now: number): string {
-  return moveDatabase(indexFile(dataDir), path.join(recoveryDir(dataDir), `index.db.${stamp(now, true)}.${why}`));
+  const moved = moveDatabase(indexFile(dataDir), path.join(recoveryDir(dataDir), `index.db.${stamp(now, true)}.${why}`));
+  pruneRecovery(dataDir, RECOVERY_KEEP, moved);
+  return moved;
+}
+
+/** Keeps the newest `keep` set-aside databases in recovery/ (never `spare`); returns what was removed. */
+export function pruneRecovery(dataDir: string, keep: number, spare?: string): string[] {
+  const dir = recoveryDir(dataDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const mains = names.filter((n) => /^index\.db\.\d{8}T\d{6}\d{3}Z\.(corrupt|pre-restore)(\.\d+)?$/.test(n)).sort().reverse();
+  const removed: string[] = [];
+  for (const n of mains.slice(keep)) {
+    const f = path.join(dir, n);
+    if (spare && path.resolve(f) === path.resolve(spare)) continue;
+    for (const x of [f, ...sideFiles(f)]) fs.rmSync(x, { force: true });
+    removed.push(n);
+  }
+  return removed;
 }
 
 /** Puts a set-aside file back after a restore could not be proven good. */
