@@ -15,9 +15,22 @@ export interface SearchHit {
   size: number;
 }
 
+/** Page bounds of a search, the same for the API, the CLI and the dashboard. */
+export const SEARCH_MAX_LIMIT = 1000;
+export const SEARCH_MAX_OFFSET = 100_000;
+
 export interface SearchResult {
   total: number;
   hits: SearchHit[];
+  /** "Did you mean": present when the query found few or no documents and a correction exists. */
+  suggestion?: SearchSuggestion;
+}
+
+export interface SearchSuggestion {
+  /** The whole corrected query, ready to run. */
+  query: string;
+  /** The words replaced, as typed → as suggested. */
+  words: { from: string; to: string }[];
 }
 
 export type ServiceState = 'starting' | 'indexing' | 'idle' | 'paused' | 'degraded';

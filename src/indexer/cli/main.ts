@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET, type ProblemFile, type SearchResult, type StatusReport } from '../../shared/api.js';
 import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
 import { ExitCodes } from '../../shared/protocol.js';
 import { resolveDataDir } from '../config/paths.js';
@@ -123,22 +123,26 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
   program
     .command('search')
     .description('search the index')
-    .argument('<query...>', 'query: words, "phrases", prefix*, OR, -word, (groups), ext:, path:, after:, before:')
+    .argument('<query...>', 'query: words (any form), =word (exactly), "phrases", prefix*, OR, -word, (groups), ext:, path:, after:, before:')
     .addOption(dataDirOption())
-    .option('--limit <n>', 'number of hits (1-1000)', intArg('--limit', 1, 1000), 10)
-    .option('--offset <n>', 'hits to skip', intArg('--offset', 0, 1_000_000), 0)
-    .option('--json', 'print {"total", "hits": [...]} as JSON')
+    .option('--limit <n>', `number of hits (1-${SEARCH_MAX_LIMIT})`, intArg('--limit', 1, SEARCH_MAX_LIMIT), 10)
+    .option('--offset <n>', `hits to skip (0-${SEARCH_MAX_OFFSET})`, intArg('--offset', 0, SEARCH_MAX_OFFSET), 0)
+    .option('--json', 'print {"total", "hits": [...], "suggestion"?} as JSON')
+    // A query word that starts with "-" (`owlet search "-debian python"`) is a negation, never an
+    // option: unknown options are passed through as query words.
+    .allowUnknownOption()
     .action((words: string[], o: { dataDir?: string; limit: number; offset: number; json?: boolean }) => {
-      const parsed = parseQuery(words.join(' '));
       const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
       let result: SearchResult;
       try {
-        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset });
+        const input = words.join(' ');
+        result = ctx.search.search(parseQuery(input, { languages: ctx.config.search.languages }), { limit: o.limit, offset: o.offset }, input);
       } finally {
         ctx.close();
       }
       if (o.json) return io.out(JSON.stringify(result));
       io.out(`${result.total} result${result.total === 1 ? '' : 's'}`);
+      if (result.suggestion) io.out(`Did you mean: ${result.suggestion.query}`);
       result.hits.forEach((h, i) => {
         io.out(`${o.offset + i + 1}. ${h.title}\n   ${h.path}\n   ${snippetForTerminal(h.snippet, io.stdoutIsTTY)}`);
       });

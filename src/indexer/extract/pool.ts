@@ -20,7 +20,7 @@ export interface ExtractJob {
 }
 
 export type ExtractOutcome =
-  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
+  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number; lang: string | null }
   | { ok: false; reason: FailureReason; message: string; errno?: string };
 
 export interface PoolOptions {
@@ -28,6 +28,8 @@ export interface PoolOptions {
   timeoutMs: number;
   memoryMb: number;
   limits: ExtractLimits;
+  /** Configured stemming languages, handed to each worker for language detection. */
+  languages?: readonly string[];
   launch?: WorkerLauncher;
   now?: () => number;
   /**
@@ -184,7 +186,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       slot.ready = true;
       startFailures = 0;
       clearTimeout(slot.readyTimer);
-      const config: ConfigMessage = { type: 'config', memoryMb: opts.memoryMb };
+      const config: ConfigMessage = { type: 'config', memoryMb: opts.memoryMb, languages: [...(opts.languages ?? ['en'])] };
       slot.handle.send(config);
       dispatch();
       return;
@@ -211,6 +213,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
         extractor: m.extractor,
         sha256: m.sha256,
         size: m.size,
+        lang: m.lang ?? null,
       });
     } else {
       const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET, type ProblemFile, type SearchResult, type StatusReport } from '../../shared/api.js';
 import { OwletError, isOwletError } from '../../shared/errors.js';
 import { describeIssues } from '../config/load.js';
 import { effectiveLimits, installHttpSecurity, type HttpSecurityOptions } from '../security/http-security.js';
@@ -22,8 +22,8 @@ export interface ServiceApi {
 export const SearchParams = z
   .object({
     q: z.string().min(1, 'q is required').max(1000, 'q is longer than 1000 characters'),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+    limit: z.coerce.number().int().min(1).max(SEARCH_MAX_LIMIT).default(20),
+    offset: z.coerce.number().int().min(0).max(SEARCH_MAX_OFFSET).default(0),
   })
   .strict();
 

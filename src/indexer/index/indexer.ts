@@ -346,7 +346,7 @@ export class Indexer {
     done();
     if (!(!out.ok && out.reason === 'deferred')) this.deferred.delete(f.path);
     if (out.ok) {
-      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text } });
+      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text, lang: out.lang } });
       summary.indexed++;
       summary.bytes += f.size;
       this.onDidProcess('indexed', f.size);

@@ -5,7 +5,8 @@ import { loadConfig, saveConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { closeDatabase, openDatabase, type Db } from '../store/db.js';
-import { migrate } from '../store/migrations.js';
+import { MIGRATIONS, migrate } from '../store/migrations.js';
+import { saveLanguages } from '../store/languages.js';
 import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
 import type { SecretStore } from '../security/secret-store.js';
@@ -71,7 +72,8 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
   try {
     if (!opts.readonly) {
       backupBeforeMigration({ db, key, dataDir, config });
-      migrate(db);
+      migrate(db, MIGRATIONS, { languages: config.search.languages });
+      saveLanguages(db, config.search.languages);
       fs.chmodSync(file, 0o600);
       if (key) assertEncrypted(file);
     }
@@ -79,6 +81,6 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
     closeDatabase(db);
     throw e;
   }
-  const store = new DocumentStore(db);
-  return { dataDir, config, db, store, search: new SearchEngine(db, store), key, secrets, keyEvents, close: () => closeDatabase(db) };
+  const store = new DocumentStore(db, Date.now, { languages: config.search.languages });
+  return { dataDir, config, db, store, search: new SearchEngine(db, store, { languages: config.search.languages }), key, secrets, keyEvents, close: () => closeDatabase(db) };
 }

@@ -119,6 +119,7 @@ export class OwletService {
       memoryMb: config.extractors.memoryMb,
       recycleMb: config.extractors.recycleMb,
       limits: poolLimits(config),
+      languages: config.search.languages,
       launch: lowPriority(opts.launchWorker ?? defaultWorkerLauncher(config.extractors.memoryMb), opts.log),
     });
     const r = config.resilience;
@@ -296,7 +297,7 @@ export class OwletService {
 
   search(q: string, limit: number, offset: number): SearchResult {
     if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
-    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset }));
+    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q, { languages: this.ctx.config.search.languages }), { limit, offset }, q));
   }
 
   problems(limit: number, offset: number): ProblemFile[] {

@@ -8,11 +8,17 @@ const RANGES = { '15m': 900, '1h': 3600, '6h': 6 * 3600, '24h': 86_400, '7d': 7 
 
 const Params = z
   .object({
+    // Without a series, or with a wrong one, the error lists every valid name.
     series: z
-      .string()
+      .string({ error: `series is required: name one or more of ${SIGNAL_NAMES.join(', ')} (comma-separated)` })
       .max(2000)
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(SIGNAL_NAMES)).min(1, 'name at least one series').max(30)),
+      .pipe(
+        z
+          .array(z.enum(SIGNAL_NAMES, { error: (iss) => `unknown series "${String(iss.input)}"; the series are ${SIGNAL_NAMES.join(', ')}` }))
+          .min(1, `name at least one series: ${SIGNAL_NAMES.join(', ')}`)
+          .max(30),
+      ),
     range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES, ...(keyof typeof RANGES)[]]).default('1h'),
     points: z.coerce.number().int().min(2).max(2000).default(300),
   })
