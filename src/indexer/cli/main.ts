@@ -132,10 +132,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     // option: unknown options are passed through as query words.
     .allowUnknownOption()
     .action((words: string[], o: { dataDir?: string; limit: number; offset: number; json?: boolean }) => {
+      const input = words.join(' ');
+      parseQuery(input); // a malformed query is reported before the index is opened
       const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
       let result: SearchResult;
       try {
-        const input = words.join(' ');
         result = ctx.search.search(parseQuery(input, { languages: ctx.config.search.languages }), { limit: o.limit, offset: o.offset }, input);
       } finally {
         ctx.close();

@@ -19,6 +19,11 @@ export function markdownTitle(md: string): string | null {
   let fence: string | null = null;
   let pos = 0;
   let previous = '';
+  // YAML front matter (`---` on the first line up to the next `---` or `...`) is not text.
+  if (/^---[ \t]*\r?\n/.test(md)) {
+    const close = /\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(md.slice(3));
+    if (close) pos = 3 + close.index + close[0].length;
+  }
   // Only the start of a document is searched: a title 5 MB down is not a title.
   const end = Math.min(md.length, 256 * 1024);
   while (pos < end) {

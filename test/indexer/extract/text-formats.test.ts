@@ -31,7 +31,11 @@ test('plain UTF-8 text and markdown title', async () => {
   assert.match(r.text, /body/);
   assert.equal(r.extractor, 'text');
   assert.equal(ok(await extractBytes(utf8('# heading'), ctx('txt'))).title, null, 'only markdown has titles');
-  assert.equal(markdownTitle('## level two\ntext'), null);
+  // The first heading is the title, whatever its level, ATX or setext (issue #10).
+  assert.equal(markdownTitle('## level two\ntext'), 'level two');
+  assert.equal(markdownTitle('Setext Title\n============\n\ntext'), 'Setext Title');
+  assert.equal(markdownTitle('---\nfront: matter\n---\n# Real'), 'Real', 'front matter is not a setext heading');
+  assert.equal(markdownTitle('- item\n---\n'), null, 'a list item over a rule is not a heading');
 });
 
 test('UTF-16 LE and BE with BOM', async () => {
