@@ -9,7 +9,8 @@
  * Stemming: the index holds each word as written (columns title, body) and, where its stem differs,
  * the stem (column stems; see text/stem.ts). A plain word `running` is stemmed in every configured
  * language and becomes `({title body} : ("running" OR "run") OR stems : ("run"))`: the word itself,
- * a word that is its own stem, or any word with that stem. Phrases, prefixes and `=word` match the
+ * a word that is its own stem, or any word with that stem (`index` gives
+ * `({title body} : ("index") OR stems : ("index"))`, which finds `indexes`). Phrases, prefixes and `=word` match the
  * words as written only (`{title body} : ...`). The same query compiled with `expand: false` is
  * the "exact" query that search.ts uses to rank documents holding the typed forms first.
  *
@@ -20,7 +21,7 @@
  */
 import { queryError } from './query-lexer.js';
 import type { Node } from './query-parser.js';
-import { otherStems } from '../text/stem.js';
+import { stemWord } from '../text/stem.js';
 import { fold } from '../text/tokens.js';
 
 export interface HighlightTerm {
@@ -57,12 +58,18 @@ function termWords(text: string): string[] {
 
 type TermNode = Extract<Node, { kind: 'term' }>;
 
-/** The stems a plain single word expands to (none for phrases, prefixes, `=word` and multi-part words). */
+/** The stems (one per language, distinct) a plain single word expands to; none for phrases, prefixes, `=word` and multi-part words. */
 export function termStems(node: TermNode, languages: readonly string[]): string[] {
   if (node.phrase || node.prefix || node.exact || languages.length === 0) return [];
   const ws = termWords(node.text);
   if (ws.length !== 1) return [];
-  return otherStems(node.text.normalize('NFC'), languages);
+  const word = node.text.normalize('NFC');
+  const out: string[] = [];
+  for (const l of languages) {
+    const st = stemWord(word, l);
+    if (st !== '' && !out.includes(st)) out.push(st);
+  }
+  return out;
 }
 
 interface Compiled {
@@ -90,8 +97,11 @@ function compileTerm(node: TermNode, opts: CompileOptions): Compiled {
   const written = ftsString(node.text) + (node.prefix ? '*' : '');
   const stems = opts.expand ? termStems(node, opts.languages) : [];
   if (stems.length === 0) return { expr: `${WRITTEN} : ${written}`, compound: false };
+  // Words that are their own stem are not repeated in the stems column: look stems up as written too.
+  const folded = foldTerm(node.text);
+  const asWritten = [written, ...stems.filter((st) => st !== folded).map(ftsString)].join(' OR ');
   const anyStem = stems.map(ftsString).join(' OR ');
-  return { expr: `${WRITTEN} : (${written} OR ${anyStem}) OR stems : (${anyStem})`, compound: true };
+  return { expr: `(${WRITTEN} : (${asWritten}) OR stems : (${anyStem}))`, compound: false };
 }
 
 export function compileNode(node: Node, opts: CompileOptions): Compiled {

@@ -20,8 +20,8 @@ export interface IndexedDoc extends DocMeta {
   title: string | null;
   extractor: string;
   text: string;
-  /** The document's language (ISO 639-1), declared or detected; null when unknown. */
-  lang: string | null;
+  /** The document's language (ISO 639-1), declared or detected; null or absent when unknown. */
+  lang?: string | null;
 }
 
 export interface UnindexedDoc extends DocMeta {
@@ -206,6 +206,7 @@ export class DocumentStore {
       message: null,
       indexedAt: this.now(),
       textBytes: Buffer.byteLength(doc.text, 'utf8'),
+      lang: doc.lang ?? null,
     };
     let id: number;
     if (existing) {
@@ -217,7 +218,7 @@ export class DocumentStore {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
     passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
-    this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang);
+    this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null);
     return id;
   }
 
