@@ -233,8 +233,18 @@ async function search(q: string): Promise<void> {
   }
   status.textContent = 'Searching…';
   try {
-    const r = await api<{ total: number; hits: Hit[] }>(`/api/v1/search?q=${encodeURIComponent(q)}&limit=20`);
+    const r = await api<{ total: number; hits: Hit[]; suggestion?: { query: string } }>(`/api/v1/search?q=${encodeURIComponent(q)}&limit=20`);
     status.textContent = r.total === 0 ? 'No documents match.' : `${r.total.toLocaleString()} document${r.total === 1 ? '' : 's'}${r.total > r.hits.length ? `, showing the best ${r.hits.length}` : ''}.`;
+    const suggested = r.suggestion?.query;
+    if (suggested) {
+      // "Did you mean": one click runs the corrected query.
+      const link = el('button', { type: 'button', class: 'link', id: 'did-you-mean' }, suggested);
+      link.addEventListener('click', () => {
+        ($('search-input') as HTMLInputElement).value = suggested;
+        search(suggested).catch(handle);
+      });
+      status.append(' Did you mean ', link, '?');
+    }
     list.replaceChildren(
       ...r.hits.map((h) =>
         el('li', {}, el('div', { class: 'title' }, h.title), el('div', { class: 'path' }, `${h.path} · ${fmtBytes(h.size)} · ${h.mtime.slice(0, 10)}`), el('p', { class: 'snippet' }, ...snippetNodes(h.snippet))),

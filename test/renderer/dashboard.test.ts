@@ -108,6 +108,15 @@ test('the dashboard in headless Chromium: signs in, shows health, an alert fires
     assert.equal(await page.locator('#results mark').first().innerText(), 'owlscape');
     assert.equal(await page.locator('#results b').count(), 0, 'document text is never parsed as HTML');
     assert.match(await page.locator('#results').innerText(), /<b>markup<\/b>/);
+    // A typo: "did you mean" from the index vocabulary, one click runs it.
+    await page.getByLabel('Search your documents').fill('owlsacpe');
+    await page.keyboard.press('Enter');
+    await page.locator('#did-you-mean').waitFor();
+    assert.equal(await page.locator('#did-you-mean').innerText(), 'owlscape');
+    await page.locator('#did-you-mean').click();
+    await page.locator('#results li').nth(1).waitFor();
+    assert.equal(await page.getByLabel('Search your documents').inputValue(), 'owlscape');
+    assert.match(await page.locator('#search-status').innerText(), /2 documents/);
     await page.getByLabel('Search your documents').fill('"unterminated');
     await page.keyboard.press('Enter');
     await page.locator('#search-status', { hasText: /quote/i }).waitFor();
