@@ -46,6 +46,19 @@ test('index prints a summary and exits 0; search --json returns ranked hits with
   assert.equal(script.total, 0, 'script text is not indexed');
   const title = JSON.parse((await runOwlet(['search', 'gamma', '--json', '--data-dir', data])).stdout);
   assert.equal(title.hits[0].title, 'Gamma Page');
+
+  // A query that starts with "-" is a negation, never an option (issue #10).
+  const neg = await runOwlet(['search', '-tokengamma cafe', '--json', '--data-dir', data]);
+  assert.equal(neg.code, 0, neg.stderr);
+  assert.equal(JSON.parse(neg.stdout).total, 1);
+  assert.equal(JSON.parse((await runOwlet(['search', '-tokenbeta cafe', '--json', '--data-dir', data])).stdout).total, 0);
+  // A typo: "did you mean" in the JSON and in the readable output (issue #17).
+  const typo = await runOwlet(['search', 'tokenbetta', '--data-dir', data]);
+  assert.match(typo.stdout, /^0 results\nDid you mean: tokenbeta\n/);
+  assert.deepEqual(JSON.parse((await runOwlet(['search', 'tokenbetta', '--json', '--data-dir', data])).stdout).suggestion, { query: 'tokenbeta', words: [{ from: 'tokenbetta', to: 'tokenbeta' }] });
+  // The same page bounds as the API.
+  assert.equal((await runOwlet(['search', 'cafe', '--limit', '1000', '--offset', '100000', '--data-dir', data])).code, 0);
+  assert.equal((await runOwlet(['search', 'cafe', '--offset', '100001', '--data-dir', data])).code, 2);
 });
 
 test('search respects --limit, orders best first, and prints a readable list without --json', async () => {

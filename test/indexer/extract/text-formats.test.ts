@@ -79,6 +79,15 @@ test('HTML: title, entities, no script/style/noscript/template, blocks become li
   assert.match(r.text, /a\s+b/);
 });
 
+test('HTML: without <title>, the first heading is the title; the declared lang comes along (issues #10, #17)', async () => {
+  const r = ok(await extractBytes(utf8('<html lang="de-CH"><body><nav>Menu</nav><h2>Die  Überschrift</h2><p>Text</p><h1>Later</h1></body></html>'), ctx('html')));
+  assert.equal(r.title, 'Die Überschrift');
+  assert.equal(r.lang, 'de-CH');
+  const x = ok(await extractBytes(utf8('<html xml:lang="fr"><head><title>Titre</title></head><body><h1>Autre</h1></body></html>'), ctx('xhtml')));
+  assert.equal(x.title, 'Titre', '<title> wins over headings');
+  assert.equal(x.lang, 'fr');
+});
+
 test('HTML honours <meta charset> for legacy encodings', async () => {
   const bytes = Buffer.concat([Buffer.from('<meta charset="windows-1252"><p>Caf'), Buffer.from([0xe9]), Buffer.from(' META</p>')]);
   assert.equal(ok(await extractBytes(bytes, ctx('htm'))).text, 'Café META');

@@ -30,6 +30,8 @@ test('search validates its parameters and passes them on', async () => {
   assert.deepEqual(ok.json(), { total: 0, hits: [] });
   assert.deepEqual(api.calls, ['search:hello:5:10']);
   assert.equal(ok.headers['cache-control'], 'no-store');
+  // The same bounds as `owlet search` (--limit 1-1000, --offset 0-100000).
+  assert.equal((await app.inject({ url: '/api/v1/search?q=hello&limit=1000&offset=100000' })).statusCode, 200);
   for (const [url, re] of [
     ['/api/v1/search', /q/],
     ['/api/v1/search?q=x&limit=0', /limit/],
@@ -37,6 +39,8 @@ test('search validates its parameters and passes them on', async () => {
     ['/api/v1/search?q=x&offset=-1', /offset/],
     ['/api/v1/search?q=x&bogus=1', /bogus/],
     [`/api/v1/search?q=${'a'.repeat(1001)}`, /1000/],
+    ['/api/v1/search?q=x&limit=1001', /limit/],
+    ['/api/v1/search?q=x&offset=100001', /offset/],
   ] as const) {
     const r = await app.inject({ url });
     assert.equal(r.statusCode, 400, url);

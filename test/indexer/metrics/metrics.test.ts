@@ -80,7 +80,13 @@ test('GET /metrics is valid Prometheus text and its counters move when indexing 
     assert.equal(last(body.series.queue_depth as [number, number][])?.[1], 0);
     assert.ok(Array.isArray(body.series.documents_indexed), 'every asked series is answered');
     assert.equal(body.units.disk_free_ratio, 'ratio');
-    assert.equal((await app.inject({ url: '/api/v1/timeseries?series=nope' })).statusCode, 400);
+    const nope = await app.inject({ url: '/api/v1/timeseries?series=nope' });
+    assert.equal(nope.statusCode, 400);
+    assert.match(nope.json().error.message, /unknown series "nope".*documents_indexed/);
+    // Without series, the error lists the valid names (issue #10).
+    const none = await app.inject({ url: '/api/v1/timeseries' });
+    assert.equal(none.statusCode, 400);
+    assert.match(none.json().error.message, /series is required.*documents_indexed.*queue_depth/);
   } finally {
     await app.close();
     await mon.stop();
