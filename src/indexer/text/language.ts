@@ -4,7 +4,8 @@
  * (trigram statistics), restricted to the languages Owlet has stemmers for.
  */
 import { francAll } from 'franc-min';
-import { LANGUAGES, isLanguage } from './stem.js';
+// Not stem.ts: extraction workers detect languages and should not load every stemmer to do it.
+import { DETECTABLE_ISO3, isLanguage } from './language-codes.js';
 
 /** How much of the text the detector reads: enough for a stable answer, bounded in cost. */
 const SAMPLE_CHARS = 2000;
@@ -13,9 +14,7 @@ const MIN_LETTERS = 60;
 /** A preferred (configured) language wins a close call: franc scores are relative to the best (1). */
 const PREFERRED_MARGIN = 0.95;
 
-const BY_ISO3 = new Map<string, string>(
-  Object.entries(LANGUAGES).flatMap(([code, info]) => (info.iso3 ? [[info.iso3, code] as [string, string]] : [])),
-);
+const BY_ISO3 = new Map<string, string>(Object.entries(DETECTABLE_ISO3));
 const DETECTABLE = [...BY_ISO3.keys()];
 
 /** `en-GB`, `EN`, `de_DE` → `en`, `en`, `de`; null when it names no language Owlet can stem. */

@@ -139,3 +139,9 @@ test('a typo gets a "did you mean" from the index vocabulary, most frequent clos
   assert.equal(search('configuration').suggestion, undefined, 'no suggestion when the query finds enough');
   assert.equal(search('zzzzzzzz').suggestion, undefined, 'no suggestion when nothing is close');
 });
+
+test('the detector and the stemmers name the same languages', async () => {
+  const { DETECTABLE_ISO3 } = await import('../../../src/indexer/text/language-codes.js');
+  const fromStemmers = Object.fromEntries(Object.entries(LANGUAGES).flatMap(([code, info]) => (info.iso3 ? [[info.iso3, code]] : [])));
+  assert.deepEqual(DETECTABLE_ISO3, fromStemmers);
+});
