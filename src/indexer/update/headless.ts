@@ -100,6 +100,11 @@ export class HeadlessUpdater {
   private busy = false;
   constructor(private readonly d: HeadlessUpdaterDeps) {}
 
+  /** True while an update or rollback runs: a service failure then belongs to the health gate. */
+  get inProgress(): boolean {
+    return this.busy;
+  }
+
   private get layout() {
     return this.d.installation.layout;
   }
