@@ -188,8 +188,19 @@ export class OwletService {
         onChanges: async (paths) => {
           await this.running;
           if (this.stopping) return;
-          await withCorrelation(newCorrelationId('chg'), () => this.indexer.applyChanges(paths, this.abort.signal)).catch((e) => {
-            if (!this.disk.report(e)) throw e;
+          return withCorrelation(newCorrelationId('chg'), async () => {
+            try {
+              const s = await this.indexer.applyChanges(paths, this.abort.signal);
+              // Watcher-driven work is logged like a reconcile, but only when something changed.
+              if (s.changed > 0) {
+                const { indexed, skipped, failed, deleted, renamed, bytes, seconds } = s;
+                this.opts.log.info('changes applied', { paths: paths.length, indexed, skipped, failed, deleted, renamed, bytes, seconds });
+              }
+              return s;
+            } catch (e) {
+              if (!this.disk.report(e)) throw e;
+              return undefined;
+            }
           });
         },
         onPoll: () => this.rescan(),
