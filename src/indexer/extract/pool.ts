@@ -21,7 +21,18 @@ export interface ExtractJob {
 
 export type ExtractOutcome =
   | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
-  | { ok: false; reason: FailureReason; message: string; errno?: string };
+  | {
+      ok: false;
+      reason: FailureReason;
+      message: string;
+      errno?: string;
+      /**
+       * The worker died, or was killed for its deadline or memory, while it had this very job. Only
+       * such outcomes may count towards a file's quarantine: a pool that cannot start workers or is
+       * closing, or an extractor that reports an error and lives on, says nothing about the file.
+       */
+      workerLost?: true;
+    };
 
 export interface PoolOptions {
   workers: number;
@@ -236,10 +247,10 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     if (slot.current) {
       const secs = ((now() - slot.current.startedAt) / 1000).toFixed(1);
       if (memory) {
-        finishJob(slot, { ok: false, reason: 'memory', message: `extraction exceeded the ${opts.memoryMb} MB memory limit; the worker was stopped` });
+        finishJob(slot, { ok: false, reason: 'memory', message: `extraction exceeded the ${opts.memoryMb} MB memory limit; the worker was stopped`, workerLost: true });
       } else {
         counters.crashes++;
-        finishJob(slot, { ok: false, reason: 'crash', message: `the extraction worker died while reading this file (after ${secs} s)` });
+        finishJob(slot, { ok: false, reason: 'crash', message: `the extraction worker died while reading this file (after ${secs} s)`, workerLost: true });
       }
     }
     if (closed) {
@@ -261,7 +272,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       slot.deadline = setTimeout(() => {
         if (slot.current !== p) return;
         counters.timeouts++;
-        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped` });
+        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped`, workerLost: true });
         retire(slot); // its exit brings a replacement
       }, opts.timeoutMs);
       const msg: JobMessage = { id: p.id, path: p.job.path, ext: p.job.ext, maxBytes: p.job.maxBytes, limits: opts.limits };

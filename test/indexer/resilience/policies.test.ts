@@ -53,18 +53,22 @@ test('the retry queue schedules with backoff on an injected clock, gives up afte
   assert.equal(q.size(), 0, 'given up: forgotten');
 });
 
-test('quarantine: attempts that never came back accumulate; a changed file starts afresh', () => {
+test('quarantine: only recorded worker deaths count; looking is free; a changed file starts afresh; an outcome clears it', () => {
   const d = db();
   const q = new Quarantine(d, 2, () => 5);
   const f = { path: '/r/bad.pdf', size: 10, mtimeMs: 1 };
+  // Checking before extraction records nothing: a service that stops or dies meanwhile costs the file nothing.
+  for (let i = 0; i < 5; i++) assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 0 });
+  assert.deepEqual(q.recordDeath(f), { attempts: 1, quarantined: false });
   assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 1 });
-  // The process died: no end(). Next start:
-  assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 2 });
+  assert.deepEqual(q.recordDeath(f), { attempts: 2, quarantined: true });
   assert.deepEqual(q.begin(f), { verdict: 'quarantined', attempts: 2 });
   assert.equal(q.quarantinedCount(), 1);
-  assert.deepEqual(q.begin({ ...f, mtimeMs: 2 }), { verdict: 'go', attempts: 1 }, 'changed on disk');
+  assert.deepEqual(q.begin({ ...f, mtimeMs: 2 }), { verdict: 'go', attempts: 0 }, 'changed on disk');
+  assert.deepEqual(q.recordDeath({ ...f, mtimeMs: 2 }), { attempts: 1, quarantined: false }, 'the count starts afresh');
   q.end(f.path);
   assert.equal(q.attemptsOf({ ...f, mtimeMs: 2 }), 0);
+  assert.equal(q.quarantinedCount(), 0);
 });
 
 test('withTimeout stops waiting on an operation that hangs', async () => {
