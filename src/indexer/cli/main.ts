@@ -10,6 +10,7 @@ import { OwletService, problemOf } from '../service/service.js';
 import { fileLogger, serve } from '../service/serve.js';
 import { runSupervised } from '../supervisor/run.js';
 import { runningService } from '../service/service-file.js';
+import { assertDataFolderFree } from '../service/data-lock.js';
 import { readApiToken } from '../security/token.js';
 import { registerOpen } from './commands/open.js';
 import { registerKey } from './commands/key.js';
@@ -171,6 +172,9 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
+      // The serving child takes the data folder's lock; a supervisor whose child could never get it
+      // would only restart it in a loop, so a second `owlet run` is refused here.
+      assertDataFolderFree(dataDir, 'use it (owlet open, owlet status), or stop it before starting another');
       const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
       setCode(await runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out }));
     });

@@ -10,6 +10,7 @@ import { fileLogger } from '../service/serve.js';
 import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js';
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
+import { dataFolderLocked, describeHolder, withDataLock } from '../service/data-lock.js';
 import { readApiToken } from '../security/token.js';
 import { describeSecretStore } from '../security/secrets.js';
 import type { Db } from '../store/db.js';
@@ -184,6 +185,8 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
           // Re-checked at fix time: never remove the file of a service that started meanwhile.
           const again = readServiceInfo(dataDir);
           if (again && processAlive(again.pid)) return `left ${SERVICE_FILE}: a service started meanwhile (pid ${again.pid})`;
+          // The data folder's lock is the truth: while anyone holds it the file is not stale.
+          if (dataFolderLocked(dataDir)) return `left ${SERVICE_FILE}: ${describeHolder(dataDir)} holds the data folder`;
           for (const f of stale) fs.rmSync(path.join(dataDir, f), { force: true });
           return `removed ${stale.join(', ')}`;
         },
@@ -331,11 +334,12 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
     if (problem)
       add(
         { id: 'metrics', name: 'Metrics database', status: 'degraded', message: `unreadable: ${problem}`, remedy: 'move metrics.db aside; a new one is created (only monitoring history is lost)', fix: 'move metrics.db aside (a new one is created at the next start)' },
-        async () => {
-          const aside = `${metricsFile}.broken-${now}`;
-          for (const s of ['', '-wal', '-shm']) if (fs.existsSync(metricsFile + s)) fs.renameSync(metricsFile + s, aside + s);
-          return `moved metrics.db to ${path.basename(aside)}`;
-        },
+        async () =>
+          withDataLock(dataDir, 'doctor --fix', () => {
+            const aside = `${metricsFile}.broken-${now}`;
+            for (const s of ['', '-wal', '-shm']) if (fs.existsSync(metricsFile + s)) fs.renameSync(metricsFile + s, aside + s);
+            return `moved metrics.db to ${path.basename(aside)}`;
+          }),
       );
     else add({ id: 'metrics', name: 'Metrics database', status: 'ok', message: 'readable' });
   }
@@ -385,6 +389,11 @@ function recordIntegrity(dataDir: string, key: Buffer | null, rec: { at: number;
 }
 
 async function rebuildWithWriter(dataDir: string): Promise<string> {
+  // Writes the index: never beside a service (it would fail with "database is locked" half-way).
+  return withDataLock(dataDir, 'doctor --fix', () => rebuildUnlocked(dataDir));
+}
+
+async function rebuildUnlocked(dataDir: string): Promise<string> {
   const ctx = openIndex(dataDir);
   try {
     const n = rebuildFts(ctx.db);
@@ -396,6 +405,10 @@ async function rebuildWithWriter(dataDir: string): Promise<string> {
 
 /** One indexing pass over the given roots in this process (no service runs). */
 async function rescanHere(dataDir: string, roots: string[]): Promise<void> {
+  return withDataLock(dataDir, 'doctor --fix', () => rescanUnlocked(dataDir, roots));
+}
+
+async function rescanUnlocked(dataDir: string, roots: string[]): Promise<void> {
   const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false });
   try {
     await service.indexOnce(roots);

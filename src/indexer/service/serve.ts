@@ -7,6 +7,8 @@ import { buildServer } from '../http/server.js';
 import { VERSION } from '../version.js';
 import { OwletService } from './service.js';
 import { removeServiceInfo, writeServiceInfo } from './service-file.js';
+import { acquireDataLock } from './data-lock.js';
+import type { ServiceInfo } from '../../shared/api.js';
 import { detectHostChannel, type HostChannel } from './host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
@@ -46,7 +48,22 @@ export function fileLogger(dataDir: string, component: string): Logger {
  */
 export async function serve(opts: ServeOptions): Promise<number> {
   const log = opts.log ?? fileLogger(opts.dataDir, 'service');
-  const secrets = opts.keyFromHost ? await keysFromHost(opts.channel ?? detectHostChannel()) : undefined;
+  const host = opts.channel ?? detectHostChannel();
+  // One service per data folder. A hosted service (supervisor, Electron) may be a restart whose
+  // predecessor is still exiting: it waits a little for the lock; a second `owlet serve` is refused.
+  const lock = await acquireDataLock(opts.dataDir, { purpose: 'service', waitMs: host.kind === 'none' ? 0 : HOSTED_LOCK_WAIT_MS, remedy: 'use it (owlet open, owlet status), or stop it before starting another' });
+  try {
+    return await serveLocked(opts, log, host);
+  } finally {
+    lock.release();
+  }
+}
+
+/** A restarted child may start while the old one's exit is still being reaped. */
+const HOSTED_LOCK_WAIT_MS = 10_000;
+
+async function serveLocked(opts: ServeOptions, log: Logger, host: HostChannel): Promise<number> {
+  const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving, and swaps in a new
   // service behind the same object if the database is damaged later.
   const guardian = await IndexGuardian.open({
@@ -73,9 +90,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
-  const host = opts.channel ?? detectHostChannel();
   const send = (m: ServiceMessage) => host.send(m);
   let stopping: Promise<void> | null = null;
+  /** What this service wrote to service.json: only that may be removed. */
+  let written: ServiceInfo | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping', { reason });
@@ -84,7 +102,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       await app.close().catch(() => {});
       await monitoring.stop();
       await service.stop();
-      removeServiceInfo(opts.dataDir, process.pid);
+      if (written) removeServiceInfo(opts.dataDir, written);
       log.info('stopped');
     })();
     return stopping;
@@ -99,14 +117,16 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${boundPort}`;
-  writeServiceInfo(opts.dataDir, {
+  const info: ServiceInfo = {
     url,
     pid: process.pid,
     port: boundPort,
     version: VERSION,
     startedAt: new Date().toISOString(),
     ...(opts.supervisorPid ? { supervisorPid: opts.supervisorPid } : {}),
-  });
+  };
+  writeServiceInfo(opts.dataDir, info);
+  written = info;
   log.info('listening', { url });
   opts.out(`Owlet ${VERSION} serving on ${url}`);
   auditServiceStart(service.audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: service.ctx.secrets?.kind ?? null });

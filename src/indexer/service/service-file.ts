@@ -11,10 +11,15 @@ export function writeServiceInfo(dataDir: string, info: ServiceInfo): void {
   fs.renameSync(tmp, file);
 }
 
-/** Removes service.json only if it still describes this process (a newer service may own it). */
-export function removeServiceInfo(dataDir: string, pid: number): void {
+/**
+ * Removes service.json only if this very service wrote it: same pid and same start time (a newer
+ * service, or a reused pid, may own it now).
+ */
+export function removeServiceInfo(dataDir: string, written: Pick<ServiceInfo, 'pid' | 'startedAt'>): boolean {
   const info = readServiceInfo(dataDir);
-  if (info && info.pid === pid) fs.rmSync(path.join(dataDir, SERVICE_FILE), { force: true });
+  if (!info || info.pid !== written.pid || info.startedAt !== written.startedAt) return false;
+  fs.rmSync(path.join(dataDir, SERVICE_FILE), { force: true });
+  return true;
 }
 
 export function readServiceInfo(dataDir: string): ServiceInfo | null {
