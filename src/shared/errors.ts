@@ -19,6 +19,7 @@ export const ErrorCodes = {
   OWL_ERR_SERVICE_NOT_RUNNING: { kind: 'service', http: 503 },
   OWL_ERR_EXTRACT_PARSE: { kind: 'extract', http: 500 },
   OWL_ERR_EXTRACT_UNSUPPORTED: { kind: 'extract', http: 415 },
+  OWL_ERR_EXTRACT_BINARY: { kind: 'extract', http: 415 },
   OWL_ERR_EXTRACT_TOO_LARGE: { kind: 'extract', http: 413 },
   OWL_ERR_EXTRACT_TIMEOUT: { kind: 'extract', http: 504 },
   OWL_ERR_EXTRACT_MEMORY: { kind: 'extract', http: 507 },

@@ -22,6 +22,7 @@ import { loadConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import { VERSION } from '../version.js';
 import { ProgressBar } from './progress.js';
+import { formatProblems, summaryOfProblems, type ProblemGroupView } from './problem-report.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -113,7 +114,8 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
               `${mb(s.bytes)} in ${s.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s)`,
           );
           for (const r of s.offlineRoots) io.out(`Root offline (documents kept): ${r}`);
-          if (s.failed + s.skipped > 0) io.out('See "owlet errors" for the files that were skipped or failed.');
+          // Index-wide, by reason: "189 skipped" alone makes an ordinary folder look broken.
+          for (const l of summaryOfProblems(service.problemGroups())) io.out(l);
         }
       } finally {
         process.removeListener('SIGINT', stopOnSignal);
@@ -236,14 +238,15 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .action((o: { dataDir?: string; json?: boolean; limit: number }) => {
       const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
       let files: ProblemFile[];
+      let groups: ProblemGroupView[];
       try {
+        groups = ctx.store.problemGroups();
         files = ctx.store.problems(o.limit, 0).map(problemOf);
       } finally {
         ctx.close();
       }
-      if (o.json) return io.out(JSON.stringify({ files }));
-      if (files.length === 0) return io.out('No skipped or failed files.');
-      for (const f of files) io.out(`${f.status.padEnd(7)} ${f.reason.padEnd(12)} ${f.path}\n        ${f.message}`);
+      if (o.json) return io.out(JSON.stringify({ groups, files }));
+      for (const l of formatProblems(groups, files)) io.out(l);
     });
 
   registerOpen(program, io);

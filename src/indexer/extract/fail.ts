@@ -17,10 +17,16 @@ export function unsupported(message: string): OwletError {
   return new OwletError('OWL_ERR_EXTRACT_UNSUPPORTED', message);
 }
 
+/** The content is not text in any encoding Owlet knows (and no document extractor applies). */
+export function binaryContent(message: string): OwletError {
+  return new OwletError('OWL_ERR_EXTRACT_BINARY', message);
+}
+
 const REASON_BY_CODE: Partial<Record<ErrorCode, FailureReason>> = {
   OWL_ERR_EXTRACT_PARSE: 'parse-error',
   OWL_ERR_EXTRACT_TOO_LARGE: 'too-large',
   OWL_ERR_EXTRACT_UNSUPPORTED: 'unsupported',
+  OWL_ERR_EXTRACT_BINARY: 'binary',
   OWL_ERR_EXTRACT_TIMEOUT: 'timeout',
   OWL_ERR_EXTRACT_MEMORY: 'memory',
   OWL_ERR_EXTRACT_CRASH: 'crash',

@@ -56,7 +56,7 @@ export interface ExtractionPool {
 
 const MEMORY_POLL_MS = 250;
 /** A worker that has not said 'ready' by then is considered failed to start. */
-const READY_TIMEOUT_MS = 20_000;
+const READY_TIMEOUT_MS = 60_000;
 /** After this many workers in a row die before 'ready', queued jobs are failed and restarts back off. */
 const START_FAILURE_LIMIT = 3;
 const CLOSE_GRACE_MS = 5_000;

@@ -381,7 +381,7 @@ export class Indexer {
         return quarantined(r.attempts);
       }
     }
-    const status = out.reason === 'unsupported' || out.reason === 'too-large' ? 'skipped' : 'failed';
+    const status = out.reason === 'unsupported' || out.reason === 'too-large' || out.reason === 'binary' ? 'skipped' : 'failed';
     return fail(out.reason, out.message, status);
   }
 

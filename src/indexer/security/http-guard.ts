@@ -84,10 +84,11 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 
 export function htmlPage(title: string, body: string): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
 }
 
-const PUBLIC = new Set(['GET /health/live', 'GET /health/ready', 'HEAD /health/live', 'HEAD /health/ready', 'GET /login', 'HEAD /login']);
+// The icons are public: the sign-in page (no session yet) shows them, and browsers ask for /favicon.ico by themselves.
+const PUBLIC = new Set(['GET /health/live', 'GET /health/ready', 'HEAD /health/live', 'HEAD /health/ready', 'GET /login', 'HEAD /login', 'GET /favicon.ico', 'GET /favicon.svg']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Endpoints whose cost grows with input or which guard a secret: rate-limited per client. */

@@ -12,7 +12,7 @@ import type { ServiceInfo } from '../../shared/api.js';
 import { detectHostChannel, type HostChannel } from './host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
-import { pathOf } from '../security/http-guard.js';
+import { noteRefusal } from '../log/request-log.js';
 import { auditServiceStart } from '../audit/service-audit.js';
 import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
@@ -82,7 +82,8 @@ async function serveLocked(opts: ServeOptions, log: Logger, host: HostChannel): 
       tokens: new TokenSource(opts.dataDir),
       sessions: new SessionStore({ idleMs: service.config.security.http.sessionIdleMinutes * 60_000 }),
       audit: service.audit,
-      onRefused: (reason, req) => log.warn('request refused', { reason, method: req.method, path: pathOf(req.url).slice(0, 200) }),
+      // Logged once, by the request's own line (with the reason).
+      onRefused: (reason, req) => noteRefusal(req, reason),
     },
     limits: httpLimitsFrom(service.config.security.http),
     preview: (p) => previewDocument(service.ctx.store, service.config.roots, p),

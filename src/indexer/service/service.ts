@@ -21,6 +21,7 @@ import { Watcher, type WatchBackend } from '../watch/watcher.js';
 import { DiskSpaceGuard } from '../resilience/disk-space.js';
 import type { Config } from '../config/schema.js';
 import { INDEX_FILE, openIndex, type IndexContext } from './context.js';
+import type { ProblemGroup } from '../store/documents.js';
 import { VERSION } from '../version.js';
 import type { SecretStore } from '../security/secret-store.js';
 import type { AuditLog } from '../audit/types.js';
@@ -312,6 +313,11 @@ export class OwletService {
 
   problems(limit: number, offset: number): ProblemFile[] {
     return this.ctx.store.problems(limit, offset).map(problemOf);
+  }
+
+  /** Files not indexed, counted by status and reason (failures first). */
+  problemGroups(): ProblemGroup[] {
+    return this.ctx.store.problemGroups();
   }
 
   status(): StatusReport {

@@ -4,6 +4,13 @@ import { packPassage, splitPassages, unpackPassage } from './passages.js';
 
 export type DocStatus = 'indexed' | 'skipped' | 'failed';
 
+/** How many files were not indexed for one status and reason. */
+export interface ProblemGroup {
+  status: 'skipped' | 'failed';
+  reason: string;
+  count: number;
+}
+
 export interface DocMeta {
   path: string;
   rootId: number;
@@ -126,6 +133,10 @@ export class DocumentStore {
       ),
       problems: db.prepare<[number, number], DocRow>(
         `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,
+      ),
+      problemGroups: db.prepare<[], ProblemGroup>(
+        `SELECT status, coalesce(reason, 'unknown') AS reason, count(*) AS count FROM documents WHERE status <> 'indexed'
+         GROUP BY status, coalesce(reason, 'unknown') ORDER BY status = 'failed' DESC, count DESC, reason`,
       ),
     };
   }
@@ -271,5 +282,10 @@ export class DocumentStore {
 
   problems(limit = 1000, offset = 0): DocRow[] {
     return this.q.problems.all(limit, offset);
+  }
+
+  /** Files not indexed, counted by status and reason: failures first, then the largest groups. */
+  problemGroups(): ProblemGroup[] {
+    return this.q.problemGroups.all();
   }
 }

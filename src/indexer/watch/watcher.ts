@@ -7,8 +7,17 @@ export interface WatchBackend {
   subscribe(
     dir: string,
     cb: (err: Error | null, events: { path: string; type: string }[]) => void,
-    opts?: { ignore?: string[] },
+    opts?: { ignore?: string[]; backend?: 'inotify' | 'windows' | 'fs-events' },
   ): Promise<{ unsubscribe(): Promise<void> }>;
+}
+
+/**
+ * The OS's own notification API, named: @parcel/watcher's default first probes for watchman by
+ * running `sh -c "watchman …"` through popen, and without watchman installed that child is never
+ * reaped — a zombie `sh` for the service's whole life.
+ */
+export function nativeWatchBackend(platform: NodeJS.Platform = process.platform): 'inotify' | 'windows' | 'fs-events' | undefined {
+  return platform === 'linux' ? 'inotify' : platform === 'win32' ? 'windows' : platform === 'darwin' ? 'fs-events' : undefined;
 }
 
 /** What applying a batch of changes found: the folders it walked and how many entries changed. */
@@ -94,6 +103,7 @@ export class Watcher {
 
   private subscribe(root: string): Promise<{ unsubscribe(): Promise<void> }> {
     const ignore = this.opts.exclude.map((p) => (p.includes('/') ? p : `**/${p}`));
+    const backend = nativeWatchBackend();
     return this.opts.backend.subscribe(
       root,
       (err, events) => {
@@ -104,7 +114,7 @@ export class Watcher {
         }
         this.schedule();
       },
-      { ignore },
+      backend ? { ignore, backend } : { ignore },
     );
   }
 

@@ -46,4 +46,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { dir?: string
       reply.code(503).send({ error: { code: 'OWL_ERR_NOT_READY', message: `the dashboard is not built (no ${path.join(dir, 'index.html')}); run "npm run build"` } }),
     );
   for (const f of files) if (f !== 'index.html') app.get(`/${f}`, send(f));
+  // Browsers ask for /favicon.ico on every page, the sign-in page too: the SVG icon answers.
+  if (files.includes('favicon.svg') && !files.includes('favicon.ico')) app.get('/favicon.ico', send('favicon.svg'));
 }
