@@ -377,8 +377,10 @@ export class Indexer {
       // A worker really died or hung on this file: only this counts towards its quarantine.
       const r = this.deps.quarantine.recordDeath(f);
       if (r.quarantined) {
+        // This outcome keeps its own reason (metrics count what happened); from now on the file is
+        // recorded as quarantined and not handed to a worker until it changes.
         this.deps.log.warn('file quarantined', { path: f.path, reason: out.reason, attempts: r.attempts, size: f.size });
-        return quarantined(r.attempts);
+        return fail(out.reason, `${out.message}; quarantined after ${r.attempts} worker crash(es) or hang(s): not tried again until it changes`);
       }
     }
     const status = out.reason === 'unsupported' || out.reason === 'too-large' || out.reason === 'binary' ? 'skipped' : 'failed';
