@@ -19,10 +19,14 @@ import { parseArgs } from 'node:util';
 import { OwletService } from '../src/indexer/service/service.js';
 import { saveConfig } from '../src/indexer/config/load.js';
 import { defaultConfig } from '../src/indexer/config/schema.js';
-import { fileLogger } from '../src/indexer/service/serve.js';
+import { fileLogger } from '../src/indexer/log/file-logger.js';
 import { buildServer } from '../src/indexer/http/server.js';
 import { createMonitoring, type Monitoring } from '../src/indexer/metrics/monitoring.js';
 import { median, round, summarize } from './lib/stats.js';
+import type { Emitter } from '../src/shared/event.js';
+import type { Processed } from '../src/indexer/index/indexer.js';
+import type { WriteOp } from '../src/indexer/index/writer.js';
+import { ServiceHost } from '../src/indexer/service/host.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +83,7 @@ async function openService(mode: Mode, data: string, roots: string[]): Promise<{
   saveConfig(data, { ...base, roots, monitoring: { ...base.monitoring, enabled: mode.enabled } });
   const log = fileLogger(data, 'bench');
   const svc = new OwletService({ dataDir: data, log, watch: false });
-  const mon = createMonitoring({ service: svc, settings: svc.config.monitoring, log: log.child('monitoring') });
+  const mon = createMonitoring({ service: ServiceHost.around(svc, log), settings: svc.config.monitoring, log: log.child('monitoring') });
   mon.start();
   return { svc, mon };
 }
@@ -166,8 +170,9 @@ async function main(): Promise<void> {
   };
   const op = { op: 'indexed' as const, doc: { path: '/x/y.txt', rootId: 1, ext: 'txt', size: 4096, mtimeMs: 0, fileId: null, hash: 'h', title: null, extractor: 'text', text: '' } };
   const fileHooks = (x: (typeof served)[number]) => () => {
-    x.svc.indexer.onDidProcess('indexed', 4096);
-    x.svc.writer.onDidCommit([op]);
+    // The events the indexer and the writer fire on their hot paths (private emitters, fired as they do).
+    (x.svc.indexer as unknown as { processEmitter: Emitter<Processed> }).processEmitter.fire({ outcome: 'indexed', bytes: 4096 });
+    (x.svc.writer as unknown as { commitEmitter: Emitter<readonly WriteOp[]> }).commitEmitter.fire([op]);
   };
   const perFileUs = Math.max(0, median([1, 2, 3].map(() => perCall(fileHooks(on), 50_000) - perCall(fileHooks(off), 50_000))));
   const cachedSearch = (api: ReturnType<Monitoring['instrument']>) => () => void api.search('warmcache', 20, 0);

@@ -4,13 +4,15 @@ import { noAudit, type AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { candidateKeys } from '../security/data-key.js';
+import { discoverKeys } from '../security/key-discovery.js';
 import { openSecretStore } from '../security/secrets.js';
 import { readApiToken } from '../security/token.js';
 import { openIndex } from '../service/context.js';
 import { runningService } from '../service/service-file.js';
 import { createBackup, type CreateOutcome } from './create.js';
-import { diagnose } from './integrity.js';
+import { diagnose } from '../store/damage.js';
+import { documentRows } from '../store/stats.js';
+import { backupBeforeMigration } from './migration.js';
 import { listBackups, type BackupReason } from './manifest.js';
 import { backupDir, indexFile } from './paths.js';
 import { restoreBackup, type RestoreResult } from './restore.js';
@@ -31,12 +33,7 @@ export function backupSettings(dataDir: string): BackupConfig {
  * something encrypted needs one (opening the store may create its marker on a fresh folder).
  */
 export function installKeys(dataDir: string, needed: boolean): Buffer[] {
-  if (!needed) return [];
-  try {
-    return candidateKeys(openSecretStore(dataDir, loadConfig(dataDir).security.secretStore));
-  } catch {
-    return [];
-  }
+  return needed ? discoverKeys({ dataDir, needed: () => true }) : [];
 }
 
 function backupsNeedKeys(dir: string): boolean {
@@ -83,11 +80,11 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
     log,
     audit,
     prove: () => {
-      const ctx = openIndex(dataDir);
+      const ctx = openIndex(dataDir, { beforeMigrate: backupBeforeMigration });
       try {
         const d = diagnose(ctx.db);
         if (d.kind !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the restored index fails its check: ${d.problems.join('; ')}`);
-        return (ctx.db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+        return documentRows(ctx.db);
       } finally {
         ctx.close();
       }

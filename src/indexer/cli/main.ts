@@ -7,7 +7,10 @@ import { resolveDataDir } from '../config/paths.js';
 import { parseQuery } from '../search/query.js';
 import { openIndex, rememberRoots, resolveRoots } from '../service/context.js';
 import { OwletService, problemOf } from '../service/service.js';
-import { fileLogger, serve } from '../service/serve.js';
+import { serve } from '../host/serve.js';
+import { fileLogger } from '../log/file-logger.js';
+import { offlineStatus } from '../service/status.js';
+import { backupBeforeMigration } from '../backup/migration.js';
 import { runSupervised } from '../supervisor/run.js';
 import { runningService } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
@@ -94,10 +97,10 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       ensureDataDir(dataDir);
       const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
       if (config.roots.length === 0) throw new OwletError('OWL_ERR_ROOT_MISSING', 'no root to index: pass --root DIR');
-      const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false });
+      const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false, beforeMigrate: backupBeforeMigration });
       const bar = new ProgressBar(io.stderr);
       const p = service.indexer.progress;
-      service.indexer.onDidProcess = () => bar.update(p.done, p.done + p.queued, p.phase);
+      service.indexer.onDidProcess(() => bar.update(p.done, p.done + p.queued, p.phase));
       const stopOnSignal = () => void service.stop();
       process.once('SIGINT', stopOnSignal);
       try {
@@ -186,35 +189,8 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       let status: StatusReport;
       if (running) status = await fetchJson<StatusReport>(`${running.url}/api/v1/status`, { Authorization: `Bearer ${readApiToken(dataDir)}` });
       else {
-        // No service: report what the index on disk says.
-        const ctx = openIndex(dataDir, { readonly: true });
-        try {
-          const counts = ctx.store.counts();
-          status = {
-            version: VERSION,
-            state: 'idle',
-            ready: false,
-            paused: false,
-            pausedBecause: [],
-            dataDir,
-            progress: { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null },
-            counts,
-            roots: ctx.store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null })),
-            watcher: { mode: 'off', message: 'no service running' },
-            degraded: [],
-            database: { bytes: 0, walBytes: 0, schemaVersion: ctx.db.pragma('user_version', { simple: true }) as number },
-            uptimeMs: 0,
-            resilience: {
-              breakers: [],
-              retryQueue: (ctx.db.prepare('SELECT count(*) AS n FROM retry_queue').get() as { n: number }).n,
-              quarantined: (ctx.db.prepare('SELECT count(*) AS n FROM extraction_attempts WHERE attempts >= ?').get(ctx.config.resilience.quarantineAttempts) as { n: number }).n,
-              deferred: 0,
-              pool: { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 },
-            },
-          };
-        } finally {
-          ctx.close();
-        }
+        // No service: report what the index on disk says (the same builder the service uses).
+        status = offlineStatus(dataDir);
       }
       if (o.json) io.out(JSON.stringify({ ...status, service: running ? { url: running.url, pid: running.pid } : null }));
       else {

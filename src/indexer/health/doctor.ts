@@ -6,7 +6,7 @@ import { errnoCode } from '../../shared/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { effectiveRules } from '../metrics/settings.js';
-import { fileLogger } from '../service/serve.js';
+import { fileLogger } from '../log/file-logger.js';
 import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js';
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
@@ -20,7 +20,8 @@ import { METRICS_FILE, openMetricsDb, writeIntegrity } from '../metrics/metrics-
 import { statfsSpace, type SpaceProbe } from '../metrics/collectors.js';
 import { checkBackup, checkDisk, type HealthInputs } from './checks.js';
 import { integrityCheck } from './integrity.js';
-import { searchProbe } from './report.js';
+import { ftsConsistency, searchProbe } from '../store/stats.js';
+import { backupBeforeMigration } from '../backup/migration.js';
 
 /**
  * `owlet doctor`: every health check that can be made from outside the service (and the live
@@ -75,17 +76,7 @@ interface Inspection {
 
 const uidOf = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
-/** Indexed documents without a full-text entry, and entries without an indexed document. Throws on a damaged index. */
-export function ftsConsistency(db: Db): { missing: number; stale: number } {
-  const ids = new Set((db.prepare('SELECT rowid FROM docs_fts').pluck().all() as number[]).map(Number));
-  let missing = 0;
-  let indexed = 0;
-  for (const id of db.prepare(`SELECT id FROM documents WHERE status = 'indexed'`).pluck().iterate() as Iterable<number>) {
-    indexed++;
-    if (!ids.has(id)) missing++;
-  }
-  return { missing, stale: Math.max(0, ids.size - (indexed - missing)) };
-}
+export { ftsConsistency };
 
 function mode(st: fs.Stats): string {
   return (st.mode & 0o777).toString(8);
@@ -385,7 +376,7 @@ function recordIntegrity(dataDir: string, key: Buffer | null, rec: { at: number;
 }
 
 async function rebuildWithWriter(dataDir: string): Promise<string> {
-  const ctx = openIndex(dataDir);
+  const ctx = openIndex(dataDir, { beforeMigrate: backupBeforeMigration });
   try {
     const n = rebuildFts(ctx.db);
     return `rebuilt the full-text index from the stored text (${n} document${n === 1 ? '' : 's'})`;
@@ -396,7 +387,7 @@ async function rebuildWithWriter(dataDir: string): Promise<string> {
 
 /** One indexing pass over the given roots in this process (no service runs). */
 async function rescanHere(dataDir: string, roots: string[]): Promise<void> {
-  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false });
+  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false, beforeMigrate: backupBeforeMigration });
   try {
     await service.indexOnce(roots);
   } finally {

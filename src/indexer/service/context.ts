@@ -12,10 +12,13 @@ import type { SecretStore } from '../security/secret-store.js';
 import { openSecretStore } from '../security/secrets.js';
 import { openKeyedDatabase, type KeyedOpen } from '../security/data-key.js';
 import { assertEncrypted } from '../security/cipher.js';
-import { backupBeforeMigration } from '../backup/migration.js';
-import { trapCorruption } from '../backup/trap.js';
+import { trapCorruption } from '../store/corruption-trap.js';
+import { INDEX_FILE } from '../store/stats.js';
 
-export const INDEX_FILE = 'index.db';
+export { INDEX_FILE };
+
+/** Runs before a pending schema migration (the backup feature takes a verified backup first). */
+export type BeforeMigrate = (o: { db: Db; key: Buffer | null; dataDir: string; config: Config }) => void;
 
 /** Everything a command needs to read or write the index. */
 export interface IndexContext {
@@ -58,7 +61,7 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
   return next;
 }
 
-export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void } = {}): IndexContext {
+export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void; beforeMigrate?: BeforeMigrate } = {}): IndexContext {
   if (!opts.readonly) ensureDataDir(dataDir);
   else if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}; run "owlet index --root DIR" first`);
   const config = loadConfig(dataDir);
@@ -70,7 +73,7 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
   if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
   try {
     if (!opts.readonly) {
-      backupBeforeMigration({ db, key, dataDir, config });
+      opts.beforeMigrate?.({ db, key, dataDir, config });
       migrate(db);
       fs.chmodSync(file, 0o600);
       if (key) assertEncrypted(file);

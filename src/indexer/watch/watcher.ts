@@ -42,6 +42,11 @@ export class Watcher {
 
   constructor(private readonly opts: WatcherOptions) {}
 
+  /** Changed paths seen and not yet handed on (debouncing): status counts them as work in hand. */
+  get pendingChanges(): number {
+    return this.pending.size;
+  }
+
   async start(): Promise<void> {
     const ignore = this.opts.exclude.map((p) => (p.includes('/') ? p : `**/${p}`));
     try {

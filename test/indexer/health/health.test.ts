@@ -18,6 +18,8 @@ import { rebuildFts } from '../../../src/indexer/store/fts-rebuild.js';
 import { HEALTH_COLOURS } from '../../../src/shared/health.js';
 import { INDEX_FILE } from '../../../src/indexer/service/context.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
+import { IntegritySchedule } from '../../../src/indexer/recovery/integrity-schedule.js';
+import { ServiceHost } from '../../../src/indexer/service/host.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
@@ -103,12 +105,21 @@ test('a running service turns degraded and failed under injected faults, and rec
   const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted });
   let space = { free: 50 * GiB, total: 100 * GiB };
   let integrityOk = true;
+  // The integrity check belongs to recovery; monitoring records what it finds.
+  const integrity = new IntegritySchedule({
+    dataDir: data,
+    hours: 24,
+    key: () => svc.key,
+    onDamage: () => {},
+    log: nullLogger,
+    check: async () => ({ ok: integrityOk, message: integrityOk ? 'ok' : 'Tree 7 page 12: btreeInitPage() returns error code 11', durationMs: 3 }),
+  });
   const mon = new Monitoring({
-    service: svc,
+    service: ServiceHost.around(svc, nullLogger),
     settings: svc.config.monitoring,
     log: nullLogger,
     space: async () => space,
-    integrity: async () => ({ ok: integrityOk, message: integrityOk ? 'ok' : 'Tree 7 page 12: btreeInitPage() returns error code 11', durationMs: 3 }),
+    integrity,
   });
   mon.start();
   const app = buildServer(mon.instrument(svc), { observability: mon });
@@ -143,10 +154,10 @@ test('a running service turns degraded and failed under injected faults, and rec
 
     // The integrity check finds damage, then passes again.
     integrityOk = false;
-    await mon.runIntegrityCheck();
+    await integrity.runNow();
     assert.equal((await check('integrity'))?.status, 'failed');
     integrityOk = true;
-    await mon.runIntegrityCheck();
+    await integrity.runNow();
     assert.equal((await check('integrity'))?.status, 'ok');
 
     // Schema not current: not ready (503 with the reason), database failed; fixed: ready again.

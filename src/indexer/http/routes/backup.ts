@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { OwletError } from '../../../shared/errors.js';
-import type { BackupApi } from '../../backup/recovery.js';
+import type { BackupApi } from '../../backup/listing.js';
 import { parseOr400 } from '../server.js';
 
 export interface BackupRouteOptions {

@@ -1,23 +1,23 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { toErrorInfo } from '../../shared/errors.js';
 import { isHostMessage, PROTOCOL_VERSION, type ServiceMessage } from '../../shared/protocol.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import { fileLogger } from '../log/file-logger.js';
 import { buildServer } from '../http/server.js';
 import { VERSION } from '../version.js';
-import { OwletService } from './service.js';
-import { removeServiceInfo, writeServiceInfo } from './service-file.js';
-import { detectHostChannel, type HostChannel } from './host-channel.js';
+import { OwletService } from '../service/service.js';
+import { removeServiceInfo, writeServiceInfo } from '../service/service-file.js';
+import { detectHostChannel, type HostChannel } from '../service/host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { pathOf } from '../security/http-guard.js';
 import { auditServiceStart } from '../audit/service-audit.js';
 import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
-import { previewDocument } from '../security/preview.js';
 import { createMonitoring } from '../metrics/monitoring.js';
-import { IndexGuardian } from '../backup/recovery.js';
-import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../log/rotating-sink.js';
+import { ProtectedIndex } from '../recovery/protected-index.js';
+import { backupBeforeMigration } from '../backup/migration.js';
+
+export { fileLogger };
 
 export interface ServeOptions {
   dataDir: string;
@@ -32,44 +32,38 @@ export interface ServeOptions {
 }
 
 /**
- * Opens the service log: JSON lines in <dataDir>/logs/service.log, rotated by size (10 MB × 5
- * files). The log shares the data volume: when it is full a line is dropped, the service goes on.
- */
-export function fileLogger(dataDir: string, component: string): Logger {
-  const sink = createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
-  return createLogger(sink, { component, fields: { pid: process.pid } });
-}
-
-/**
  * Runs the long-lived service in this process: HTTP on loopback, indexing and watching, and the
  * typed IPC protocol when a host (supervisor or Electron) started us. Resolves when stopped.
  */
 export async function serve(opts: ServeOptions): Promise<number> {
   const log = opts.log ?? fileLogger(opts.dataDir, 'service');
   const secrets = opts.keyFromHost ? await keysFromHost(opts.channel ?? detectHostChannel()) : undefined;
-  // The guardian checks (and repairs or restores) the index before serving, and swaps in a new
-  // service behind the same object if the database is damaged later.
-  const guardian = await IndexGuardian.open({
+  // The guardian checks (and repairs or restores) the index before serving; the host swaps in a
+  // new service behind the same object if the database is damaged later or a backup is restored.
+  const index = await ProtectedIndex.open({
     dataDir: opts.dataDir,
     log: log.child('recovery'),
     ...(secrets ? { secrets } : {}),
-    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, ...(secrets ? { secrets } : {}), ...hooks }),
+    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, ...(secrets ? { secrets } : {}), ...hooks }),
   });
-  const service = guardian.service;
-  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => guardian.backupInfo(), integrity: (f, k) => guardian.checkIntegrity(f, k) });
-  guardian.onDidReplaceService(() => monitoring.serviceReplaced());
+  const service = index.service;
+  const first = service.current();
+  if (!first.ok) throw first.error;
+  // One audit log for the life of the process (its key comes from the same store as the index's).
+  const audit = first.service.audit;
+  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
   const app = buildServer(monitoring.instrument(service), {
     observability: monitoring,
     requestLog: log.child('http'),
     auth: {
       tokens: new TokenSource(opts.dataDir),
       sessions: new SessionStore({ idleMs: service.config.security.http.sessionIdleMinutes * 60_000 }),
-      audit: service.audit,
+      audit,
       onRefused: (reason, req) => log.warn('request refused', { reason, method: req.method, path: pathOf(req.url).slice(0, 200) }),
     },
     limits: httpLimitsFrom(service.config.security.http),
-    preview: (p) => previewDocument(service.ctx.store, service.config.roots, p),
-    backups: guardian,
+    preview: (p) => service.preview(p),
+    backups: index.backups,
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
@@ -80,10 +74,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
     stopping ??= (async () => {
       log.info('stopping', { reason });
       send({ type: 'stopping', reason });
-      service.audit.append('service.stop', { reason });
+      audit.append('service.stop', { reason });
       await app.close().catch(() => {});
       await monitoring.stop();
-      await service.stop();
+      await index.stop();
       removeServiceInfo(opts.dataDir, process.pid);
       log.info('stopped');
     })();
@@ -93,7 +87,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     await app.listen({ host: bindHost, port });
   } catch (e) {
     await monitoring.stop();
-    await service.stop();
+    await index.stop();
     throw e;
   }
   const addr = app.server.address();
@@ -109,7 +103,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   log.info('listening', { url });
   opts.out(`Owlet ${VERSION} serving on ${url}`);
-  auditServiceStart(service.audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: service.ctx.secrets?.kind ?? null });
+  auditServiceStart(audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: first.service.secrets?.kind ?? null });
 
   const done = new Promise<number>((resolve) => {
     const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
@@ -128,7 +122,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     // A host that disappears must not leave us orphaned.
     host.onDisconnect(() => void stop('host disconnected').then(() => resolve(0)));
   });
-  await service.start();
+  await index.start();
   monitoring.start();
   send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
   return done.catch((e) => {
