@@ -10,6 +10,7 @@ import { OwletService, problemOf } from '../service/service.js';
 import { serve } from '../host/serve.js';
 import { fileLogger } from '../log/file-logger.js';
 import { offlineStatus } from '../service/status.js';
+import { databaseFiles } from '../store/stats.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 import { runSupervised } from '../supervisor/run.js';
 import { runningService } from '../service/service-file.js';
@@ -69,8 +70,9 @@ async function fetchJson<T>(url: string, headers: Record<string, string> = {}): 
 function printStatus(s: StatusReport, io: Io): void {
   io.out(`Owlet ${s.version}: ${s.state}${s.paused ? ' (paused)' : ''}`);
   io.out(`  data:      ${s.dataDir}`);
-  io.out(`  documents: ${s.counts.indexed} indexed, ${s.counts.skipped} skipped, ${s.counts.failed} failed (${mb(s.counts.bytes)})`);
-  if (s.progress.phase !== 'idle') io.out(`  progress:  ${s.progress.phase}, ${s.progress.done} done, ${s.progress.queued} queued`);
+  io.out(`  documents: ${s.counts.indexed} indexed (${mb(s.counts.bytes)} of files); ${s.counts.skipped} skipped, ${s.counts.failed} failed`);
+  io.out(`  database:  ${mb(s.database.bytes + s.database.walBytes)}`);
+  if (s.state === 'indexing') io.out(`  progress:  ${s.progress.phase === 'idle' ? 'catching up' : s.progress.phase}, ${s.progress.done} done, ${s.progress.queued} queued`);
   for (const r of s.roots) io.out(`  root:      ${r.path} (${r.state}${r.lastScanAt ? `, scanned ${r.lastScanAt}` : ''})`);
   io.out(`  watcher:   ${s.watcher.mode}${s.watcher.message ? ` (${s.watcher.message})` : ''}`);
   for (const d of s.degraded) io.out(`  degraded:  ${d.component}: ${d.message}`);
@@ -106,14 +108,18 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       try {
         const s = await service.indexOnce(roots.length ? roots : undefined);
         bar.clear();
+        // The same figures status and backups report (store/stats.ts): the whole index, not only this run.
+        const counts = service.counts();
+        const db = databaseFiles(dataDir);
         const files = s.indexed + s.skipped + s.failed;
         const rate = s.seconds > 0 ? files / s.seconds : files;
         if (o.json) io.out(JSON.stringify({ ...s, filesPerSecond: Math.round(rate * 10) / 10 }));
         else {
           io.out(
             `Indexed ${s.indexed} files, skipped ${s.skipped}, failed ${s.failed}, unchanged ${s.unchanged}, removed ${s.deleted}, renamed ${s.renamed}; ` +
-              `${mb(s.bytes)} in ${s.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s)`,
+              `${mb(s.bytes)} of files in ${s.seconds.toFixed(1)} s (${rate.toFixed(1)} files/s)`,
           );
+          io.out(`Index: ${counts.indexed} documents (${mb(counts.bytes)} of files); database ${mb(db.total)}`);
           for (const r of s.offlineRoots) io.out(`Root offline (documents kept): ${r}`);
           if (s.failed + s.skipped > 0) io.out('See "owlet errors" for the files that were skipped or failed.');
         }
