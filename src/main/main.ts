@@ -7,12 +7,12 @@ import { app, BrowserWindow, Menu, Tray, nativeImage, safeStorage, utilityProces
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSupervisor } from '../indexer/supervisor/supervisor.js';
+import { createSupervisor } from '../indexer/host/supervisor.js';
 import { defaultDataDir } from '../indexer/config/paths.js';
 import type { StatusReport } from '../shared/api.js';
 import { utilityLauncher } from './utility-launcher.js';
 import { SafeStorageSecretStore, hostKeyMessage } from './secret-store-electron.js';
-import type { Launcher } from '../indexer/supervisor/launcher.js';
+import type { Launcher } from '../indexer/host/launcher.js';
 import { createDashboardWindow } from './window.js';
 import { trayView, type TrayLevel } from './tray-state.js';
 

@@ -1,6 +1,6 @@
 import type { UtilityProcess, ForkOptions } from 'electron';
-import type { ChildHandle, Launcher } from '../indexer/supervisor/launcher.js';
-import { scrubEnv } from '../indexer/supervisor/launcher.js';
+import type { ChildHandle, Launcher } from '../indexer/host/launcher.js';
+import { scrubEnv } from '../indexer/host/launcher.js';
 import type { HostMessage } from '../shared/protocol.js';
 
 /** The slice of Electron's `utilityProcess` module the launcher needs (tests pass a fake). */

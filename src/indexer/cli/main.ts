@@ -8,7 +8,7 @@ import { parseQuery } from '../search/query.js';
 import { openIndex, rememberRoots, resolveRoots } from '../service/context.js';
 import { OwletService, problemOf } from '../service/service.js';
 import { fileLogger, serve } from '../service/serve.js';
-import { runSupervised } from '../supervisor/run.js';
+import { runSupervised } from '../host/run.js';
 import { runningService } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
 import { registerOpen } from './commands/open.js';

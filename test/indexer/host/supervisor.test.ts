@@ -3,7 +3,7 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { forkLauncher } from '../../../src/indexer/supervisor/launcher.js';
+import { forkLauncher } from '../../../src/indexer/host/launcher.js';
 import {
   createSupervisor,
   DEFAULT_SUPERVISOR_OPTIONS,
@@ -13,7 +13,7 @@ import {
   type SupervisorEvent,
   type SupervisorOptions,
   type SupervisorState,
-} from '../../../src/indexer/supervisor/supervisor.js';
+} from '../../../src/indexer/host/supervisor.js';
 import { FakeClock, isAlive, sleep, waitFor, within } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/fake-service.mjs', import.meta.url));
