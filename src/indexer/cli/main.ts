@@ -1,13 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
-import { ExitCodes } from '../../shared/protocol.js';
+import { ExitCodes, LOG_LEVELS, type LogLevel } from '../../shared/protocol.js';
 import { resolveDataDir } from '../config/paths.js';
 
 import { parseQuery } from '../search/query.js';
 import { openIndex, rememberRoots, resolveRoots } from '../service/context.js';
 import { OwletService, problemOf } from '../service/service.js';
 import { fileLogger, serve } from '../service/serve.js';
+import { detectHostChannel, reportFatal } from '../service/host-channel.js';
 import { runSupervised } from '../host/run.js';
 import { runningService } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
@@ -153,12 +154,20 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--supervisor-pid <pid>').hideHelp().argParser(intArg('--supervisor-pid', 1, 2 ** 31)))
     // The Electron app hands the keys over its private IPC channel (never argv or the environment).
     .addOption(new Option('--key-from-host').hideHelp())
-    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean }) => {
-      const dataDir = resolveDataDir(o.dataDir);
-      const roots = resolveRoots(o.root);
-      ensureDataDir(dataDir);
-      rememberRoots(dataDir, loadConfig(dataDir), roots);
-      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, out: io.out }));
+    // A host (supervisor or the app) asks for the service's log records at or above this level as messages.
+    .addOption(new Option('--forward-logs <level>').hideHelp().choices(LOG_LEVELS))
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel }) => {
+      try {
+        const dataDir = resolveDataDir(o.dataDir);
+        const roots = resolveRoots(o.root);
+        ensureDataDir(dataDir);
+        rememberRoots(dataDir, loadConfig(dataDir), roots);
+        setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, out: io.out }));
+      } catch (e) {
+        // Errors before serve() (configuration, data folder) reach a host as `fatal` too.
+        await reportFatal(detectHostChannel(), e, 'startup');
+        throw e;
+      }
     });
 
   program

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { createSupervisor, type Supervisor, type SupervisorOptions } from './supervisor.js';
-import { forkLauncher, type Launcher } from './launcher.js';
+import { forkServiceLauncher, type ServiceLauncher } from './launcher.js';
+import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexer-host.js';
+import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
@@ -9,53 +10,63 @@ export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.m
 /** A small young generation keeps the long-running service's resident memory down (measured by the bench). */
 export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2'];
 
+/** The service this checkout (or installed version) runs headless. */
+export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV };
+
 export interface RunOptions {
   dataDir: string;
   port?: number;
   log: Logger;
   out: (line: string) => void;
-  /** Injected in tests; default forks `owlet serve` as a Node child. */
-  launcherFor?: (args: string[]) => Launcher;
-  supervisor?: Partial<SupervisorOptions>;
+  /** Default: `child_process.fork` with a scrubbed environment. */
+  launcher?: ServiceLauncher;
+  /** Default: this checkout's `bin/owlet.js`. The update engine points it at another version's tree. */
+  entry?: ServiceEntry;
+  supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'log'>>;
+  /** Called with the host once it exists (the update engine and tests reach it here). */
+  onHost?: (host: IndexerHost) => void;
 }
 
 /**
  * `owlet run`: the production headless mode. This process only supervises; the service runs in a
- * child (`owlet serve --supervisor-pid`), restarted when it crashes or hangs. The port chosen by
- * the first child is kept for its successors, so the URL stays stable across restarts.
+ * child (`owlet serve --supervisor-pid`) started by `createIndexerHost()` — the same host the
+ * Electron app uses — restarted when it crashes or hangs, on the same port every time. The child's
+ * warnings and errors, forwarded as typed messages, are printed here too (its full log is in
+ * logs/service.log), so a service manager's journal shows why it stopped.
  */
 export async function runSupervised(opts: RunOptions): Promise<number> {
-  let port = opts.port ?? 0;
-  const argsNow = () => ['serve', '--data-dir', opts.dataDir, '--port', String(port), '--supervisor-pid', String(process.pid)];
-  const makeLauncher = opts.launcherFor ?? ((args: string[]) => forkLauncher({ modulePath: OWLET_BIN, args, execArgv: SERVICE_EXEC_ARGV }));
-  // A launcher per start, so each child gets the current port.
-  const launch: Launcher = () => makeLauncher(argsNow())();
-  const log = opts.log;
-  const sup: Supervisor = createSupervisor({
-    launch,
-    log: (e) => (e.type === 'crash' || e.type === 'crash-loop' || e.type === 'failed' || e.type === 'hang' ? log.warn(e.type, e) : log.info(e.type, e)),
-    ...opts.supervisor,
+  const host = createIndexerHost({
+    dataDir: opts.dataDir,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    entry: opts.entry ?? HEADLESS_ENTRY,
+    launcher: opts.launcher ?? forkServiceLauncher(),
+    supervisorPid: process.pid,
+    forwardLogs: 'warn',
+    log: opts.log,
+    ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
   });
+  opts.onHost?.(host);
   let announced = false;
-  sup.onDidBecomeReady((r) => {
-    port = r.port;
+  host.onDidBecomeReady((r) => {
     if (!announced) opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
     announced = true;
   });
-  sup.onDidCrash((c) => opts.out(`service child stopped unexpectedly (${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); restarting`));
-  sup.start();
+  host.onDidLog(({ record }) => opts.out(`service ${record.level}: ${record.component}: ${record.msg}`));
+  host.onDidCrash((c) =>
+    opts.out(`service child stopped unexpectedly (${c.error ? `${c.error.message}; ` : ''}${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); ${host.state === 'failed' ? 'not restarting' : 'restarting'}`),
+  );
+  host.start();
   return new Promise<number>((resolve) => {
     const stop = (sig: string) => {
-      void sup.stop(sig).then(() => resolve(0));
+      void host.stop(sig).then(() => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    sup.onDidChangeState((s) => {
+    host.onDidChangeState((s) => {
       if (s.state === 'failed') {
-        opts.out(`owlet: the service cannot start: ${sup.failure?.message ?? 'unknown reason'}`);
+        opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
         resolve(78);
       }
     });
   });
 }
-

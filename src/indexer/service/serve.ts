@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { toErrorInfo } from '../../shared/errors.js';
-import { isHostMessage, PROTOCOL_VERSION, type ServiceMessage } from '../../shared/protocol.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { OwletError, errnoCode } from '../../shared/errors.js';
+import { isHostMessage, PROTOCOL_VERSION, type LogLevel, type ServiceMessage } from '../../shared/protocol.js';
+import { createLogger, type Logger, type Sink } from '../log/logger.js';
 import { buildServer } from '../http/server.js';
 import { VERSION } from '../version.js';
 import { OwletService } from './service.js';
 import { removeServiceInfo, writeServiceInfo } from './service-file.js';
-import { detectHostChannel, type HostChannel } from './host-channel.js';
+import { detectHostChannel, hostLogSink, reportFatal, type HostChannel } from './host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { pathOf } from '../security/http-guard.js';
@@ -29,6 +29,8 @@ export interface ServeOptions {
   channel?: HostChannel;
   /** Wait for the host (Electron) to hand over the keys on the IPC channel before opening the index. */
   keyFromHost?: boolean;
+  /** Also send log records at or above this level to the host as `log` messages. */
+  forwardLogs?: LogLevel;
 }
 
 /**
@@ -36,8 +38,38 @@ export interface ServeOptions {
  * files). The log shares the data volume: when it is full a line is dropped, the service goes on.
  */
 export function fileLogger(dataDir: string, component: string): Logger {
-  const sink = createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
-  return createLogger(sink, { component, fields: { pid: process.pid } });
+  return createLogger(fileLogSink(dataDir), { component, fields: { pid: process.pid } });
+}
+
+function fileLogSink(dataDir: string): Sink {
+  return createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
+}
+
+/** The service log, teed to the host when it asked for forwarded records. */
+function serviceLogger(dataDir: string, host: HostChannel, forward: LogLevel | undefined): Logger {
+  const file = fileLogSink(dataDir);
+  const toHost = forward && host.kind !== 'none' ? hostLogSink(host, forward) : undefined;
+  const sink: Sink = toHost
+    ? {
+        write(line) {
+          file.write(line);
+          toHost.write(line);
+        },
+      }
+    : file;
+  return createLogger(sink, { component: 'service', fields: { pid: process.pid } });
+}
+
+/** A port the service cannot bind is something the user can fix; say so in words. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = errnoCode(e);
+  if (code === 'EADDRINUSE') {
+    return new OwletError('OWL_ERR_PORT_IN_USE', `port ${port} on ${host} is already in use by another program; close it, or set another port (server.port in config.json, or --port)`, { port }, { cause: e });
+  }
+  if (code === 'EACCES') {
+    return new OwletError('OWL_ERR_PORT_IN_USE', `this user may not listen on port ${port} on ${host}; choose a port above 1023 (server.port in config.json, or --port)`, { port }, { cause: e });
+  }
+  return e;
 }
 
 /**
@@ -45,8 +77,19 @@ export function fileLogger(dataDir: string, component: string): Logger {
  * typed IPC protocol when a host (supervisor or Electron) started us. Resolves when stopped.
  */
 export async function serve(opts: ServeOptions): Promise<number> {
-  const log = opts.log ?? fileLogger(opts.dataDir, 'service');
-  const secrets = opts.keyFromHost ? await keysFromHost(opts.channel ?? detectHostChannel()) : undefined;
+  const host = opts.channel ?? detectHostChannel();
+  try {
+    return await serveOn(host, opts);
+  } catch (e) {
+    // Every start-up failure reaches the host as a typed `fatal` before the process exits.
+    await reportFatal(host, e, 'startup');
+    throw e;
+  }
+}
+
+async function serveOn(host: HostChannel, opts: ServeOptions): Promise<number> {
+  const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
+  const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving, and swaps in a new
   // service behind the same object if the database is damaged later.
   const guardian = await IndexGuardian.open({
@@ -73,7 +116,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
-  const host = opts.channel ?? detectHostChannel();
   const send = (m: ServiceMessage) => host.send(m);
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
@@ -94,7 +136,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   } catch (e) {
     await monitoring.stop();
     await service.stop();
-    throw e;
+    throw listenError(e, bindHost, port);
   }
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -128,11 +170,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
     // A host that disappears must not leave us orphaned.
     host.onDisconnect(() => void stop('host disconnected').then(() => resolve(0)));
   });
-  await service.start();
-  monitoring.start();
+  try {
+    await service.start();
+    monitoring.start();
+  } catch (e) {
+    await stop('start-up failed');
+    throw e;
+  }
   send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
-  return done.catch((e) => {
-    send({ type: 'fatal', error: toErrorInfo(e) });
-    return 1;
-  });
+  return done;
 }
