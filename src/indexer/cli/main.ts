@@ -157,17 +157,11 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     // A host (supervisor or the app) asks for the service's log records at or above this level as messages.
     .addOption(new Option('--forward-logs <level>').hideHelp().choices(LOG_LEVELS))
     .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel }) => {
-      try {
-        const dataDir = resolveDataDir(o.dataDir);
-        const roots = resolveRoots(o.root);
-        ensureDataDir(dataDir);
-        rememberRoots(dataDir, loadConfig(dataDir), roots);
-        setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, out: io.out }));
-      } catch (e) {
-        // Errors before serve() (configuration, data folder) reach a host as `fatal` too.
-        await reportFatal(detectHostChannel(), e, 'startup');
-        throw e;
-      }
+      const dataDir = resolveDataDir(o.dataDir);
+      const roots = resolveRoots(o.root);
+      ensureDataDir(dataDir);
+      rememberRoots(dataDir, loadConfig(dataDir), roots);
+      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, out: io.out }));
     });
 
   program
@@ -270,8 +264,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; everything else commander reports is a usage error.
+      if (e.exitCode !== 0) await reportFatal(detectHostChannel(), new OwletError('OWL_ERR_ARG_INVALID', e.message), 'startup');
       return e.exitCode === 0 ? 0 : ExitCodes.USAGE;
     }
+    // A process started by a host (the supervisor, the app) tells it why it gives up, as a typed
+    // `fatal` message: its stderr may go nowhere (Electron's utility process).
+    await reportFatal(detectHostChannel(), e, 'startup');
     const info = toErrorInfo(e);
     io.err(`owlet: ${info.message}`);
     if (isOwletError(e) && (e.kind === 'usage' || e.kind === 'query')) return ExitCodes.USAGE;

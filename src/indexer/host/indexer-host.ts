@@ -173,6 +173,7 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
     new Promise<ReadyInfo>((resolve, reject) => {
       const now = sup.readyInfo;
       if (now) return resolve(now);
+      if (sup.state === 'failed') return reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', sup.failure?.message ?? 'the indexer cannot start'));
       const subs: Disposable[] = [];
       const done = (f: () => void) => {
         clearTimeout(timer);

@@ -66,7 +66,8 @@ export interface ExitInfo {
 
 export interface FailureInfo {
   /**
-   * `config`: the child exited with ExitCodes.CONFIG (or reported a fatal of kind `config`);
+   * `config`: the child exited with ExitCodes.CONFIG, or reported a fatal of kind `config` or
+   * `usage` (its configuration or invocation is unusable: restarting cannot help);
    * `protocol`: it speaks another protocol version; `refused`: the launcher refused to start a
    * child at all (no child was forked).
    */
@@ -192,6 +193,12 @@ export const realClock: Clock = {
   setTimeout: (cb, ms) => setTimeout(cb, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * Fatal kinds a restart cannot fix: the configuration, or how the service was invoked (e.g. as
+ * root without --allow-root). The user has to act; retrying would only loop.
+ */
+const NOT_RESTARTABLE_KINDS: ReadonlySet<string> = new Set(['config', 'usage']);
 
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   return new ProcessSupervisor(options);
@@ -577,7 +584,7 @@ class ProcessSupervisor implements Supervisor {
     this.log({ type: 'crash', pid: run?.pid, reason: crash.reason, code: crash.code, signal: crash.signal, crashesInWindow: inWindow });
 
     let failure = run?.failure;
-    if (!failure && (crash.code === ExitCodes.CONFIG || run?.fatalKind === 'config')) {
+    if (!failure && (crash.code === ExitCodes.CONFIG || (run?.fatalKind !== undefined && NOT_RESTARTABLE_KINDS.has(run.fatalKind)))) {
       failure = {
         reason: 'config',
         message: run?.fatal?.message ?? `the service exited with code ${ExitCodes.CONFIG}: its configuration or data directory is unusable`,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError, errnoCode } from '../../shared/errors.js';
+import { OwletError, errnoCode, toErrorInfo } from '../../shared/errors.js';
 import { isHostMessage, PROTOCOL_VERSION, type LogLevel, type ServiceMessage } from '../../shared/protocol.js';
 import { createLogger, type Logger, type Sink } from '../log/logger.js';
 import { buildServer } from '../http/server.js';
@@ -78,17 +78,19 @@ function listenError(e: unknown, host: string, port: number): unknown {
  */
 export async function serve(opts: ServeOptions): Promise<number> {
   const host = opts.channel ?? detectHostChannel();
+  const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
   try {
-    return await serveOn(host, opts);
+    return await serveOn(host, log, opts);
   } catch (e) {
-    // Every start-up failure reaches the host as a typed `fatal` before the process exits.
+    // Every start-up failure is logged and reaches the host as a typed `fatal` before the process exits.
+    const info = toErrorInfo(e);
+    log.error('start-up failed', { code: info.code, message: info.message });
     await reportFatal(host, e, 'startup');
     throw e;
   }
 }
 
-async function serveOn(host: HostChannel, opts: ServeOptions): Promise<number> {
-  const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
+async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Promise<number> {
   const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving, and swaps in a new
   // service behind the same object if the database is damaged later.
