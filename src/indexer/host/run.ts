@@ -3,6 +3,7 @@ import { forkServiceLauncher, type ServiceLauncher } from './launcher.js';
 import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexer-host.js';
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
+import { attachHeadlessUpdates } from '../update/attach.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -23,8 +24,12 @@ export interface RunOptions {
   /** Default: this checkout's `bin/owlet.js`. The update engine points it at another version's tree. */
   entry?: ServiceEntry;
   supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'log'>>;
-  /** Called with the host once it exists (the update engine and tests reach it here). */
+  /** Called with the host once it exists (tests reach it here). */
   onHost?: (host: IndexerHost) => void;
+  /** false: no update engine (tests of the supervisor alone). */
+  updates?: boolean;
+  /** Tests only: the machine policy file (default: the OS location). */
+  policyFile?: string;
 }
 
 /**
@@ -56,14 +61,19 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     opts.out(`service child stopped unexpectedly (${c.error ? `${c.error.message}; ` : ''}${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); ${host.state === 'failed' ? 'not restarting' : 'restarting'}`),
   );
   host.start();
+  // The update engine switches the host's entry to another version's tree and restarts it.
+  const updates = opts.updates === false ? null : await attachHeadlessUpdates({ dataDir: opts.dataDir, ownBin: OWLET_BIN, host, log: opts.log, out: opts.out, ...(opts.policyFile ? { policyFile: opts.policyFile } : {}) });
   return new Promise<number>((resolve) => {
     const stop = (sig: string) => {
-      void host.stop(sig).then(() => resolve(0));
+      void Promise.resolve(updates?.close())
+        .then(() => host.stop(sig))
+        .then(() => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     host.onDidChangeState((s) => {
-      if (s.state === 'failed') {
+      // A version under its health gate may fail to start: the update engine rolls it back.
+      if (s.state === 'failed' && !updates?.updater?.inProgress) {
         opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
         resolve(78);
       }
