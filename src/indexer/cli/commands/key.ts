@@ -67,7 +67,7 @@ export function registerKey(program: Command, io: KeyIo): void {
 
   key
     .command('rotate-token')
-    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions stay signed in)')
+    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions end)')
     .addOption(dataDirOption())
     .action((o: { dataDir?: string }) => {
       const dataDir = existingDataDir(o.dataDir);
