@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { OwletError } from '../../shared/errors.js';
-import { ensurePrivateDir, FILE_MODE, readIfExists, writePrivateFile } from '../security/files.js';
+import { ensurePrivateDir, FILE_MODE, NOFOLLOW, openAppendNoFollow, readIfExists, writePrivateFile } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
 import type { AuditFields, AuditLog } from './types.js';
 
@@ -99,7 +99,7 @@ function withLock<T>(dir: string, fn: () => T, timeoutMs = 3000): T {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
+      const fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, FILE_MODE);
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
       break;
@@ -200,7 +200,7 @@ export class FileAuditLog implements AuditLog {
       if (t.file && t.size > 0 && t.size + Buffer.byteLength(line) > (this.o.maxFileBytes ?? 1024 * 1024)) {
         fileName = auditFileName(Number(FILE_RE.exec(t.file)![1]) + 1);
       }
-      const fd = fs.openSync(path.join(dir, fileName), 'a', FILE_MODE);
+      const fd = openAppendNoFollow(path.join(dir, fileName));
       try {
         fs.writeSync(fd, line);
         fs.fsyncSync(fd);

@@ -12,6 +12,7 @@ import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
 import { describeSecretStore } from '../security/secrets.js';
+import { inspectDataDir } from '../security/data-dir-guard.js';
 import type { Db } from '../store/db.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
@@ -113,29 +114,33 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   // Data directory: exists, ours, private, writable.
   let st: fs.Stats;
   try {
-    st = fs.statSync(dataDir);
+    st = fs.lstatSync(dataDir);
   } catch {
     add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `there is no Owlet data directory at ${dataDir}`, remedy: 'index a folder with "owlet index --root DIR", or pass the right --data-dir' });
     return { findings, fixes, service: { running: false } };
   }
   const uid = deps.uid === undefined ? uidOf() : deps.uid;
+  // The data folder and every folder in it: real folders, ours, 0700 (the service refuses to start
+  // otherwise); files in it: no symlinks, ours, writable by us only.
+  const problems = st.isDirectory() ? inspectDataDir(dataDir, { uid }) : [];
   if (!st.isDirectory()) add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not a folder`, remedy: 'move that file away or pass another --data-dir' });
-  else if (uid !== null && st.uid !== uid)
-    add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} belongs to user ${st.uid}, not to you (${uid})`, remedy: `run Owlet as its owner, or "chown -R ${uid} ${dataDir}"` });
-  else if (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
-    add(
-      { id: 'datadir', name: 'Data directory', status: 'degraded', message: `${dataDir} can be read by other users (mode ${mode(st)})`, remedy: `chmod 700 ${dataDir}`, fix: 'restrict the data directory to its owner (chmod 700)' },
-      async () => {
-        fs.chmodSync(dataDir, 0o700);
-        return `changed ${dataDir} to mode 700`;
-      },
-    );
-  else {
+  for (const p of problems) {
+    const rel = path.relative(dataDir, p.path);
+    const f: DoctorFinding = { id: rel ? `datadir:${rel}` : 'datadir', name: rel ? `Data directory: ${rel}` : 'Data directory', status: 'failed', message: `${p.message}; the service refuses to start`, remedy: p.fix };
+    if (p.kind === 'mode') {
+      const folder = fs.lstatSync(p.path).isDirectory();
+      add({ ...f, fix: folder ? `restrict ${p.path} to its owner (chmod 700)` : `make ${p.path} writable by its owner only (chmod 600)` }, async () => {
+        fs.chmodSync(p.path, folder ? 0o700 : 0o600);
+        return `changed ${p.path} to mode ${folder ? '700' : '600'}`;
+      });
+    } else add(f);
+  }
+  if (st.isDirectory() && problems.length === 0) {
     try {
       const probe = path.join(dataDir, `.doctor-probe-${process.pid}`);
-      fs.writeFileSync(probe, '');
+      fs.writeFileSync(probe, '', { flag: 'wx', mode: 0o600 });
       fs.unlinkSync(probe);
-      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir}, private (mode ${mode(st)}), writable` });
+      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir} and every folder in it private (mode ${mode(st)}), owned by you, no symlinks; writable` });
     } catch (e) {
       add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not writable: ${(e as Error).message}`, remedy: 'free space on that disk or fix its permissions' });
     }
