@@ -41,6 +41,8 @@ export const ErrorCodes = {
   OWL_ERR_BACKUP_FAILED: { kind: 'backup', http: 500 },
   OWL_ERR_BACKUP_BUSY: { kind: 'backup', http: 409 },
   OWL_ERR_SERVICE_RUNNING: { kind: 'service', http: 409 },
+  OWL_ERR_UPDATE_REFUSED: { kind: 'update', http: 409 },
+  OWL_ERR_UPDATE_FAILED: { kind: 'update', http: 500 },
   OWL_ERR_INTERNAL: { kind: 'internal', http: 500 },
 } as const;
 
