@@ -11,7 +11,8 @@ import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js'
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
-import { describeSecretStore } from '../security/secrets.js';
+import { describeSecretStore, openSecretStore, readStoreMarker } from '../security/secrets.js';
+import { AUDIT_DIR, checkAuditTrail } from '../audit/log.js';
 import { inspectDataDir } from '../security/data-dir-guard.js';
 import type { Db } from '../store/db.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
@@ -88,6 +89,14 @@ export function ftsConsistency(db: Db): { missing: number; stale: number } {
   return { missing, stale: Math.max(0, ids.size - (indexed - missing)) };
 }
 
+function trustedServiceInfo(dataDir: string): ServiceInfo | null {
+  try {
+    return readServiceInfo(dataDir);
+  } catch {
+    return null;
+  }
+}
+
 function mode(st: fs.Stats): string {
   return (st.mode & 0o777).toString(8);
 }
@@ -162,7 +171,8 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   }
 
   // Service: running, or a stale service.json left by a crash.
-  const info = readServiceInfo(dataDir);
+  // service.json is trusted only in a private data folder (the data-directory finding says why not).
+  const info = trustedServiceInfo(dataDir);
   const running = info !== null && processAlive(info.pid);
   let live: HealthReport | null = null;
   if (running) {
@@ -187,7 +197,7 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
         },
         async () => {
           // Re-checked at fix time: never remove the file of a service that started meanwhile.
-          const again = readServiceInfo(dataDir);
+          const again = trustedServiceInfo(dataDir);
           if (again && processAlive(again.pid)) return `left ${SERVICE_FILE}: a service started meanwhile (pid ${again.pid})`;
           for (const f of stale) fs.rmSync(path.join(dataDir, f), { force: true });
           return `removed ${stale.join(', ')}`;
@@ -313,6 +323,24 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
       add({ id: 'keys', name: 'Encryption key store', status: 'ok', message: k.weakness ?? `kept in ${k.where}` });
     } catch (e) {
       add({ id: 'keys', name: 'Encryption key store', status: 'degraded', message: `cannot tell where the keys are: ${(e as Error).message}`, remedy: 'run "owlet key status"' });
+    }
+  }
+
+  // Audit trail: key and log together, chain intact up to the anchor in the key store.
+  if (config && (readStoreMarker(dataDir) !== null || fs.existsSync(path.join(dataDir, AUDIT_DIR)))) {
+    try {
+      const r = checkAuditTrail(dataDir, openSecretStore(dataDir, config.security.secretStore));
+      if (r.ok) add({ id: 'audit', name: 'Audit log', status: 'ok', message: `${r.entries} entries verified, chain and anchor intact` });
+      else
+        add({
+          id: 'audit',
+          name: 'Audit log',
+          status: 'failed',
+          message: `broken at ${r.firstBroken!.file}${r.firstBroken!.line ? ` line ${r.firstBroken!.line}` : ''}: ${r.firstBroken!.reason}`,
+          remedy: 'find out who changed the data folder (the log no longer proves what happened before this point); "owlet audit verify" shows the details. New entries continue after the break.',
+        });
+    } catch (e) {
+      add({ id: 'audit', name: 'Audit log', status: 'failed', message: `cannot be checked: ${(e as Error).message}`, remedy: 'unlock the keychain (or restore the key store), then run "owlet audit verify"' });
     }
   }
 

@@ -39,9 +39,11 @@ export const SecuritySettings = z
       .object({
         /** The audit log starts a new file past this size; the chain continues across files. */
         maxFileKb: z.number().int().min(1).max(1_048_576).default(1024),
+        /** Files kept; older ones are removed behind a MAC-ed checkpoint that keeps the chain verifiable. */
+        keepFiles: z.number().int().min(2).max(100_000).default(32),
       })
       .strict()
-      .default({ maxFileKb: 1024 }),
+      .default({ maxFileKb: 1024, keepFiles: 32 }),
   })
   .strict();
 

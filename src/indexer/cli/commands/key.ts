@@ -58,7 +58,7 @@ export function registerKey(program: Command, io: KeyIo): void {
       const file = path.join(dataDir, INDEX_FILE);
       if (!fs.existsSync(file)) throw new OwletError('OWL_ERR_DB_OPEN', `no index at ${file}; nothing to re-encrypt`);
       const store = openSecretStore(dataDir, config.security.secretStore);
-      const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024 });
+      const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024, keepFiles: config.security.audit.keepFiles });
       // metrics.db shares the index's key: re-keyed in the same procedure (its history survives).
       const r = rotateDataKey(file, store, undefined, [path.join(dataDir, METRICS_FILE)]);
       audit.appendOrThrow('key.rotated', { documents: r.documents, store: store.kind });
