@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newCorrelationId, withCorrelation } from './correlation.js';
 import type { Logger } from './logger.js';
-import { logSafePath } from '../security/log-safe.js';
+import { logSafePath } from './log-safe.js';
 
 // The query string can hold search terms: never logged; the path is escaped (logSafePath).
 const pathOnly = logSafePath;

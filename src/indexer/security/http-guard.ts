@@ -7,7 +7,7 @@ import { CSRF_HEADER, SESSION_COOKIE, readCookie, type Session, type SessionStor
 import { secretsEqual } from './token.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
 import { AggregatedFailureAudit } from './failure-audit.js';
-import { logSafePath } from './log-safe.js';
+import { logSafePath } from '../log/log-safe.js';
 
 /**
  * The loopback API's front door: Host allow-list (DNS rebinding), Origin check (cross-site

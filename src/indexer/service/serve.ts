@@ -10,7 +10,7 @@ import { removeServiceInfo, writeServiceInfo } from './service-file.js';
 import { detectHostChannel, type HostChannel } from './host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
-import { logSafePath } from '../security/log-safe.js';
+import { logSafePath } from '../log/log-safe.js';
 import { auditServiceStart } from '../audit/service-audit.js';
 import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.js';
 import { SessionStore } from '../../../src/indexer/security/sessions.js';
-import { logSafe, logSafePath } from '../../../src/indexer/security/log-safe.js';
+import { logSafe, logSafePath } from '../../../src/indexer/log/log-safe.js';
 import { createLogger } from '../../../src/indexer/log/logger.js';
 import type { AuditFields } from '../../../src/indexer/audit/types.js';
 import type { StatusReport } from '../../../src/shared/api.js';
