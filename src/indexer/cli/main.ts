@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
@@ -135,7 +136,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
       let result: SearchResult;
       try {
-        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset });
+        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset, roots: ctx.config.roots.map((r) => path.resolve(r)) });
       } finally {
         ctx.close();
       }

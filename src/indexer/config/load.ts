@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OwletError, errnoCode } from '../../shared/errors.js';
+import { OwletError, errnoCode, isOwletError } from '../../shared/errors.js';
 import { ConfigSchema, type Config, defaultConfig } from './schema.js';
+import { readTrustedFile } from '../security/data-dir-guard.js';
+import { writePrivateFile } from '../security/files.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -32,9 +34,13 @@ export function loadConfig(dataDir: string): Config {
   const file = path.join(dataDir, CONFIG_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Never through a symlink, and only a file written by this user (roots and settings matter).
+    const raw = readTrustedFile(file);
+    if (raw === null) return defaultConfig();
+    text = raw.toString('utf8');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return defaultConfig();
+    if (isOwletError(e)) throw e;
     throw new OwletError('OWL_ERR_CONFIG_UNREADABLE', `cannot read configuration ${file}: ${(e as Error).message}`);
   }
   let raw: unknown;
@@ -46,10 +52,7 @@ export function loadConfig(dataDir: string): Config {
   return parseConfig(raw, file);
 }
 
-/** Writes atomically (temp file + rename) so a crash never leaves half a config. */
+/** Writes atomically (O_EXCL temp file with a random name + rename): a crash never leaves half a config. */
 export function saveConfig(dataDir: string, config: Config): void {
-  const file = path.join(dataDir, CONFIG_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writePrivateFile(path.join(dataDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
 }

@@ -18,6 +18,7 @@ import type { BackupInfo } from '../health/checks.js';
 import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
 import { gatherHealthInputs, healthReport, readiness, reportOf, type Readiness } from '../health/report.js';
 import { Collector, statfsSpace, type SpaceProbe } from './collectors.js';
+import { candidateKeys } from '../security/data-key.js';
 import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from './metrics-db.js';
 import { createMetrics, type OwletMetrics } from './registry.js';
 import { effectiveRules, type MonitoringSettings } from './settings.js';
@@ -103,7 +104,7 @@ export class Monitoring implements Observability {
     if (!this.enabled) return;
     const { service, settings, log } = opts;
     const dataDir = service.ctx.dataDir;
-    this.db = openMetricsDb(dataDir, this.indexKey());
+    this.db = openMetricsDb(dataDir, this.indexKey(), service.ctx.secrets ? candidateKeys(service.ctx.secrets) : []);
     this.store = new TimeSeriesStore(this.db, settings.retention, settings.sampleSeconds);
     this.integrityRec = readIntegrity(this.db);
     this.banner = new BannerChannel();

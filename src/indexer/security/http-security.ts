@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { authRoutes } from '../http/routes/auth.js';
 import { previewRoutes } from '../http/routes/preview.js';
 import type { DocumentPreview } from './preview.js';
-import { DEFAULT_LIMITS, installAuth, installRequestLimits, installSecurityHeaders, type AuthOptions, type HttpLimits } from './http-guard.js';
+import { DEFAULT_LIMITS, installAuth, installConnectionLimits, installRequestLimits, installSecurityHeaders, type AuthOptions, type HttpLimits } from './http-guard.js';
 
 export interface HttpSecurityOptions {
   /** Authentication; absent only for in-process tests that drive the app with inject(). */
@@ -21,9 +21,10 @@ export function installHttpSecurity(app: FastifyInstance, opts: HttpSecurityOpti
   const limits = effectiveLimits(opts.limits);
   installSecurityHeaders(app);
   installRequestLimits(app, limits);
+  installConnectionLimits(app.server, limits);
   if (opts.auth) {
     installAuth(app, opts.auth, limits);
-    authRoutes(app, { sessions: opts.auth.sessions, audit: opts.auth.audit, port: opts.auth.port });
+    authRoutes(app, { sessions: opts.auth.sessions, audit: opts.auth.audit, port: opts.auth.port, ...(opts.auth.now ? { now: opts.auth.now } : {}) });
   }
   if (opts.preview) previewRoutes(app, opts.preview);
 }

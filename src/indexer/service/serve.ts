@@ -10,7 +10,7 @@ import { removeServiceInfo, writeServiceInfo } from './service-file.js';
 import { detectHostChannel, hostLogSink, reportFatal, type HostChannel } from './host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
-import { pathOf } from '../security/http-guard.js';
+import { logSafePath } from '../log/log-safe.js';
 import { auditServiceStart } from '../audit/service-audit.js';
 import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
@@ -110,7 +110,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
       tokens: new TokenSource(opts.dataDir),
       sessions: new SessionStore({ idleMs: service.config.security.http.sessionIdleMinutes * 60_000 }),
       audit: service.audit,
-      onRefused: (reason, req) => log.warn('request refused', { reason, method: req.method, path: pathOf(req.url).slice(0, 200) }),
+      onRefused: (reason, req) => log.warn('request refused', { reason, method: req.method, path: logSafePath(req.url) }),
     },
     limits: httpLimitsFrom(service.config.security.http),
     preview: (p) => previewDocument(service.ctx.store, service.config.roots, p),

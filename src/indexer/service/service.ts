@@ -296,7 +296,9 @@ export class OwletService {
 
   search(q: string, limit: number, offset: number): SearchResult {
     if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
-    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset }));
+    // Only the configured roots: a root removed from config.json is not searchable (#11.10).
+    const roots = indexerSettings(this.config).roots;
+    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset, roots }));
   }
 
   problems(limit: number, offset: number): ProblemFile[] {

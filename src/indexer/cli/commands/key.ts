@@ -8,6 +8,7 @@ import { openAuditLog } from '../../audit/log.js';
 import { INDEX_FILE } from '../../service/context.js';
 import { readServiceInfo, runningService } from '../../service/service-file.js';
 import { fileHeaderIsPlain } from '../../security/cipher.js';
+import { METRICS_FILE } from '../../metrics/metrics-db.js';
 import { rotateDataKey } from '../../security/rekey.js';
 import { describeSecretStore, openSecretStore } from '../../security/secrets.js';
 import { rotateApiToken } from '../../security/token.js';
@@ -57,8 +58,9 @@ export function registerKey(program: Command, io: KeyIo): void {
       const file = path.join(dataDir, INDEX_FILE);
       if (!fs.existsSync(file)) throw new OwletError('OWL_ERR_DB_OPEN', `no index at ${file}; nothing to re-encrypt`);
       const store = openSecretStore(dataDir, config.security.secretStore);
-      const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024 });
-      const r = rotateDataKey(file, store);
+      const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024, keepFiles: config.security.audit.keepFiles });
+      // metrics.db shares the index's key: re-keyed in the same procedure (its history survives).
+      const r = rotateDataKey(file, store, undefined, [path.join(dataDir, METRICS_FILE)]);
       audit.appendOrThrow('key.rotated', { documents: r.documents, store: store.kind });
       if (o.json) return io.out(JSON.stringify({ rotated: true, documents: r.documents, bytes: r.bytes, ms: Math.round(r.ms) }));
       io.out(`Re-encrypted the index (${r.documents} documents, ${(r.bytes / 1048576).toFixed(1)} MB) under a new key in ${(r.ms / 1000).toFixed(1)} s.`);
@@ -67,7 +69,7 @@ export function registerKey(program: Command, io: KeyIo): void {
 
   key
     .command('rotate-token')
-    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions stay signed in)')
+    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions end)')
     .addOption(dataDirOption())
     .action((o: { dataDir?: string }) => {
       const dataDir = existingDataDir(o.dataDir);

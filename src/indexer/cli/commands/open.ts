@@ -1,16 +1,18 @@
+import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { OwletError } from '../../../shared/errors.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { runningService } from '../../service/service-file.js';
 import { readApiToken } from '../../security/token.js';
+import { writeHandoverPage } from '../../security/login-handover.js';
 
 export interface OpenIo {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
-/** Opens a URL in the desktop's browser; false when there is no display or no opener. */
+/** Opens a URL or a local page in the desktop's browser; false when there is no display or no opener. */
 export type BrowserLauncher = (url: string) => Promise<boolean>;
 
 export function hasDisplay(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -59,6 +61,18 @@ export async function requestLoginLink(dataDir: string): Promise<string> {
   return body.url;
 }
 
+/**
+ * Opens the sign-in link without exposing its code in argv: the opener gets the path of a private
+ * page that forwards to the link (security/login-handover.ts), never the link itself.
+ */
+export async function openLoginInBrowser(dataDir: string, url: string, launch: BrowserLauncher, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (!hasDisplay(process.platform, env)) return false;
+  const page = writeHandoverPage(dataDir, url, { env });
+  const opened = await launch(page);
+  if (!opened) fs.rmSync(page, { force: true });
+  return opened;
+}
+
 export function registerOpen(program: Command, io: OpenIo, launch: BrowserLauncher = systemBrowserLauncher()): void {
   program
     .command('open')
@@ -67,10 +81,12 @@ export function registerOpen(program: Command, io: OpenIo, launch: BrowserLaunch
     .option('--no-browser', 'only print the link')
     .option('--json', 'print {"url"} as JSON')
     .action(async (o: { dataDir?: string; browser: boolean; json?: boolean }) => {
-      const url = await requestLoginLink(resolveDataDir(o.dataDir));
-      const opened = o.browser ? await launch(url) : false;
+      const dataDir = resolveDataDir(o.dataDir);
+      const url = await requestLoginLink(dataDir);
+      const opened = o.browser ? await openLoginInBrowser(dataDir, url, launch) : false;
       if (o.json) return io.out(JSON.stringify({ url, opened }));
+      if (opened) return io.out('Opened in your browser. The sign-in works once, within 60 seconds.');
       io.out(url);
-      io.out(opened ? 'Opened in your browser. The link works once, for 60 seconds.' : 'Open this link in a browser on this computer. It works once, for 60 seconds.');
+      io.out('Open this link in a browser on this computer. It works once, for 60 seconds.');
     });
 }

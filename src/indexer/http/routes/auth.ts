@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/types.js';
 import { htmlPage, serviceOrigin } from '../../security/http-guard.js';
+import { AggregatedFailureAudit } from '../../security/failure-audit.js';
 import { clearedSessionCookie, sessionCookie, type SessionStore } from '../../security/sessions.js';
 
 export interface AuthRouteOptions {
   sessions: SessionStore;
   audit: AuditLog;
   port?: number;
+  now?: () => number;
 }
 
 const LoginQuery = z.object({ code: z.string().max(200).optional() }).strict();
@@ -18,6 +20,9 @@ const LoginQuery = z.object({ code: z.string().max(200).optional() }).strict();
  * session cookie; page scripts read only the per-session CSRF token.
  */
 export function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): void {
+  // One audit entry per 10 s with a count, not one fsync'd entry per failed attempt.
+  const loginFailures = new AggregatedFailureAudit(opts.audit, 'auth.login-failed', opts.now ? { now: opts.now } : {});
+  app.addHook('onClose', async () => loginFailures.flush());
   app.post('/api/v1/auth/login-link', async (req, reply) => {
     if (req.owletAuth?.kind !== 'bearer') {
       return reply.code(403).send({ error: { code: 'OWL_ERR_AUTH_FORBIDDEN', message: 'only a client holding the API token can create sign-in links' } });
@@ -30,7 +35,7 @@ export function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): void {
     const parsed = LoginQuery.safeParse(req.query ?? {});
     const code = parsed.success ? parsed.data.code : undefined;
     if (!code || !opts.sessions.consumeCode(code)) {
-      opts.audit.append('auth.login-failed', { reason: code ? 'unknown, used or expired code' : 'no code', ip: req.ip });
+      loginFailures.record({ reason: code ? 'unknown, used or expired code' : 'no code', ip: req.ip });
       return reply
         .code(401)
         .type('text/html; charset=utf-8')
