@@ -31,10 +31,11 @@ export const ErrorCodes = {
   OWL_ERR_HTTP_ORIGIN: { kind: 'http', http: 403 },
   OWL_ERR_HTTP_CSRF: { kind: 'http', http: 403 },
   OWL_ERR_HTTP_RATE_LIMITED: { kind: 'http', http: 429 },
+  OWL_ERR_HTTP_TOO_LARGE: { kind: 'http', http: 413 },
   OWL_ERR_PATH_FORBIDDEN: { kind: 'http', http: 403 },
   OWL_ERR_SECRET_STORE: { kind: 'environment', http: 500 },
   OWL_ERR_AUDIT_BROKEN: { kind: 'environment', http: 500 },
-  OWL_ERR_ROOT_REFUSED: { kind: 'usage', http: 500 },
+  OWL_ERR_ROOT_REFUSED: { kind: 'usage', http: 400 },
   OWL_ERR_BACKUP_NOT_FOUND: { kind: 'usage', http: 404 },
   OWL_ERR_BACKUP_INVALID: { kind: 'backup', http: 500 },
   OWL_ERR_BACKUP_NO_SPACE: { kind: 'backup', http: 507 },
@@ -89,4 +90,38 @@ export function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string'
     ? (e as { code: string }).code
     : undefined;
+}
+
+/** What an HTTP client is told about an error: a catalog code, its status and a safe message. */
+export interface ClientError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+}
+
+/** Status codes of library (fastify) client errors → the catalog code a client sees instead of the library's own. */
+const CLIENT_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'OWL_ERR_AUTH_REQUIRED',
+  403: 'OWL_ERR_AUTH_FORBIDDEN',
+  404: 'OWL_ERR_NOT_FOUND',
+  413: 'OWL_ERR_HTTP_TOO_LARGE',
+  414: 'OWL_ERR_ARG_INVALID',
+  429: 'OWL_ERR_HTTP_RATE_LIMITED',
+};
+
+/**
+ * Maps anything thrown while answering a request to what the client may see. Owlet errors pass
+ * as they are. A library's 4xx (bad JSON, body too large) keeps its status and message but never
+ * its code (FST_…): clients only ever see catalog codes. Everything else is an internal error
+ * whose message says nothing about paths or SQL.
+ */
+export function clientErrorOf(err: unknown): ClientError {
+  if (isOwletError(err)) return { status: err.httpStatus, code: err.code, message: err.message };
+  const e = err as { statusCode?: unknown; message?: unknown } | null;
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code = CLIENT_STATUS_CODES[status] ?? 'OWL_ERR_ARG_INVALID';
+    return { status, code, message: typeof e?.message === 'string' && e.message ? e.message : 'bad request' };
+  }
+  return { status: 500, code: 'OWL_ERR_INTERNAL', message: 'internal error; see the service log' };
 }

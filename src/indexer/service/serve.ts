@@ -4,6 +4,7 @@ import { toErrorInfo } from '../../shared/errors.js';
 import { isHostMessage, PROTOCOL_VERSION, type ServiceMessage } from '../../shared/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { buildServer } from '../http/server.js';
+import { instrument } from '../http/instrument.js';
 import { VERSION } from '../version.js';
 import { OwletService } from './service.js';
 import { removeServiceInfo, writeServiceInfo } from './service-file.js';
@@ -58,7 +59,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const service = guardian.service;
   const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => guardian.backupInfo(), integrity: (f, k) => guardian.checkIntegrity(f, k) });
   guardian.onDidReplaceService(() => monitoring.serviceReplaced());
-  const app = buildServer(monitoring.instrument(service), {
+  const app = buildServer(instrument(service, monitoring), {
     observability: monitoring,
     requestLog: log.child('http'),
     auth: {
