@@ -697,7 +697,7 @@ export class IndexGuardian implements BackupApi {
       reason,
     ).catch((e) => {
       // A copy that hit a damaged page is damage of the live index, found by the backup.
-      if (isCorruptionError(e) || /malformed|not a database/i.test((e as Error).message)) this.reportCorruption(e);
+      if (isCorruptionError(e)) this.reportCorruption(e);
       throw e;
     });
   }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, errnoCode, isOwletError } from '../../shared/errors.js';
 import { applyKey, assertEncrypted, keyError } from '../security/cipher.js';
 import { createPrivateFile, FILE_MODE, tighten } from '../security/files.js';
+import { sqliteFailureOf } from './sqlite-errors.js';
 
 export type Db = Database.Database;
 
@@ -14,16 +15,14 @@ export interface OpenOptions {
   key?: Buffer;
 }
 
-/** Maps SQLite failures onto coded errors a person can act on. */
+/** Maps SQLite failures onto coded errors a person can act on (the kinds come from sqlite-errors.ts). */
 export function classifySqliteError(e: unknown, file: string): OwletError {
   const code = errnoCode(e) ?? '';
   const msg = e instanceof Error ? e.message : String(e);
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
-    return new OwletError('OWL_ERR_DB_CORRUPT', `database ${file} is damaged (${msg}); run "owlet doctor --fix"`, { sqlite: code }, { cause: e });
-  if (code.startsWith('SQLITE_FULL') || code === 'SQLITE_IOERR_WRITE' && /space/i.test(msg))
-    return new OwletError('OWL_ERR_DB_FULL', `the disk holding ${file} is full; free some space and indexing resumes`, { sqlite: code }, { cause: e });
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-    return new OwletError('OWL_ERR_DB_BUSY', `database ${file} is busy; try again`, { sqlite: code }, { cause: e });
+  const kind = sqliteFailureOf(e);
+  if (kind === 'corrupt') return new OwletError('OWL_ERR_DB_CORRUPT', `database ${file} is damaged (${msg}); run "owlet doctor --fix"`, { sqlite: code }, { cause: e });
+  if (kind === 'full') return new OwletError('OWL_ERR_DB_FULL', `the disk holding ${file} is full; free some space and indexing resumes`, { sqlite: code }, { cause: e });
+  if (kind === 'busy') return new OwletError('OWL_ERR_DB_BUSY', `database ${file} is busy; try again`, { sqlite: code }, { cause: e });
   return new OwletError('OWL_ERR_DB_OPEN', `database ${file}: ${msg}`, { sqlite: code }, { cause: e });
 }
 
