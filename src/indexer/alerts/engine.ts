@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChannelName, Severity } from '../metrics/settings.js';
 import type { Signals } from '../metrics/signals.js';
@@ -146,7 +146,7 @@ export class AlertEngine {
   /** Marks an active alert acknowledged: no escalation, off the banner. Idempotent. */
   acknowledge(id: string): Alert {
     const a = [...this.active.values()].find((x) => x.id === id);
-    if (!a) throw new OwletError('OWL_ERR_NOT_FOUND', `no active alert with id "${id}" (it may have resolved already)`);
+    if (!a) throw owletError('OWL_ERR_NOT_FOUND', { reason: `no active alert with id "${id}" (it may have resolved already)` });
     if (a.acknowledgedAt === null) {
       a.acknowledgedAt = this.now();
       this.emit('acknowledged', a, a.acknowledgedAt);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE, readIfExists, writePrivateFile } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
 import type { AuditFields, AuditLog } from './types.js';
@@ -117,7 +117,7 @@ function withLock<T>(dir: string, fn: () => T, timeoutMs = 3000): T {
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new OwletError('OWL_ERR_AUDIT_BROKEN', `the audit log is locked by process ${pid}`);
+      if (Date.now() > deadline) throw owletError('OWL_ERR_AUDIT_BROKEN', { reason: `the audit log is locked by process ${pid}` });
       sleepSync(5);
     }
   }
@@ -315,7 +315,7 @@ export function auditKey(store: SecretStore, dir: string, create: boolean): Buff
   const k = store.get('audit-key');
   if (k) return k;
   if (listAuditFiles(dir).length > 0 || !create) {
-    throw new OwletError('OWL_ERR_AUDIT_BROKEN', `the audit key is missing from ${store.where}, so the audit log in ${dir} cannot be checked or continued`);
+    throw owletError('OWL_ERR_AUDIT_BROKEN', { reason: `the audit key is missing from ${store.where}, so the audit log in ${dir} cannot be checked or continued` });
   }
   const key = randomBytes(32);
   store.set('audit-key', key);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 export interface PlatformEnv {
   platform: NodeJS.Platform;
@@ -39,6 +39,6 @@ export function ensureDataDir(dir: string): void {
     fs.writeFileSync(probe, '');
     fs.unlinkSync(probe);
   } catch (e) {
-    throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `data directory ${dir} is unusable: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir, reason: (e as Error).message });
   }
 }

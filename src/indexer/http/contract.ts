@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { describeIssues } from '../config/load.js';
 
 /**
@@ -39,7 +39,7 @@ export interface Route {
 /** Validates `value` (query, params or body) or throws OWL_ERR_ARG_INVALID naming the fields at fault. */
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new OwletError('OWL_ERR_ARG_INVALID', describeIssues(r.error));
+  if (!r.success) throw owletError('OWL_ERR_ARG_INVALID', { reason: describeIssues(r.error) });
   return r.data;
 }
 

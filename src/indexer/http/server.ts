@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { clientErrorOf } from '../../shared/errors.js';
+import { clientErrorOf, ErrorCodes, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { installRequestLogging } from '../log/request-log.js';
 import { installAuth, installRequestLimits, installSecurityHeaders, serverLimitOptions, type AuthOptions } from '../security/http-guard.js';
@@ -18,8 +18,8 @@ export interface ServerOptions extends Omit<RouteFeatures, 'api' | 'auth'> {
   requestLog?: Logger;
 }
 
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } });
+function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message, remedy: ErrorCodes[code].remedy } });
 }
 
 /** `GET /x` also answers `HEAD /x` (fastify adds it), so the public list names both. */
@@ -29,7 +29,7 @@ function routeKeys(r: Route): string[] {
 
 /**
  * The loopback HTTP API as a factory with no `listen`: tests drive it with `inject()`, the
- * service binds it to 127.0.0.1. Every answer is JSON; errors are `{ error: { code, message } }`
+ * service binds it to 127.0.0.1. Every answer is JSON; errors are `{ error: { code, message, remedy } }`
  * with a code from Owlet's catalog, never one from a library.
  *
  * The order is the point: request logging first (so refusals are logged with a correlation id),

@@ -7,7 +7,7 @@ import { BannerChannel, LogChannel, WebhookChannel } from '../alerts/channels.js
 import { SqliteAlertStore } from '../alerts/store.js';
 import type { HealthReport } from '../../shared/health.js';
 import { HEALTH_ORDER } from '../../shared/health.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { OwletService } from '../service/service.js';
 import { INDEX_FILE } from '../service/context.js';
@@ -309,7 +309,7 @@ export class Monitoring implements Observability {
   }
 
   acknowledge(id: string): Alert {
-    if (!this.engine) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
+    if (!this.engine) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
     return this.engine.acknowledge(id);
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { FILE_MODE, tighten, writePrivateFile } from './files.js';
 
 /** The install's API secret: `<dataDir>/api-token`, 0600, 32 random bytes as base64url. */
@@ -60,7 +60,7 @@ export function ensureApiToken(dataDir: string): string {
 /** The token for a client (CLI, tests) talking to a running service. */
 export function readApiToken(dataDir: string): string {
   const t = readValid(apiTokenPath(dataDir));
-  if (!t) throw new OwletError('OWL_ERR_AUTH_REQUIRED', `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts`);
+  if (!t) throw owletError('OWL_ERR_AUTH_REQUIRED', { reason: `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts` });
   return t;
 }
 

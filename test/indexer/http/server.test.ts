@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.js';
 import { routeTable } from '../../../src/indexer/http/route-table.js';
 import { instrument } from '../../../src/indexer/http/instrument.js';
-import { OwletError } from '../../../src/shared/errors.js';
+import { ErrorCodes, OwletError } from '../../../src/shared/errors.js';
 import type { StatusReport } from '../../../src/shared/api.js';
 
 function fakeApi(over: Partial<ServiceApi> = {}): ServiceApi & { calls: string[] } {
@@ -57,7 +57,7 @@ test('a malformed query is a 400 with the parser message, never a 500', async ()
   );
   const r = await app.inject({ url: '/api/v1/search?q=%22x' });
   assert.equal(r.statusCode, 400);
-  assert.deepEqual(r.json(), { error: { code: 'OWL_ERR_QUERY_INVALID', message: 'unterminated quote at position 0' } });
+  assert.deepEqual(r.json(), { error: { code: 'OWL_ERR_QUERY_INVALID', message: 'unterminated quote at position 0', remedy: ErrorCodes.OWL_ERR_QUERY_INVALID.remedy } });
 });
 
 test('an unexpected failure is a 500 without internals', async () => {
@@ -97,7 +97,7 @@ test('a third-party error code never reaches a client: library 4xx keep their st
   const app = buildServer(fakeApi({ status: () => { throw thirdParty; } }), { bodyLimit: 64 });
   const internal = await app.inject({ url: '/api/v1/status' });
   assert.equal(internal.statusCode, 500);
-  assert.deepEqual(internal.json(), { error: { code: 'OWL_ERR_INTERNAL', message: 'internal error; see the service log' } });
+  assert.deepEqual(internal.json(), { error: { code: 'OWL_ERR_INTERNAL', message: 'internal error; see the service log', remedy: ErrorCodes.OWL_ERR_INTERNAL.remedy } });
 
   // fastify answers these itself with FST_ERR_… codes; the client sees catalog codes instead.
   const tooLarge = await app.inject({ method: 'POST', url: '/api/v1/index/pause', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(200) }) });

@@ -1,4 +1,4 @@
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { AlertAckParams, AlertListParams, parseOr400, type Route } from '../contract.js';
 import type { Observability } from '../../metrics/monitoring.js';
 
@@ -17,7 +17,7 @@ export function alertRoutes(obs: Observability): Route[] {
       access: 'authenticated',
       handler: async (req) => {
         const p = parseOr400(AlertAckParams, req.params);
-        if (!obs.enabled) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
+        if (!obs.enabled) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
         return { alert: obs.acknowledge(p.id) };
       },
     },

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../../audit/types.js';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { htmlPage, serviceOrigin } from '../../security/http-guard.js';
 import { clearedSessionCookie, sessionCookie, type SessionStore } from '../../security/sessions.js';
 import { LoginQuery, type Route } from '../contract.js';
@@ -23,7 +23,7 @@ export function authRoutes(opts: AuthRouteOptions): Route[] {
       access: 'authenticated',
       rateLimited: true,
       handler: async (req) => {
-        if (req.owletAuth?.kind !== 'bearer') throw new OwletError('OWL_ERR_AUTH_FORBIDDEN', 'only a client holding the API token can create sign-in links');
+        if (req.owletAuth?.kind !== 'bearer') throw owletError('OWL_ERR_AUTH_FORBIDDEN', { reason: 'only a client holding the API token can create sign-in links' });
         const code = opts.sessions.issueCode();
         return { url: `${serviceOrigin(req.server, opts.port)}/login?code=${code}`, expiresInSeconds: 60 };
       },

@@ -1,4 +1,4 @@
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import type { BackupApi } from '../../backup/recovery.js';
 import { BackupCreateBody, BackupIdParams, parseOr400, type Route } from '../contract.js';
 
@@ -20,7 +20,7 @@ export function backupRoutes(b: BackupApi): Route[] {
       handler: async (req, reply) => {
         const body = parseOr400(BackupCreateBody, req.body ?? {});
         const out = await b.create(body.reason);
-        if (out.status === 'skipped') throw new OwletError('OWL_ERR_BACKUP_NO_SPACE', out.skip.message);
+        if (out.status === 'skipped') throw owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: out.skip.message });
         return reply.code(201).send(out);
       },
     },

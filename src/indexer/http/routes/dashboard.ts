@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import type { Route } from '../contract.js';
 
 const TYPES: Record<string, string> = {
@@ -43,7 +43,7 @@ export function dashboardRoutes(dir: string = defaultDashboardDir()): Route[] {
   const page: Route['handler'] = files.includes('index.html')
     ? send('index.html')
     : async () => {
-        throw new OwletError('OWL_ERR_NOT_READY', `the dashboard is not built (no ${path.join(dir, 'index.html')}); run "npm run build"`);
+        throw owletError('OWL_ERR_NOT_READY', { reason: `the dashboard is not built (no ${path.join(dir, 'index.html')}); run "npm run build"` });
       };
   return [
     { method: 'GET', url: '/', access: 'authenticated', handler: page },
