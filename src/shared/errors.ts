@@ -50,6 +50,8 @@ export const ErrorCodes = {
   OWL_ERR_BACKUP_NO_SPACE: { kind: 'backup', http: 507, message: '{reason}', remedy: 'free some space or set backup.dir to a larger disk' },
   OWL_ERR_BACKUP_FAILED: { kind: 'backup', http: 500, message: '{reason}', remedy: 'see the service log for the cause; the previous backups are untouched' },
   OWL_ERR_BACKUP_BUSY: { kind: 'backup', http: 409, message: '{reason}', remedy: 'try again when the running backup or recovery has finished' },
+  OWL_ERR_UPDATE_REFUSED: { kind: 'update', http: 409, message: '{reason}', remedy: 'nothing was installed; the running version stays (see "owlet update status")' },
+  OWL_ERR_UPDATE_FAILED: { kind: 'update', http: 500, message: '{reason}', remedy: 'the previous version stays or is restored; see the service log and "owlet update status"' },
   OWL_ERR_INTERNAL: { kind: 'internal', http: 500, message: '{reason}', remedy: 'see the service log; report it if it repeats' },
 } as const satisfies Record<string, { kind: string; http: number; message: string; remedy: string }>;
 

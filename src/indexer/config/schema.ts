@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MonitoringSettings } from '../metrics/settings.js';
 import { SecuritySettings } from '../security/settings.js';
 import { BackupSettings } from '../backup/settings.js';
+import { DEFAULT_UPDATE_CONFIG, UpdateSettings } from '../update/settings.js';
 
 /**
  * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
@@ -112,6 +113,8 @@ export const ConfigSchema = z
     security: SecuritySettings.default(SecuritySettings.parse({})),
     /** Scheduled, verified backups of the index and their retention (defaults in backup/settings.ts). */
     backup: BackupSettings.default(BackupSettings.parse({})),
+    /** Signed updates: feed, channel, check interval, health gate (defaults in update/settings.ts). */
+    updates: UpdateSettings.default(DEFAULT_UPDATE_CONFIG),
   })
   .strict();
 
