@@ -171,6 +171,18 @@ export class AlertEngine {
     while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
   }
 
+  private readonly reportedMissing = new Set<string>();
+
+  /**
+   * A route names a channel nobody registered (the tray when no app runs, #13): said once per
+   * channel in the log, so a notification is never dropped without a trace.
+   */
+  private unregistered(name: string): void {
+    if (this.reportedMissing.has(name)) return;
+    this.reportedMissing.add(name);
+    this.opts.log.info('alert route names a channel that is not registered; notifications for it are not delivered', { channel: name });
+  }
+
   private emit(type: AlertEventType, a: Alert, at: number): void {
     if (type !== 'acknowledged' && type !== 'resolved') a.lastNotifiedAt = at;
     this.opts.store?.save(a);
@@ -178,7 +190,10 @@ export class AlertEngine {
     this.opts.log.debug('alert event', { event: type, alert: a.id, rule: a.rule, severity: a.severity });
     for (const name of new Set(this.opts.routes[a.severity])) {
       const ch = this.channels.get(name);
-      if (!ch) continue;
+      if (!ch) {
+        this.unregistered(name);
+        continue;
+      }
       try {
         const r = ch.notify(event);
         if (r instanceof Promise) {

@@ -4,7 +4,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { OwletError, owletError } from '../../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE, readIfExists, writePrivateFile } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
-import type { AuditFields, AuditLog } from './types.js';
+import type { AuditEventName, AuditFields, AuditLog } from './types.js';
 
 /**
  * A tamper-evident audit trail: JSON lines in `<dataDir>/audit/audit-NNNNNN.jsonl`, each entry
@@ -162,7 +162,7 @@ export class FileAuditLog implements AuditLog {
     ensurePrivateDir(o.dir);
   }
 
-  append(event: string, fields: AuditFields = {}): void {
+  append(event: AuditEventName, fields: AuditFields = {}): void {
     try {
       this.appendOrThrow(event, fields);
     } catch (e) {
@@ -171,7 +171,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   /** For callers that must know the entry was written (CLI commands). */
-  appendOrThrow(event: string, fields: AuditFields = {}): AuditEntry {
+  appendOrThrow(event: AuditEventName, fields: AuditFields = {}): AuditEntry {
     const { dir, key } = this.o;
     return withLock(dir, () => {
       const head = readHead(dir);

@@ -14,16 +14,18 @@ export type AuditEventName =
   | 'key.migrated'
   | 'backup.created'
   | 'backup.restored'
+  // Written by the update feature (src/indexer/update, issue #12).
   | 'update.installed'
-  | 'update.rolled-back'
-  | 'index.wiped';
+  | 'update.rolled-back';
+// Only events something writes belong here: the union is the list an auditor reads, so a name
+// nothing appends (like a former 'index.wiped') is removed rather than left as a promise.
 
 /** Field values are small scalars: never document contents, never secrets. */
 export type AuditFields = Record<string, string | number | boolean | null>;
 
 export interface AuditLog {
   /** Appends one entry durably (fsync) before returning. Never throws: a failure is logged. */
-  append(event: AuditEventName | (string & {}), fields?: AuditFields): void;
+  append(event: AuditEventName, fields?: AuditFields): void;
 }
 
 /** For code paths and tests that run without an audit trail. */
