@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toErrorInfo } from '../../shared/errors.js';
 import { isHostMessage, PROTOCOL_VERSION, type ServiceMessage } from '../../shared/protocol.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import { fileLogger } from '../log/file-logger.js';
 import { buildServer } from '../http/server.js';
 import { instrument } from '../http/instrument.js';
 import { VERSION } from '../version.js';
@@ -18,7 +19,6 @@ import { httpLimitsFrom } from '../security/settings.js';
 import { previewDocument } from '../security/preview.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { IndexGuardian } from '../backup/recovery.js';
-import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../log/rotating-sink.js';
 
 export interface ServeOptions {
   dataDir: string;
@@ -32,14 +32,8 @@ export interface ServeOptions {
   keyFromHost?: boolean;
 }
 
-/**
- * Opens the service log: JSON lines in <dataDir>/logs/service.log, rotated by size (10 MB × 5
- * files). The log shares the data volume: when it is full a line is dropped, the service goes on.
- */
-export function fileLogger(dataDir: string, component: string): Logger {
-  const sink = createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
-  return createLogger(sink, { component, fields: { pid: process.pid } });
-}
+// Kept here for the callers that import it from serve.ts; it lives in log/.
+export { fileLogger } from '../log/file-logger.js';
 
 /**
  * Runs the long-lived service in this process: HTTP on loopback, indexing and watching, and the
