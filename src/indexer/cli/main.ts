@@ -16,6 +16,7 @@ import { registerKey } from './commands/key.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerBackup } from './commands/backup.js';
+import { registerUpdate } from './commands/update.js';
 import { registerLeastPrivilege } from '../security/least-privilege.js';
 import { loadConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
@@ -247,6 +248,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
   registerAudit(program, io, setCode);
   registerDoctor(program, io, setCode);
   registerBackup(program, io, setCode);
+  registerUpdate(program, io, setCode);
   registerLeastPrivilege(program);
   return program;
 }

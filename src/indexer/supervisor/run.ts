@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from './supervisor.js';
 import { forkLauncher, type Launcher } from './launcher.js';
 import type { Logger } from '../log/logger.js';
+import { attachHeadlessUpdates } from '../update/attach.js';
+import type { ServiceEntryLike, UpdatableHost } from '../update/headless.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -17,6 +19,10 @@ export interface RunOptions {
   /** Injected in tests; default forks `owlet serve` as a Node child. */
   launcherFor?: (args: string[]) => Launcher;
   supervisor?: Partial<SupervisorOptions>;
+  /** false: no update engine (tests of the supervisor alone). */
+  updates?: boolean;
+  /** Tests only: the machine policy file (default: the OS location). */
+  policyFile?: string;
 }
 
 /**
@@ -27,7 +33,9 @@ export interface RunOptions {
 export async function runSupervised(opts: RunOptions): Promise<number> {
   let port = opts.port ?? 0;
   const argsNow = () => ['serve', '--data-dir', opts.dataDir, '--port', String(port), '--supervisor-pid', String(process.pid)];
-  const makeLauncher = opts.launcherFor ?? ((args: string[]) => forkLauncher({ modulePath: OWLET_BIN, args, execArgv: SERVICE_EXEC_ARGV }));
+  // The tree the service child runs: this one, or another version's while an update is gated.
+  let entry: ServiceEntryLike = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV };
+  const makeLauncher = opts.launcherFor ?? ((args: string[]) => forkLauncher({ modulePath: entry.modulePath, args, execArgv: entry.execArgv ?? SERVICE_EXEC_ARGV }));
   // A launcher per start, so each child gets the current port.
   const launch: Launcher = () => makeLauncher(argsNow())();
   const log = opts.log;
@@ -43,15 +51,46 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     announced = true;
   });
   sup.onDidCrash((c) => opts.out(`service child stopped unexpectedly (${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); restarting`));
+  const host: UpdatableHost & { stop(reason?: string): Promise<void> } = {
+    get entry() {
+      return { ...entry };
+    },
+    setEntry: (e) => {
+      entry = { ...e };
+    },
+    stop: (reason) => sup.stop(reason),
+    restart: async (reason, timeoutMs = 30_000) => {
+      await sup.stop(reason);
+      return new Promise((resolve, reject) => {
+        const subs: { dispose(): void }[] = [];
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          for (const d of subs) d.dispose();
+          f();
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`not ready within ${timeoutMs} ms`))), timeoutMs);
+        subs.push(sup.onDidBecomeReady((r) => done(() => resolve(r))));
+        subs.push(sup.onDidChangeState((c) => {
+          if (c.state === 'failed') done(() => reject(new Error(sup.failure?.message ?? 'the service failed')));
+        }));
+        sup.start();
+      });
+    },
+    onDidCrash: (l) => sup.onDidCrash(l),
+  };
   sup.start();
+  const updates = opts.updates === false ? null : await attachHeadlessUpdates({ dataDir: opts.dataDir, ownBin: OWLET_BIN, host, log, out: opts.out, ...(opts.policyFile ? { policyFile: opts.policyFile } : {}) });
   return new Promise<number>((resolve) => {
     const stop = (sig: string) => {
-      void sup.stop(sig).then(() => resolve(0));
+      void Promise.resolve(updates?.close())
+        .then(() => sup.stop(sig))
+        .then(() => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     sup.onDidChangeState((s) => {
-      if (s.state === 'failed') {
+      // A version under its health gate may fail to start: the update engine rolls it back.
+      if (s.state === 'failed' && !updates?.updater?.inProgress) {
         opts.out(`owlet: the service cannot start: ${sup.failure?.message ?? 'unknown reason'}`);
         resolve(78);
       }
