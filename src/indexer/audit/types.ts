@@ -16,7 +16,11 @@ export type AuditEventName =
   | 'backup.restored'
   // Written by the update feature (src/indexer/update, issue #12).
   | 'update.installed'
-  | 'update.rolled-back';
+  | 'update.rolled-back'
+  | `update.${UpdateStep}`;
+
+/** The steps of a headless update, each audited as `update.<step>` (update/headless.ts). */
+export type UpdateStep = 'interrupted' | 'refused' | 'started' | 'downloaded' | 'unpacked' | 'backed-up' | 'service-started' | 'switched' | 'gate-failed' | 'backup-restored';
 // Only events something writes belong here: the union is the list an auditor reads, so a name
 // nothing appends (like a former 'index.wiped') is removed rather than left as a promise.
 
