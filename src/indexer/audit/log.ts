@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE, NOFOLLOW, openAppendNoFollow, readIfExists, writePrivateFile } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
-import type { AuditFields, AuditLog } from './types.js';
+import type { AuditEventName, AuditFields, AuditLog } from './types.js';
 
 /**
  * A tamper-evident audit trail: JSON lines in `<dataDir>/audit/audit-NNNNNN.jsonl`, each entry
@@ -193,7 +193,7 @@ function withLock<T>(dir: string, fn: () => T, timeoutMs = 3000): T {
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new OwletError('OWL_ERR_AUDIT_BROKEN', `the audit log is locked by process ${pid}`);
+      if (Date.now() > deadline) throw owletError('OWL_ERR_AUDIT_BROKEN', { reason: `the audit log is locked by process ${pid}` });
       sleepSync(5);
     }
   }
@@ -242,7 +242,7 @@ export class FileAuditLog implements AuditLog {
     ensurePrivateDir(o.dir);
   }
 
-  append(event: string, fields: AuditFields = {}): void {
+  append(event: AuditEventName, fields: AuditFields = {}): void {
     try {
       this.appendOrThrow(event, fields);
     } catch (e) {
@@ -256,7 +256,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   /** For callers that must know the entry was written (CLI commands). */
-  appendOrThrow(event: string, fields: AuditFields = {}): AuditEntry {
+  appendOrThrow(event: AuditEventName, fields: AuditFields = {}): AuditEntry {
     const { dir, key } = this.o;
     return withLock(dir, () => {
       const head = readHead(dir);
@@ -461,7 +461,7 @@ export function auditKey(store: SecretStore, dir: string, create: boolean): Buff
   const k = store.get('audit-key');
   if (k) return k;
   if (listAuditFiles(dir).length > 0 || !create) {
-    throw new OwletError('OWL_ERR_AUDIT_BROKEN', `the audit key is missing from ${store.where}, so the audit log in ${dir} cannot be checked or continued`);
+    throw owletError('OWL_ERR_AUDIT_BROKEN', { reason: `the audit key is missing from ${store.where}, so the audit log in ${dir} cannot be checked or continued` });
   }
   const key = randomBytes(32);
   store.set('audit-key', key);

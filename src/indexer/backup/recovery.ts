@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StatusReport } from '../../shared/api.js';
-import { OwletError, isOwletError } from '../../shared/errors.js';
+import { OwletError, owletError, isOwletError } from '../../shared/errors.js';
 import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
 import type { AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
@@ -218,7 +218,7 @@ export class IndexGuardian implements BackupApi {
   }
 
   private get svc(): OwletService {
-    if (!this.current) throw new OwletError('OWL_ERR_NOT_READY', 'the index is being recovered; try again in a moment');
+    if (!this.current) throw owletError('OWL_ERR_NOT_READY', { reason: 'the index is being recovered; try again in a moment' });
     return this.current;
   }
 
@@ -333,7 +333,7 @@ export class IndexGuardian implements BackupApi {
       if (attempt === 2) {
         this.phaseValue = 'failed';
         this.alert({ id: 'index-recovery-failed', severity: 'critical', message: `the index is still damaged after recovery: ${step.problems.join('; ')}` });
-        throw new OwletError('OWL_ERR_DB_CORRUPT', `the index at ${file} is damaged and could not be repaired (${step.problems.slice(0, 2).join('; ')}); damaged copies are in ${path.join(this.o.dataDir, 'recovery')}`);
+        throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the index at ${file} is damaged and could not be repaired (${step.problems.slice(0, 2).join('; ')}); damaged copies are in ${path.join(this.o.dataDir, 'recovery')}` });
       }
     }
     let svc: OwletService;
@@ -566,7 +566,7 @@ export class IndexGuardian implements BackupApi {
       ino = null;
     }
     if (this.ino !== null && ino !== this.ino) {
-      this.reportCorruption(new OwletError('OWL_ERR_DB_CORRUPT', ino === null ? 'the index file was deleted while in use' : 'the index file was replaced while in use'));
+      this.reportCorruption(owletError('OWL_ERR_DB_CORRUPT', { reason: ino === null ? 'the index file was deleted while in use' : 'the index file was replaced while in use' }));
     }
   }
 
@@ -657,7 +657,7 @@ export class IndexGuardian implements BackupApi {
    */
   async checkIntegrity(file: string, key: Buffer | null): Promise<IntegrityResult> {
     const r = await integrityCheckInWorker(file, { key });
-    if (!r.ok && !r.inconclusive) this.reportCorruption(new OwletError('OWL_ERR_DB_CORRUPT', `the periodic integrity check found damage: ${r.message}`));
+    if (!r.ok && !r.inconclusive) this.reportCorruption(owletError('OWL_ERR_DB_CORRUPT', { reason: `the periodic integrity check found damage: ${r.message}` }));
     return r;
   }
 
@@ -679,7 +679,7 @@ export class IndexGuardian implements BackupApi {
   }
 
   create(reason: BackupReason = 'manual'): Promise<CreateOutcome> {
-    if (this.phaseValue === 'recovering' || !this.current) return Promise.reject(new OwletError('OWL_ERR_BACKUP_BUSY', 'the index is being recovered; back up when it is done'));
+    if (this.phaseValue === 'recovering' || !this.current) return Promise.reject(owletError('OWL_ERR_BACKUP_BUSY', { reason: 'the index is being recovered; back up when it is done' }));
     const svc = this.current;
     return createBackup(
       {
@@ -697,14 +697,14 @@ export class IndexGuardian implements BackupApi {
       reason,
     ).catch((e) => {
       // A copy that hit a damaged page is damage of the live index, found by the backup.
-      if (isCorruptionError(e) || /malformed|not a database/i.test((e as Error).message)) this.reportCorruption(e);
+      if (isCorruptionError(e)) this.reportCorruption(e);
       throw e;
     });
   }
 
   async verify(id?: string): Promise<{ id: string; verification: Verification }[]> {
     const ids = id ? [id] : listBackups(this.dir).map((b) => b.manifest.id);
-    if (id && !readManifest(this.dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}"; "owlet backup list" shows the ids`);
+    if (id && !readManifest(this.dir, id)) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir: this.dir });
     const out: { id: string; verification: Verification }[] = [];
     for (const x of ids) out.push({ id: x, verification: await verifyBackup(this.dir, x, this.keys(), this.now) });
     return out;
@@ -718,7 +718,7 @@ export class IndexGuardian implements BackupApi {
    */
   async restore(id: string): Promise<RestoreResult> {
     const run = (this.busy ?? Promise.resolve()).then(async () => {
-      if (!readManifest(this.dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}"; "owlet backup list" shows the ids`);
+      if (!readManifest(this.dir, id)) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir: this.dir });
       const staged = await stageRestore(this.o.dataDir, this.dir, id, this.keys());
       const t0 = this.now();
       this.phaseValue = 'recovering';
@@ -733,7 +733,7 @@ export class IndexGuardian implements BackupApi {
         const n = (svc.ctx.db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
         if (d.kind !== 'ok' || n !== staged.manifest.documentCount) {
           await this.stopQuietly(svc);
-          throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored index ${d.kind !== 'ok' ? 'is damaged' : `holds ${n} documents, the backup ${staged.manifest.documentCount}`}; the previous index is back`);
+          throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored index ${d.kind !== 'ok' ? 'is damaged' : `holds ${n} documents, the backup ${staged.manifest.documentCount}`}; the previous index is back` });
         }
       } catch (e) {
         putBack(this.o.dataDir, aside);

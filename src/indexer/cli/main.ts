@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
+import { OwletError, owletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
 import { ExitCodes, LOG_LEVELS, type LogLevel } from '../../shared/protocol.js';
 import { resolveDataDir } from '../config/paths.js';
 
@@ -41,9 +41,9 @@ const defaultIo: Io = {
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be a whole number, got "${v}"`);
+    if (!/^\d+$/.test(v)) throw owletError('OWL_ERR_ARG_INVALID', { reason: `${name} must be a whole number, got "${v}"` });
     const n = Number(v);
-    if (n < min || n > max) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be between ${min} and ${max}, got ${n}`);
+    if (n < min || n > max) throw owletError('OWL_ERR_ARG_INVALID', { reason: `${name} must be between ${min} and ${max}, got ${n}` });
     return n;
   };
 }
@@ -62,7 +62,7 @@ export function snippetForTerminal(snippet: string, tty: boolean): string {
 
 async function fetchJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), headers });
-  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `service answered ${res.status} for ${url}`);
+  if (!res.ok) throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url, request: 'the status request', reason: `HTTP ${res.status}` });
   return (await res.json()) as T;
 }
 
@@ -96,7 +96,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
       const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
-      if (config.roots.length === 0) throw new OwletError('OWL_ERR_ROOT_MISSING', 'no root to index: pass --root DIR');
+      if (config.roots.length === 0) throw owletError('OWL_ERR_ROOT_MISSING', { reason: 'no root to index: pass --root DIR' });
       const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false });
       const bar = new ProgressBar(io.stderr);
       const p = service.indexer.progress;
@@ -267,7 +267,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; everything else commander reports is a usage error.
-      if (e.exitCode !== 0) await reportFatal(detectHostChannel(), new OwletError('OWL_ERR_ARG_INVALID', e.message), 'startup');
+      if (e.exitCode !== 0) await reportFatal(detectHostChannel(), owletError('OWL_ERR_ARG_INVALID', { reason: e.message }), 'startup');
       return e.exitCode === 0 ? 0 : ExitCodes.USAGE;
     }
     // A process started by a host (the supervisor, the app) tells it why it gives up, as a typed
@@ -275,6 +275,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     await reportFatal(detectHostChannel(), e, 'startup');
     const info = toErrorInfo(e);
     io.err(`owlet: ${info.message}`);
+    if (info.remedy) io.err(`owlet: what to do: ${info.remedy}`);
     if (isOwletError(e) && (e.kind === 'usage' || e.kind === 'query')) return ExitCodes.USAGE;
     if (isOwletError(e) && e.kind === 'config') return ExitCodes.CONFIG;
     return ExitCodes.FAILURE;

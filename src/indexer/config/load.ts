@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OwletError, errnoCode, isOwletError } from '../../shared/errors.js';
+import { OwletError, errnoCode, isOwletError, owletError } from '../../shared/errors.js';
 import { ConfigSchema, type Config, defaultConfig } from './schema.js';
 import { readTrustedFile } from '../security/data-dir-guard.js';
 import { writePrivateFile } from '../security/files.js';
@@ -22,8 +22,8 @@ export function parseConfig(raw: unknown, source: string): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${source}: ${describeIssues(result.error)}`, {
-      key: first ? first.path.map(String).join('.') : undefined,
+    throw owletError('OWL_ERR_CONFIG_INVALID', { source, reason: describeIssues(result.error) }, {
+      detail: { key: first ? first.path.map(String).join('.') : undefined },
     });
   }
   return result.data;
@@ -41,13 +41,13 @@ export function loadConfig(dataDir: string): Config {
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return defaultConfig();
     if (isOwletError(e)) throw e;
-    throw new OwletError('OWL_ERR_CONFIG_UNREADABLE', `cannot read configuration ${file}: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_CONFIG_UNREADABLE', { file, reason: (e as Error).message });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${file}: not valid JSON (${(e as Error).message})`);
+    throw owletError('OWL_ERR_CONFIG_INVALID', { source: file, reason: `not valid JSON (${(e as Error).message})` });
   }
   return parseConfig(raw, file);
 }

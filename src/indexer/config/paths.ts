@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { OwletError, isOwletError } from '../../shared/errors.js';
+import { OwletError, isOwletError, owletError } from '../../shared/errors.js';
 import { assertPrivateDataDir } from '../security/data-dir-guard.js';
 
 export interface PlatformEnv {
@@ -46,6 +46,6 @@ export function ensureDataDir(dir: string): void {
     fs.unlinkSync(probe);
   } catch (e) {
     if (isOwletError(e)) throw e;
-    throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `data directory ${dir} is unusable: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir, reason: (e as Error).message });
   }
 }

@@ -6,7 +6,7 @@ import { errnoCode } from '../../shared/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { effectiveRules } from '../metrics/settings.js';
-import { fileLogger } from '../service/serve.js';
+import { fileLogger } from '../log/file-logger.js';
 import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js';
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
@@ -16,13 +16,13 @@ import { AUDIT_DIR, checkAuditTrail } from '../audit/log.js';
 import { inspectDataDir } from '../security/data-dir-guard.js';
 import type { Db } from '../store/db.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
+import { ftsConsistency, ftsProbe } from '../store/fts-check.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
 import { closeDatabase } from '../store/db.js';
 import { METRICS_FILE, openMetricsDb, writeIntegrity } from '../metrics/metrics-db.js';
 import { statfsSpace, type SpaceProbe } from '../metrics/collectors.js';
 import { checkBackup, checkDisk, type HealthInputs } from './checks.js';
 import { integrityCheck } from './integrity.js';
-import { searchProbe } from './report.js';
 
 /**
  * `owlet doctor`: every health check that can be made from outside the service (and the live
@@ -77,17 +77,8 @@ interface Inspection {
 
 const uidOf = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
-/** Indexed documents without a full-text entry, and entries without an indexed document. Throws on a damaged index. */
-export function ftsConsistency(db: Db): { missing: number; stale: number } {
-  const ids = new Set((db.prepare('SELECT rowid FROM docs_fts').pluck().all() as number[]).map(Number));
-  let missing = 0;
-  let indexed = 0;
-  for (const id of db.prepare(`SELECT id FROM documents WHERE status = 'indexed'`).pluck().iterate() as Iterable<number>) {
-    indexed++;
-    if (!ids.has(id)) missing++;
-  }
-  return { missing, stale: Math.max(0, ids.size - (indexed - missing)) };
-}
+// Re-exported for callers that import it from the doctor; the SQL lives in store/.
+export { ftsConsistency };
 
 function trustedServiceInfo(dataDir: string): ServiceInfo | null {
   try {
@@ -252,7 +243,7 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
         let canRebuild = false;
         try {
           const c = ftsConsistency(db);
-          const probe = searchProbe(db);
+          const probe = ftsProbe(db);
           if (!probe.ok) {
             fts = { id: 'fts', name: 'Full-text index', status: 'failed', message: `searching fails: ${probe.message}` };
             canRebuild = true;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { HEALTH_COLOURS, worstStatus, type HealthCheck, type HealthReport } from '../../shared/health.js';
 import type { Db } from '../store/db.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
+import { ftsProbe } from '../store/fts-check.js';
 import type { IntegrityRecord } from '../metrics/metrics-db.js';
 import type { OwletService } from '../service/service.js';
 import { INDEX_FILE } from '../service/context.js';
@@ -25,23 +26,8 @@ function fileSize(f: string): number {
   }
 }
 
-const probes = new WeakMap<Db, { run(): unknown }>();
-
-/** A real (tiny) full-text query: proves the FTS index answers, not only that the file is open. */
-export function searchProbe(db: Db): { ok: boolean; message?: string } {
-  try {
-    let stmt = probes.get(db);
-    if (!stmt) {
-      const s = db.prepare(`SELECT rowid FROM docs_fts WHERE docs_fts MATCH '"owletreadinessprobe"' LIMIT 1`);
-      stmt = { run: () => s.get() };
-      probes.set(db, stmt);
-    }
-    stmt.run();
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
-  }
-}
+/** A real (tiny) full-text query (store/fts-check.ts): proves the FTS index answers, not only that the file is open. */
+export const searchProbe = ftsProbe;
 
 export interface Readiness {
   ready: boolean;

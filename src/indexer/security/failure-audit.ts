@@ -1,4 +1,4 @@
-import type { AuditFields, AuditLog } from '../audit/types.js';
+import type { AuditEventName, AuditFields, AuditLog } from '../audit/types.js';
 
 /**
  * Failed authentications recorded as one audit entry per window with a count, never one per
@@ -15,7 +15,7 @@ export class AggregatedFailureAudit {
 
   constructor(
     private readonly audit: AuditLog,
-    private readonly event: string,
+    private readonly event: AuditEventName,
     private readonly opts: { windowMs?: number; now?: () => number } = {},
   ) {}
 

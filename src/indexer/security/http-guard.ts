@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { AuditLog } from '../audit/types.js';
 import { CSRF_HEADER, SESSION_COOKIE, readCookie, type Session, type SessionStore } from './sessions.js';
 import { secretsEqual } from './token.js';
-import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
+import type { HttpLimits } from './limits.js';
 import { AggregatedFailureAudit } from './failure-audit.js';
 import { logSafePath } from '../log/log-safe.js';
 
@@ -120,11 +120,18 @@ export function htmlPage(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
 }
 
-const PUBLIC = new Set(['GET /health/live', 'GET /health/ready', 'HEAD /health/live', 'HEAD /health/ready', 'GET /login', 'HEAD /login']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Endpoints whose cost grows with input or which guard a secret: rate-limited per client. */
-const EXPENSIVE = [/^\/api\/v1\/search$/, /^\/api\/v1\/preview$/, /^\/api\/v1\/auth\//, /^\/login$/, /^\/api\/v1\/index\/rescan$/];
+/**
+ * Which requests the guard lets through without credentials and which it rate-limits: read from
+ * the HTTP layer's route table, so the guard keeps no list of endpoints of its own.
+ */
+export interface RouteAccess {
+  /** "METHOD /path" of every public route (GET routes also under HEAD). */
+  publicRoutes: ReadonlySet<string>;
+  /** Paths whose cost grows with input or which guard a secret: rate-limited per client. */
+  rateLimitedPaths: ReadonlySet<string>;
+}
 
 function hostHeaderCount(raw: string[]): number {
   let n = 0;
@@ -160,7 +167,7 @@ export function serviceOrigin(app: FastifyInstance, port?: number): string {
   return ipv6 ? `http://[::1]:${p}` : `http://127.0.0.1:${p}`;
 }
 
-/** Limits that hold with or without authentication (installed by buildServer on every app). */
+/** Limits that hold with or without authentication (buildServer installs them on every app). */
 export function installRequestLimits(app: FastifyInstance, limits: HttpLimits): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > limits.maxUrlChars) {
@@ -169,7 +176,7 @@ export function installRequestLimits(app: FastifyInstance, limits: HttpLimits): 
   });
 }
 
-export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: HttpLimits = DEFAULT_LIMITS): void {
+export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: HttpLimits, routes: RouteAccess): void {
   app.decorateRequest('owletAuth', null);
   const refused = (req: FastifyRequest, reason: string) => opts.onRefused?.(reason, req);
   const now = opts.now ?? Date.now;
@@ -205,7 +212,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
       tokenSeen = token;
       opts.sessions.clear();
     }
-    if (PUBLIC.has(route)) return;
+    if (routes.publicRoutes.has(route)) return;
 
     const authz = req.headers.authorization;
     if (authz !== undefined) {
@@ -250,7 +257,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
     });
     app.addHook('preHandler', async (req, reply) => {
       const p = pathOf(req.url);
-      if (!EXPENSIVE.some((re) => re.test(p))) return;
+      if (!routes.rateLimitedPaths.has(p)) return;
       // The owner's real sign-in link is never refused because others flooded the shared
       // unauthenticated budget: a live code is checked (not consumed) before the limit.
       if (p === '/login' && opts.sessions.isLiveCode(loginCodeOf(req.query))) return;

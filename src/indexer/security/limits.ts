@@ -30,3 +30,8 @@ export const DEFAULT_LIMITS: HttpLimits = {
   idleConnectionMs: 5_000,
 };
 
+
+/** The defaults with config.json's overrides on top. */
+export function effectiveLimits(l: Partial<HttpLimits> | undefined): HttpLimits {
+  return { ...DEFAULT_LIMITS, ...l };
+}

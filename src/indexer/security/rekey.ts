@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase } from '../store/db.js';
 import { applyKey, rekey } from './cipher.js';
 import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
@@ -98,7 +98,7 @@ export function rekeyCompanion(file: string, currentKey: Buffer, earlierKeys: Bu
 export function rotateDataKey(file: string, store: SecretStore, onStep: (s: RotationStep) => void = () => {}, companions: string[] = []): RotationResult {
   const t0 = performance.now();
   const { db, key: oldKey } = openKeyedDatabase(file, store);
-  if (!oldKey) throw new OwletError('OWL_ERR_DB_KEY', `database ${file} is not encrypted; open it once with Owlet to encrypt it`);
+  if (!oldKey) throw owletError('OWL_ERR_DB_KEY', { reason: `database ${file} is not encrypted; open it once with Owlet to encrypt it` });
   const tmp = rekeyPath(file);
   const newKey = newDataKey();
   let documents: number;
@@ -129,9 +129,9 @@ export function rotateDataKey(file: string, store: SecretStore, onStep: (s: Rota
   onStep('rekeyed');
   const check = openDatabase(tmp, { key: newKey });
   try {
-    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', 'the re-encrypted copy failed its check; the database is unchanged');
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: 'the re-encrypted copy failed its check; the database is unchanged' });
     const n = (check.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
-    if (n !== documents) throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy holds ${n} documents instead of ${documents}; the database is unchanged`);
+    if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the re-encrypted copy holds ${n} documents instead of ${documents}; the database is unchanged` });
   } finally {
     closeDatabase(check);
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { FILE_MODE, NOFOLLOW, writePrivateFile } from './files.js';
 import { assertPrivateFolder, readTrustedFile } from './data-dir-guard.js';
 
@@ -78,7 +78,7 @@ function replaceIfExposed(file: string): void {
 export function readApiToken(dataDir: string): string {
   assertPrivateFolder(dataDir);
   const t = readValid(apiTokenPath(dataDir));
-  if (!t) throw new OwletError('OWL_ERR_AUTH_REQUIRED', `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts`);
+  if (!t) throw owletError('OWL_ERR_AUTH_REQUIRED', { reason: `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts` });
   return t;
 }
 

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError, errnoCode, toErrorInfo } from '../../shared/errors.js';
+import { errnoCode, owletError, toErrorInfo } from '../../shared/errors.js';
 import { isHostMessage, PROTOCOL_VERSION, type LogLevel, type ServiceMessage } from '../../shared/protocol.js';
 import { createLogger, type Logger, type Sink } from '../log/logger.js';
+import { fileLogSink } from '../log/file-logger.js';
 import { buildServer } from '../http/server.js';
+import { instrument } from '../http/instrument.js';
 import { VERSION } from '../version.js';
 import { OwletService } from './service.js';
 import { removeServiceInfo, writeServiceInfo } from './service-file.js';
@@ -17,7 +19,6 @@ import { httpLimitsFrom } from '../security/settings.js';
 import { previewDocument } from '../security/preview.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { IndexGuardian } from '../backup/recovery.js';
-import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../log/rotating-sink.js';
 
 export interface ServeOptions {
   dataDir: string;
@@ -33,17 +34,8 @@ export interface ServeOptions {
   forwardLogs?: LogLevel;
 }
 
-/**
- * Opens the service log: JSON lines in <dataDir>/logs/service.log, rotated by size (10 MB × 5
- * files). The log shares the data volume: when it is full a line is dropped, the service goes on.
- */
-export function fileLogger(dataDir: string, component: string): Logger {
-  return createLogger(fileLogSink(dataDir), { component, fields: { pid: process.pid } });
-}
-
-function fileLogSink(dataDir: string): Sink {
-  return createRotatingFileSink({ file: path.join(dataDir, 'logs', 'service.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES });
-}
+// Kept here for the callers that import it from serve.ts; it lives in log/.
+export { fileLogger } from '../log/file-logger.js';
 
 /** The service log, teed to the host when it asked for forwarded records. */
 function serviceLogger(dataDir: string, host: HostChannel, forward: LogLevel | undefined): Logger {
@@ -64,10 +56,10 @@ function serviceLogger(dataDir: string, host: HostChannel, forward: LogLevel | u
 function listenError(e: unknown, host: string, port: number): unknown {
   const code = errnoCode(e);
   if (code === 'EADDRINUSE') {
-    return new OwletError('OWL_ERR_PORT_IN_USE', `port ${port} on ${host} is already in use by another program; close it, or set another port (server.port in config.json, or --port)`, { port }, { cause: e });
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'another program is using it' }, { detail: { port }, cause: e });
   }
   if (code === 'EACCES') {
-    return new OwletError('OWL_ERR_PORT_IN_USE', `this user may not listen on port ${port} on ${host}; choose a port above 1023 (server.port in config.json, or --port)`, { port }, { cause: e });
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'this user may not listen on it; choose a port above 1023' }, { detail: { port }, cause: e });
   }
   return e;
 }
@@ -103,7 +95,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
   const service = guardian.service;
   const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => guardian.backupInfo(), integrity: (f, k) => guardian.checkIntegrity(f, k) });
   guardian.onDidReplaceService(() => monitoring.serviceReplaced());
-  const app = buildServer(monitoring.instrument(service), {
+  const app = buildServer(instrument(service, monitoring), {
     observability: monitoring,
     requestLog: log.child('http'),
     auth: {

@@ -10,6 +10,7 @@ import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { allChecks, checkBackup, checkBreakers, checkDisk, checkIntegrity, checkPool, checkRestarts, checkWatcher, type HealthInputs } from '../../../src/indexer/health/checks.js';
 import { healthReport } from '../../../src/indexer/health/report.js';
@@ -115,7 +116,7 @@ test('a running service turns degraded and failed under injected faults, and rec
     integrity: async () => ({ ok: integrityOk, message: integrityOk ? 'ok' : 'Tree 7 page 12: btreeInitPage() returns error code 11', durationMs: 3 }),
   });
   mon.start();
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   const health = async () => (await app.inject({ url: '/api/v1/health' })).json() as { status: string; colour: string; checks: { id: string; status: string; message: string }[] };
   const check = async (id: string) => (await health()).checks.find((c) => c.id === id);
   const ready = async () => app.inject({ url: '/health/ready' });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { checkAuditTrail } from '../../audit/log.js';
@@ -22,7 +22,7 @@ export function registerAudit(program: Command, io: AuditIo, setCode: (c: number
     .option('--json', 'print the result as JSON')
     .action((o: { dataDir?: string; json?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
-      if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}`);
+      if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
       const store = openSecretStore(dataDir, loadConfig(dataDir).security.secretStore);
       // Key and log must come together: either without the other is broken (checkAuditTrail).
       const r = checkAuditTrail(dataDir, store);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { runningService } from '../../service/service-file.js';
 import { readApiToken } from '../../security/token.js';
@@ -43,7 +43,7 @@ export function systemBrowserLauncher(platform: NodeJS.Platform = process.platfo
 /** Asks the running service for a one-time sign-in link (needs the API token). */
 export async function requestLoginLink(dataDir: string): Promise<string> {
   const running = runningService(dataDir);
-  if (!running) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no Owlet service is running for ${dataDir}; start it with "owlet serve" or "owlet run"`);
+  if (!running) throw owletError('OWL_ERR_SERVICE_NOT_RUNNING', { dataDir });
   const token = readApiToken(dataDir);
   let res: Response;
   try {
@@ -53,11 +53,11 @@ export async function requestLoginLink(dataDir: string): Promise<string> {
       signal: AbortSignal.timeout(5000),
     });
   } catch (e) {
-    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} did not answer: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: 'the sign-in request', reason: (e as Error).message });
   }
-  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} answered ${res.status} to the sign-in request`);
+  if (!res.ok) throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: 'the sign-in request', reason: `HTTP ${res.status}` });
   const body = (await res.json()) as { url?: unknown };
-  if (typeof body.url !== 'string') throw new OwletError('OWL_ERR_INTERNAL', 'the service answered without a sign-in link');
+  if (typeof body.url !== 'string') throw owletError('OWL_ERR_INTERNAL', { reason: 'the service answered without a sign-in link' });
   return body.url;
 }
 
