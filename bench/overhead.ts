@@ -21,6 +21,8 @@ import { saveConfig } from '../src/indexer/config/load.js';
 import { defaultConfig } from '../src/indexer/config/schema.js';
 import { fileLogger } from '../src/indexer/log/file-logger.js';
 import { buildServer } from '../src/indexer/http/server.js';
+import { instrument } from '../src/indexer/http/instrument.js';
+import type { ServiceApi } from '../src/indexer/http/contract.js';
 import { createMonitoring, type Monitoring } from '../src/indexer/metrics/monitoring.js';
 import { median, round, summarize } from './lib/stats.js';
 import type { Emitter } from '../src/shared/event.js';
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
   const served = await Promise.all(
     MODES.map(async (mode) => {
       const { svc, mon } = await openService(mode, last[mode.name]!, [corpus]);
-      const app = buildServer(mon.instrument(svc), { observability: mon, requestLog: fileLogger(last[mode.name]!, 'bench').child('http') });
+      const app = buildServer(instrument(svc, mon), { observability: mon, requestLog: fileLogger(last[mode.name]!, 'bench').child('http') });
       await app.ready();
       return { mode, svc, mon, app, ms: [] as number[] };
     }),
@@ -175,9 +177,9 @@ async function main(): Promise<void> {
     (x.svc.writer as unknown as { commitEmitter: Emitter<readonly WriteOp[]> }).commitEmitter.fire([op]);
   };
   const perFileUs = Math.max(0, median([1, 2, 3].map(() => perCall(fileHooks(on), 50_000) - perCall(fileHooks(off), 50_000))));
-  const cachedSearch = (api: ReturnType<Monitoring['instrument']>) => () => void api.search('warmcache', 20, 0);
-  const onApi = on.mon.instrument(on.svc);
-  const offApi = off.mon.instrument(off.svc);
+  const cachedSearch = (api: ServiceApi) => () => void api.search('warmcache', 20, 0);
+  const onApi = instrument(on.svc, on.mon);
+  const offApi = instrument(off.svc, off.mon);
   onApi.search('warmcache', 20, 0);
   offApi.search('warmcache', 20, 0);
   const perSearchUs = Math.max(0, median([1, 2, 3].map(() => perCall(cachedSearch(onApi), 20_000) - perCall(cachedSearch(offApi), 20_000))));

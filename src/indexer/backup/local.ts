@@ -1,4 +1,4 @@
-import { OwletError, ErrorCodes, type ErrorCode } from '../../shared/errors.js';
+import { OwletError, owletError, isErrorCode } from '../../shared/errors.js';
 import { openAuditLog } from '../audit/log.js';
 import { noAudit, type AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
@@ -83,7 +83,7 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
       const ctx = openIndex(dataDir, { beforeMigrate: backupBeforeMigration });
       try {
         const d = diagnose(ctx.db);
-        if (d.kind !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the restored index fails its check: ${d.problems.join('; ')}`);
+        if (d.kind !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the restored index fails its check: ${d.problems.join('; ')}` });
         return documentRows(ctx.db);
       } finally {
         ctx.close();
@@ -95,7 +95,7 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
 /** Calls the running service's API with its bearer token; errors come back as OwletErrors. */
 export async function callService<T>(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 30 * 60_000): Promise<T> {
   const running = runningService(dataDir);
-  if (!running) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no Owlet service is running for ${dataDir}`);
+  if (!running) throw owletError('OWL_ERR_SERVICE_NOT_RUNNING', { dataDir });
   let res: Response;
   try {
     res = await fetch(`${running.url}${route}`, {
@@ -105,11 +105,11 @@ export async function callService<T>(dataDir: string, method: 'GET' | 'POST', ro
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} did not answer: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: `${method} ${route}`, reason: (e as Error).message });
   }
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
   if (!res.ok) {
-    const code = json.error?.code && json.error.code in ErrorCodes ? (json.error.code as ErrorCode) : 'OWL_ERR_INTERNAL';
+    const code = isErrorCode(json.error?.code) ? json.error.code : 'OWL_ERR_INTERNAL';
     throw new OwletError(code, json.error?.message ?? `the service answered ${res.status} to ${method} ${route}`);
   }
   return json as T;

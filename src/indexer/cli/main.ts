@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
-import { ExitCodes } from '../../shared/protocol.js';
+import { OwletError, owletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
+import { ExitCodes, LOG_LEVELS, type LogLevel } from '../../shared/protocol.js';
 import { resolveDataDir } from '../config/paths.js';
 
 import { parseQuery } from '../search/query.js';
@@ -12,7 +13,8 @@ import { fileLogger } from '../log/file-logger.js';
 import { offlineStatus } from '../service/status.js';
 import { databaseFiles } from '../store/stats.js';
 import { backupBeforeMigration } from '../backup/migration.js';
-import { runSupervised } from '../supervisor/run.js';
+import { detectHostChannel, reportFatal } from '../service/host-channel.js';
+import { runSupervised } from '../host/run.js';
 import { runningService } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
 import { registerOpen } from './commands/open.js';
@@ -43,9 +45,9 @@ const defaultIo: Io = {
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be a whole number, got "${v}"`);
+    if (!/^\d+$/.test(v)) throw owletError('OWL_ERR_ARG_INVALID', { reason: `${name} must be a whole number, got "${v}"` });
     const n = Number(v);
-    if (n < min || n > max) throw new OwletError('OWL_ERR_ARG_INVALID', `${name} must be between ${min} and ${max}, got ${n}`);
+    if (n < min || n > max) throw owletError('OWL_ERR_ARG_INVALID', { reason: `${name} must be between ${min} and ${max}, got ${n}` });
     return n;
   };
 }
@@ -64,7 +66,7 @@ export function snippetForTerminal(snippet: string, tty: boolean): string {
 
 async function fetchJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), headers });
-  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `service answered ${res.status} for ${url}`);
+  if (!res.ok) throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url, request: 'the status request', reason: `HTTP ${res.status}` });
   return (await res.json()) as T;
 }
 
@@ -99,7 +101,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
       const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
-      if (config.roots.length === 0) throw new OwletError('OWL_ERR_ROOT_MISSING', 'no root to index: pass --root DIR');
+      if (config.roots.length === 0) throw owletError('OWL_ERR_ROOT_MISSING', { reason: 'no root to index: pass --root DIR' });
       const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false, beforeMigrate: backupBeforeMigration });
       const bar = new ProgressBar(io.stderr);
       const p = service.indexer.progress;
@@ -143,7 +145,7 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
       const ctx = openIndex(resolveDataDir(o.dataDir), { readonly: true });
       let result: SearchResult;
       try {
-        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset });
+        result = ctx.search.search(parsed, { limit: o.limit, offset: o.offset, roots: ctx.config.roots.map((r) => path.resolve(r)) });
       } finally {
         ctx.close();
       }
@@ -163,12 +165,14 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--supervisor-pid <pid>').hideHelp().argParser(intArg('--supervisor-pid', 1, 2 ** 31)))
     // The Electron app hands the keys over its private IPC channel (never argv or the environment).
     .addOption(new Option('--key-from-host').hideHelp())
-    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean }) => {
+    // A host (supervisor or the app) asks for the service's log records at or above this level as messages.
+    .addOption(new Option('--forward-logs <level>').hideHelp().choices(LOG_LEVELS))
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel }) => {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
       rememberRoots(dataDir, loadConfig(dataDir), roots);
-      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, out: io.out }));
+      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, out: io.out }));
     });
 
   program
@@ -245,10 +249,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; everything else commander reports is a usage error.
+      if (e.exitCode !== 0) await reportFatal(detectHostChannel(), owletError('OWL_ERR_ARG_INVALID', { reason: e.message }), 'startup');
       return e.exitCode === 0 ? 0 : ExitCodes.USAGE;
     }
+    // A process started by a host (the supervisor, the app) tells it why it gives up, as a typed
+    // `fatal` message: its stderr may go nowhere (Electron's utility process).
+    await reportFatal(detectHostChannel(), e, 'startup');
     const info = toErrorInfo(e);
     io.err(`owlet: ${info.message}`);
+    if (info.remedy) io.err(`owlet: what to do: ${info.remedy}`);
     if (isOwletError(e) && (e.kind === 'usage' || e.kind === 'query')) return ExitCodes.USAGE;
     if (isOwletError(e) && e.kind === 'config') return ExitCodes.CONFIG;
     return ExitCodes.FAILURE;

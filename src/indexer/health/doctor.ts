@@ -11,7 +11,9 @@ import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js'
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
 import { readApiToken } from '../security/token.js';
-import { describeSecretStore } from '../security/secrets.js';
+import { describeSecretStore, openSecretStore, readStoreMarker } from '../security/secrets.js';
+import { AUDIT_DIR, checkAuditTrail } from '../audit/log.js';
+import { inspectDataDir } from '../security/data-dir-guard.js';
 import type { Db } from '../store/db.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
@@ -76,7 +78,16 @@ interface Inspection {
 
 const uidOf = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
+// Re-exported for callers that import it from the doctor; the SQL lives in store/.
 export { ftsConsistency };
+
+function trustedServiceInfo(dataDir: string): ServiceInfo | null {
+  try {
+    return readServiceInfo(dataDir);
+  } catch {
+    return null;
+  }
+}
 
 function mode(st: fs.Stats): string {
   return (st.mode & 0o777).toString(8);
@@ -104,29 +115,33 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   // Data directory: exists, ours, private, writable.
   let st: fs.Stats;
   try {
-    st = fs.statSync(dataDir);
+    st = fs.lstatSync(dataDir);
   } catch {
     add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `there is no Owlet data directory at ${dataDir}`, remedy: 'index a folder with "owlet index --root DIR", or pass the right --data-dir' });
     return { findings, fixes, service: { running: false } };
   }
   const uid = deps.uid === undefined ? uidOf() : deps.uid;
+  // The data folder and every folder in it: real folders, ours, 0700 (the service refuses to start
+  // otherwise); files in it: no symlinks, ours, writable by us only.
+  const problems = st.isDirectory() ? inspectDataDir(dataDir, { uid }) : [];
   if (!st.isDirectory()) add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not a folder`, remedy: 'move that file away or pass another --data-dir' });
-  else if (uid !== null && st.uid !== uid)
-    add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} belongs to user ${st.uid}, not to you (${uid})`, remedy: `run Owlet as its owner, or "chown -R ${uid} ${dataDir}"` });
-  else if (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
-    add(
-      { id: 'datadir', name: 'Data directory', status: 'degraded', message: `${dataDir} can be read by other users (mode ${mode(st)})`, remedy: `chmod 700 ${dataDir}`, fix: 'restrict the data directory to its owner (chmod 700)' },
-      async () => {
-        fs.chmodSync(dataDir, 0o700);
-        return `changed ${dataDir} to mode 700`;
-      },
-    );
-  else {
+  for (const p of problems) {
+    const rel = path.relative(dataDir, p.path);
+    const f: DoctorFinding = { id: rel ? `datadir:${rel}` : 'datadir', name: rel ? `Data directory: ${rel}` : 'Data directory', status: 'failed', message: `${p.message}; the service refuses to start`, remedy: p.fix };
+    if (p.kind === 'mode') {
+      const folder = fs.lstatSync(p.path).isDirectory();
+      add({ ...f, fix: folder ? `restrict ${p.path} to its owner (chmod 700)` : `make ${p.path} writable by its owner only (chmod 600)` }, async () => {
+        fs.chmodSync(p.path, folder ? 0o700 : 0o600);
+        return `changed ${p.path} to mode ${folder ? '700' : '600'}`;
+      });
+    } else add(f);
+  }
+  if (st.isDirectory() && problems.length === 0) {
     try {
       const probe = path.join(dataDir, `.doctor-probe-${process.pid}`);
-      fs.writeFileSync(probe, '');
+      fs.writeFileSync(probe, '', { flag: 'wx', mode: 0o600 });
       fs.unlinkSync(probe);
-      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir}, private (mode ${mode(st)}), writable` });
+      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir} and every folder in it private (mode ${mode(st)}), owned by you, no symlinks; writable` });
     } catch (e) {
       add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not writable: ${(e as Error).message}`, remedy: 'free space on that disk or fix its permissions' });
     }
@@ -148,7 +163,8 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   }
 
   // Service: running, or a stale service.json left by a crash.
-  const info = readServiceInfo(dataDir);
+  // service.json is trusted only in a private data folder (the data-directory finding says why not).
+  const info = trustedServiceInfo(dataDir);
   const running = info !== null && processAlive(info.pid);
   let live: HealthReport | null = null;
   if (running) {
@@ -173,7 +189,7 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
         },
         async () => {
           // Re-checked at fix time: never remove the file of a service that started meanwhile.
-          const again = readServiceInfo(dataDir);
+          const again = trustedServiceInfo(dataDir);
           if (again && processAlive(again.pid)) return `left ${SERVICE_FILE}: a service started meanwhile (pid ${again.pid})`;
           for (const f of stale) fs.rmSync(path.join(dataDir, f), { force: true });
           return `removed ${stale.join(', ')}`;
@@ -299,6 +315,24 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
       add({ id: 'keys', name: 'Encryption key store', status: 'ok', message: k.weakness ?? `kept in ${k.where}` });
     } catch (e) {
       add({ id: 'keys', name: 'Encryption key store', status: 'degraded', message: `cannot tell where the keys are: ${(e as Error).message}`, remedy: 'run "owlet key status"' });
+    }
+  }
+
+  // Audit trail: key and log together, chain intact up to the anchor in the key store.
+  if (config && (readStoreMarker(dataDir) !== null || fs.existsSync(path.join(dataDir, AUDIT_DIR)))) {
+    try {
+      const r = checkAuditTrail(dataDir, openSecretStore(dataDir, config.security.secretStore));
+      if (r.ok) add({ id: 'audit', name: 'Audit log', status: 'ok', message: `${r.entries} entries verified, chain and anchor intact` });
+      else
+        add({
+          id: 'audit',
+          name: 'Audit log',
+          status: 'failed',
+          message: `broken at ${r.firstBroken!.file}${r.firstBroken!.line ? ` line ${r.firstBroken!.line}` : ''}: ${r.firstBroken!.reason}`,
+          remedy: 'find out who changed the data folder (the log no longer proves what happened before this point); "owlet audit verify" shows the details. New entries continue after the break.',
+        });
+    } catch (e) {
+      add({ id: 'audit', name: 'Audit log', status: 'failed', message: `cannot be checked: ${(e as Error).message}`, remedy: 'unlock the keychain (or restore the key store), then run "owlet audit verify"' });
     }
   }
 

@@ -1,12 +1,13 @@
-import { toErrorInfo } from '../../shared/errors.js';
-import { isHostMessage, PROTOCOL_VERSION, type ServiceMessage } from '../../shared/protocol.js';
-import type { Logger } from '../log/logger.js';
-import { fileLogger } from '../log/file-logger.js';
+import { errnoCode, owletError, toErrorInfo } from '../../shared/errors.js';
+import { isHostMessage, PROTOCOL_VERSION, type LogLevel, type ServiceMessage } from '../../shared/protocol.js';
+import { createLogger, type Logger, type Sink } from '../log/logger.js';
+import { fileLogger, fileLogSink } from '../log/file-logger.js';
 import { buildServer } from '../http/server.js';
+import { instrument } from '../http/instrument.js';
 import { VERSION } from '../version.js';
 import { OwletService } from '../service/service.js';
 import { removeServiceInfo, writeServiceInfo } from '../service/service-file.js';
-import { detectHostChannel, type HostChannel } from '../service/host-channel.js';
+import { detectHostChannel, hostLogSink, reportFatal, type HostChannel } from '../service/host-channel.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { pathOf } from '../security/http-guard.js';
@@ -29,6 +30,35 @@ export interface ServeOptions {
   channel?: HostChannel;
   /** Wait for the host (Electron) to hand over the keys on the IPC channel before opening the index. */
   keyFromHost?: boolean;
+  /** Also send log records at or above this level to the host as `log` messages. */
+  forwardLogs?: LogLevel;
+}
+
+/** The service log, teed to the host when it asked for forwarded records. */
+function serviceLogger(dataDir: string, host: HostChannel, forward: LogLevel | undefined): Logger {
+  const file = fileLogSink(dataDir);
+  const toHost = forward && host.kind !== 'none' ? hostLogSink(host, forward) : undefined;
+  const sink: Sink = toHost
+    ? {
+        write(line) {
+          file.write(line);
+          toHost.write(line);
+        },
+      }
+    : file;
+  return createLogger(sink, { component: 'service', fields: { pid: process.pid } });
+}
+
+/** A port the service cannot bind is something the user can fix; say so in words. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = errnoCode(e);
+  if (code === 'EADDRINUSE') {
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'is already in use by another program' }, { detail: { port }, cause: e });
+  }
+  if (code === 'EACCES') {
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'is refused to this user (ports below 1024 are reserved); choose a port above 1023' }, { detail: { port }, cause: e });
+  }
+  return e;
 }
 
 /**
@@ -36,8 +66,21 @@ export interface ServeOptions {
  * typed IPC protocol when a host (supervisor or Electron) started us. Resolves when stopped.
  */
 export async function serve(opts: ServeOptions): Promise<number> {
-  const log = opts.log ?? fileLogger(opts.dataDir, 'service');
-  const secrets = opts.keyFromHost ? await keysFromHost(opts.channel ?? detectHostChannel()) : undefined;
+  const host = opts.channel ?? detectHostChannel();
+  const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
+  try {
+    return await serveOn(host, log, opts);
+  } catch (e) {
+    // Every start-up failure is logged and reaches the host as a typed `fatal` before the process exits.
+    const info = toErrorInfo(e);
+    log.error('start-up failed', { code: info.code, message: info.message });
+    await reportFatal(host, e, 'startup');
+    throw e;
+  }
+}
+
+async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Promise<number> {
+  const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving; the host swaps in a
   // new service behind the same object if the database is damaged later or a backup is restored.
   const index = await ProtectedIndex.open({
@@ -52,7 +95,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   // One audit log for the life of the process (its key comes from the same store as the index's).
   const audit = first.service.audit;
   const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
-  const app = buildServer(monitoring.instrument(service), {
+  const app = buildServer(instrument(service, monitoring), {
     observability: monitoring,
     requestLog: log.child('http'),
     auth: {
@@ -67,7 +110,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
-  const host = opts.channel ?? detectHostChannel();
   const send = (m: ServiceMessage) => host.send(m);
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
@@ -88,7 +130,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   } catch (e) {
     await monitoring.stop();
     await index.stop();
-    throw e;
+    throw listenError(e, bindHost, port);
   }
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -122,11 +164,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
     // A host that disappears must not leave us orphaned.
     host.onDisconnect(() => void stop('host disconnected').then(() => resolve(0)));
   });
-  await index.start();
-  monitoring.start();
+  try {
+    await index.start();
+    monitoring.start();
+  } catch (e) {
+    await stop('start-up failed');
+    throw e;
+  }
   send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
-  return done.catch((e) => {
-    send({ type: 'fatal', error: toErrorInfo(e) });
-    return 1;
-  });
+  return done;
 }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Alert } from '../alerts/types.js';
 import type { NotificationChannel } from '../alerts/types.js';
 import { AlertEngine } from '../alerts/engine.js';
@@ -8,8 +7,7 @@ import { BannerChannel, LogChannel, WebhookChannel } from '../alerts/channels.js
 import { SqliteAlertStore } from '../alerts/store.js';
 import type { HealthReport } from '../../shared/health.js';
 import { HEALTH_ORDER } from '../../shared/health.js';
-import { OwletError, isOwletError } from '../../shared/errors.js';
-import type { ServiceApi } from '../http/server.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { IndexService } from '../service/index-service.js';
 import { INDEX_FILE } from '../store/stats.js';
@@ -68,6 +66,8 @@ export interface Observability {
   backup(): Promise<BackupInfo | null | undefined>;
   /** Seconds between samples (the dashboard polls at this pace). */
   readonly sampleSeconds: number;
+  /** Records one search's duration and outcome. */
+  observeSearch(ms: number, outcome: 'ok' | 'invalid' | 'error'): void;
 }
 
 const RESTART_WINDOW_MS = 3_600_000;
@@ -111,7 +111,7 @@ export class Monitoring implements Observability {
     if (!this.enabled) return;
     const { service, settings, log } = opts;
     const dataDir = service.dataDir;
-    this.db = openMetricsDb(dataDir, this.indexKey());
+    this.db = openMetricsDb(dataDir, this.indexKey(), service.candidateKeys());
     this.store = new TimeSeriesStore(this.db, settings.retention, settings.sampleSeconds);
     const stored = readIntegrity(this.db);
     if (stored && (!this.integrityRec || stored.at > this.integrityRec.at)) this.integrityRec = stored;
@@ -295,7 +295,7 @@ export class Monitoring implements Observability {
   }
 
   acknowledge(id: string): Alert {
-    if (!this.engine) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
+    if (!this.engine) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
     return this.engine.acknowledge(id);
   }
 
@@ -309,32 +309,9 @@ export class Monitoring implements Observability {
     return this.store.query({ names, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000), maxPoints }, this.now());
   }
 
-  /**
-   * The HTTP layer's view of the service with searches timed and counted. With monitoring off it
-   * is the service itself: no wrapper, no cost.
-   */
-  instrument(api: ServiceApi): ServiceApi {
-    const c = this.collector;
-    if (!this.enabled || !c) return api;
-    return {
-      isReady: () => api.isReady(),
-      status: () => api.status(),
-      problems: (l, o) => api.problems(l, o),
-      pause: () => api.pause(),
-      resume: () => api.resume(),
-      rescan: () => api.rescan(),
-      search: (q, limit, offset) => {
-        const t0 = performance.now();
-        try {
-          const r = api.search(q, limit, offset);
-          c.observeSearch(performance.now() - t0, 'ok');
-          return r;
-        } catch (e) {
-          c.observeSearch(performance.now() - t0, isOwletError(e) && e.code === 'OWL_ERR_QUERY_INVALID' ? 'invalid' : 'error');
-          throw e;
-        }
-      },
-    };
+  /** One search's duration and outcome (the HTTP layer's instrument() calls this). */
+  observeSearch(ms: number, outcome: 'ok' | 'invalid' | 'error'): void {
+    this.collector?.observeSearch(ms, outcome);
   }
 
   /** Stops sampling and records a clean stop (so this run does not count as a crash). */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError, isOwletError } from '../../shared/errors.js';
+import { isOwletError, owletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import { diagnose, isCorruptionError, type Diagnosis } from '../store/damage.js';
 import { keyId, listBackups, readManifest, writeManifest } from '../backup/manifest.js';
@@ -189,7 +189,7 @@ export class IndexGuardian {
       if (attempt === 2) {
         this.phaseValue = 'failed';
         this.alert({ id: 'index-recovery-failed', severity: 'critical', message: `the index is still damaged after recovery: ${step.problems.join('; ')}` });
-        throw new OwletError('OWL_ERR_DB_CORRUPT', `the index at ${file} is damaged and could not be repaired (${step.problems.slice(0, 2).join('; ')}); damaged copies are in ${path.join(this.o.dataDir, 'recovery')}`);
+        throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the index at ${file} is damaged and could not be repaired (${step.problems.slice(0, 2).join('; ')}); damaged copies are in ${path.join(this.o.dataDir, 'recovery')}` });
       }
     }
     let svc: OwletService;
@@ -400,7 +400,7 @@ export class IndexGuardian {
       ino = null;
     }
     if (this.ino !== null && ino !== this.ino) {
-      this.reportCorruption(new OwletError('OWL_ERR_DB_CORRUPT', ino === null ? 'the index file was deleted while in use' : 'the index file was replaced while in use'));
+      this.reportCorruption(owletError('OWL_ERR_DB_CORRUPT', { reason: ino === null ? 'the index file was deleted while in use' : 'the index file was replaced while in use' }));
     }
   }
 
@@ -442,7 +442,7 @@ export class IndexGuardian {
   async restore(id: string): Promise<RestoreResult> {
     const run = (this.busy ?? Promise.resolve()).then(async () => {
       const dir = this.dir;
-      if (!readManifest(dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}"; "owlet backup list" shows the ids`);
+      if (!readManifest(dir, id)) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
       const staged = await stageRestore(this.o.dataDir, dir, id, this.keys());
       const t0 = this.now();
       this.phaseValue = 'recovering';
@@ -455,7 +455,7 @@ export class IndexGuardian {
         const problem = svc.check(staged.manifest.documentCount);
         if (problem) {
           await this.host.stopQuietly(svc);
-          throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored index ${problem}; the previous index is back`);
+          throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored index ${problem}; the previous index is back` });
         }
       } catch (e) {
         putBack(this.o.dataDir, aside);

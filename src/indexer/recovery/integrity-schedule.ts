@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { owletError, type OwletError } from '../../shared/errors.js';
 import { Emitter, type Event } from '../../shared/event.js';
 import { readState, updateState, type IntegrityCheckRecord } from '../backup/state.js';
 import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
@@ -82,7 +82,7 @@ export class IntegritySchedule {
       updateState(this.o.dataDir, { lastIntegrity: rec });
       (r.ok ? this.o.log.info : this.o.log.error).call(this.o.log, 'integrity check finished', { ok: r.ok, durationMs: r.durationMs, problems: r.ok ? undefined : r.message });
       this.checkEmitter.fire(rec);
-      if (!r.ok) this.o.onDamage(new OwletError('OWL_ERR_DB_CORRUPT', `the periodic integrity check found damage: ${r.message}`));
+      if (!r.ok) this.o.onDamage(owletError('OWL_ERR_DB_CORRUPT', { reason: `the periodic integrity check found damage: ${r.message}` }));
       return r;
     })().finally(() => (this.running = null));
     return this.running;

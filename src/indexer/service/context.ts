@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { loadConfig, saveConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
@@ -44,9 +44,9 @@ export function resolveRoots(roots: readonly string[]): string[] {
     try {
       st = fs.statSync(abs);
     } catch {
-      throw new OwletError('OWL_ERR_ROOT_MISSING', `root ${abs} does not exist`);
+      throw owletError('OWL_ERR_ROOT_MISSING', { reason: `root ${abs} does not exist` });
     }
-    if (!st.isDirectory()) throw new OwletError('OWL_ERR_ROOT_MISSING', `root ${abs} is not a folder`);
+    if (!st.isDirectory()) throw owletError('OWL_ERR_ROOT_MISSING', { reason: `root ${abs} is not a folder` });
     return fs.realpathSync(abs);
   });
 }
@@ -63,7 +63,7 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
 
 export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void; beforeMigrate?: BeforeMigrate } = {}): IndexContext {
   if (!opts.readonly) ensureDataDir(dataDir);
-  else if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}; run "owlet index --root DIR" first`);
+  else if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
   const config = loadConfig(dataDir);
   const file = path.join(dataDir, INDEX_FILE);
   // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.

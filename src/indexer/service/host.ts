@@ -1,5 +1,6 @@
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
+import { candidateKeys } from '../security/data-key.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/event.js';
 import type { Config } from '../config/schema.js';
 import type { Processed } from '../index/indexer.js';
@@ -82,12 +83,17 @@ export class ServiceHost implements IndexService {
 
   get config(): Config {
     const c = this.svc?.config ?? this.lastConfig;
-    if (!c) throw new OwletError('OWL_ERR_NOT_READY', 'the index has not been opened yet');
+    if (!c) throw owletError('OWL_ERR_NOT_READY', { reason: 'the index has not been opened yet' });
     return c;
   }
 
   indexKey(): Buffer | null {
     return this.svc?.key ?? this.lastKey;
+  }
+
+  candidateKeys(): Buffer[] {
+    const secrets = this.svc?.secrets;
+    return secrets ? candidateKeys(secrets) : [];
   }
 
   isReady(): boolean {

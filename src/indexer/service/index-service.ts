@@ -7,6 +7,7 @@ import type { WriteOp } from '../index/writer.js';
 import type { BreakerChange } from '../resilience/breakers.js';
 import type { DocumentPreview } from '../security/preview.js';
 import type { OwletService } from './service.js';
+import type { StatusNote } from './status.js';
 
 /**
  * What a caller holds between two moments: the service that is open now, or why there is none
@@ -17,8 +18,8 @@ export type Current = { ok: true; service: OwletService } | { ok: false; error: 
 /** The typed "not ready": always OWL_ERR_NOT_READY, with a message a user can act on. */
 export type NotReadyError = OwletError & { code: 'OWL_ERR_NOT_READY' };
 
-/** A note a higher layer adds to every status (recovery phase, a failed backup, …). */
-export type StatusNote = { component: string; message: string };
+/** Defined beside the status builder (status.ts); re-exported for the host's callers. */
+export type { StatusNote };
 
 /** Adds notes (and may mark the state degraded) to the status the service reports. */
 export type StatusSource = (s: StatusReport) => StatusNote[];
@@ -42,6 +43,8 @@ export interface IndexService {
   current(): Current;
   /** The database key of the current or last open index (null: plaintext or never opened). */
   indexKey(): Buffer | null;
+  /** Every key that may open a file of this install (current, pending, retired): re-keys companions an interrupted rotation left behind. */
+  candidateKeys(): Buffer[];
 
   search(q: string, limit: number, offset: number): SearchResult;
   problems(limit: number, offset: number): ProblemFile[];

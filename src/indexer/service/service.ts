@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
@@ -20,8 +20,7 @@ import { schemaVersion } from '../store/migrations.js';
 import { documentRows, servingProblems } from '../store/stats.js';
 import { diagnose } from '../store/damage.js';
 import type { Counts, RootRow } from '../store/documents.js';
-import { statusReport, type Backlog } from './status.js';
-import type { StatusNote } from './index-service.js';
+import { statusReport, type Backlog, type StatusNote } from './status.js';
 import { Watcher, type WatchBackend } from '../watch/watcher.js';
 import { DiskSpaceGuard } from '../resilience/disk-space.js';
 import type { Config } from '../config/schema.js';
@@ -309,8 +308,10 @@ export class OwletService {
   }
 
   search(q: string, limit: number, offset: number): SearchResult {
-    if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
-    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset }));
+    if (!this.isReady()) throw owletError('OWL_ERR_NOT_READY', { reason: 'the index is not open yet; try again in a moment' });
+    // Only the configured roots: a root removed from config.json is not searchable (#11.10).
+    const roots = indexerSettings(this.config).roots;
+    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset, roots }));
   }
 
   /** The start of a document's stored text, for paths under the roots only (security/preview.ts). */

@@ -3,8 +3,10 @@ import { VERSION } from '../version.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { databaseFiles, quarantinedFiles, retryQueueSize } from '../store/stats.js';
 import { schemaVersion } from '../store/migrations.js';
+
+/** A note a higher layer adds to every status (recovery phase, a failed backup, …). */
+export type StatusNote = { component: string; message: string };
 import { openIndex } from './context.js';
-import type { StatusNote } from './index-service.js';
 
 /**
  * The one status builder. The running service, the CLI without a service and the host between

@@ -1,20 +1,10 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { errnoCode, isOwletError } from '../../shared/errors.js';
+import { isCorruptionError } from './sqlite-errors.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
-const CORRUPT_CODE = /^SQLITE_(CORRUPT|NOTADB)/;
-
-/** True for SQLITE_CORRUPT*, SQLITE_NOTADB and OWL_ERR_DB_CORRUPT, also when wrapped as a cause. */
-export function isCorruptionError(e: unknown): boolean {
-  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
-    if (isOwletError(cur) && cur.code === 'OWL_ERR_DB_CORRUPT') return true;
-    const code = errnoCode(cur);
-    if (code && CORRUPT_CODE.test(code)) return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
-}
+// The one classifier (sqlite-errors.ts) decides what counts as corruption.
+export { isCorruptionError };
 
 /**
  * Makes every statement on `db` report SQLITE_CORRUPT / SQLITE_NOTADB to `onCorrupt`, wherever it

@@ -15,7 +15,8 @@ type RawDb = Database.Database;
  *        └─ a row table (documents, passages, roots…) damaged ──────────────▶ rows   (restore a backup)
  */
 
-export { isCorruptionError } from './corruption-trap.js';
+// The one classifier lives in sqlite-errors.ts; re-exported for the callers that import it from here.
+export { isCorruptionError } from './sqlite-errors.js';
 
 export type DamageKind = 'ok' | 'fts' | 'copy' | 'rows';
 

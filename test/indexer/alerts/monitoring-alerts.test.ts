@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { WebhookChannel, type WebhookPayload } from '../../../src/indexer/alerts/channels.js';
 import type { Alert } from '../../../src/indexer/alerts/types.js';
@@ -61,7 +62,7 @@ test('a configured rule fires through the service: banner, log and webhook; ackn
   let now = Date.UTC(2026, 5, 1, 12);
   let free = 5e9;
   const mon = new Monitoring({ service: ServiceHost.around(svc, log), settings: svc.config.monitoring, log: log.child('monitoring'), now: () => now, space: async () => ({ free, total: 100e9 }) });
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   try {
     await svc.indexOnce();
     mon.start(); // first sample: 5% free → pending

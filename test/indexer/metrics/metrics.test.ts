@@ -10,6 +10,7 @@ import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { METRICS_FILE } from '../../../src/indexer/metrics/metrics-db.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
@@ -33,7 +34,7 @@ test('GET /metrics is valid Prometheus text and its counters move when indexing 
   const { root, data, svc } = setup();
   const mon = new Monitoring({ service: ServiceHost.around(svc, nullLogger), settings: svc.config.monitoring, log: nullLogger, space: async () => ({ free: 50e9, total: 100e9 }) });
   mon.start();
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   const scrape = async () => {
     const r = await app.inject({ url: '/metrics' });
     assert.equal(r.statusCode, 200);
@@ -112,7 +113,7 @@ test('with monitoring off nothing is wrapped, sampled or stored, and /metrics sa
   const { data, svc } = setup((c) => ({ ...c, monitoring: { ...c.monitoring, enabled: false } }));
   const mon = new Monitoring({ service: ServiceHost.around(svc, nullLogger), settings: svc.config.monitoring, log: nullLogger });
   mon.start();
-  const api = mon.instrument(svc);
+  const api = instrument(svc, mon);
   assert.equal(api, svc, 'the HTTP layer talks to the service directly');
   const app = buildServer(api, { observability: mon });
   try {
