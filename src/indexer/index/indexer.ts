@@ -13,6 +13,7 @@ import { withTimeout } from '../resilience/timeout.js';
 import type { DocState, DocumentStore } from '../store/documents.js';
 import type { Logger } from '../log/logger.js';
 import type { BatchWriter } from './writer.js';
+import { Emitter, type Event } from '../../shared/event.js';
 
 export interface IndexerSettings {
   roots: readonly string[];
@@ -73,6 +74,12 @@ function emptySummary(): RunSummary {
  * updates for paths the watcher reports. Extraction happens in the pool; writes go through the
  * batch writer, so this class never holds a transaction open across an await.
  */
+/** One finished file: how it ended and the bytes it added to the index. */
+export interface Processed {
+  outcome: 'indexed' | 'skipped' | 'failed';
+  bytes: number;
+}
+
 export class Indexer {
   private settings: IndexerSettings;
   private filter: PathFilter;
@@ -82,8 +89,9 @@ export class Indexer {
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   readonly progress: Progress = { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null };
-  /** Listeners told about every finished file (metrics, progress bars). */
-  onDidProcess: (outcome: 'indexed' | 'skipped' | 'failed', bytes: number) => void = () => {};
+  private readonly processEmitter = new Emitter<Processed>();
+  /** Fired for every finished file (metrics, progress bars). */
+  readonly onDidProcess: Event<Processed> = this.processEmitter.event;
 
   constructor(private readonly deps: IndexerDeps, settings: IndexerSettings) {
     this.settings = settings;
@@ -295,7 +303,7 @@ export class Indexer {
     });
     summary.skipped++;
     this.progress.done++;
-    this.onDidProcess('skipped', 0);
+    this.processEmitter.fire({ outcome: 'skipped', bytes: 0 });
   }
 
   private recordUnsupported(rootId: number, f: FoundFile, summary: RunSummary): void {
@@ -325,7 +333,7 @@ export class Indexer {
       this.deps.writer.add({ op: 'unindexed', doc: { ...meta, status, reason, message } });
       if (status === 'skipped') summary.skipped++;
       else summary.failed++;
-      this.onDidProcess(status, 0);
+      this.processEmitter.fire({ outcome: status, bytes: 0 });
     };
     const done = () => {
       this.progress.queued = Math.max(0, this.progress.queued - 1);
@@ -352,7 +360,7 @@ export class Indexer {
       this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text } });
       summary.indexed++;
       summary.bytes += f.size;
-      this.onDidProcess('indexed', f.size);
+      this.processEmitter.fire({ outcome: 'indexed', bytes: f.size });
       return;
     }
     if (out.reason === 'deferred') {

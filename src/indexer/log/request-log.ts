@@ -1,12 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newCorrelationId, withCorrelation } from './correlation.js';
 import type { Logger } from './logger.js';
+import { logSafePath } from './log-safe.js';
 
-function pathOnly(url: string): string {
-  const q = url.indexOf('?');
-  // The query string can hold search terms: never logged.
-  return (q < 0 ? url : url.slice(0, q)).slice(0, 200);
-}
+// The query string can hold search terms: never logged; the path is escaped (logSafePath).
+const pathOnly = logSafePath;
 
 const REFUSAL = Symbol('owlet.refusal');
 

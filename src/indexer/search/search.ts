@@ -8,6 +8,18 @@ import type { SearchHit, SearchResult } from '../../shared/api.js';
 export interface SearchPage {
   limit: number;
   offset: number;
+  /**
+   * The configured roots (absolute): documents of a root removed from the configuration are kept
+   * in the index (re-adding it is instant) but never found. Absent: every root (tests, tools).
+   */
+  roots?: readonly string[];
+}
+
+function rootScopeSql(roots: readonly string[] | undefined, params: unknown[]): string {
+  if (roots === undefined) return '';
+  if (roots.length === 0) return ' AND 0';
+  params.push(...roots);
+  return ` AND d.root_id IN (SELECT id FROM roots WHERE path IN (${roots.map(() => '?').join(', ')}))`;
 }
 
 /** Title hits outrank body hits: BM25 column weights (title, body). */
@@ -69,7 +81,7 @@ export class SearchEngine {
       score = '0';
       order = 'ORDER BY d.mtime_ms DESC, d.id';
     }
-    from += filterSql(q, params);
+    from += filterSql(q, params) + rootScopeSql(page.roots, params);
     const total = (this.db.prepare(`SELECT count(*) AS n FROM ${from}`).get(...params) as { n: number }).n;
     const rows = this.db
       .prepare(

@@ -129,7 +129,8 @@ export class DocumentStore {
       deleteFts: db.prepare('DELETE FROM docs_fts WHERE rowid = ?'),
       insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)'),
       counts: db.prepare<[], { status: DocStatus; n: number; textBytes: number; bytes: number }>(
-        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(size), 0) AS bytes FROM documents GROUP BY status',
+        // bytes: the source files of searchable documents only (store/stats.ts defines every count).
+        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(CASE WHEN status = \'indexed\' THEN size END), 0) AS bytes FROM documents GROUP BY status',
       ),
       problems: db.prepare<[number, number], DocRow>(
         `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,

@@ -91,6 +91,11 @@ export class Watcher {
     this.settleMs = opts.settleMs ?? Math.max(1000, opts.debounceMs * 10);
   }
 
+  /** Changed paths seen and not yet handed on (debouncing): status counts them as work in hand. */
+  get pendingChanges(): number {
+    return this.pending.size;
+  }
+
   async start(): Promise<void> {
     try {
       for (const root of this.opts.roots) this.subs.set(root, await this.subscribe(root));

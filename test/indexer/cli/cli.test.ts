@@ -120,7 +120,7 @@ test('an unusable data directory and a search before any index fail clearly', as
   fs.writeFileSync(file, 'not a directory');
   const r = await runOwlet(['index', '--root', root, '--data-dir', file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /data directory .* is unusable/);
+  assert.match(r.stderr, /no usable Owlet data directory at .*: /);
   const s = await runOwlet(['search', 'x', '--data-dir', path.join(tmpDir(), 'empty')]);
   assert.notEqual(s.code, 0);
   assert.match(s.stderr, /owlet index --root/);

@@ -3,15 +3,15 @@ import { resolveDataDir } from '../../config/paths.js';
 import type { Logger } from '../../log/logger.js';
 import type { CreateOutcome } from '../../backup/create.js';
 import { backupSettings, callService, createLocal, keysForBackups, localAudit, restoreLocal } from '../../backup/local.js';
-import type { BackupListing, BackupSummary } from '../../backup/recovery.js';
-import { listing } from '../../backup/recovery.js';
+import type { BackupListing, BackupSummary } from '../../backup/listing.js';
+import { listing } from '../../backup/listing.js';
 import type { RestoreResult } from '../../backup/restore.js';
 import type { Verification } from '../../backup/manifest.js';
 import { backupDir } from '../../backup/paths.js';
 import { verifyAll, verifyBackup } from '../../backup/verify.js';
 import { runningService } from '../../service/service-file.js';
 import { withDataLock } from '../../service/data-lock.js';
-import { fileLogger } from '../../service/serve.js';
+import { fileLogger } from '../../log/file-logger.js';
 
 export interface BackupIo {
   out: (s: string) => void;
