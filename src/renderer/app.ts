@@ -128,10 +128,22 @@ function renderStatus(s: StatusReport): void {
   const p = s.progress;
   const total = p.done + p.queued;
   const prog = $<HTMLProgressElement>('progress');
+  // "Up to date" only when the service says nothing is in hand: its state is 'indexing' whenever
+  // files are queued, the extraction pool is busy, watcher changes wait or a rescan is pending,
+  // even between two passes (progress.phase 'idle').
+  const busy = s.state === 'indexing' || s.state === 'starting' || p.phase !== 'idle' || p.queued > 0;
   prog.max = Math.max(1, total);
-  prog.value = p.phase === 'idle' ? prog.max : p.done;
-  $('progress-text').textContent =
-    s.paused ? `Paused (${s.pausedBecause.join(', ') || 'by you'})` : p.phase === 'idle' ? 'Up to date' : `${p.phase === 'scanning' ? 'Scanning' : 'Indexing'}: ${p.done} done, ${p.queued} queued, ${p.scanned} found`;
+  prog.value = busy ? p.done : prog.max;
+  prog.dataset.busy = String(busy);
+  $('progress-text').textContent = s.paused
+    ? `Paused (${s.pausedBecause.join(', ') || 'by you'})`
+    : !busy
+      ? 'Up to date'
+      : s.state === 'starting'
+        ? 'Starting…'
+        : p.phase === 'idle'
+          ? `Catching up: ${p.queued} queued`
+          : `${p.phase === 'scanning' ? 'Scanning' : 'Indexing'}: ${p.done} done, ${p.queued} queued, ${p.scanned} found`;
   const item = (label: string, value: string) => el('div', {}, el('dt', {}, label), el('dd', {}, value));
   $('counts').replaceChildren(item('Indexed', s.counts.indexed.toLocaleString()), item('Skipped', s.counts.skipped.toLocaleString()), item('Failed', s.counts.failed.toLocaleString()));
   $('roots').replaceChildren(...s.roots.map((r) => el('li', {}, `${r.path} — ${r.state}${r.lastScanAt ? `, scanned ${ago(Date.parse(r.lastScanAt))}` : ''}`)));

@@ -62,11 +62,16 @@ export interface StatusReport {
   pausedBecause: string[];
   dataDir: string;
   progress: Progress;
+  /**
+   * indexed: searchable documents; skipped/failed: files seen but not searchable (never called
+   * documents); bytes: total size of the indexed documents' files; textBytes: their extracted text.
+   */
   counts: { indexed: number; skipped: number; failed: number; bytes: number; textBytes: number };
   roots: RootStatus[];
   watcher: { mode: 'events' | 'polling' | 'off'; message: string | null };
   /** Reasons the service is degraded (empty when healthy). */
   degraded: { component: string; message: string }[];
+  /** The index on disk: index.db and its WAL (their sum is the "database size" shown everywhere). */
   database: { bytes: number; walBytes: number; schemaVersion: number };
   uptimeMs: number;
   resilience: {

@@ -35,10 +35,22 @@ export interface RecoveryRecord {
   reconciledMs: number | null;
 }
 
+/** Where the index guardian (recovery/) is; shown by backup listings and status. */
+export type GuardianPhase = 'starting' | 'serving' | 'recovering' | 'reconciling' | 'rebuilding' | 'failed';
+
+/** The last periodic integrity check of the index (recovery/integrity-schedule.ts). */
+export interface IntegrityCheckRecord {
+  at: number;
+  ok: boolean;
+  message: string;
+  durationMs: number;
+}
+
 export interface GuardianState {
   lastSkip: BackupSkip | null;
   lastFailure: BackupFailure | null;
   lastRecovery: RecoveryRecord | null;
+  lastIntegrity?: IntegrityCheckRecord | null;
 }
 
 const EMPTY: GuardianState = { lastSkip: null, lastFailure: null, lastRecovery: null };

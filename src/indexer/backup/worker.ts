@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
 import { isDiskFullError } from '../resilience/disk-space.js';
 import { backupFile, keyId, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
@@ -83,8 +83,8 @@ export function snapshotPath(dir: string, id: string): string {
 
 function asBackupError(e: unknown, what: string): OwletError {
   if (e instanceof OwletError) return e;
-  if (isDiskFullError(e)) return new OwletError('OWL_ERR_BACKUP_NO_SPACE', `the backup disk filled up while ${what}; nothing was kept. Free some space or set backup.dir to a larger disk`, undefined, { cause: e });
-  return new OwletError('OWL_ERR_BACKUP_FAILED', `backup failed while ${what}: ${(e as Error).message}`, { code: (e as { code?: string }).code ?? null }, { cause: e });
+  if (isDiskFullError(e)) return owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: `the backup disk filled up while ${what}; nothing was kept. Free some space or set backup.dir to a larger disk` }, { cause: e });
+  return owletError('OWL_ERR_BACKUP_FAILED', { reason: `backup failed while ${what}: ${(e as Error).message}` }, { detail: { code: (e as { code?: string }).code ?? null }, cause: e });
 }
 
 /**
@@ -108,7 +108,7 @@ async function snapshot(source: string, dest: string, key: Buffer | null, method
   // Never a plaintext copy of an encrypted index (a build that ignored the key would write one).
   if (key && fileHeaderIsPlain(dest) === true) {
     fs.rmSync(dest, { force: true });
-    throw new OwletError('OWL_ERR_BACKUP_FAILED', 'the copy of the encrypted index came out unencrypted; it was deleted. This SQLite build does not encrypt: reinstall Owlet');
+    throw owletError('OWL_ERR_BACKUP_FAILED', { reason: 'the copy of the encrypted index came out unencrypted; it was deleted. This SQLite build does not encrypt: reinstall Owlet' });
   }
   return { ms: performance.now() - t0, bytes: fs.statSync(dest).size };
 }
@@ -234,8 +234,8 @@ async function inflate(dir: string, m: Manifest, target: string): Promise<void> 
   const gz = new Tap();
   const raw = new Tap();
   await pipeline(fs.createReadStream(backupFile(dir, m.id)), gz, zlib.createGunzip(), raw, fs.createWriteStream(target, { mode: 0o600 }));
-  if (gz.hash.digest('hex') !== m.sha256 || gz.bytes !== m.size) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${m.id} does not match its checksum: the file was changed or damaged`);
-  if (raw.hash.digest('hex') !== m.dbSha256 || raw.bytes !== m.dbBytes) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${m.id} decompresses to something other than what was backed up`);
+  if (gz.hash.digest('hex') !== m.sha256 || gz.bytes !== m.size) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${m.id} does not match its checksum: the file was changed or damaged` });
+  if (raw.hash.digest('hex') !== m.dbSha256 || raw.bytes !== m.dbBytes) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${m.id} decompresses to something other than what was backed up` });
 }
 
 /**
@@ -244,15 +244,15 @@ async function inflate(dir: string, m: Manifest, target: string): Promise<void> 
  */
 async function verify(dir: string, id: string, keys: Buffer[], at: string): Promise<Verification> {
   const m = readManifest(dir, id);
-  if (!m) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup ${id} in ${dir}`);
+  if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
   const tmpDir = path.join(dir, `.tmp-verify-${id}`);
   try {
     let file: string;
     try {
       file = backupFile(dir, id);
-      if (!fs.existsSync(file)) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup file ${path.basename(file)} is missing`);
-      if (sha256Of(file) !== m.sha256) throw new OwletError('OWL_ERR_BACKUP_INVALID', 'the backup file does not match its checksum (changed or damaged since it was written)');
+      if (!fs.existsSync(file)) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup file ${path.basename(file)} is missing` });
+      if (sha256Of(file) !== m.sha256) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: 'the backup file does not match its checksum (changed or damaged since it was written)' });
       v.checksum = true;
       fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
       const restored = path.join(tmpDir, 'index.db');
@@ -260,11 +260,11 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
       const { db } = openWithKeys(restored, keys, { readonly: true, wantedKeyId: m.keyId });
       try {
         const lines = (db.pragma('integrity_check(10)') as { integrity_check: string }[]).map((r) => r.integrity_check);
-        if (!(lines.length === 1 && lines[0] === 'ok')) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored copy fails integrity_check: ${lines.slice(0, 3).join('; ')}`);
+        if (!(lines.length === 1 && lines[0] === 'ok')) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored copy fails integrity_check: ${lines.slice(0, 3).join('; ')}` });
         v.integrity = true;
         const n = documentCount(db);
-        if (n !== m.documentCount) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored copy holds ${n} documents, the manifest says ${m.documentCount}`);
-        if (userVersion(db) !== m.schemaVersion) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored copy has schema ${userVersion(db)}, the manifest says ${m.schemaVersion}`);
+        if (n !== m.documentCount) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored copy holds ${n} documents, the manifest says ${m.documentCount}` });
+        if (userVersion(db) !== m.schemaVersion) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored copy has schema ${userVersion(db)}, the manifest says ${m.schemaVersion}` });
         v.documents = true;
       } finally {
         db.close();
@@ -283,15 +283,15 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
 /** Decompresses a backup to `target` (checksums checked) and checks the result opens and counts right. */
 async function unpack(dir: string, id: string, keys: Buffer[], target: string): Promise<UnpackResult> {
   const m = readManifest(dir, id);
-  if (!m) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup ${id} in ${dir}`);
+  if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   try {
     await inflate(dir, m, target);
     const { db, key } = openWithKeys(target, keys, { readonly: true, wantedKeyId: m.keyId });
     try {
       const lines = (db.pragma('quick_check(10)') as { quick_check: string }[]).map((r) => r.quick_check);
-      if (!(lines.length === 1 && lines[0] === 'ok')) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${id} fails quick_check after restoring: ${lines.slice(0, 3).join('; ')}`);
+      if (!(lines.length === 1 && lines[0] === 'ok')) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${id} fails quick_check after restoring: ${lines.slice(0, 3).join('; ')}` });
       const documents = documentCount(db);
-      if (documents !== m.documentCount) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${id} holds ${documents} documents, its manifest says ${m.documentCount}`);
+      if (documents !== m.documentCount) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${id} holds ${documents} documents, its manifest says ${m.documentCount}` });
       return { documents, schemaVersion: userVersion(db), keyUsed: key === null ? 'none' : keyId(key) === m.keyId ? 'matching' : 'other' };
     } finally {
       db.close();

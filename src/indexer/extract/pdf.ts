@@ -1,7 +1,7 @@
 import { PDFiumLibrary, PDFiumModule } from '@hyzyla/pdfium';
 import { parseError, unsupported } from './fail.js';
 import { TextSink, tidyText } from './text-sink.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { ExtractFn } from './types.js';
 
 /**
@@ -68,7 +68,7 @@ export const extractPdf: ExtractFn = async (data, ctx) => {
 
 function readPdf(m: RawPdfium, data: Uint8Array, maxTextBytes: number, maxPages: number, what: string) {
   const dataPtr = m.wasmExports.malloc(data.length);
-  if (!dataPtr) throw new OwletError('OWL_ERR_EXTRACT_MEMORY', `the ${what} is too large to load into the PDF engine`);
+  if (!dataPtr) throw owletError('OWL_ERR_EXTRACT_MEMORY', { reason: `the ${what} is too large to load into the PDF engine` });
   m.HEAPU8.set(data, dataPtr);
   const doc = m._FPDF_LoadMemDocument(dataPtr, data.length, 0);
   if (!doc) {

@@ -39,7 +39,7 @@ export type ReplyMessage = (
 };
 
 const REASONS: ReadonlySet<string> = new Set<FailureReason>([
-  'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'io-error',
+  'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'binary', 'io-error',
 ]);
 
 function isObject(m: unknown): m is Record<string, unknown> {

@@ -35,4 +35,6 @@ export type FailureReason =
   | 'parse-error'
   | 'too-large'
   | 'unsupported'
+  /** Content sniffed as binary (not text in a known encoding): skipped until it changes. */
+  | 'binary'
   | 'io-error';

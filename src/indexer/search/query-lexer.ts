@@ -5,7 +5,7 @@
  * error can point at the character at fault. Terms are validated here (letters/digits present,
  * `*` only at the end) so that nothing a person types reaches FTS5 unchecked.
  */
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 export type FilterName = 'ext' | 'path' | 'after' | 'before';
 export const FILTER_NAMES: readonly FilterName[] = ['ext', 'path', 'after', 'before'];
@@ -23,7 +23,7 @@ export type Token =
   | { type: 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'eof'; pos: number };
 
 export function queryError(message: string, position: number): OwletError {
-  return new OwletError('OWL_ERR_QUERY_INVALID', message, { position });
+  return owletError('OWL_ERR_QUERY_INVALID', { reason: message }, { detail: { position } });
 }
 
 /**

@@ -9,6 +9,18 @@ import type { SearchHit, SearchResult } from '../../shared/api.js';
 export interface SearchPage {
   limit: number;
   offset: number;
+  /**
+   * The configured roots (absolute): documents of a root removed from the configuration are kept
+   * in the index (re-adding it is instant) but never found. Absent: every root (tests, tools).
+   */
+  roots?: readonly string[];
+}
+
+function rootScopeSql(roots: readonly string[] | undefined, params: unknown[]): string {
+  if (roots === undefined) return '';
+  if (roots.length === 0) return ' AND 0';
+  params.push(...roots);
+  return ` AND d.root_id IN (SELECT id FROM roots WHERE path IN (${roots.map(() => '?').join(', ')}))`;
 }
 
 /**
@@ -93,7 +105,7 @@ export class SearchEngine {
       const s = this.suggester.suggest(input, q.words);
       // Offered only when it finds more than the query as typed (parseQuery cannot fail on it:
       // only words were replaced, by words of the index).
-      if (s && this.run(parseQuery(s.query, { languages: this.languages }), { limit: 0, offset: 0 }).total > result.total) {
+      if (s && this.run(parseQuery(s.query, { languages: this.languages }), { limit: 0, offset: 0, ...(page.roots ? { roots: page.roots } : {}) }).total > result.total) {
         result.suggestion = s;
       }
     }
@@ -124,7 +136,7 @@ export class SearchEngine {
       score = '0';
       order = 'ORDER BY d.mtime_ms DESC, d.id';
     }
-    from += filterSql(q, params);
+    from += filterSql(q, params) + rootScopeSql(page.roots, params);
     const total = (this.db.prepare(`SELECT count(*) AS n FROM ${from}`).get(...params) as { n: number }).n;
     const orderParams = q.match !== null && q.exact !== null ? [q.exact] : [];
     const rows = this.db

@@ -5,6 +5,13 @@ import { stemsText } from '../text/stem.js';
 
 export type DocStatus = 'indexed' | 'skipped' | 'failed';
 
+/** How many files were not indexed for one status and reason. */
+export interface ProblemGroup {
+  status: 'skipped' | 'failed';
+  reason: string;
+  count: number;
+}
+
 export interface DocMeta {
   path: string;
   rootId: number;
@@ -143,10 +150,15 @@ export class DocumentStore {
       deleteFts: db.prepare('DELETE FROM docs_fts WHERE rowid = ?'),
       insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body, stems) VALUES (?, ?, ?, ?)'),
       counts: db.prepare<[], { status: DocStatus; n: number; textBytes: number; bytes: number }>(
-        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(size), 0) AS bytes FROM documents GROUP BY status',
+        // bytes: the source files of searchable documents only (store/stats.ts defines every count).
+        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(CASE WHEN status = \'indexed\' THEN size END), 0) AS bytes FROM documents GROUP BY status',
       ),
       problems: db.prepare<[number, number], DocRow>(
         `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,
+      ),
+      problemGroups: db.prepare<[], ProblemGroup>(
+        `SELECT status, coalesce(reason, 'unknown') AS reason, count(*) AS count FROM documents WHERE status <> 'indexed'
+         GROUP BY status, coalesce(reason, 'unknown') ORDER BY status = 'failed' DESC, count DESC, reason`,
       ),
     };
   }
@@ -299,5 +311,10 @@ export class DocumentStore {
 
   problems(limit = 1000, offset = 0): DocRow[] {
     return this.q.problems.all(limit, offset);
+  }
+
+  /** Files not indexed, counted by status and reason: failures first, then the largest groups. */
+  problemGroups(): ProblemGroup[] {
+    return this.q.problemGroups.all();
   }
 }

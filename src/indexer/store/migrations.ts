@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { detectLanguage } from '../text/language.js';
 import { stemsText } from '../text/stem.js';
 import { unpackPassage } from './passages.js';
@@ -156,10 +156,7 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, c
   const current = schemaVersion(db);
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
-    throw new OwletError(
-      'OWL_ERR_DB_NEWER',
-      `the index was written by a newer Owlet (schema ${current}, this build knows ${latest}); update Owlet or restore a backup`,
-    );
+    throw owletError('OWL_ERR_DB_NEWER', { found: current, supported: latest });
   }
   const applied: number[] = [];
   for (const m of migrations) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors.js';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog, UpdateStep } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { decide, fetchSignedManifest, type CheckOutcome } from './check.js';
 import { assertDiskSpace, statfsFree, type FreeBytes } from './disk.js';
@@ -111,7 +111,7 @@ export class HeadlessUpdater {
   private now(): Date {
     return (this.d.now ?? (() => new Date()))();
   }
-  private step(name: string, fields: Record<string, string | number | boolean | null>): void {
+  private step(name: UpdateStep, fields: Record<string, string | number | boolean | null>): void {
     this.d.log.info(`update ${name}`, fields);
     this.d.audit.append(`update.${name}`, fields);
   }

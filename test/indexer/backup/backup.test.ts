@@ -21,6 +21,7 @@ import { writeServiceInfo } from '../../../src/indexer/service/service-file.js';
 import { MIGRATIONS, migrate } from '../../../src/indexer/store/migrations.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { makeCorpus, writeConfig } from './helpers.js';
+import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js';
 
 async function indexed(prefix: string, files = 30, config: Record<string, unknown> = {}) {
   const base = tmpDir(prefix);
@@ -214,7 +215,9 @@ test('a backup is taken before a schema migration when the index holds documents
   const ins = old.prepare("INSERT INTO documents (path, root_id, ext, size, mtime_ms, status, indexed_at) VALUES (?, 1, 'txt', 1, 0, 'indexed', 0)");
   for (let i = 0; i < 5; i++) ins.run(`/nowhere/${i}.txt`);
   old.close();
-  const ctx = openIndex(data);
+  // Every writer opens the index with this hook (serve, owlet index, doctor, restore); openIndex
+  // itself no longer reaches up into backup/.
+  const ctx = openIndex(data, { beforeMigrate: backupBeforeMigration });
   try {
     assert.equal(ctx.db.pragma('user_version', { simple: true }), MIGRATIONS[MIGRATIONS.length - 1]!.version, 'migrated');
     const backups = listBackups(path.join(data, 'backups'));
@@ -229,7 +232,7 @@ test('a backup is taken before a schema migration when the index holds documents
     ctx.close();
   }
   // No migration pending: no backup.
-  openIndex(data).close();
+  openIndex(data, { beforeMigrate: backupBeforeMigration }).close();
   assert.equal(listBackups(path.join(data, 'backups')).length, 1);
 });
 

@@ -3,15 +3,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostMessage } from '../../../src/shared/protocol.js';
-import type { ChildHandle } from '../../../src/indexer/supervisor/launcher.js';
+import type { ChildHandle } from '../../../src/indexer/host/launcher.js';
 import {
   createSupervisor,
   type CrashInfo,
   type Supervisor,
   type SupervisorEvent,
   type SupervisorOptions,
-} from '../../../src/indexer/supervisor/supervisor.js';
-import { backoffDelay, CrashWindow } from '../../../src/indexer/supervisor/backoff.js';
+} from '../../../src/indexer/host/supervisor.js';
+import { backoffDelay, CrashWindow } from '../../../src/indexer/host/backoff.js';
 import { FakeClock } from './helpers.js';
 
 interface FakeChild {

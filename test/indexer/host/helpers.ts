@@ -1,6 +1,6 @@
 // Shared by the supervisor tests (not a test file itself).
 import { errnoCode } from '../../../src/shared/errors.js';
-import type { Clock } from '../../../src/indexer/supervisor/supervisor.js';
+import type { Clock } from '../../../src/indexer/host/supervisor.js';
 
 /**
  * A manual clock: timers run only inside `advance(ms)`, in due order. Process events stay real,

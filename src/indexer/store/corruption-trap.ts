@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { isCorruptionError } from './integrity.js';
+import { isCorruptionError } from './sqlite-errors.js';
 
 type Fn = (...args: unknown[]) => unknown;
+
+// The one classifier (sqlite-errors.ts) decides what counts as corruption.
+export { isCorruptionError };
 
 /**
  * Makes every statement on `db` report SQLITE_CORRUPT / SQLITE_NOTADB to `onCorrupt`, wherever it

@@ -2,8 +2,12 @@
 // inject a FakeClock: the supervisor's timers are the clock's, process events are real.
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forkLauncher } from '../../../src/indexer/supervisor/launcher.js';
+import { OWLET_BIN } from '../../../src/indexer/host/run.js';
+import { tmpDir } from '../../helpers/tmp.js';
+import { forkLauncher } from '../../../src/indexer/host/launcher.js';
 import {
   createSupervisor,
   DEFAULT_SUPERVISOR_OPTIONS,
@@ -13,7 +17,7 @@ import {
   type SupervisorEvent,
   type SupervisorOptions,
   type SupervisorState,
-} from '../../../src/indexer/supervisor/supervisor.js';
+} from '../../../src/indexer/host/supervisor.js';
 import { FakeClock, isAlive, sleep, waitFor, within } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/fake-service.mjs', import.meta.url));
@@ -37,14 +41,14 @@ interface Harness {
 
 const harnesses: Harness[] = [];
 
-function harness(mode: Mode, opts: Partial<Omit<SupervisorOptions, 'launch'>> & { fakeClock?: boolean } = {}): Harness {
+function harness(mode: Mode, opts: Partial<SupervisorOptions> & { fakeClock?: boolean } = {}): Harness {
   let next = mode;
-  const { fakeClock, ...rest } = opts;
+  const { fakeClock, launch, ...rest } = opts;
   const clock = fakeClock ? new FakeClock() : undefined;
   const events: SupervisorEvent[] = [];
   const pids: number[] = [];
   const sup = createSupervisor({
-    launch: () => forkLauncher({ modulePath: FIXTURE, args: [`--mode=${next}`] })(),
+    launch: launch ?? (() => forkLauncher({ modulePath: FIXTURE, args: [`--mode=${next}`] })()),
     ...(clock ? { clock } : {}),
     log: (e) => {
       events.push(e);
@@ -324,5 +328,38 @@ describe('supervisor with real child processes', () => {
     assert.ok(ignored.every((e) => e.why === 'malformed'));
     assert.ok(ignored.every((e) => e.messageType.length <= 40), 'logs carry shapes, not contents');
     assert.deepEqual(h.crashes, []);
+  });
+
+  // The fatal path with the REAL service (bin/owlet.js serve, built dist/), not only the fixture.
+  const realService = (dataDir: string) => () => forkLauncher({ modulePath: OWLET_BIN, args: ['serve', '--data-dir', dataDir, '--port', '0'], env: { ...process.env, OWLET_ALLOW_ROOT: '1' } })();
+
+  test('the real service: an invalid configuration is reported as fatal (kind config) and fails without a restart', async () => {
+    const data = tmpDir('owlet-sup-');
+    fs.writeFileSync(path.join(data, 'config.json'), JSON.stringify({ version: 1, roots: 42 }));
+    const h = harness('normal', { fakeClock: true, launch: realService(data) });
+    h.sup.start();
+    await waitFor(() => h.sup.state === 'failed', 60_000, 'failed');
+    assert.equal(h.sup.failure?.reason, 'config');
+    assert.equal(h.sup.failure?.error?.code, 'OWL_ERR_CONFIG_INVALID');
+    const fatal = h.ofType('fatal');
+    assert.equal(fatal.length, 1);
+    assert.equal(fatal[0]!.kind, 'config');
+    assert.equal(fatal[0]!.phase, 'startup');
+    assert.deepEqual(h.crashes.map((c) => [c.reason, c.code, c.error?.code]), [['fatal', 78, 'OWL_ERR_CONFIG_INVALID']]);
+  });
+
+  test('the real service: an unusable data folder is reported as fatal with what to do, then restarted with backoff', async () => {
+    const parent = tmpDir('owlet-sup-');
+    const notADir = path.join(parent, 'data');
+    fs.writeFileSync(notADir, 'a file where the data folder should be');
+    const h = harness('normal', { fakeClock: true, launch: realService(notADir) });
+    h.sup.start();
+    await waitFor(() => h.crashes.length === 1, 60_000, 'the crash');
+    assert.equal(h.crashes[0]!.reason, 'fatal');
+    assert.equal(h.crashes[0]!.code, 1);
+    assert.equal(h.crashes[0]!.error?.code, 'OWL_ERR_DATADIR_UNUSABLE');
+    assert.match(h.crashes[0]!.error!.message, /data directory .*data is unusable/);
+    assert.equal(h.ofType('fatal')[0]!.kind, 'environment');
+    assert.equal(h.sup.state, 'backoff', 'the environment may recover: restarted, not failed');
   });
 });

@@ -1,5 +1,7 @@
-import { errnoCode, isOwletError } from '../../shared/errors.js';
-import type { RawDb } from './sqlite.js';
+import { errnoCode } from '../../shared/errors.js';
+import type Database from 'better-sqlite3-multiple-ciphers';
+
+type RawDb = Database.Database;
 
 /**
  * Corruption detection: which errors mean "the file is damaged", and how far the damage goes.
@@ -13,18 +15,8 @@ import type { RawDb } from './sqlite.js';
  *        └─ a row table (documents, passages, roots…) damaged ──────────────▶ rows   (restore a backup)
  */
 
-const CORRUPT_CODE = /^SQLITE_(CORRUPT|NOTADB)/;
-
-/** True for SQLITE_CORRUPT*, SQLITE_NOTADB and OWL_ERR_DB_CORRUPT, also when wrapped as a cause. */
-export function isCorruptionError(e: unknown): boolean {
-  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
-    if (isOwletError(cur) && cur.code === 'OWL_ERR_DB_CORRUPT') return true;
-    const code = errnoCode(cur);
-    if (code && CORRUPT_CODE.test(code)) return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
-}
+// The one classifier lives in sqlite-errors.ts; re-exported for the callers that import it from here.
+export { isCorruptionError } from './sqlite-errors.js';
 
 export type DamageKind = 'ok' | 'fts' | 'copy' | 'rows';
 

@@ -1,11 +1,13 @@
 /**
  * How the supervisor gets a child process. The supervisor only ever sees a `ChildHandle`, so the
- * same state machine drives a `child_process.fork` child (headless `owlet run`, tests) and, later,
- * an Electron `utilityProcess.fork` child (the Electron adapter supplies its own `Launcher`).
+ * same state machine drives a `child_process.fork` child (headless `owlet run`, tests; this file)
+ * and an Electron `utilityProcess.fork` child (`src/main/utility-launcher.ts`, which builds the
+ * same `ServiceLauncher` on Electron's API).
  *
  * This file is Node-only (it imports child_process); supervisor.ts imports its types only.
  */
 import { fork } from 'node:child_process';
+import type { ErrorInfo } from '../../shared/errors.js';
 import type { HostMessage } from '../../shared/protocol.js';
 
 /** One started child process, reduced to what the supervisor needs. */
@@ -23,10 +25,44 @@ export interface ChildHandle {
    * null). A callback registered after the exit is called on the next tick.
    */
   onExit(cb: (code: number | null, signal: string | null) => void): void;
+  /**
+   * Lines the child wrote to stdout/stderr, for launchers that pipe them (Electron's utility
+   * process, whose output would otherwise go nowhere). Absent when the output is inherited.
+   */
+  onOutput?(cb: (stream: 'stdout' | 'stderr', line: string) => void): void;
 }
 
-/** Starts a new child each time it is called. May throw if the process cannot be created. */
+/**
+ * Starts a new child each time it is called. May throw if the process cannot be created; throws
+ * `LaunchRefusedError` when it decided not to start one (the supervisor then fails, no restart).
+ */
 export type Launcher = () => ChildHandle;
+
+/**
+ * Thrown by a launcher that refuses to start a child before anything was forked, e.g. because the
+ * key handover cannot be prepared (no keychain, keys of another store, an encrypted index with no
+ * key). Carries the user-actionable error.
+ */
+export class LaunchRefusedError extends Error {
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+    this.name = 'LaunchRefusedError';
+  }
+}
+
+/** What to start: the service's entry module, its arguments and Node flags. */
+export interface LaunchSpec {
+  modulePath: string;
+  args: string[];
+  execArgv: string[];
+}
+
+/**
+ * Starts a child for a spec. The host builds a new spec for every start (current port, current
+ * entry), so one launcher serves restarts and version switches alike. `forkServiceLauncher` here,
+ * `utilityServiceLauncher` in src/main.
+ */
+export type ServiceLauncher = (spec: LaunchSpec) => ChildHandle;
 
 /**
  * The environment variables a child may inherit. Everything else is dropped.
@@ -87,6 +123,11 @@ export interface ForkLauncherOptions {
   execArgv?: string[];
   /** The environment to scrub and pass on (default `process.env`). Only ENV_ALLOW_LIST survives. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** A ServiceLauncher on `child_process.fork` (headless `owlet run`), environment scrubbed. */
+export function forkServiceLauncher(opts: { env?: NodeJS.ProcessEnv } = {}): ServiceLauncher {
+  return (spec) => forkLauncher({ modulePath: spec.modulePath, args: spec.args, execArgv: spec.execArgv, ...(opts.env ? { env: opts.env } : {}) })();
 }
 
 /** A Launcher built on `child_process.fork`, with structured-clone IPC and a scrubbed environment. */

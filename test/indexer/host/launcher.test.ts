@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ENV_ALLOW_LIST, forkLauncher, scrubEnv } from '../../../src/indexer/supervisor/launcher.js';
+import { ENV_ALLOW_LIST, forkLauncher, scrubEnv } from '../../../src/indexer/host/launcher.js';
 import { isAlive, waitFor } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/fake-service.mjs', import.meta.url));

@@ -28,13 +28,16 @@
  *
  *   After `healthyResetMs` in running, the backoff attempt and the crash-loop flag are reset.
  *
+ *   A launcher that refuses to start a child (`LaunchRefusedError`: e.g. the host has no key to
+ *   hand over) moves straight to failed (reason `refused`): nothing was forked, nothing to restart.
+ *
  *   any state with a child ──stop()──► stopping ──exit (SIGKILL at shutdownDeadlineMs)──► stopped
  *   any state without a child ──stop()──────────────────────────────────────────────────► stopped
  */
 import type { ErrorInfo } from '../../shared/errors.js';
-import { ExitCodes, PROTOCOL_VERSION, isServiceMessage, type ServiceMessage } from '../../shared/protocol.js';
+import { ExitCodes, PROTOCOL_VERSION, isServiceMessage, type LogRecord, type ServiceMessage } from '../../shared/protocol.js';
 import { CrashWindow, backoffDelay, type BackoffOptions, type CrashLoopOptions } from './backoff.js';
-import type { ChildHandle, Launcher } from './launcher.js';
+import { LaunchRefusedError, type ChildHandle, type Launcher } from './launcher.js';
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'hung' | 'backoff' | 'crash-loop' | 'failed' | 'stopping' | 'stopped';
 
@@ -62,8 +65,13 @@ export interface ExitInfo {
 }
 
 export interface FailureInfo {
-  /** `config`: the child exited with ExitCodes.CONFIG; `protocol`: it speaks another protocol version. */
-  reason: 'config' | 'protocol';
+  /**
+   * `config`: the child exited with ExitCodes.CONFIG, or reported a fatal of kind `config` or
+   * `usage` (its configuration or invocation is unusable: restarting cannot help);
+   * `protocol`: it speaks another protocol version; `refused`: the launcher refused to start a
+   * child at all (no child was forked).
+   */
+  reason: 'config' | 'protocol' | 'refused';
   message: string;
   error?: ErrorInfo;
 }
@@ -102,7 +110,8 @@ export type SupervisorEvent =
   | { type: 'crash-loop'; crashesInWindow: number; windowMs: number; retryInMs: number }
   | { type: 'healthy'; pid: number | undefined }
   | { type: 'failed'; reason: FailureInfo['reason']; message: string }
-  | { type: 'fatal'; pid: number | undefined; error: ErrorInfo }
+  | { type: 'fatal'; pid: number | undefined; kind: string; phase: 'startup' | 'running'; error: ErrorInfo }
+  | { type: 'launch-refused'; code: string; message: string }
   | { type: 'child-stopping'; pid: number | undefined; reason: string }
   | { type: 'stop'; reason: string }
   | { type: 'message-ignored'; pid: number | undefined; why: 'malformed' | 'unexpected'; messageType: string }
@@ -156,6 +165,14 @@ export interface Supervisor {
   onDidBecomeReady(listener: Listener<ReadyInfo>): Disposable;
   /** Fires after the state has moved on (to backoff, crash-loop or failed). */
   onDidCrash(listener: Listener<CrashInfo>): Disposable;
+  /** A log record forwarded by the child (`log` message), or a line of its piped stdout/stderr. */
+  onDidLog(listener: Listener<ChildLog>): Disposable;
+}
+
+/** A log record from the current child, with the child it came from. */
+export interface ChildLog {
+  pid: number | undefined;
+  record: LogRecord;
 }
 
 export const DEFAULT_SUPERVISOR_OPTIONS = {
@@ -176,6 +193,12 @@ export const realClock: Clock = {
   setTimeout: (cb, ms) => setTimeout(cb, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * Fatal kinds a restart cannot fix: the configuration, or how the service was invoked (e.g. as
+ * root without --allow-root). The user has to act; retrying would only loop.
+ */
+const NOT_RESTARTABLE_KINDS: ReadonlySet<string> = new Set(['config', 'usage']);
 
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   return new ProcessSupervisor(options);
@@ -226,6 +249,7 @@ interface Run {
   /** SIGKILL already sent. */
   killed: boolean;
   fatal: ErrorInfo | undefined;
+  fatalKind: string | undefined;
   failure: FailureInfo | undefined;
   /** It announced its end (fatal or stopping): no more probing, only a bounded wait. */
   leaving: boolean;
@@ -280,6 +304,8 @@ class ProcessSupervisor implements Supervisor {
   readonly onDidChangeState = (l: Listener<StateChange>): Disposable => this.stateEmitter.event(l);
   readonly onDidBecomeReady = (l: Listener<ReadyInfo>): Disposable => this.readyEmitter.event(l);
   readonly onDidCrash = (l: Listener<CrashInfo>): Disposable => this.crashEmitter.event(l);
+  private readonly logEmitter = new Emitter<ChildLog>((e) => this.listenerError(e));
+  readonly onDidLog = (l: Listener<ChildLog>): Disposable => this.logEmitter.event(l);
 
   constructor(options: SupervisorOptions) {
     this.o = resolveOptions(options);
@@ -358,6 +384,14 @@ class ProcessSupervisor implements Supervisor {
     try {
       handle = this.launch();
     } catch (e) {
+      if (e instanceof LaunchRefusedError) {
+        // Nothing was started, and starting again cannot help until the cause is fixed.
+        this.log({ type: 'launch-refused', code: e.info.code, message: e.info.message });
+        this._failure = { reason: 'refused', message: e.info.message, error: e.info };
+        this.log({ type: 'failed', reason: 'refused', message: e.info.message });
+        this.setState('failed');
+        return;
+      }
       this.log({ type: 'launch-error', message: e instanceof Error ? e.message : String(e) });
       this._stats.starts++;
       this.afterCrash(undefined, { reason: 'exit', code: null, signal: null });
@@ -373,6 +407,7 @@ class ProcessSupervisor implements Supervisor {
       killReason: undefined,
       killed: false,
       fatal: undefined,
+      fatalKind: undefined,
       failure: undefined,
       leaving: false,
       exited: false,
@@ -380,6 +415,15 @@ class ProcessSupervisor implements Supervisor {
     this.current = run;
     this._stats.starts++;
     handle.onMessage((m) => this.onMessage(run, m));
+    // A child whose stdio the launcher pipes (Electron's utility process): its raw output lines
+    // become log records, so a crash before the IPC channel is up still leaves a trace.
+    handle.onOutput?.((stream, line) => {
+      // Lines from a child that already exited are kept: they are often its last words.
+      this.logEmitter.fire({
+        pid: run.pid,
+        record: { time: new Date().toISOString(), level: stream === 'stderr' ? 'warn' : 'info', component: `service-${stream}`, msg: line },
+      });
+    });
     handle.onExit((code, signal) => this.onExit(run, code, signal));
     this.log({ type: 'spawn', pid: run.pid, start: this._stats.starts });
     if (this.current !== run) return; // it already exited (a synchronous launcher)
@@ -408,7 +452,10 @@ class ProcessSupervisor implements Supervisor {
         this.armWatchdog(run);
         return;
       case 'fatal':
-        return this.onFatal(run, m.error);
+        return this.onFatal(run, m);
+      case 'log':
+        this.logEmitter.fire({ pid: run.pid, record: m.record });
+        return;
       case 'stopping':
         this.log({ type: 'child-stopping', pid: run.pid, reason: m.reason });
         if (this._state === 'starting' || this._state === 'running') this.expectExit(run);
@@ -446,10 +493,11 @@ class ProcessSupervisor implements Supervisor {
     if (this.current === run && this.state === 'running') this.readyEmitter.fire({ ...run.ready });
   }
 
-  private onFatal(run: Run, error: ErrorInfo): void {
+  private onFatal(run: Run, m: Extract<ServiceMessage, { type: 'fatal' }>): void {
     if (run.fatal) return;
-    run.fatal = error;
-    this.log({ type: 'fatal', pid: run.pid, error });
+    run.fatal = m.error;
+    run.fatalKind = m.kind;
+    this.log({ type: 'fatal', pid: run.pid, kind: m.kind, phase: m.phase, error: m.error });
     if (this._state === 'starting' || this._state === 'running') this.expectExit(run);
   }
 
@@ -536,7 +584,7 @@ class ProcessSupervisor implements Supervisor {
     this.log({ type: 'crash', pid: run?.pid, reason: crash.reason, code: crash.code, signal: crash.signal, crashesInWindow: inWindow });
 
     let failure = run?.failure;
-    if (!failure && crash.code === ExitCodes.CONFIG) {
+    if (!failure && (crash.code === ExitCodes.CONFIG || (run?.fatalKind !== undefined && NOT_RESTARTABLE_KINDS.has(run.fatalKind)))) {
       failure = {
         reason: 'config',
         message: run?.fatal?.message ?? `the service exited with code ${ExitCodes.CONFIG}: its configuration or data directory is unusable`,
