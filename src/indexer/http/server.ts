@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { installRequestLogging } from '../log/request-log.js';
 import { installAuth, installConnectionLimits, installRequestLimits, installSecurityHeaders, serverLimitOptions, type AuthOptions } from '../security/http-guard.js';
 import { effectiveLimits, type HttpLimits } from '../security/limits.js';
+import { AggregatedFailureAudit } from '../security/failure-audit.js';
 import type { Route } from './contract.js';
 import { routeTable, type RouteFeatures } from './route-table.js';
 
@@ -39,7 +40,10 @@ function routeKeys(r: Route): string[] {
 export function buildServer(api: RouteFeatures['api'], opts: ServerOptions = {}): FastifyInstance {
   const limits = effectiveLimits({ ...opts.limits, ...(opts.bodyLimit ? { bodyLimitBytes: opts.bodyLimit } : {}) });
   const app = Fastify({ logger: false, ...serverLimitOptions(limits), routerOptions: { maxParamLength: 200 } });
-  const routes = routeTable({ ...opts, api, ...(opts.auth ? { auth: { sessions: opts.auth.sessions, audit: opts.auth.audit, port: opts.auth.port, ...(opts.auth.now ? { now: opts.auth.now } : {}) } } : {}) });
+  // One audit entry per window for failed sign-ins; the last window is written when the server closes.
+  const loginFailures = opts.auth ? new AggregatedFailureAudit(opts.auth.audit, 'auth.login-failed', opts.auth.now ? { now: opts.auth.now } : {}) : undefined;
+  if (loginFailures) app.addHook('onClose', async () => loginFailures.flush());
+  const routes = routeTable({ ...opts, api, ...(opts.auth ? { auth: { sessions: opts.auth.sessions, audit: opts.auth.audit, port: opts.auth.port, loginFailures, ...(opts.auth.now ? { now: opts.auth.now } : {}) } } : {}) });
 
   if (opts.requestLog) installRequestLogging(app, opts.requestLog);
   installSecurityHeaders(app);

@@ -84,6 +84,8 @@ async function blockPort(): Promise<{ port: number; release: () => Promise<void>
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  // A failed assertion before release() must not keep the test file alive until its timeout.
+  server.unref();
   return { port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 

@@ -358,7 +358,7 @@ describe('supervisor with real child processes', () => {
     assert.equal(h.crashes[0]!.reason, 'fatal');
     assert.equal(h.crashes[0]!.code, 1);
     assert.equal(h.crashes[0]!.error?.code, 'OWL_ERR_DATADIR_UNUSABLE');
-    assert.match(h.crashes[0]!.error!.message, /data directory .*data is unusable/);
+    assert.match(h.crashes[0]!.error!.message, /no usable Owlet data directory at .*data/);
     assert.equal(h.ofType('fatal')[0]!.kind, 'environment');
     assert.equal(h.sup.state, 'backoff', 'the environment may recover: restarted, not failed');
   });

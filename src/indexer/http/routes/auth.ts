@@ -10,6 +10,11 @@ export interface AuthRouteOptions {
   audit: AuditLog;
   port?: number;
   now?: () => number;
+  /**
+   * Where failed sign-ins are counted. buildServer passes one it flushes when the server closes
+   * (the last window's count must reach the audit log on shutdown); without it, one is made here.
+   */
+  loginFailures?: AggregatedFailureAudit;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface AuthRouteOptions {
  */
 export function authRoutes(opts: AuthRouteOptions): Route[] {
   // One audit entry per 10 s with a count, not one fsync'd entry per failed attempt (#11.8).
-  const loginFailures = new AggregatedFailureAudit(opts.audit, 'auth.login-failed', opts.now ? { now: opts.now } : {});
+  const loginFailures = opts.loginFailures ?? new AggregatedFailureAudit(opts.audit, 'auth.login-failed', opts.now ? { now: opts.now } : {});
   return [
     {
       method: 'POST',
