@@ -24,7 +24,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import zlib from 'node:zlib';
 import { createBackup } from '../src/indexer/backup/create.js';
 import { newBackupId } from '../src/indexer/backup/manifest.js';
-import { IndexGuardian } from '../src/indexer/backup/recovery.js';
+import { ProtectedIndex } from '../src/indexer/recovery/protected-index.js';
 import { runTask } from '../src/indexer/backup/runner.js';
 import { DEFAULT_BACKUP_CONFIG } from '../src/indexer/backup/settings.js';
 import type { SnapshotResult } from '../src/indexer/backup/worker.js';
@@ -386,14 +386,14 @@ async function main(): Promise<number> {
     fs.rmSync(path.join(rdata, 'service.json'), { force: true });
     const damaged = damagePages(path.join(rdata, 'index.db'), 0.05);
     const r0 = performance.now();
-    const g = await IndexGuardian.open({ dataDir: rdata, log: nullLogger, create: (hooks) => new OwletService({ dataDir: rdata, log: nullLogger, watch: false, ...hooks }) });
+    const g = await ProtectedIndex.open({ dataDir: rdata, log: nullLogger, create: (hooks) => new OwletService({ dataDir: rdata, log: nullLogger, watch: false, ...hooks }) });
     const readyMs = performance.now() - r0;
     const firstHit = g.service.search(queryTexts[0]!, 10, 0).total;
-    await g.service.start();
-    while (g.phase !== 'serving' && g.phase !== 'failed') await sleep(50);
+    await g.start();
+    while (g.guardian.phase !== 'serving' && g.guardian.phase !== 'failed') await sleep(50);
     await g.service.rescan();
     const reconciledMs = performance.now() - r0;
-    report.recovery = { damagedPages: damaged, action: g.lastRecovery?.action ?? null, backupId: g.lastRecovery?.backupId ?? null, readyS: round(readyMs / 1000, 2), reconciledS: round(reconciledMs / 1000, 2), searchableAtReady: firstHit > 0 };
+    report.recovery = { damagedPages: damaged, action: g.guardian.lastRecovery?.action ?? null, backupId: g.guardian.lastRecovery?.backupId ?? null, readyS: round(readyMs / 1000, 2), reconciledS: round(reconciledMs / 1000, 2), searchableAtReady: firstHit > 0 };
     await g.stop();
 
     // Summary.

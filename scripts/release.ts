@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import semver from 'semver';
 import { privateKeyFromPem, publicKeyFromPem } from '../src/indexer/update/keys.js';
+import { SCHEMA_VERSION } from '../src/indexer/store/migrations.js';
 import { cutRelease } from '../src/indexer/update/release/release.js';
 
 function fail(msg: string): never {
@@ -63,6 +64,7 @@ const r = await cutRelease({
   expiresDays: num(values['expires-days'], '--expires-days'),
   stagingPercentage: num(values['staging-percentage'], '--staging-percentage'),
   minimumVersion: values['minimum-version'],
+  schemaVersion: SCHEMA_VERSION,
 });
 process.stdout.write(
   `release ${version}\n  package   ${r.artifact} (${(r.file.size / 1048576).toFixed(1)} MB, ${((r.file.unpackedSize ?? 0) / 1048576).toFixed(1)} MB unpacked)\n` +

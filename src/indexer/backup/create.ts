@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { resumeThreshold, statfsProbe, type SpaceProbe, type VolumeSpace } from '../resilience/disk-space.js';
@@ -117,11 +117,11 @@ export function acquireLock(dir: string): () => void {
       } catch (err) {
         alive = (err as NodeJS.ErrnoException).code === 'EPERM';
       }
-      if (alive) throw new OwletError('OWL_ERR_BACKUP_BUSY', `another backup is running (process ${pid}); try again when it has finished`);
+      if (alive) throw owletError('OWL_ERR_BACKUP_BUSY', { reason: `another backup is running (process ${pid}); try again when it has finished` });
       fs.rmSync(lock, { force: true });
     }
   }
-  throw new OwletError('OWL_ERR_BACKUP_BUSY', 'could not take the backup lock; try again');
+  throw owletError('OWL_ERR_BACKUP_BUSY', { reason: 'could not take the backup lock; try again' });
 }
 
 function readOwnState(dataDir: string): unknown {

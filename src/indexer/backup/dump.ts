@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { unpackPassage } from '../store/passages.js';
 import { currentChangeSeq, hasChangeTracking, indexUuid, passageRange, TRACKED_TABLES } from '../store/changes.js';
 import type { Codec } from './codec.js';
-import { ftsTables, quoteIdent, schemaRows } from './integrity.js';
+import { ftsTables, quoteIdent, schemaRows } from '../store/damage.js';
 import { RecordWriter } from './records.js';
 import { SealWriter, type BackupKind, type SealStats } from './sealed.js';
 import { documentCount, userVersion, type RawDb } from './sqlite.js';

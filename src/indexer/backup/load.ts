@@ -8,10 +8,11 @@ import { OwletError } from '../../shared/errors.js';
 import { rekey } from '../security/cipher.js';
 import { newIndexHistory, passageRange } from '../store/changes.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
-import { MIGRATIONS } from '../store/migrations.js';
+import { DEFAULT_MIGRATION_CONTEXT, MIGRATIONS } from '../store/migrations.js';
+import { storedLanguages } from '../store/languages.js';
 import { packPassage } from '../store/passages.js';
 import { PASSAGE_TEXT_COLUMN, rowTables } from './dump.js';
-import { quoteIdent } from './integrity.js';
+import { quoteIdent } from '../store/damage.js';
 import { keyFor } from './keys.js';
 import { backupFile, type Manifest } from './manifest.js';
 import { readRecords, type Value } from './records.js';
@@ -47,7 +48,7 @@ function invalid(m: Pick<Manifest, 'id'>, what: string): OwletError {
 export function referenceSchema(version: number): Map<string, string> {
   const db = new Database(':memory:');
   try {
-    for (const m of MIGRATIONS) if (m.version <= version) m.up(db);
+    for (const m of MIGRATIONS) if (m.version <= version) m.up(db, DEFAULT_MIGRATION_CONTEXT);
     return schemaMap(db);
   } finally {
     db.close();
@@ -118,7 +119,7 @@ function loadSealed(dir: string, chain: readonly Manifest[], keys: readonly Buff
     // Rows arrive table by table (and increments replace whole small tables such as roots): no
     // cascades while loading. The final check covers consistency.
     db.pragma('foreign_keys = OFF');
-    for (const m of MIGRATIONS) if (m.version <= first.schemaVersion) m.up(db);
+    for (const m of MIGRATIONS) if (m.version <= first.schemaVersion) m.up(db, DEFAULT_MIGRATION_CONTEXT);
     db.pragma(`user_version = ${first.schemaVersion}`);
     // The change-tracking triggers would renumber every loaded row: off while loading, then back.
     const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all() as { name: string; sql: string }[];
@@ -134,7 +135,9 @@ function loadSealed(dir: string, chain: readonly Manifest[], keys: readonly Buff
     for (const t of triggers) db.exec(t.sql);
     // A backup from an older schema (the one before a migration) comes back at this build's.
     const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-    for (const m of MIGRATIONS) if (m.version > first.schemaVersion) m.up(db);
+    // Stemmed as the index that was backed up was (its languages are in the restored meta rows).
+    const ctx = { languages: storedLanguages(db) };
+    for (const m of MIGRATIONS) if (m.version > first.schemaVersion) m.up(db, ctx);
     db.pragma(`user_version = ${latest}`);
     rebuildFts(db);
     newIndexHistory(db);

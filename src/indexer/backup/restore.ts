@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { runningService } from '../service/service-file.js';
@@ -37,7 +37,7 @@ export interface PreparedRestore {
 export async function stageRestore(dataDir: string, dir: string, id: string, keys: readonly Buffer[]): Promise<PreparedRestore> {
   assertBackupId(id);
   const manifest = readManifest(dir, id);
-  if (!manifest) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  if (!manifest) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const staged = restoringPath(dataDir);
   const unpacked = await runTask<UnpackResult>({ op: 'unpack', dir, id, keys: [...keys], target: staged });
   return { manifest, unpacked, staged };
@@ -138,7 +138,7 @@ export interface RestoreResult {
 export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   if (!o.viaService) {
     const running = runningService(o.dataDir);
-    if (running) throw new OwletError('OWL_ERR_SERVICE_RUNNING', `the Owlet service (pid ${running.pid}) is using this index; restore through it ("owlet backup restore" does when it can reach it) or stop it first`);
+    if (running) throw owletError('OWL_ERR_SERVICE_RUNNING', { pid: running.pid });
   }
   const now = o.now ?? Date.now;
   const prepared = await stageRestore(o.dataDir, o.dir, o.id, o.keys);
@@ -146,7 +146,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   let documents: number;
   try {
     documents = o.prove();
-    if (documents !== prepared.manifest.documentCount) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored index holds ${documents} documents, backup ${o.id} ${prepared.manifest.documentCount}`);
+    if (documents !== prepared.manifest.documentCount) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored index holds ${documents} documents, backup ${o.id} ${prepared.manifest.documentCount}` });
   } catch (e) {
     putBack(o.dataDir, aside);
     o.log.error('restore failed; the previous index is back in place', { id: o.id, error: e });

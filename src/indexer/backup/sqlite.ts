@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { applyKey, fileHeaderIsPlain } from '../security/cipher.js';
 import { keyId } from './keys.js';
 
@@ -48,7 +48,7 @@ export function openWithKeys(file: string, keys: readonly Buffer[], opts: { read
       if ((e as { code?: string }).code !== 'SQLITE_NOTADB') throw e;
     }
   }
-  throw new OwletError('OWL_ERR_DB_KEY', `no key this installation has opens ${file}; it was written with another key`, { sqlite: 'SQLITE_NOTADB' }, { cause: last });
+  throw owletError('OWL_ERR_DB_KEY', { reason: `no key this installation has opens ${file}; it was written with another key` }, { detail: { sqlite: 'SQLITE_NOTADB' }, cause: last });
 }
 
 export function sqlString(s: string): string {

@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { assertBackupId } from './ids.js';
 import { listBackups, readManifest, type Verification } from './manifest.js';
 import { runTask } from './runner.js';
@@ -11,7 +11,7 @@ import { runTask } from './runner.js';
  */
 export async function verifyBackup(dir: string, id: string, keys: readonly Buffer[], now: () => number = Date.now): Promise<Verification> {
   assertBackupId(id);
-  if (!readManifest(dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  if (!readManifest(dir, id)) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   return runTask<Verification>({ op: 'verify', dir, id, keys: [...keys], at: new Date(now()).toISOString(), lowPriority: true });
 }
 

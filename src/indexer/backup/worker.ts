@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { isDiskFullError } from '../resilience/disk-space.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
 import { resolveChain } from './chain.js';
@@ -108,8 +108,8 @@ export function snapshotPath(dir: string, id: string): string {
 
 function asBackupError(e: unknown, what: string): OwletError {
   if (e instanceof OwletError) return e;
-  if (isDiskFullError(e)) return new OwletError('OWL_ERR_BACKUP_NO_SPACE', `the backup disk filled up while ${what}; nothing was kept. Free some space or set backup.dir to a larger disk`, undefined, { cause: e });
-  return new OwletError('OWL_ERR_BACKUP_FAILED', `backup failed while ${what}: ${(e as Error).message}`, { code: (e as { code?: string }).code ?? null }, { cause: e });
+  if (isDiskFullError(e)) return owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: `the backup disk filled up while ${what}; nothing was kept. Free some space or set backup.dir to a larger disk` }, { cause: e });
+  return owletError('OWL_ERR_BACKUP_FAILED', { reason: `backup failed while ${what}: ${(e as Error).message}` }, { detail: { code: (e as { code?: string }).code ?? null }, cause: e });
 }
 
 /**
@@ -129,7 +129,7 @@ async function snapshot(source: string, dest: string, key: Buffer | null, method
   fs.chmodSync(dest, 0o600);
   if (key && fileHeaderIsPlain(dest) === true) {
     fs.rmSync(dest, { force: true });
-    throw new OwletError('OWL_ERR_BACKUP_FAILED', 'the copy of the encrypted index came out unencrypted; it was deleted. This SQLite build does not encrypt: reinstall Owlet');
+    throw owletError('OWL_ERR_BACKUP_FAILED', { reason: 'the copy of the encrypted index came out unencrypted; it was deleted. This SQLite build does not encrypt: reinstall Owlet' });
   }
   return { ms: performance.now() - t0, bytes: fs.statSync(dest).size };
 }
@@ -219,7 +219,7 @@ async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
 async function verify(dir: string, id: string, keys: Buffer[], at: string): Promise<Verification> {
   assertBackupId(id);
   const m = readManifest(dir, id);
-  if (!m) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup ${id} in ${dir}`);
+  if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
   const tmpDir = insideBackupDir(dir, `.tmp-verify-${id}`);
   try {
@@ -235,9 +235,9 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
       const db = openRaw(restored, { key: targetKey, readonly: true, untrusted: true });
       try {
         const lines = (db.pragma('integrity_check(10)') as { integrity_check: string }[]).map((r) => r.integrity_check);
-        if (!(lines.length === 1 && lines[0] === 'ok')) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${id}: the restored copy fails integrity_check: ${lines.slice(0, 3).join('; ')}`);
+        if (!(lines.length === 1 && lines[0] === 'ok')) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${id}: the restored copy fails integrity_check: ${lines.slice(0, 3).join('; ')}` });
         v.integrity = true;
-        if (documentCount(db) !== m.documentCount) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${id}: the restored copy holds ${documentCount(db)} documents, the manifest says ${m.documentCount}`);
+        if (documentCount(db) !== m.documentCount) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${id}: the restored copy holds ${documentCount(db)} documents, the manifest says ${m.documentCount}` });
       } finally {
         db.close();
       }
@@ -255,7 +255,7 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
 /** Checks an increment without restoring its chain: see backup(). */
 function verifyStream(dir: string, id: string, keys: Buffer[], at: string): Verification {
   const m = readManifest(dir, id);
-  if (!m) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup ${id} in ${dir}`);
+  if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
   try {
     resolveChain(dir, id, keys);

@@ -1,5 +1,8 @@
 import type { Db } from './db.js';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
+import { detectLanguage } from '../text/language.js';
+import { stemsText } from '../text/stem.js';
+import { unpackPassage } from './passages.js';
 
 /**
  * Forward-only schema migrations. Each entry moves the schema from `version - 1` to `version`;
@@ -8,8 +11,16 @@ import { OwletError } from '../../shared/errors.js';
 export interface Migration {
   version: number;
   description: string;
-  up(db: Db): void;
+  up(db: Db, ctx: MigrationContext): void;
 }
+
+/** What a migration may need besides the database: settings that shape derived data. */
+export interface MigrationContext {
+  /** Configured stemming languages (ISO 639-1), most important first. */
+  languages: readonly string[];
+}
+
+export const DEFAULT_MIGRATION_CONTEXT: MigrationContext = { languages: ['en'] };
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -101,6 +112,39 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: 'stemming: each document\'s language, and a stems column beside the words as written',
+    up(db, ctx) {
+      // FTS5 cannot add a column, so the index is rebuilt from the stored passages: no document is
+      // extracted again. The language is detected from the stored text (the declared language of
+      // html/docx/odt is not stored; it applies from the next time the file changes).
+      db.exec(`
+        ALTER TABLE documents ADD COLUMN lang TEXT;
+        DROP TABLE docs_fts;
+        CREATE VIRTUAL TABLE docs_fts USING fts5(
+          title, body, stems, content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+      `);
+      const docs = db.prepare<[], { id: number; path: string; title: string | null }>(
+        "SELECT id, path, title FROM documents WHERE status = 'indexed' ORDER BY id",
+      );
+      const passages = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE id >= ? AND id < ? ORDER BY id');
+      const setLang = db.prepare('UPDATE documents SET lang = ? WHERE id = ?');
+      const insert = db.prepare('INSERT INTO docs_fts (rowid, title, body, stems) VALUES (?, ?, ?, ?)');
+      const stemmable = new Set(ctx.languages);
+      for (const d of docs.all()) {
+        const text = passages.all(d.id * 1048576, (d.id + 1) * 1048576).map((p) => unpackPassage(p.data)).join('');
+        const lang = detectLanguage(text, null, { preferred: ctx.languages });
+        setLang.run(lang, d.id);
+        const base = d.path.split(/[\\/]/).pop() ?? d.path;
+        const title = d.title && d.title.trim() ? `${d.title} ${base}` : base;
+        const stemLang = lang !== null && stemmable.has(lang) ? lang : null;
+        insert.run(d.id, title, text, stemsText(`${title}\n${text}`, stemLang));
+      }
+    },
+  },
+  {
+    version: 5,
     description: 'change tracking for incremental backups: a change sequence on documents, tombstones for removed ones',
     up(db) {
       // Every insert, update or delete of a document takes the next number of `meta.change_seq`;
@@ -142,20 +186,17 @@ export function schemaVersion(db: Db): number {
 }
 
 /** Applies every pending migration, each in its own transaction. Returns the versions applied. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, ctx: MigrationContext = DEFAULT_MIGRATION_CONTEXT): number[] {
   const current = schemaVersion(db);
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
-    throw new OwletError(
-      'OWL_ERR_DB_NEWER',
-      `the index was written by a newer Owlet (schema ${current}, this build knows ${latest}); update Owlet or restore a backup`,
-    );
+    throw owletError('OWL_ERR_DB_NEWER', { found: current, supported: latest });
   }
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {
-      m.up(db);
+      m.up(db, ctx);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
     applied.push(m.version);

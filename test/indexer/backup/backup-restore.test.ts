@@ -12,6 +12,7 @@ import { restoreBackup } from '../../../src/indexer/backup/restore.js';
 import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../../../src/indexer/backup/settings.js';
 import { readState } from '../../../src/indexer/backup/state.js';
 import { backupBeforeUpdate } from '../../../src/indexer/backup/update.js';
+import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
@@ -89,7 +90,9 @@ test('a backup is taken before a schema migration when the index holds documents
   const ins = old.prepare("INSERT INTO documents (path, root_id, ext, size, mtime_ms, status, indexed_at) VALUES (?, 1, 'txt', 1, 0, 'indexed', 0)");
   for (let i = 0; i < 5; i++) ins.run(`/nowhere/${i}.txt`);
   old.close();
-  const ctx = openIndex(data);
+  // Every writer opens the index with this hook (serve, owlet index, doctor, restore); openIndex
+  // itself no longer reaches up into backup/.
+  const ctx = openIndex(data, { beforeMigrate: backupBeforeMigration });
   try {
     assert.equal(ctx.db.pragma('user_version', { simple: true }), MIGRATIONS[MIGRATIONS.length - 1]!.version, 'migrated');
     const backups = listBackups(path.join(data, 'backups'));
@@ -104,7 +107,7 @@ test('a backup is taken before a schema migration when the index holds documents
     ctx.close();
   }
   // No migration pending: no backup.
-  openIndex(data).close();
+  openIndex(data, { beforeMigrate: backupBeforeMigration }).close();
   assert.equal(listBackups(path.join(data, 'backups')).length, 1);
 });
 

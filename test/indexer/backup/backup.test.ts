@@ -20,6 +20,7 @@ import { writeServiceInfo } from '../../../src/indexer/service/service-file.js';
 import { MIGRATIONS, migrate } from '../../../src/indexer/store/migrations.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { makeCorpus, writeConfig } from './helpers.js';
+import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js';
 
 async function indexed(prefix: string, files = 30, config: Record<string, unknown> = {}) {
   const base = tmpDir(prefix);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { SearchResult, ServiceInfo, StatusReport } from '../../../src/shared/api.js';
-import type { BackupListing } from '../../../src/indexer/backup/recovery.js';
+import type { BackupListing } from '../../../src/indexer/backup/listing.js';
 import { fetchAuthed } from '../../helpers/auth.js';
 import { runOwlet, startOwlet, waitExit } from '../../helpers/cli.js';
 import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';

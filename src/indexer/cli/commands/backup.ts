@@ -3,15 +3,16 @@ import { resolveDataDir } from '../../config/paths.js';
 import type { Logger } from '../../log/logger.js';
 import type { CreateOutcome } from '../../backup/create.js';
 import { backupSettings, callService, createLocal, keysForBackups, localAudit, restoreLocal } from '../../backup/local.js';
-import type { BackupListing, BackupSummary } from '../../backup/recovery.js';
-import { listing } from '../../backup/recovery.js';
+import type { BackupListing, BackupSummary } from '../../backup/listing.js';
+import { listing } from '../../backup/listing.js';
 import type { RestoreResult } from '../../backup/restore.js';
 import type { Verification } from '../../backup/manifest.js';
 import { backupDir } from '../../backup/paths.js';
 import { assertBackupId } from '../../backup/ids.js';
 import { verifyAll, verifyBackup } from '../../backup/verify.js';
 import { runningService } from '../../service/service-file.js';
-import { fileLogger } from '../../service/serve.js';
+import { withDataLock } from '../../service/data-lock.js';
+import { fileLogger } from '../../log/file-logger.js';
 
 export interface BackupIo {
   out: (s: string) => void;
@@ -136,7 +137,8 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
       if (runningService(dataDir)) r = await callService<RestoreResult>(dataDir, 'POST', `/api/v1/backups/${encodeURIComponent(id)}/restore`);
       else {
         const log = logFor(dataDir);
-        r = await restoreLocal(dataDir, id, log, localAudit(dataDir, log));
+        // No service.json does not prove no service: the data folder's lock does.
+        r = await withDataLock(dataDir, `backup restore`, () => restoreLocal(dataDir, id, log, localAudit(dataDir, log)));
       }
       if (o.json) return io.out(JSON.stringify(r));
       io.out(`Restored backup ${r.id} (${r.documents} documents).${r.setAside ? ` The previous index is kept at ${r.setAside}.` : ''}`);

@@ -28,6 +28,8 @@ export interface ReleaseOptions {
   expiresDays?: number;
   stagingPercentage?: number;
   minimumVersion?: string;
+  /** The index schema of this code (store/migrations SCHEMA_VERSION), recorded in the package. */
+  schemaVersion?: number;
   /** Top-level entries of `root` to ship (default bin, dist, README.md, LICENSE). */
   entries?: string[];
 }
@@ -48,7 +50,7 @@ export async function cutRelease(o: ReleaseOptions): Promise<ReleaseResult> {
   fs.mkdirSync(o.outDir, { recursive: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'owlet-release-'));
   try {
-    const { bytes: unpackedSize } = stageTree({ root: o.root, version: o.version, entries: o.entries, dest: stage });
+    const { bytes: unpackedSize } = stageTree({ root: o.root, version: o.version, entries: o.entries, dest: stage, ...(o.schemaVersion !== undefined ? { schemaVersion: o.schemaVersion } : {}) });
     const trustDoc = trustedKeysDocument([crypto.createPublicKey(o.key), ...(o.trust ?? [])]);
     fs.writeFileSync(path.join(stage, TRUSTED_KEYS_FILE), JSON.stringify(trustDoc, null, 2) + '\n');
     const name = artifactName(o.version, platform, arch);

@@ -12,6 +12,8 @@ export interface StageOptions {
   /** The checkout (or fixture tree) to release: bin/, dist/, package.json, package-lock.json, node_modules/. */
   root: string;
   version: string;
+  /** The index schema this release's code uses, recorded as `owletSchemaVersion` (rollback restores a backup when it differs). */
+  schemaVersion?: number;
   /** Top-level entries copied besides node_modules; package.json is always rewritten. */
   entries?: string[];
   dest: string;
@@ -58,6 +60,7 @@ export function stageTree(o: StageOptions): { files: number; bytes: number } {
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(o.root, 'package.json'), 'utf8')) as Record<string, unknown>;
   pkg.version = o.version;
+  if (o.schemaVersion !== undefined) pkg.owletSchemaVersion = o.schemaVersion;
   delete pkg.devDependencies;
   delete pkg.scripts;
   fs.writeFileSync(path.join(o.dest, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
