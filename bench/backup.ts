@@ -21,8 +21,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3-multiple-ciphers';
+import zlib from 'node:zlib';
 import { createBackup } from '../src/indexer/backup/create.js';
-import { IndexGuardian } from '../src/indexer/backup/recovery.js';
+import { newBackupId } from '../src/indexer/backup/manifest.js';
+import { ProtectedIndex } from '../src/indexer/recovery/protected-index.js';
 import { runTask } from '../src/indexer/backup/runner.js';
 import { DEFAULT_BACKUP_CONFIG } from '../src/indexer/backup/settings.js';
 import type { SnapshotResult } from '../src/indexer/backup/worker.js';
@@ -46,7 +48,9 @@ const USAGE = `usage: node --import tsx bench/backup.ts [--small | --full | --co
   --corpus DIR         any folder
   --cache DIR          where the corpora live (default ~/.cache/owlet-bench)
   --seconds N          length of each idle / comparison search window (default 5)
-  --level N            gzip level of the in-process backup (default: Owlet's, 1 for an encrypted index, else 6)
+  --data DIR           an already indexed data folder of that corpus (copied; skips indexing)
+  --quick              only the issue-16 figures: skip the copy-method comparison, the trap
+                       overhead, the HTTP run and the recovery run
   --keep               keep the temporary folders
   --out DIR            where to save the JSON (default bench/results)`;
 
@@ -137,6 +141,51 @@ function damagePages(file: string, fraction: number): number {
   return n;
 }
 
+/** gzip in 4 MiB members, as the previous backup code did; returns the compressed size. */
+function gzipFile(src: string, dest: string): number {
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  const input = fs.openSync(src, 'r');
+  const output = fs.openSync(dest, 'w');
+  let out = 0;
+  try {
+    for (let n; (n = fs.readSync(input, buf, 0, buf.length, null)) > 0; ) {
+      const z = zlib.gzipSync(buf.subarray(0, n), { level: 1 });
+      fs.writeSync(output, z);
+      out += z.length;
+    }
+    fs.fsyncSync(output);
+  } finally {
+    fs.closeSync(input);
+    fs.closeSync(output);
+  }
+  return out;
+}
+
+/** Rewrites the rows and passages of a share of the documents (same content): an edit, to the change tracking. */
+function touchDocuments(data: string, share: number): number {
+  const ctx = openIndex(data);
+  try {
+    const ids = ctx.db.prepare("SELECT id FROM documents WHERE status = 'indexed' ORDER BY random()").pluck().all() as number[];
+    const pick = ids.slice(0, Math.max(1, Math.round(ids.length * share)));
+    const passages = ctx.db.prepare('SELECT id, data FROM doc_text WHERE id >= ? AND id < ?');
+    const del = ctx.db.prepare('DELETE FROM doc_text WHERE id >= ? AND id < ?');
+    const ins = ctx.db.prepare('INSERT INTO doc_text (id, data) VALUES (?, ?)');
+    const upd = ctx.db.prepare('UPDATE documents SET mtime_ms = mtime_ms + 1, indexed_at = ? WHERE id = ?');
+    ctx.db.transaction(() => {
+      for (const id of pick) {
+        const from = id * 1048576;
+        const rows = passages.all(from, from + 1048576) as { id: number; data: Buffer }[];
+        del.run(from, from + 1048576);
+        for (const r of rows) ins.run(r.id, r.data);
+        upd.run(Date.now(), id);
+      }
+    })();
+    return pick.length;
+  } finally {
+    ctx.close();
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -145,7 +194,8 @@ async function main(): Promise<number> {
       corpus: { type: 'string' },
       cache: { type: 'string' },
       seconds: { type: 'string' },
-      level: { type: 'string' },
+      data: { type: 'string' },
+      quick: { type: 'boolean' },
       keep: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -163,7 +213,6 @@ async function main(): Promise<number> {
     return 2;
   }
   const windowMs = Number(values.seconds ?? 5) * 1000;
-  const level = values.level === undefined ? undefined : Number(values.level);
   const work = makeTmp('owlet-backup-bench-');
   const data = path.join(work, 'data');
   const report: Record<string, unknown> = { corpus: { name: corpusName, dir: corpus }, env: { node: process.version, cpus: os.cpus().length, loadavgStart: os.loadavg() }, startedAt: new Date().toISOString() };
@@ -171,16 +220,31 @@ async function main(): Promise<number> {
     // 1. The index.
     const tree = walkFiles(corpus);
     log(`indexing ${tree.files} files (${(tree.bytes / 1048576).toFixed(0)} MB) from ${corpus}`);
-    const idx = await indexCorpus(corpus, tree.bytes, tree.files, data, 30 * 60_000);
-    if (!idx.ok) throw new Error(`owlet index failed: ${idx.stderrTail}`);
+    let wallS: number | null = null;
+    let summaryIndexed: number | null = null;
+    if (values.data) {
+      fs.cpSync(path.resolve(values.data), data, { recursive: true });
+      fs.rmSync(path.join(data, 'backups'), { recursive: true, force: true });
+      fs.rmSync(path.join(data, 'service.json'), { force: true });
+    } else {
+      const idx = await indexCorpus(corpus, tree.bytes, tree.files, data, 30 * 60_000);
+      if (!idx.ok) throw new Error(`owlet index failed: ${idx.stderrTail}`);
+      wallS = idx.wallS;
+      summaryIndexed = idx.summary?.indexed ?? null;
+    }
     const cfgFile = path.join(data, 'config.json');
     const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown> & { security?: { http?: Record<string, unknown> } };
     // The bench's own client would otherwise hit the per-client search rate limit.
     cfg.security = { ...cfg.security, http: { ...cfg.security?.http, rateLimitPerMinute: 1_000_000 } };
     fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+    {
+      const w = openIndex(data);
+      w.db.pragma('wal_checkpoint(TRUNCATE)');
+      w.close();
+    }
     const indexBytes = fs.statSync(path.join(data, 'index.db')).size;
-    report.index = { files: tree.files, corpusBytes: tree.bytes, indexBytes, wallS: idx.wallS, documents: idx.summary?.indexed ?? null };
-    log(`index: ${(indexBytes / 1048576).toFixed(1)} MB in ${idx.wallS} s`);
+    report.index = { files: tree.files, corpusBytes: tree.bytes, indexBytes, wallS, documents: summaryIndexed };
+    log(`index: ${(indexBytes / 1048576).toFixed(1)} MB`);
 
     // 2. In-process: searches on a reader connection, idle vs during Owlet's backup (worker thread).
     const ctx = openIndex(data, { readonly: true });
@@ -189,31 +253,71 @@ async function main(): Promise<number> {
     for (const q of queryTexts) for (let i = 0; i < 20; i++) search(q);
     log('in-process searches, idle…');
     const idle = await searchLoop(search, windowMs);
-    log('in-process searches during a backup…');
+    // Today's method (before issue 16), in the same run: VACUUM INTO, then gzip level 1.
+    log('the previous method: VACUUM INTO + gzip…');
+    const oldDest = path.join(work, 'old.db');
+    const o0 = performance.now();
+    await runTask<SnapshotResult>({ op: 'snapshot', source: path.join(data, 'index.db'), dest: oldDest, key, method: 'vacuum', lowPriority: true });
+    const oldGz = gzipFile(oldDest, path.join(work, 'old.db.gz'));
+    const oldMs = performance.now() - o0;
+    rmrf(oldDest);
+    rmrf(path.join(work, 'old.db.gz'));
+    log('in-process searches during a full backup…');
     const t0 = performance.now();
-    const backupP = createBackup({ dataDir: data, settings: DEFAULT_BACKUP_CONFIG, key, log: nullLogger, level }, 'manual');
+    const backupP = createBackup({ dataDir: data, settings: DEFAULT_BACKUP_CONFIG, key, log: nullLogger, full: true }, 'manual');
     const during = await searchLoop(search, backupP);
     const made = await backupP;
     const backupMs = performance.now() - t0;
     if (made.status !== 'created') throw new Error(`backup skipped: ${made.skip.message}`);
     const m = made.manifest;
-    log(`backup ${m.id}: ${(backupMs / 1000).toFixed(1)} s, ${(m.size / 1048576).toFixed(1)} MB, verified ${m.verification?.ok}`);
-    // The copy alone (what holds a read transaction on the live index).
-    const snapDest = path.join(work, 'snapshot.db');
-    const snap = await runTask<SnapshotResult>({ op: 'snapshot', source: path.join(data, 'index.db'), dest: snapDest, key: key, method: 'vacuum', lowPriority: true });
-    rmrf(snapDest);
+    log(`full backup ${m.id}: ${(backupMs / 1000).toFixed(1)} s with its verification, ${(m.size / 1048576).toFixed(1)} MB, verified ${m.verification?.ok}`);
+    // The write alone (no verification), into another folder.
+    fs.mkdirSync(path.join(work, 'dump-only'), { recursive: true, mode: 0o700 });
+    const d0 = performance.now();
+    await runTask({ op: 'backup', source: path.join(data, 'index.db'), dir: path.join(work, 'dump-only'), id: newBackupId(Date.now()), reason: 'manual', createdAt: new Date().toISOString(), owletVersion: 'bench', config: null, key, parent: null, verify: false, lowPriority: true });
+    const dumpMs = performance.now() - d0;
+    rmrf(path.join(work, 'dump-only'));
+
+    // 1% of the documents change: their rows and text are written again (same text), which is
+    // what the change tracking sees when files are edited and indexed again.
+    const changed = touchDocuments(data, 0.01);
+    log(`changed ${changed} documents; incremental backup…`);
+    const i0 = performance.now();
+    const inc = await createBackup({ dataDir: data, settings: DEFAULT_BACKUP_CONFIG, key, log: nullLogger }, 'scheduled');
+    const incMs = performance.now() - i0;
+    if (inc.status !== 'created') throw new Error('incremental backup skipped');
+    log(`${inc.manifest.kind} backup: ${(incMs / 1000).toFixed(2)} s, ${(inc.manifest.size / 1024).toFixed(0)} KB`);
+    const r0x = performance.now();
+    await runTask({ op: 'unpack', dir: path.join(data, 'backups'), id: inc.manifest.id, keys: key ? [key] : [], target: path.join(work, 'restored.db') });
+    const restoreMs = performance.now() - r0x;
+    rmrf(path.join(work, 'restored.db'));
     report.backup = {
-      totalS: round(backupMs / 1000, 2),
-      copyS: round(snap.ms / 1000, 2),
-      dbBytes: m.dbBytes,
-      compressedBytes: m.size,
-      compression: round(m.size / m.dbBytes, 3),
-      encrypted: m.encrypted,
-      gzipLevel: level ?? (m.encrypted ? 1 : 6),
-      verified: m.verification?.ok ?? false,
-      documents: m.documentCount,
+      previous: { method: 'VACUUM INTO + gzip -1 (before issue 16)', s: round(oldMs / 1000, 2), bytes: oldGz, ofIndex: round(oldGz / indexBytes, 3) },
+      full: { totalS: round(backupMs / 1000, 2), writeS: round(dumpMs / 1000, 2), bytes: m.size, ofIndex: round(m.size / indexBytes, 3), codec: m.compression, verified: m.verification?.ok ?? false, documents: m.documentCount },
+      incremental: { changedDocuments: changed, kind: inc.manifest.kind, totalS: round(incMs / 1000, 2), bytes: inc.manifest.size, ofFullBytes: round(inc.manifest.size / m.size, 4), ofFullTime: round(incMs / backupMs, 4) },
+      restoreChainS: round(restoreMs / 1000, 2),
     };
     report.inProcess = { idle, duringBackup: during, p99Ratio: ratio(during.searches, idle.searches) };
+    if (values.quick) {
+      const b = report.backup as { previous: { s: number; bytes: number; ofIndex: number }; full: { totalS: number; writeS: number; bytes: number; ofIndex: number; codec: string }; incremental: { totalS: number; bytes: number; ofFullBytes: number; ofFullTime: number; changedDocuments: number }; restoreChainS: number };
+      const mbs = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+      const lines = [
+        `corpus ${corpusName}: ${tree.files} files; index.db ${mbs(indexBytes)}`,
+        `previous backup (VACUUM INTO + gzip): ${mbs(b.previous.bytes)} = ${(b.previous.ofIndex * 100).toFixed(0)}% of index.db, ${b.previous.s} s`,
+        `full backup (rows -> ${b.full.codec} -> AES-256-GCM chunks): ${mbs(b.full.bytes)} = ${(b.full.ofIndex * 100).toFixed(0)}% of index.db; written in ${b.full.writeS} s, ${b.full.totalS} s with its verification (a full restore)`,
+        `incremental after ${b.incremental.changedDocuments} documents changed (1%): ${(b.incremental.bytes / 1024).toFixed(0)} KB = ${(b.incremental.ofFullBytes * 100).toFixed(2)}% of the full size, ${b.incremental.totalS} s = ${(b.incremental.ofFullTime * 100).toFixed(1)}% of the full time`,
+        `restore from full + increment: ${b.restoreChainS} s`,
+        `search p99 in-process: idle ${idle.searches.p99} ms, during the full backup ${during.searches.p99} ms (x${ratio(during.searches, idle.searches)}); failures ${during.failures}`,
+      ];
+      for (const l of lines) console.log(l);
+      report.summary = lines;
+      const outDir = path.resolve(values.out ?? path.join(REPO, 'bench', 'results'));
+      fs.mkdirSync(outDir, { recursive: true });
+      const file = path.join(outDir, `${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}Z-backup-${corpusName}.json`);
+      fs.writeFileSync(file, JSON.stringify(report, null, 1));
+      log(`saved ${file}`);
+      return 0;
+    }
 
     // Trap overhead: the same searches on a connection with the corruption trap installed.
     const trapped = openIndex(data, { readonly: true, onCorrupt: () => {} });
@@ -282,18 +386,18 @@ async function main(): Promise<number> {
     fs.rmSync(path.join(rdata, 'service.json'), { force: true });
     const damaged = damagePages(path.join(rdata, 'index.db'), 0.05);
     const r0 = performance.now();
-    const g = await IndexGuardian.open({ dataDir: rdata, log: nullLogger, create: (hooks) => new OwletService({ dataDir: rdata, log: nullLogger, watch: false, ...hooks }) });
+    const g = await ProtectedIndex.open({ dataDir: rdata, log: nullLogger, create: (hooks) => new OwletService({ dataDir: rdata, log: nullLogger, watch: false, ...hooks }) });
     const readyMs = performance.now() - r0;
     const firstHit = g.service.search(queryTexts[0]!, 10, 0).total;
-    await g.service.start();
-    while (g.phase !== 'serving' && g.phase !== 'failed') await sleep(50);
+    await g.start();
+    while (g.guardian.phase !== 'serving' && g.guardian.phase !== 'failed') await sleep(50);
     await g.service.rescan();
     const reconciledMs = performance.now() - r0;
-    report.recovery = { damagedPages: damaged, action: g.lastRecovery?.action ?? null, backupId: g.lastRecovery?.backupId ?? null, readyS: round(readyMs / 1000, 2), reconciledS: round(reconciledMs / 1000, 2), searchableAtReady: firstHit > 0 };
+    report.recovery = { damagedPages: damaged, action: g.guardian.lastRecovery?.action ?? null, backupId: g.guardian.lastRecovery?.backupId ?? null, readyS: round(readyMs / 1000, 2), reconciledS: round(reconciledMs / 1000, 2), searchableAtReady: firstHit > 0 };
     await g.stop();
 
     // Summary.
-    const b = report.backup as { totalS: number; copyS: number };
+    const b = { totalS: (report.backup as { full: { totalS: number } }).full.totalS, copyS: (report.backup as { full: { writeS: number } }).full.writeS };
     const s = report.serve as { p99Ratio: number; idle: Window; duringBackup: Window };
     const rec = report.recovery as { readyS: number; reconciledS: number };
     const cm = report.copyMethods as Record<string, { copyS: number; p99Ratio: number; readers: Window }>;
@@ -306,7 +410,7 @@ async function main(): Promise<number> {
     report.env = { ...(report.env as object), loadavgEnd: os.loadavg() };
     const lines = [
       `corpus ${corpusName}: ${tree.files} files; index ${(indexBytes / 1048576).toFixed(1)} MB`,
-      `backup: ${b.totalS} s total (copy ${b.copyS} s), ${((report.backup as { compressedBytes: number }).compressedBytes / 1048576).toFixed(1)} MB, verified`,
+      `backup: ${b.totalS} s total (written in ${b.copyS} s), ${((report.backup as { full: { bytes: number } }).full.bytes / 1048576).toFixed(1)} MB, verified`,
       `search p99 idle / during backup: in-process ${(report.inProcess as { idle: Window }).idle.searches.p99} / ${(report.inProcess as { duringBackup: Window }).duringBackup.searches.p99} ms; HTTP ${s.idle.searches.p99} / ${s.duringBackup.searches.p99} ms (ratio ${s.p99Ratio}); failures ${s.duringBackup.failures}`,
       `readers during the copy (plaintext copy): idle p99 ${(cm.idle as unknown as Window).searches.p99} ms; VACUUM INTO ${cm.vacuum!.copyS} s, p99 ×${cm.vacuum!.p99Ratio}; online backup API ${cm['backup-api']!.copyS} s, p99 ×${cm['backup-api']!.p99Ratio}`,
       `corruption trap overhead: search p50 ×${(report.trapOverhead as { p50Ratio: number }).p50Ratio}`,

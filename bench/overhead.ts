@@ -19,10 +19,16 @@ import { parseArgs } from 'node:util';
 import { OwletService } from '../src/indexer/service/service.js';
 import { saveConfig } from '../src/indexer/config/load.js';
 import { defaultConfig } from '../src/indexer/config/schema.js';
-import { fileLogger } from '../src/indexer/service/serve.js';
+import { fileLogger } from '../src/indexer/log/file-logger.js';
 import { buildServer } from '../src/indexer/http/server.js';
+import { instrument } from '../src/indexer/http/instrument.js';
+import type { ServiceApi } from '../src/indexer/http/contract.js';
 import { createMonitoring, type Monitoring } from '../src/indexer/metrics/monitoring.js';
 import { median, round, summarize } from './lib/stats.js';
+import type { Emitter } from '../src/shared/event.js';
+import type { Processed } from '../src/indexer/index/indexer.js';
+import type { WriteOp } from '../src/indexer/index/writer.js';
+import { ServiceHost } from '../src/indexer/service/host.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +85,7 @@ async function openService(mode: Mode, data: string, roots: string[]): Promise<{
   saveConfig(data, { ...base, roots, monitoring: { ...base.monitoring, enabled: mode.enabled } });
   const log = fileLogger(data, 'bench');
   const svc = new OwletService({ dataDir: data, log, watch: false });
-  const mon = createMonitoring({ service: svc, settings: svc.config.monitoring, log: log.child('monitoring') });
+  const mon = createMonitoring({ service: ServiceHost.around(svc, log), settings: svc.config.monitoring, log: log.child('monitoring') });
   mon.start();
   return { svc, mon };
 }
@@ -129,7 +135,7 @@ async function main(): Promise<void> {
   const served = await Promise.all(
     MODES.map(async (mode) => {
       const { svc, mon } = await openService(mode, last[mode.name]!, [corpus]);
-      const app = buildServer(mon.instrument(svc), { observability: mon, requestLog: fileLogger(last[mode.name]!, 'bench').child('http') });
+      const app = buildServer(instrument(svc, mon), { observability: mon, requestLog: fileLogger(last[mode.name]!, 'bench').child('http') });
       await app.ready();
       return { mode, svc, mon, app, ms: [] as number[] };
     }),
@@ -166,13 +172,14 @@ async function main(): Promise<void> {
   };
   const op = { op: 'indexed' as const, doc: { path: '/x/y.txt', rootId: 1, ext: 'txt', size: 4096, mtimeMs: 0, fileId: null, hash: 'h', title: null, extractor: 'text', text: '' } };
   const fileHooks = (x: (typeof served)[number]) => () => {
-    x.svc.indexer.onDidProcess('indexed', 4096);
-    x.svc.writer.onDidCommit([op]);
+    // The events the indexer and the writer fire on their hot paths (private emitters, fired as they do).
+    (x.svc.indexer as unknown as { processEmitter: Emitter<Processed> }).processEmitter.fire({ outcome: 'indexed', bytes: 4096 });
+    (x.svc.writer as unknown as { commitEmitter: Emitter<readonly WriteOp[]> }).commitEmitter.fire([op]);
   };
   const perFileUs = Math.max(0, median([1, 2, 3].map(() => perCall(fileHooks(on), 50_000) - perCall(fileHooks(off), 50_000))));
-  const cachedSearch = (api: ReturnType<Monitoring['instrument']>) => () => void api.search('warmcache', 20, 0);
-  const onApi = on.mon.instrument(on.svc);
-  const offApi = off.mon.instrument(off.svc);
+  const cachedSearch = (api: ServiceApi) => () => void api.search('warmcache', 20, 0);
+  const onApi = instrument(on.svc, on.mon);
+  const offApi = instrument(off.svc, off.mon);
   onApi.search('warmcache', 20, 0);
   offApi.search('warmcache', 20, 0);
   const perSearchUs = Math.max(0, median([1, 2, 3].map(() => perCall(cachedSearch(onApi), 20_000) - perCall(cachedSearch(offApi), 20_000))));

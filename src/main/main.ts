@@ -1,18 +1,21 @@
 /**
- * The Electron shell: the composition root of the tray app. It owns no indexing logic: it
- * supervises the indexer in a utility process (the same supervisor `owlet run` uses headless),
- * shows its health in the tray, and opens the dashboard page the service serves on loopback.
+ * The Electron shell: the composition root of the tray app, a thin adapter. It owns no indexing
+ * and no process supervision: `createAppIndexerHost()` (the same `createIndexerHost()` that
+ * `owlet run` uses, with utilityProcess and safeStorage plugged in) runs the indexer; this file
+ * wires Electron's objects to it, shows its health in the tray and opens the dashboard page the
+ * service serves on loopback.
  */
 import { app, BrowserWindow, Menu, Tray, nativeImage, safeStorage, utilityProcess } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSupervisor } from '../indexer/supervisor/supervisor.js';
 import { defaultDataDir } from '../indexer/config/paths.js';
+import { createLogger } from '../indexer/log/logger.js';
+import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../indexer/log/rotating-sink.js';
+import { SERVICE_EXEC_ARGV } from '../indexer/host/run.js';
 import type { StatusReport } from '../shared/api.js';
-import { utilityLauncher } from './utility-launcher.js';
-import { SafeStorageSecretStore, hostKeyMessage } from './secret-store-electron.js';
-import type { Launcher } from '../indexer/supervisor/launcher.js';
+import { createAppIndexerHost } from './app-host.js';
+import { configureAppPaths } from './app-paths.js';
 import { createDashboardWindow } from './window.js';
 import { trayView, type TrayLevel } from './tray-state.js';
 
@@ -35,36 +38,39 @@ async function api<T>(url: string, dataDir: string, init: RequestInit = {}): Pro
   return (await res.json()) as T;
 }
 
+const dataDir = defaultDataDir();
+// Before `ready` and before the single-instance lock (whose file lives in userData).
+configureAppPaths(app, dataDir);
+
 if (!app.requestSingleInstanceLock()) app.quit();
 
 app.whenReady().then(() => {
-  const dataDir = defaultDataDir();
-  // Keys live in Electron's safeStorage and reach the indexer only over its private channel
-  // (queued by the parentPort until the service listens), never on the command line or in the env.
-  const keys = new SafeStorageSecretStore(dataDir, safeStorage);
-  const base = utilityLauncher(utilityProcess, { modulePath: ENTRY, args: ['serve', '--data-dir', dataDir, '--key-from-host'] });
-  const launch: Launcher = () => {
-    const child = base();
-    child.send(hostKeyMessage(dataDir, keys));
-    return child;
-  };
-  const supervisor = createSupervisor({ launch });
+  const log = createLogger(createRotatingFileSink({ file: path.join(app.getPath('logs'), 'main.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES }), {
+    component: 'main',
+    fields: { pid: process.pid },
+  });
+  const host = createAppIndexerHost({
+    dataDir,
+    entry: { modulePath: ENTRY, execArgv: SERVICE_EXEC_ARGV, version: app.getVersion() },
+    utilityProcess,
+    safeStorage,
+    log,
+  });
   const tray = new Tray(nativeImage.createFromPath(path.join(here, '..', '..', 'build', ICONS.busy)));
   let window: BrowserWindow | null = null;
-  let status: StatusReport | null = null;
 
   const openDashboard = async () => {
-    const ready = supervisor.readyInfo;
-    if (!ready) return;
+    const url = host.url;
+    if (!url) return;
     if (window && !window.isDestroyed()) return window.focus();
     // A one-time login link: the page gets an HttpOnly session cookie, never the API token.
-    const link = await api<{ url: string }>(`${ready.url}/api/v1/auth/login-link`, dataDir, { method: 'POST' }).catch(() => ({ url: ready.url }));
+    const link = await api<{ url: string }>(`${url}/api/v1/auth/login-link`, dataDir, { method: 'POST' }).catch(() => ({ url }));
     window = createDashboardWindow(BrowserWindow, link.url);
   };
   const refresh = async () => {
-    const ready = supervisor.readyInfo;
-    status = ready ? await api<StatusReport>(`${ready.url}/api/v1/status`, dataDir).catch(() => null) : null;
-    const view = trayView(status, supervisor.state);
+    const url = host.url;
+    const status = url ? await api<StatusReport>(`${url}/api/v1/status`, dataDir).catch(() => null) : null;
+    const view = trayView(status, host.state, host.failure?.message);
     tray.setImage(nativeImage.createFromPath(path.join(here, '..', '..', 'build', ICONS[view.level])));
     tray.setToolTip(view.tooltip);
   };
@@ -76,9 +82,9 @@ app.whenReady().then(() => {
     ]),
   );
   tray.on('click', () => void openDashboard());
-  supervisor.onDidChangeState(() => void refresh());
+  host.onDidChangeState(() => void refresh());
   const timer = setInterval(() => void refresh(), 5000);
-  supervisor.start();
+  host.start();
 
   let quitting = false;
   app.on('before-quit', (e) => {
@@ -86,7 +92,8 @@ app.whenReady().then(() => {
     e.preventDefault();
     quitting = true;
     clearInterval(timer);
-    void supervisor.stop('app quit').finally(() => app.quit());
+    // Drains: the service commits its batch and checkpoints before it exits (SIGKILL only after the deadline).
+    void host.stop('app quit').finally(() => app.quit());
   });
   // A tray app keeps running with no window open.
   app.on('window-all-closed', () => {});

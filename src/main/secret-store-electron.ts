@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { SafeStorage } from 'electron';
-import { OwletError } from '../shared/errors.js';
+import { OwletError, owletError } from '../shared/errors.js';
 import type { HostMessage } from '../shared/protocol.js';
 import { ensurePrivateDir, readIfExists, writePrivateFile } from '../indexer/security/files.js';
 import { KEYS_DIR } from '../indexer/security/key-file.js';
@@ -42,13 +42,13 @@ export class SafeStorageSecretStore implements SecretStore {
       if (typeof v !== 'object' || v === null) throw new Error('not an object');
       return v as Record<string, string>;
     } catch {
-      throw new OwletError('OWL_ERR_SECRET_STORE', `${this.file} is damaged`);
+      throw owletError('OWL_ERR_SECRET_STORE', { reason: `${this.file} is damaged` });
     }
   }
 
   private requireAvailable(): void {
     if (!this.safe.isEncryptionAvailable()) {
-      throw new OwletError('OWL_ERR_SECRET_STORE', 'the system keychain is not available to Owlet (Electron safeStorage reports no encryption); unlock it and restart Owlet');
+      throw owletError('OWL_ERR_SECRET_STORE', { reason: 'the system keychain is not available to Owlet (Electron safeStorage reports no encryption); unlock it and restart Owlet' });
     }
   }
 
@@ -60,7 +60,7 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       plain = this.safe.decryptString(Buffer.from(enc, 'base64'));
     } catch (e) {
-      throw new OwletError('OWL_ERR_SECRET_STORE', `the keychain could not decrypt ${name}: ${(e as Error).message}`, undefined, { cause: e });
+      throw owletError('OWL_ERR_SECRET_STORE', { reason: `the keychain could not decrypt ${name}: ${(e as Error).message}` }, { cause: e });
     }
     return Buffer.from(plain, 'base64');
   }
@@ -100,12 +100,12 @@ export class SafeStorageSecretStore implements SecretStore {
 export function hostKeyMessage(dataDir: string, store: SafeStorageSecretStore): Extract<HostMessage, { type: 'key' }> {
   const marker = readStoreMarker(dataDir);
   if (marker && marker !== 'electron-safe-storage') {
-    throw new OwletError('OWL_ERR_SECRET_STORE', `this data folder's keys are in the ${marker === 'keychain' ? 'OS keychain' : 'key file'} of the headless service; run Owlet headless ("owlet run") for it, or use another data folder for the app`);
+    throw owletError('OWL_ERR_SECRET_STORE', { reason: `this data folder's keys are in the ${marker === 'keychain' ? 'OS keychain' : 'key file'} of the headless service; run Owlet headless ("owlet run") for it, or use another data folder for the app` });
   }
   let key = store.get('data-key');
   if (!key) {
     if (fileHeaderIsPlain(path.join(dataDir, 'index.db')) === false) {
-      throw new OwletError('OWL_ERR_DB_KEY', 'wrong or missing key: the index is encrypted but the app holds no key for it (the file is untouched)');
+      throw owletError('OWL_ERR_DB_KEY', { reason: 'wrong or missing key: the index is encrypted but the app holds no key for it (the file is untouched)' });
     }
     key = randomBytes(32);
     store.set('data-key', key);

@@ -11,8 +11,10 @@ export interface TrayView {
   tooltip: string;
 }
 
-export function trayView(status: StatusReport | null, supervisorState: string): TrayView {
+/** `failure`: why the host gave up (its `failure.message`), shown instead of a generic line. */
+export function trayView(status: StatusReport | null, supervisorState: string, failure?: string): TrayView {
   if (!status) {
+    if (supervisorState === 'failed' && failure) return { level: 'failed', tooltip: `Owlet cannot start: ${failure}` };
     if (supervisorState === 'crash-loop' || supervisorState === 'failed') return { level: 'failed', tooltip: 'Owlet: the indexer keeps stopping; open the dashboard log for details' };
     return { level: 'busy', tooltip: 'Owlet: starting…' };
   }

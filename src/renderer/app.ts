@@ -128,10 +128,22 @@ function renderStatus(s: StatusReport): void {
   const p = s.progress;
   const total = p.done + p.queued;
   const prog = $<HTMLProgressElement>('progress');
+  // "Up to date" only when the service says nothing is in hand: its state is 'indexing' whenever
+  // files are queued, the extraction pool is busy, watcher changes wait or a rescan is pending,
+  // even between two passes (progress.phase 'idle').
+  const busy = s.state === 'indexing' || s.state === 'starting' || p.phase !== 'idle' || p.queued > 0;
   prog.max = Math.max(1, total);
-  prog.value = p.phase === 'idle' ? prog.max : p.done;
-  $('progress-text').textContent =
-    s.paused ? `Paused (${s.pausedBecause.join(', ') || 'by you'})` : p.phase === 'idle' ? 'Up to date' : `${p.phase === 'scanning' ? 'Scanning' : 'Indexing'}: ${p.done} done, ${p.queued} queued, ${p.scanned} found`;
+  prog.value = busy ? p.done : prog.max;
+  prog.dataset.busy = String(busy);
+  $('progress-text').textContent = s.paused
+    ? `Paused (${s.pausedBecause.join(', ') || 'by you'})`
+    : !busy
+      ? 'Up to date'
+      : s.state === 'starting'
+        ? 'Starting…'
+        : p.phase === 'idle'
+          ? `Catching up: ${p.queued} queued`
+          : `${p.phase === 'scanning' ? 'Scanning' : 'Indexing'}: ${p.done} done, ${p.queued} queued, ${p.scanned} found`;
   const item = (label: string, value: string) => el('div', {}, el('dt', {}, label), el('dd', {}, value));
   $('counts').replaceChildren(item('Indexed', s.counts.indexed.toLocaleString()), item('Skipped', s.counts.skipped.toLocaleString()), item('Failed', s.counts.failed.toLocaleString()));
   $('roots').replaceChildren(...s.roots.map((r) => el('li', {}, `${r.path} — ${r.state}${r.lastScanAt ? `, scanned ${ago(Date.parse(r.lastScanAt))}` : ''}`)));
@@ -233,8 +245,18 @@ async function search(q: string): Promise<void> {
   }
   status.textContent = 'Searching…';
   try {
-    const r = await api<{ total: number; hits: Hit[] }>(`/api/v1/search?q=${encodeURIComponent(q)}&limit=20`);
+    const r = await api<{ total: number; hits: Hit[]; suggestion?: { query: string } }>(`/api/v1/search?q=${encodeURIComponent(q)}&limit=20`);
     status.textContent = r.total === 0 ? 'No documents match.' : `${r.total.toLocaleString()} document${r.total === 1 ? '' : 's'}${r.total > r.hits.length ? `, showing the best ${r.hits.length}` : ''}.`;
+    const suggested = r.suggestion?.query;
+    if (suggested) {
+      // "Did you mean": one click runs the corrected query.
+      const link = el('button', { type: 'button', class: 'link', id: 'did-you-mean' }, suggested);
+      link.addEventListener('click', () => {
+        ($('search-input') as HTMLInputElement).value = suggested;
+        search(suggested).catch(handle);
+      });
+      status.append(' Did you mean ', link, '?');
+    }
     list.replaceChildren(
       ...r.hits.map((h) =>
         el('li', {}, el('div', { class: 'title' }, h.title), el('div', { class: 'path' }, `${h.path} · ${fmtBytes(h.size)} · ${h.mtime.slice(0, 10)}`), el('p', { class: 'snippet' }, ...snippetNodes(h.snippet))),

@@ -15,9 +15,22 @@ export interface SearchHit {
   size: number;
 }
 
+/** Page bounds of a search, the same for the API, the CLI and the dashboard. */
+export const SEARCH_MAX_LIMIT = 1000;
+export const SEARCH_MAX_OFFSET = 100_000;
+
 export interface SearchResult {
   total: number;
   hits: SearchHit[];
+  /** "Did you mean": present when the query found few or no documents and a correction exists. */
+  suggestion?: SearchSuggestion;
+}
+
+export interface SearchSuggestion {
+  /** The whole corrected query, ready to run. */
+  query: string;
+  /** The words replaced, as typed → as suggested. */
+  words: { from: string; to: string }[];
 }
 
 export type ServiceState = 'starting' | 'indexing' | 'idle' | 'paused' | 'degraded';
@@ -49,11 +62,16 @@ export interface StatusReport {
   pausedBecause: string[];
   dataDir: string;
   progress: Progress;
+  /**
+   * indexed: searchable documents; skipped/failed: files seen but not searchable (never called
+   * documents); bytes: total size of the indexed documents' files; textBytes: their extracted text.
+   */
   counts: { indexed: number; skipped: number; failed: number; bytes: number; textBytes: number };
   roots: RootStatus[];
   watcher: { mode: 'events' | 'polling' | 'off'; message: string | null };
   /** Reasons the service is degraded (empty when healthy). */
   degraded: { component: string; message: string }[];
+  /** The index on disk: index.db and its WAL (their sum is the "database size" shown everywhere). */
   database: { bytes: number; walBytes: number; schemaVersion: number };
   uptimeMs: number;
   resilience: {

@@ -20,12 +20,42 @@ export type HostMessage =
    */
   | { type: 'key'; key: string; pendingKey?: string; auditKey?: string };
 
+/** Log levels as they cross the channel (the logger's levels). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * One structured log record of the service, forwarded to the host (at or above the level the host
+ * asked for with `serve --forward-logs`). The service's own log file keeps every line regardless:
+ * this exists because a utility process's stdio goes nowhere, and a host must see start-up trouble.
+ */
+export interface LogRecord {
+  time: string;
+  level: LogLevel;
+  component: string;
+  msg: string;
+  /** The record's structured fields (identifiers and counts, never document contents). */
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * Why the service gave up. `startup`: it never became ready (bad configuration, unusable data
+ * folder, no key, port taken…); `running`: it failed after `ready`.
+ */
+export type FatalPhase = 'startup' | 'running';
+
 /** Service → host. */
 export type ServiceMessage =
   | { type: 'ready'; protocol: number; url: string; port: number; pid: number }
   | { type: 'heartbeat'; seq: number; at: number; state: ServiceState }
-  | { type: 'fatal'; error: ErrorInfo }
-  | { type: 'stopping'; reason: string };
+  /**
+   * Sent once, before the service exits on an error. `kind` is the error catalog's kind
+   * (`config`, `environment`, `database`, …): restarting cannot fix `config`; `error.message` says
+   * what the user can do.
+   */
+  | { type: 'fatal'; kind: string; phase: FatalPhase; error: ErrorInfo }
+  | { type: 'stopping'; reason: string }
+  | { type: 'log'; record: LogRecord };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -40,12 +70,24 @@ export function isServiceMessage(v: unknown): v is ServiceMessage {
     case 'heartbeat':
       return typeof v.seq === 'number' && typeof v.at === 'number';
     case 'fatal':
-      return isObject(v.error) && typeof v.error.message === 'string';
+      return (
+        isObject(v.error) && typeof v.error.message === 'string' && typeof v.error.code === 'string' &&
+        typeof v.kind === 'string' && (v.phase === 'startup' || v.phase === 'running')
+      );
     case 'stopping':
       return typeof v.reason === 'string';
+    case 'log':
+      return isLogRecord(v.record);
     default:
       return false;
   }
+}
+
+function isLogRecord(v: unknown): v is LogRecord {
+  return (
+    isObject(v) && typeof v.time === 'string' && typeof v.component === 'string' && typeof v.msg === 'string' &&
+    (LOG_LEVELS as readonly unknown[]).includes(v.level) && (v.fields === undefined || isObject(v.fields))
+  );
 }
 
 /** Base64 of exactly 32 bytes. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { utilityLauncher, type UtilityProcessApi } from '../../src/main/utility-launcher.js';
+import { utilityServiceLauncher, type UtilityProcessApi } from '../../src/main/utility-launcher.js';
 import { WINDOW_OPTIONS, isAllowedUrl, lockNavigation } from '../../src/main/window.js';
 import { trayView } from '../../src/main/tray-state.js';
 import type { StatusReport } from '../../src/shared/api.js';
@@ -30,8 +30,9 @@ test('the utilityProcess launcher adapts Electron\'s child to the supervisor\'s 
       return child;
     },
   } as unknown as UtilityProcessApi;
-  const handle = utilityLauncher(api, { modulePath: '/app/entry.js', args: ['serve'], env: { PATH: '/bin', AWS_SECRET_ACCESS_KEY: 'x', NODE_OPTIONS: '--inspect' } })();
+  const handle = utilityServiceLauncher(api, { env: { PATH: '/bin', AWS_SECRET_ACCESS_KEY: 'x', NODE_OPTIONS: '--inspect' } })({ modulePath: '/app/entry.js', args: ['serve'], execArgv: [] });
   assert.equal(forks[0]!.modulePath, '/app/entry.js');
+  assert.deepEqual(forks[0]!.args, ['serve']);
   assert.deepEqual(forks[0]!.options!.env, { PATH: '/bin' }, 'secrets and NODE_OPTIONS never reach the indexer');
   assert.equal(handle.pid, 4242);
   const got: unknown[] = [];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import type { StatusReport } from '../../src/shared/api.js';
 import { repoRoot, startOwlet, waitExit } from '../helpers/cli.js';
 import { fetchAuthed } from '../helpers/auth.js';
 import { tmpDir, waitFor, writeTree } from '../helpers/tmp.js';
@@ -84,6 +85,21 @@ test('the dashboard in headless Chromium: signs in, shows health, an alert fires
     assert.ok((await page.locator('#checks li').count()) >= 6);
     await page.locator('#progress-text', { hasText: 'Up to date' }).waitFor();
 
+    // The Indexing card tells the truth: between two passes (phase idle) with files still queued
+    // and the pool busy, the service says 'indexing' and the card must not say "Up to date".
+    const live = (await (await fetchAuthed(data, `${info.url}/api/v1/status`)).json()) as StatusReport;
+    const busy: StatusReport = {
+      ...live,
+      state: 'indexing',
+      progress: { ...live.progress, phase: 'idle', queued: 2 },
+      resilience: { ...live.resilience, pool: { ...live.resilience.pool, busy: 2, queued: 2 } },
+    };
+    await page.route('**/api/v1/status', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(busy) }));
+    await page.locator('#progress-text', { hasText: 'Catching up: 2 queued' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getAttribute('#progress', 'data-busy'), 'true', 'the bar is not shown full');
+    await page.unroute('**/api/v1/status');
+    await page.locator('#progress-text', { hasText: 'Up to date' }).waitFor({ timeout: 30_000 });
+
     // The alert fires (banner, role=alert) and is acknowledged from the page with the keyboard.
     const banner = page.locator('#banner .alert[data-severity="warning"]', { hasText: 'Test alert' });
     await banner.waitFor({ state: 'visible' });
@@ -108,6 +124,15 @@ test('the dashboard in headless Chromium: signs in, shows health, an alert fires
     assert.equal(await page.locator('#results mark').first().innerText(), 'owlscape');
     assert.equal(await page.locator('#results b').count(), 0, 'document text is never parsed as HTML');
     assert.match(await page.locator('#results').innerText(), /<b>markup<\/b>/);
+    // A typo: "did you mean" from the index vocabulary, one click runs it.
+    await page.getByLabel('Search your documents').fill('owlsacpe');
+    await page.keyboard.press('Enter');
+    await page.locator('#did-you-mean').waitFor();
+    assert.equal(await page.locator('#did-you-mean').innerText(), 'owlscape');
+    await page.locator('#did-you-mean').click();
+    await page.locator('#results li').nth(1).waitFor();
+    assert.equal(await page.getByLabel('Search your documents').inputValue(), 'owlscape');
+    assert.match(await page.locator('#search-status').innerText(), /2 documents/);
     await page.getByLabel('Search your documents').fill('"unterminated');
     await page.keyboard.press('Enter');
     await page.locator('#search-status', { hasText: /quote/i }).waitFor();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChannelName, Severity } from '../metrics/settings.js';
 import type { Signals } from '../metrics/signals.js';
@@ -146,7 +146,7 @@ export class AlertEngine {
   /** Marks an active alert acknowledged: no escalation, off the banner. Idempotent. */
   acknowledge(id: string): Alert {
     const a = [...this.active.values()].find((x) => x.id === id);
-    if (!a) throw new OwletError('OWL_ERR_NOT_FOUND', `no active alert with id "${id}" (it may have resolved already)`);
+    if (!a) throw owletError('OWL_ERR_NOT_FOUND', { reason: `no active alert with id "${id}" (it may have resolved already)` });
     if (a.acknowledgedAt === null) {
       a.acknowledgedAt = this.now();
       this.emit('acknowledged', a, a.acknowledgedAt);
@@ -171,6 +171,18 @@ export class AlertEngine {
     while (this.deliveries.size) await Promise.allSettled([...this.deliveries]);
   }
 
+  private readonly reportedMissing = new Set<string>();
+
+  /**
+   * A route names a channel nobody registered (the tray when no app runs, #13): said once per
+   * channel in the log, so a notification is never dropped without a trace.
+   */
+  private unregistered(name: string): void {
+    if (this.reportedMissing.has(name)) return;
+    this.reportedMissing.add(name);
+    this.opts.log.info('alert route names a channel that is not registered; notifications for it are not delivered', { channel: name });
+  }
+
   private emit(type: AlertEventType, a: Alert, at: number): void {
     if (type !== 'acknowledged' && type !== 'resolved') a.lastNotifiedAt = at;
     this.opts.store?.save(a);
@@ -178,7 +190,10 @@ export class AlertEngine {
     this.opts.log.debug('alert event', { event: type, alert: a.id, rule: a.rule, severity: a.severity });
     for (const name of new Set(this.opts.routes[a.severity])) {
       const ch = this.channels.get(name);
-      if (!ch) continue;
+      if (!ch) {
+        this.unregistered(name);
+        continue;
+      }
       try {
         const r = ch.notify(event);
         if (r instanceof Promise) {

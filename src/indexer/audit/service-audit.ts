@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { CONFIG_FILE } from '../config/load.js';
 import { readIfExists, writePrivateFile } from '../security/files.js';
 import type { IndexContext } from '../service/context.js';
-import { AUDIT_DIR, openAuditLog } from './log.js';
+import { AUDIT_DIR, checkAuditTrail, openAuditLog } from './log.js';
 import { noAudit, type AuditFields, type AuditLog } from './types.js';
 
 /**
@@ -15,8 +15,17 @@ import { noAudit, type AuditFields, type AuditLog } from './types.js';
 export function serviceAuditLog(ctx: IndexContext, log: Logger): AuditLog {
   if (!ctx.secrets) return noAudit;
   try {
+    // A broken trail (folder deleted, key gone, entries cut) is reported, and auditing goes on
+    // after the anchor so the gap stays visible; doctor and "owlet audit verify" say the same.
+    const state = checkAuditTrail(ctx.dataDir, ctx.secrets);
+    if (!state.ok) log.error('the audit log is broken', { reason: state.firstBroken?.reason ?? 'unknown' });
+  } catch (e) {
+    log.error('the audit log could not be checked', { error: e });
+  }
+  try {
     const audit = openAuditLog(ctx.dataDir, ctx.secrets, {
       maxFileBytes: ctx.config.security.audit.maxFileKb * 1024,
+      keepFiles: ctx.config.security.audit.keepFiles,
       onError: (e) => log.error('audit append failed', { error: e }),
     });
     for (const e of ctx.keyEvents) {

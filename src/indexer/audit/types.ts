@@ -14,16 +14,22 @@ export type AuditEventName =
   | 'key.migrated'
   | 'backup.created'
   | 'backup.restored'
+  // Written by the update feature (src/indexer/update, issue #12).
   | 'update.installed'
   | 'update.rolled-back'
-  | 'index.wiped';
+  | `update.${UpdateStep}`;
+
+/** The steps of a headless update, each audited as `update.<step>` (update/headless.ts). */
+export type UpdateStep = 'interrupted' | 'refused' | 'started' | 'downloaded' | 'unpacked' | 'backed-up' | 'service-started' | 'switched' | 'gate-failed' | 'backup-restored';
+// Only events something writes belong here: the union is the list an auditor reads, so a name
+// nothing appends (like a former 'index.wiped') is removed rather than left as a promise.
 
 /** Field values are small scalars: never document contents, never secrets. */
 export type AuditFields = Record<string, string | number | boolean | null>;
 
 export interface AuditLog {
   /** Appends one entry durably (fsync) before returning. Never throws: a failure is logged. */
-  append(event: AuditEventName | (string & {}), fields?: AuditFields): void;
+  append(event: AuditEventName, fields?: AuditFields): void;
 }
 
 /** For code paths and tests that run without an audit trail. */

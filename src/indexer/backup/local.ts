@@ -1,16 +1,18 @@
-import { OwletError, ErrorCodes, type ErrorCode } from '../../shared/errors.js';
+import { OwletError, owletError, isErrorCode } from '../../shared/errors.js';
 import { openAuditLog } from '../audit/log.js';
 import { noAudit, type AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { candidateKeys } from '../security/data-key.js';
+import { discoverKeys } from '../security/key-discovery.js';
 import { openSecretStore } from '../security/secrets.js';
 import { readApiToken } from '../security/token.js';
 import { openIndex } from '../service/context.js';
 import { runningService } from '../service/service-file.js';
 import { createBackup, type CreateOutcome } from './create.js';
-import { diagnose } from './integrity.js';
+import { diagnose } from '../store/damage.js';
+import { documentRows } from '../store/stats.js';
+import { backupBeforeMigration } from './migration.js';
 import { listBackups, type BackupReason } from './manifest.js';
 import { backupDir, indexFile } from './paths.js';
 import { restoreBackup, type RestoreResult } from './restore.js';
@@ -31,12 +33,7 @@ export function backupSettings(dataDir: string): BackupConfig {
  * something encrypted needs one (opening the store may create its marker on a fresh folder).
  */
 export function installKeys(dataDir: string, needed: boolean): Buffer[] {
-  if (!needed) return [];
-  try {
-    return candidateKeys(openSecretStore(dataDir, loadConfig(dataDir).security.secretStore));
-  } catch {
-    return [];
-  }
+  return needed ? discoverKeys({ dataDir, needed: () => true }) : [];
 }
 
 function backupsNeedKeys(dir: string): boolean {
@@ -83,11 +80,11 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
     log,
     audit,
     prove: () => {
-      const ctx = openIndex(dataDir);
+      const ctx = openIndex(dataDir, { beforeMigrate: backupBeforeMigration });
       try {
         const d = diagnose(ctx.db);
-        if (d.kind !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the restored index fails its check: ${d.problems.join('; ')}`);
-        return (ctx.db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+        if (d.kind !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the restored index fails its check: ${d.problems.join('; ')}` });
+        return documentRows(ctx.db);
       } finally {
         ctx.close();
       }
@@ -98,7 +95,7 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
 /** Calls the running service's API with its bearer token; errors come back as OwletErrors. */
 export async function callService<T>(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 30 * 60_000): Promise<T> {
   const running = runningService(dataDir);
-  if (!running) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no Owlet service is running for ${dataDir}`);
+  if (!running) throw owletError('OWL_ERR_SERVICE_NOT_RUNNING', { dataDir });
   let res: Response;
   try {
     res = await fetch(`${running.url}${route}`, {
@@ -108,11 +105,11 @@ export async function callService<T>(dataDir: string, method: 'GET' | 'POST', ro
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} did not answer: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: `${method} ${route}`, reason: (e as Error).message });
   }
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
   if (!res.ok) {
-    const code = json.error?.code && json.error.code in ErrorCodes ? (json.error.code as ErrorCode) : 'OWL_ERR_INTERNAL';
+    const code = isErrorCode(json.error?.code) ? json.error.code : 'OWL_ERR_INTERNAL';
     throw new OwletError(code, json.error?.message ?? `the service answered ${res.status} to ${method} ${route}`);
   }
   return json as T;

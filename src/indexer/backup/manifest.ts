@@ -2,16 +2,25 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OwletError } from '../../shared/errors.js';
+import { assertBackupId, BACKUP_ID_PATTERN, insideBackupDir, isBackupId } from './ids.js';
+import { keyFor, keyId, macMatches, manifestMac } from './keys.js';
 import { ensureDir, fsyncDir } from './paths.js';
 
 /**
- * One backup = `<id>.db.gz` (a gzip stream of a consistent copy of the index, encrypted with the
- * index's key when the index is encrypted) + `<id>.json`, this manifest. The manifest is written
- * only after the backup file is complete and renamed into place, and rewritten when verification
- * finishes, so a file without a manifest, or a manifest without `verification.ok`, is never used
- * for an automatic restore.
+ * One backup = a data file + `<id>.json`, this manifest. The manifest is written only after the
+ * data file is complete and renamed into place, and rewritten when verification finishes, so a
+ * file without a manifest, or a manifest without `verification.ok`, is never used for an
+ * automatic restore.
+ *
+ * Format 2 (current): `<id>.owb`, rows compressed then encrypted in authenticated chunks
+ * (sealed.ts); the manifest carries an HMAC under a key derived from the data key that wrote it
+ * (keys.ts), so only this installation can make a manifest it will accept. A backup is `full` or
+ * `incremental` (the documents changed since its parent, by the index's change sequence).
+ * Format 1 (legacy): `<id>.db.gz`, a gzipped encrypted copy of the database, no MAC; still
+ * restorable when a key of this installation opens it, and pruned like any other.
  */
-export const MANIFEST_FORMAT = 1;
+export const MANIFEST_FORMAT = 2;
 
 export const BackupReason = z.enum(['scheduled', 'manual', 'pre-migration', 'pre-update', 'catch-up']);
 export type BackupReason = z.infer<typeof BackupReason>;
@@ -31,39 +40,54 @@ export type Verification = z.infer<typeof Verification>;
 
 export const Manifest = z
   .object({
-    format: z.literal(MANIFEST_FORMAT),
-    id: z.string().regex(/^[0-9TZ]+-[0-9a-f]{4}$/),
+    format: z.union([z.literal(1), z.literal(2)]),
+    id: z.string().regex(BACKUP_ID_PATTERN),
     createdAt: z.string(),
     reason: BackupReason,
     owletVersion: z.string(),
     schemaVersion: z.number().int(),
     documentCount: z.number().int().min(0),
-    /** Bytes of the backup file (compressed). */
+    /** Bytes of the backup file (compressed, encrypted). */
     size: z.number().int().min(0),
     /** SHA-256 (hex) of the backup file. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** Bytes and SHA-256 of the database inside, after decompression. */
+    /** Bytes of the live index when the backup was taken: what a restore needs free. */
     dbBytes: z.number().int().min(0),
-    dbSha256: z.string().regex(/^[0-9a-f]{64}$/),
-    compression: z.literal('gzip'),
+    /** Format 1: SHA-256 of the database inside; format 2: null (the chunks are authenticated). */
+    dbSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+    compression: z.enum(['gzip', 'zstd', 'brotli']),
     encrypted: z.boolean(),
     /** Which key encrypted it (an HMAC of a constant, not the key): picks the key after a rotation. */
     keyId: z.string().nullable(),
     /** Owlet's own state beside the index: the configuration at the time of the backup. */
     config: z.unknown().nullable(),
     verification: Verification.nullable(),
+    kind: z.enum(['full', 'incremental']).default('full'),
+    /** Incremental: the backup this one adds to (its parent), and the full backup its chain starts with. */
+    parentId: z.string().regex(BACKUP_ID_PATTERN).nullable().default(null),
+    baseId: z.string().regex(BACKUP_ID_PATTERN).nullable().default(null),
+    /** The index's change sequence this backup covers up to (null: the index had no change tracking). */
+    changeSeq: z.number().int().min(0).nullable().default(null),
+    /** The history of the index it was taken from (meta.index_uuid): increments build only on the same one. */
+    indexUuid: z.string().nullable().default(null),
+    /** Plaintext bytes inside (the bound decompression may not pass). */
+    rawBytes: z.number().int().min(0).default(0),
+    /** HMAC-SHA256 of everything else (format 2). */
+    mac: z.string().regex(/^[0-9a-f]{64}$/).nullable().default(null),
   })
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
 
-export const BACKUP_SUFFIX = '.db.gz';
+export const BACKUP_SUFFIX = '.owb';
+export const LEGACY_SUFFIX = '.db.gz';
 export const MANIFEST_SUFFIX = '.json';
 
-export function backupFile(dir: string, id: string): string {
-  return path.join(dir, id + BACKUP_SUFFIX);
+/** The data file of a backup: `<id>.owb`, or `<id>.db.gz` for format 1. */
+export function backupFile(dir: string, m: Pick<Manifest, 'id' | 'format'>): string {
+  return insideBackupDir(dir, m.id + (m.format === 1 ? LEGACY_SUFFIX : BACKUP_SUFFIX));
 }
 export function manifestFile(dir: string, id: string): string {
-  return path.join(dir, id + MANIFEST_SUFFIX);
+  return insideBackupDir(dir, assertBackupId(id) + MANIFEST_SUFFIX);
 }
 
 /** New, sortable id: UTC time to the second plus 4 random hex digits. */
@@ -72,27 +96,35 @@ export function newBackupId(nowMs: number): string {
   return `${iso.slice(0, 19).replace(/[-:]/g, '')}Z-${crypto.randomBytes(2).toString('hex')}`;
 }
 
-export function keyId(key: Buffer | null): string | null {
-  return key ? crypto.createHmac('sha256', key).update('owlet backup key id v1').digest('hex').slice(0, 16) : null;
-}
+export { keyId };
 
 /** Writes the manifest atomically (temp name, fsync, rename), so a reader never sees half of one. */
-export function writeManifest(dir: string, m: Manifest): void {
+export function writeManifest(dir: string, m: Manifest, key: Buffer | null): void {
   ensureDir(dir);
+  if (m.format === 2) {
+    if (!key || keyId(key) !== m.keyId) throw new OwletError('OWL_ERR_BACKUP_FAILED', `cannot sign the manifest of backup ${m.id}: the key that wrote it is not available`);
+    m = { ...m, mac: manifestMac(key, m as unknown as Record<string, unknown>) };
+  }
   const file = manifestFile(dir, m.id);
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(m, null, 2) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(m, null, 2) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
-  fs.renameSync(tmp, file);
   fsyncDir(dir);
 }
 
 export function readManifest(dir: string, id: string): Manifest | null {
+  if (!isBackupId(id)) return null;
   try {
     return Manifest.parse(JSON.parse(fs.readFileSync(manifestFile(dir, id), 'utf8')));
   } catch {
@@ -100,18 +132,43 @@ export function readManifest(dir: string, id: string): Manifest | null {
   }
 }
 
+/**
+ * Whether a manifest is this installation's own, before anything it says is believed:
+ * - format 2: a key of this installation has the manifest's key id, and the MAC matches;
+ * - format 1 (no MAC): encrypted with a key of this installation (the database inside then only
+ *   opens with it); a plaintext one only while the index itself is unencrypted (no keys);
+ * - never a creation date in the future (a planted "newest" backup).
+ * Returns null when trusted, else the reason.
+ */
+export function distrust(m: Manifest, keys: readonly Buffer[], now: number = Date.now()): string | null {
+  if (Date.parse(m.createdAt) > now + 10 * 60_000 || Number.isNaN(Date.parse(m.createdAt))) return `backup ${m.id} claims to be made at ${m.createdAt}, in the future; it is not used`;
+  if (m.format === 1) {
+    if (!m.encrypted) return keys.length > 0 ? `backup ${m.id} is not encrypted while the index is; it is not from this installation and is not used` : null;
+    return keyFor(keys, m.keyId) ? null : `backup ${m.id} was written with a key this installation does not have (key id ${m.keyId ?? 'none'})`;
+  }
+  const key = keyFor(keys, m.keyId);
+  if (!key) return `backup ${m.id} was written with a key this installation does not have (key id ${m.keyId ?? 'none'})`;
+  if (!m.mac || !macMatches(key, m as unknown as Record<string, unknown>, m.mac)) return `the manifest of backup ${m.id} fails its authentication: it was changed, or not written by this installation`;
+  return null;
+}
+
 export interface BackupEntry {
   manifest: Manifest;
   /** The backup file exists with the size the manifest records. */
   present: boolean;
+  /** Why the manifest is not trusted (see distrust); null when it is, or when no keys were given. */
+  untrusted: string | null;
 }
 
-export function isVerified(m: Manifest): boolean {
+export function isVerified(m: Pick<Manifest, 'verification'>): boolean {
   return m.verification?.ok === true;
 }
 
-/** Every backup with a readable manifest, newest first. Partial files and stray names are ignored. */
-export function listBackups(dir: string): BackupEntry[] {
+/**
+ * Every backup with a readable manifest, newest first. Partial files and stray names are ignored.
+ * With `keys`, each entry says whether its manifest is trusted (see distrust).
+ */
+export function listBackups(dir: string, keys?: readonly Buffer[], now: number = Date.now()): BackupEntry[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -125,13 +182,27 @@ export function listBackups(dir: string): BackupEntry[] {
     if (!m) continue;
     let present = false;
     try {
-      present = fs.statSync(backupFile(dir, m.id)).size === m.size;
+      present = fs.statSync(backupFile(dir, m)).size === m.size;
     } catch {
       present = false;
     }
-    out.push({ manifest: m, present });
+    out.push({ manifest: m, present, untrusted: keys ? distrust(m, keys, now) : null });
   }
   return out.sort((a, b) => compareNewestFirst(a.manifest, b.manifest));
+}
+
+/** The chain a backup restores from: its full backup first, then each increment up to it. */
+export function chainOf(id: string, byId: ReadonlyMap<string, Manifest>): { chain: Manifest[]; missing: string | null } {
+  const chain: Manifest[] = [];
+  let cur: string | null = id;
+  for (let guard = 0; cur && guard < 1000; guard++) {
+    const m = byId.get(cur);
+    if (!m) return { chain: chain.reverse(), missing: cur };
+    chain.push(m);
+    if (m.kind === 'full') return { chain: chain.reverse(), missing: null };
+    cur = m.parentId;
+  }
+  return { chain: chain.reverse(), missing: cur ?? id };
 }
 
 export function compareNewestFirst(a: Pick<Manifest, 'createdAt' | 'id'>, b: Pick<Manifest, 'createdAt' | 'id'>): number {
@@ -141,8 +212,9 @@ export function compareNewestFirst(a: Pick<Manifest, 'createdAt' | 'id'>, b: Pic
 
 /** Removes a backup: the manifest first, so a half-removed backup is never listed as usable. */
 export function removeBackup(dir: string, id: string): void {
+  const m = readManifest(dir, id);
   fs.rmSync(manifestFile(dir, id), { force: true });
-  fs.rmSync(backupFile(dir, id), { force: true });
+  for (const format of m ? [m.format] : ([1, 2] as const)) fs.rmSync(backupFile(dir, { id, format }), { force: true });
 }
 
 /** Temporary files a crashed backup may leave: `.tmp-*` copies and `*.partial` outputs. */

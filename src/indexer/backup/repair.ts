@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { rebuildFts } from '../store/fts-rebuild.js';
-import { diagnose, ftsTables, quoteIdent, schemaRows } from './integrity.js';
+import { diagnose, ftsTables, quoteIdent, schemaRows } from '../store/damage.js';
 import { openRaw, type RawDb } from './sqlite.js';
 import { sideFiles } from './paths.js';
 

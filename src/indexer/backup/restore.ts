@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { runningService } from '../service/service-file.js';
-import { isVerified, listBackups, readManifest, type Manifest } from './manifest.js';
+import { assertBackupId } from './ids.js';
+import { chainOf, isVerified, listBackups, readManifest, type Manifest } from './manifest.js';
 import { fsyncDir, indexFile, moveDatabase, recoveryDir, sideFiles, stamp } from './paths.js';
 import { runTask } from './runner.js';
 import type { UnpackResult } from './worker.js';
@@ -29,10 +30,14 @@ export interface PreparedRestore {
   staged: string;
 }
 
-/** Unpacks and checks a backup next to the live index, without touching it. */
+/**
+ * Restores a backup (its whole chain) into a new file next to the live index, under the current
+ * key (`keys[0]`), and checks it, without touching the live index. Exactly what verify does.
+ */
 export async function stageRestore(dataDir: string, dir: string, id: string, keys: readonly Buffer[]): Promise<PreparedRestore> {
+  assertBackupId(id);
   const manifest = readManifest(dir, id);
-  if (!manifest) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  if (!manifest) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const staged = restoringPath(dataDir);
   const unpacked = await runTask<UnpackResult>({ op: 'unpack', dir, id, keys: [...keys], target: staged });
   return { manifest, unpacked, staged };
@@ -52,9 +57,38 @@ export function swapIn(dataDir: string, staged: string, why: 'pre-restore' | 'co
   return aside;
 }
 
-/** Moves the live index (and its WAL/SHM) into recovery/ with a timestamp. Never deletes. */
+/** How many set-aside index files recovery/ keeps (newest first); older ones are removed. */
+export const RECOVERY_KEEP = 3;
+
+/**
+ * Moves the live index (and its WAL/SHM) into recovery/ with a timestamp, then prunes recovery/
+ * to the newest RECOVERY_KEEP set-aside files: a crash loop that damages the index on every start
+ * must not fill the disk with index-sized copies (issue 11, point 2).
+ */
 export function setAside(dataDir: string, why: 'pre-restore' | 'corrupt', now: number): string {
-  return moveDatabase(indexFile(dataDir), path.join(recoveryDir(dataDir), `index.db.${stamp(now, true)}.${why}`));
+  const moved = moveDatabase(indexFile(dataDir), path.join(recoveryDir(dataDir), `index.db.${stamp(now, true)}.${why}`));
+  pruneRecovery(dataDir, RECOVERY_KEEP, moved);
+  return moved;
+}
+
+/** Keeps the newest `keep` set-aside databases in recovery/ (never `spare`); returns what was removed. */
+export function pruneRecovery(dataDir: string, keep: number, spare?: string): string[] {
+  const dir = recoveryDir(dataDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const mains = names.filter((n) => /^index\.db\.\d{8}T\d{6}\d{3}Z\.(corrupt|pre-restore)(\.\d+)?$/.test(n)).sort().reverse();
+  const removed: string[] = [];
+  for (const n of mains.slice(keep)) {
+    const f = path.join(dir, n);
+    if (spare && path.resolve(f) === path.resolve(spare)) continue;
+    for (const x of [f, ...sideFiles(f)]) fs.rmSync(x, { force: true });
+    removed.push(n);
+  }
+  return removed;
 }
 
 /** Puts a set-aside file back after a restore could not be proven good. */
@@ -64,10 +98,16 @@ export function putBack(dataDir: string, aside: string | null): void {
   if (aside) moveDatabase(aside, live);
 }
 
-/** The newest verified backups first: the candidates for an automatic restore. */
-export function verifiedBackups(dir: string): Manifest[] {
-  return listBackups(dir)
-    .filter((b) => b.present && isVerified(b.manifest))
+/**
+ * The candidates for an automatic restore, newest first: backups of this installation (trusted
+ * manifests, see distrust) that were verified, whose files are present, and whose whole chain is.
+ * The stored verdict only ranks them: stageRestore checks every one again before it is used.
+ */
+export function verifiedBackups(dir: string, keys: readonly Buffer[] = []): Manifest[] {
+  const all = listBackups(dir, keys);
+  const usable = new Map(all.filter((b) => b.present && b.untrusted === null).map((b) => [b.manifest.id, b.manifest]));
+  return all
+    .filter((b) => b.present && b.untrusted === null && isVerified(b.manifest) && chainOf(b.manifest.id, usable).missing === null)
     .map((b) => b.manifest);
 }
 
@@ -98,7 +138,7 @@ export interface RestoreResult {
 export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   if (!o.viaService) {
     const running = runningService(o.dataDir);
-    if (running) throw new OwletError('OWL_ERR_SERVICE_RUNNING', `the Owlet service (pid ${running.pid}) is using this index; restore through it ("owlet backup restore" does when it can reach it) or stop it first`);
+    if (running) throw owletError('OWL_ERR_SERVICE_RUNNING', { pid: running.pid });
   }
   const now = o.now ?? Date.now;
   const prepared = await stageRestore(o.dataDir, o.dir, o.id, o.keys);
@@ -106,7 +146,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   let documents: number;
   try {
     documents = o.prove();
-    if (documents !== prepared.manifest.documentCount) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the restored index holds ${documents} documents, backup ${o.id} ${prepared.manifest.documentCount}`);
+    if (documents !== prepared.manifest.documentCount) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the restored index holds ${documents} documents, backup ${o.id} ${prepared.manifest.documentCount}` });
   } catch (e) {
     putBack(o.dataDir, aside);
     o.log.error('restore failed; the previous index is back in place', { id: o.id, error: e });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { OwletError, type ErrorCode, ErrorCodes } from '../../shared/errors.js';
+import { OwletError, owletError, isErrorCode } from '../../shared/errors.js';
 import type { Task, TaskResult } from './worker.js';
 
 /**
@@ -47,12 +47,12 @@ type Wire = { ok: true; value: unknown } | { ok: false; error: { code: string | 
 function unwire<T>(m: Wire): T {
   if (m.ok) return m.value as T;
   const { code, message } = m.error;
-  if (code && code in ErrorCodes) throw new OwletError(code as ErrorCode, message);
+  if (isErrorCode(code)) throw new OwletError(code, message);
   throw Object.assign(new Error(message), code ? { code } : {});
 }
 
 export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
-  if (opts.signal?.aborted) return Promise.reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" was cancelled`));
+  if (opts.signal?.aborted) return Promise.reject(owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup task "${task.op}" was cancelled` }));
   const w = new Worker(BOOTSTRAP, { eval: true, workerData: { ...entry(), task } });
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -64,7 +64,7 @@ export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { t
       void w.terminate();
     };
     const timer = setTimeout(
-      () => finish(() => reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`))),
+      () => finish(() => reject(owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup task "${task.op}" did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s` }))),
       opts.timeoutMs ?? 60 * 60_000,
     );
     timer.unref();
@@ -76,7 +76,7 @@ export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { t
       }
     }));
     w.once('error', (e) => finish(() => reject(e)));
-    w.once('exit', (code) => finish(() => reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup worker stopped (exit ${code}) before finishing "${task.op}"`))));
+    w.once('exit', (code) => finish(() => reject(owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup worker stopped (exit ${code}) before finishing "${task.op}"` }))));
     // The service stopping does not wait for a backup: the worker is stopped, its temporary files
     // are removed by the caller (or by the next backup).
     opts.signal?.addEventListener(
@@ -86,7 +86,7 @@ export function runTask<T extends TaskResult = TaskResult>(task: Task, opts: { t
         settled = true;
         clearTimeout(timer);
         // Rejected only once the thread has stopped, so no file is written after the caller cleans up.
-        void w.terminate().finally(() => reject(new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" was cancelled`)));
+        void w.terminate().finally(() => reject(owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup task "${task.op}" was cancelled` })));
       },
       { once: true },
     );
@@ -103,11 +103,11 @@ export function runTaskSync<T extends TaskResult = TaskResult>(task: Task, opts:
     const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60_000);
     while (Atomics.load(i32, 0) === 0) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new OwletError('OWL_ERR_BACKUP_FAILED', `the backup task "${task.op}" did not finish in time`);
+      if (left <= 0) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup task "${task.op}" did not finish in time` });
       Atomics.wait(i32, 0, 0, Math.min(left, 1000));
     }
     const got = receiveMessageOnPort(port1);
-    if (!got) throw new OwletError('OWL_ERR_BACKUP_FAILED', `the backup worker finished "${task.op}" without an answer`);
+    if (!got) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: `the backup worker finished "${task.op}" without an answer` });
     return unwire<T>(got.message as Wire);
   } finally {
     port1.close();

@@ -19,6 +19,24 @@ export const BackupSettings = z
       })
       .strict()
       .default({ daily: 7, weekly: 4 }),
+    /**
+     * Incremental backups: after a full backup, later ones store only the documents changed since
+     * the previous backup. A new full backup is taken when the increments together pass
+     * `fullShare` of the full backup's size, or when the full one is `fullEveryDays` old.
+     */
+    incremental: z
+      .object({
+        enabled: z.boolean().default(true),
+        fullShare: z.number().min(0).max(10).default(0.5),
+        fullEveryDays: z.number().int().min(1).max(365).default(7),
+      })
+      .strict()
+      .default({ enabled: true, fullShare: 0.5, fullEveryDays: 7 }),
+    /**
+     * The most the backup folder may hold, in bytes; retention removes the oldest restore points
+     * past it (never the newest verified one). null: the smaller of 2x the index and 2% of the volume.
+     */
+    maxBytes: z.number().int().min(1).nullable().default(null),
     /** Where backups go; null means `<dataDir>/backups`. */
     dir: z.string().min(1, 'a backup folder must be a non-empty path').nullable().default(null),
   })

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { applyKey, fileHeaderIsPlain } from '../security/cipher.js';
-import { keyId } from './manifest.js';
+import { keyId } from './keys.js';
 
 export type RawDb = Database.Database;
 
@@ -10,10 +10,12 @@ export type RawDb = Database.Database;
  * migration, nothing written unless asked. Encrypted files need the key that wrote them; a plain
  * file (from before encryption) opens without one.
  */
-export function openRaw(file: string, opts: { key?: Buffer | null; readonly?: boolean; create?: boolean } = {}): RawDb {
+export function openRaw(file: string, opts: { key?: Buffer | null; readonly?: boolean; create?: boolean; untrusted?: boolean } = {}): RawDb {
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
   try {
     if (opts.key) applyKey(db, opts.key);
+    // A file from outside (a backup): its schema may not run functions from views or triggers.
+    if (opts.untrusted) db.pragma('trusted_schema = OFF');
     db.pragma('busy_timeout = 10000');
     // The first read: a wrong key or a damaged header fails here.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
@@ -35,18 +37,18 @@ export function orderKeys(keys: readonly Buffer[], wanted: string | null): Buffe
  * Opens an existing database with whichever candidate key works (plain files need none). Returns
  * the key used. A file no key opens is OWL_ERR_DB_KEY: restoring needs the key that wrote it.
  */
-export function openWithKeys(file: string, keys: readonly Buffer[], opts: { readonly?: boolean; wantedKeyId?: string | null } = {}): { db: RawDb; key: Buffer | null } {
-  if (fileHeaderIsPlain(file) === true || keys.length === 0) return { db: openRaw(file, { readonly: opts.readonly }), key: null };
+export function openWithKeys(file: string, keys: readonly Buffer[], opts: { readonly?: boolean; wantedKeyId?: string | null; untrusted?: boolean } = {}): { db: RawDb; key: Buffer | null } {
+  if (fileHeaderIsPlain(file) === true || keys.length === 0) return { db: openRaw(file, { readonly: opts.readonly, untrusted: opts.untrusted }), key: null };
   let last: unknown;
   for (const key of orderKeys(keys, opts.wantedKeyId ?? null)) {
     try {
-      return { db: openRaw(file, { key, readonly: opts.readonly }), key };
+      return { db: openRaw(file, { key, readonly: opts.readonly, untrusted: opts.untrusted }), key };
     } catch (e) {
       last = e;
       if ((e as { code?: string }).code !== 'SQLITE_NOTADB') throw e;
     }
   }
-  throw new OwletError('OWL_ERR_DB_KEY', `no key this installation has opens ${file}; it was written with another key`, { sqlite: 'SQLITE_NOTADB' }, { cause: last });
+  throw owletError('OWL_ERR_DB_KEY', { reason: `no key this installation has opens ${file}; it was written with another key` }, { detail: { sqlite: 'SQLITE_NOTADB' }, cause: last });
 }
 
 export function sqlString(s: string): string {

@@ -35,13 +35,27 @@ export interface RecoveryRecord {
   reconciledMs: number | null;
 }
 
+/** Where the index guardian (recovery/) is; shown by backup listings and status. */
+export type GuardianPhase = 'starting' | 'serving' | 'recovering' | 'reconciling' | 'rebuilding' | 'failed';
+
+/** The last periodic integrity check of the index (recovery/integrity-schedule.ts). */
+export interface IntegrityCheckRecord {
+  at: number;
+  ok: boolean;
+  message: string;
+  durationMs: number;
+}
+
 export interface GuardianState {
   lastSkip: BackupSkip | null;
   lastFailure: BackupFailure | null;
   lastRecovery: RecoveryRecord | null;
+  /** Protected (manual, pre-update) backups whose removal retention has announced. */
+  pruneAnnounced?: string[];
+  lastIntegrity?: IntegrityCheckRecord | null;
 }
 
-const EMPTY: GuardianState = { lastSkip: null, lastFailure: null, lastRecovery: null };
+const EMPTY: GuardianState = { lastSkip: null, lastFailure: null, lastRecovery: null, pruneAnnounced: [] };
 
 export function stateFile(dataDir: string): string {
   return path.join(recoveryDir(dataDir), STATE_FILE);

@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit/types.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { runningService } from '../service/service-file.js';
@@ -17,7 +17,7 @@ export async function backupBeforeUpdate(opts: { dataDir: string; log?: Logger; 
   let out: CreateOutcome;
   if (runningService(opts.dataDir)) out = await callService<CreateOutcome>(opts.dataDir, 'POST', '/api/v1/backups', { reason: 'pre-update' }, opts.timeoutMs);
   else out = await createLocal(opts.dataDir, 'pre-update', log, opts.audit);
-  if (out.status === 'skipped') throw new OwletError('OWL_ERR_BACKUP_NO_SPACE', out.skip.message);
-  if (out.manifest.verification?.ok !== true) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the backup before the update failed verification: ${out.manifest.verification?.message ?? 'not verified'}`);
+  if (out.status === 'skipped') throw owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: out.skip.message });
+  if (out.manifest.verification?.ok !== true) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the backup before the update failed verification: ${out.manifest.verification?.message ?? 'not verified'}` });
   return out.manifest;
 }

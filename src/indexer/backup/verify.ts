@@ -1,14 +1,17 @@
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
+import { assertBackupId } from './ids.js';
 import { listBackups, readManifest, type Verification } from './manifest.js';
 import { runTask } from './runner.js';
 
 /**
- * Verifies one backup again (checksum, restore into a temporary folder, integrity_check,
- * document count) in a worker thread; the verdict is written into its manifest. A backup that
- * fails is never used for an automatic restore.
+ * Verifies one backup again in a worker thread by doing what a restore does (its chain, present,
+ * trusted and matching its checksums, restored under the current key into a temporary folder),
+ * then integrity_check and the document count; the verdict is written into its manifest. A
+ * backup that fails is never used for an automatic restore.
  */
 export async function verifyBackup(dir: string, id: string, keys: readonly Buffer[], now: () => number = Date.now): Promise<Verification> {
-  if (!readManifest(dir, id)) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  assertBackupId(id);
+  if (!readManifest(dir, id)) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   return runTask<Verification>({ op: 'verify', dir, id, keys: [...keys], at: new Date(now()).toISOString(), lowPriority: true });
 }
 

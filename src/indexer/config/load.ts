@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OwletError, errnoCode } from '../../shared/errors.js';
+import { OwletError, errnoCode, isOwletError, owletError } from '../../shared/errors.js';
 import { ConfigSchema, type Config, defaultConfig } from './schema.js';
+import { readTrustedFile } from '../security/data-dir-guard.js';
+import { writePrivateFile } from '../security/files.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -20,8 +22,8 @@ export function parseConfig(raw: unknown, source: string): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${source}: ${describeIssues(result.error)}`, {
-      key: first ? first.path.map(String).join('.') : undefined,
+    throw owletError('OWL_ERR_CONFIG_INVALID', { source, reason: describeIssues(result.error) }, {
+      detail: { key: first ? first.path.map(String).join('.') : undefined },
     });
   }
   return result.data;
@@ -32,24 +34,25 @@ export function loadConfig(dataDir: string): Config {
   const file = path.join(dataDir, CONFIG_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Never through a symlink, and only a file written by this user (roots and settings matter).
+    const raw = readTrustedFile(file);
+    if (raw === null) return defaultConfig();
+    text = raw.toString('utf8');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return defaultConfig();
-    throw new OwletError('OWL_ERR_CONFIG_UNREADABLE', `cannot read configuration ${file}: ${(e as Error).message}`);
+    if (isOwletError(e)) throw e;
+    throw owletError('OWL_ERR_CONFIG_UNREADABLE', { file, reason: (e as Error).message });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new OwletError('OWL_ERR_CONFIG_INVALID', `invalid configuration in ${file}: not valid JSON (${(e as Error).message})`);
+    throw owletError('OWL_ERR_CONFIG_INVALID', { source: file, reason: `not valid JSON (${(e as Error).message})` });
   }
   return parseConfig(raw, file);
 }
 
-/** Writes atomically (temp file + rename) so a crash never leaves half a config. */
+/** Writes atomically (O_EXCL temp file with a random name + rename): a crash never leaves half a config. */
 export function saveConfig(dataDir: string, config: Config): void {
-  const file = path.join(dataDir, CONFIG_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writePrivateFile(path.join(dataDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
 }

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { randomBytes } from 'node:crypto';
+import { OwletError, isOwletError, owletError } from '../../shared/errors.js';
+import { assertPrivateDataDir } from '../security/data-dir-guard.js';
 
 export interface PlatformEnv {
   platform: NodeJS.Platform;
@@ -29,16 +31,21 @@ export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv 
   return path.resolve(chosen);
 }
 
-/** Creates the data directory (0700) if needed and proves it is writable. */
+/**
+ * Creates the data directory (0700) if needed, refuses one that others control (owner, mode,
+ * symlinks: see security/data-dir-guard.ts) and proves it is writable.
+ */
 export function ensureDataDir(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    assertPrivateDataDir(dir);
     const st = fs.statSync(dir);
     if (!st.isDirectory()) throw new Error('not a directory');
-    const probe = path.join(dir, `.probe-${process.pid}`);
-    fs.writeFileSync(probe, '');
+    const probe = path.join(dir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+    fs.closeSync(fs.openSync(probe, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600));
     fs.unlinkSync(probe);
   } catch (e) {
-    throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `data directory ${dir} is unusable: ${(e as Error).message}`);
+    if (isOwletError(e)) throw e;
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir, reason: (e as Error).message });
   }
 }

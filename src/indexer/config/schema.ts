@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { MonitoringSettings } from '../metrics/settings.js';
 import { SecuritySettings } from '../security/settings.js';
 import { BackupSettings } from '../backup/settings.js';
+import { LANGUAGE_CODES, isLanguage } from '../text/language-codes.js';
+import { DEFAULT_UPDATE_CONFIG, UpdateSettings } from '../update/settings.js';
 
 /**
  * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
@@ -75,6 +77,24 @@ export const ResilienceSettings = z
   })
   .strict();
 
+export const SearchSettings = z
+  .object({
+    /**
+     * Stemming languages (ISO 639-1), most used first. Each document is stemmed in its own
+     * language when it is one of these (the first one when its language is unknown); every query
+     * word is stemmed in all of them. Changing the list applies to documents indexed from then on.
+     */
+    languages: z
+      .array(
+        z.string().refine(isLanguage, {
+          message: `not a language Owlet can stem; use one of ${LANGUAGE_CODES.join(', ')}`,
+        }),
+      )
+      .max(8, 'at most 8 stemming languages (every query word is stemmed in each)')
+      .default(['en']),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -110,8 +130,12 @@ export const ConfigSchema = z
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
     /** Keys, HTTP limits, audit log (defaults in security/settings.ts). */
     security: SecuritySettings.default(SecuritySettings.parse({})),
+    /** Stemming languages for indexing and queries. */
+    search: SearchSettings.default(SearchSettings.parse({})),
     /** Scheduled, verified backups of the index and their retention (defaults in backup/settings.ts). */
     backup: BackupSettings.default(BackupSettings.parse({})),
+    /** Signed updates: feed, channel, check interval, health gate (defaults in update/settings.ts). */
+    updates: UpdateSettings.default(DEFAULT_UPDATE_CONFIG),
   })
   .strict();
 

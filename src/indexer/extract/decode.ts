@@ -1,4 +1,4 @@
-import { unsupported } from './fail.js';
+import { binaryContent } from './fail.js';
 
 /**
  * Bytes → string for text-like files. Order matters: a BOM is authoritative; NUL bytes mean either
@@ -52,7 +52,7 @@ function isUtf8(bytes: Uint8Array): boolean {
 export function decodeText(bytes: Uint8Array, maxTextBytes: number, what = 'file'): { text: string; encoding: TextEncoding } {
   const d = detectEncoding(bytes);
   if ('binary' in d) {
-    throw unsupported(`the ${what} contains binary data (NUL bytes) although its extension says text`);
+    throw binaryContent(`the ${what} contains binary data (NUL bytes) although its extension says text`);
   }
   // One UTF-8 output byte needs at most 1 input byte (8-bit encodings) or 2 (UTF-16).
   const limit = d.bomLength + Math.min(bytes.length, maxTextBytes * 2 + 4);

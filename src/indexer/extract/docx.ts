@@ -1,5 +1,5 @@
 import { parseError } from './fail.js';
-import { openZip, titleFrom } from './office.js';
+import { declaredLanguage, openZip, titleFrom } from './office.js';
 import { TextSink, tidyText } from './text-sink.js';
 import { xmlToText, type XmlTextOptions } from './xml-text.js';
 import type { ExtractFn } from './types.js';
@@ -28,5 +28,10 @@ export const extractDocx: ExtractFn = async (data, ctx) => {
       xmlToText(xml, sink, WORD, what);
     }
   }
-  return { title: titleFrom(zip, 'docProps/core.xml', what), text: tidyText(sink.toString()), extractor: 'docx' };
+  return {
+    title: titleFrom(zip, 'docProps/core.xml', what),
+    text: tidyText(sink.toString()),
+    extractor: 'docx',
+    lang: declaredLanguage(zip, 'docProps/core.xml', 'word/styles.xml', what),
+  };
 };

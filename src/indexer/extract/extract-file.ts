@@ -15,7 +15,7 @@ export async function extractBytes(data: Uint8Array, context: ExtractContext): P
   const ctx = { ...context, ext: normalizeExt(context.ext) };
   const ex = extractorFor(ctx.ext);
   if (!ex) return { ok: false, reason: 'unsupported', message: `no text extractor for .${ctx.ext} files` };
-  if (data.length === 0) return { ok: true, title: null, text: '', extractor: ex.name };
+  if (data.length === 0) return { ok: true, title: null, text: '', extractor: ex.name, lang: null };
   try {
     const r = await ex.extract(data, ctx);
     return {
@@ -23,6 +23,7 @@ export async function extractBytes(data: Uint8Array, context: ExtractContext): P
       title: r.title === null ? null : truncateUtf8(r.title, 1024),
       text: truncateUtf8(r.text, ctx.limits.maxTextBytes),
       extractor: r.extractor,
+      lang: r.lang ?? null,
     };
   } catch (e) {
     return { ok: false, ...describeFailure(e, ctx.ext) };

@@ -1,4 +1,4 @@
-import { OwletError, isOwletError, type ErrorCode } from '../../shared/errors.js';
+import { OwletError, owletError, isOwletError, type ErrorCode } from '../../shared/errors.js';
 import type { FailureReason } from './types.js';
 
 /**
@@ -6,21 +6,27 @@ import type { FailureReason } from './types.js';
  * its contents (they end up in logs and the UI).
  */
 export function parseError(message: string, cause?: unknown): OwletError {
-  return new OwletError('OWL_ERR_EXTRACT_PARSE', message, undefined, cause === undefined ? undefined : { cause });
+  return owletError('OWL_ERR_EXTRACT_PARSE', { reason: message }, cause === undefined ? {} : { cause });
 }
 
 export function tooLarge(message: string): OwletError {
-  return new OwletError('OWL_ERR_EXTRACT_TOO_LARGE', message);
+  return owletError('OWL_ERR_EXTRACT_TOO_LARGE', { reason: message });
 }
 
 export function unsupported(message: string): OwletError {
-  return new OwletError('OWL_ERR_EXTRACT_UNSUPPORTED', message);
+  return owletError('OWL_ERR_EXTRACT_UNSUPPORTED', { reason: message });
+}
+
+/** The content is not text in any encoding Owlet knows (and no document extractor applies). */
+export function binaryContent(message: string): OwletError {
+  return owletError('OWL_ERR_EXTRACT_BINARY', { reason: message });
 }
 
 const REASON_BY_CODE: Partial<Record<ErrorCode, FailureReason>> = {
   OWL_ERR_EXTRACT_PARSE: 'parse-error',
   OWL_ERR_EXTRACT_TOO_LARGE: 'too-large',
   OWL_ERR_EXTRACT_UNSUPPORTED: 'unsupported',
+  OWL_ERR_EXTRACT_BINARY: 'binary',
   OWL_ERR_EXTRACT_TIMEOUT: 'timeout',
   OWL_ERR_EXTRACT_MEMORY: 'memory',
   OWL_ERR_EXTRACT_CRASH: 'crash',

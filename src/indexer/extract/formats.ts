@@ -2,7 +2,7 @@
  * Which extensions have an extractor, as plain data. The indexer process imports this (to decide
  * what to queue) without loading any parser; registry.ts binds the same names to the extractors.
  */
-export type ExtractorName = 'text' | 'html' | 'pdf' | 'docx' | 'odt' | 'pptx' | 'xlsx' | 'epub' | 'rtf' | 'eml';
+export type ExtractorName = 'text' | 'html' | 'pdf' | 'docx' | 'odt' | 'pptx' | 'xlsx' | 'epub' | 'rtf' | 'eml' | 'sniff';
 
 export const FORMATS: Readonly<Record<ExtractorName, readonly string[]>> = {
   text: [
@@ -27,7 +27,31 @@ export const FORMATS: Readonly<Record<ExtractorName, readonly string[]>> = {
   epub: ['epub'],
   rtf: ['rtf'],
   eml: ['eml'],
+  // No extension of its own: files without an extension (README, COPYING, Makefile) and with one
+  // no extractor knows (README.Debian, foo.rules, notes.1) are sniffed: text is indexed as text.
+  sniff: [],
 };
+
+/**
+ * Extensions of binary formats: never sniffed (reading a video to find it is not text is waste).
+ * Anything else without an extractor is sniffed.
+ */
+const BINARY: ReadonlySet<string> = new Set([
+  // images
+  'jpg', 'jpeg', 'png', 'gif', 'bmp', 'tif', 'tiff', 'webp', 'ico', 'icns', 'heic', 'heif', 'avif', 'psd', 'xcf', 'raw', 'cr2', 'nef', 'dng', 'arw', 'svgz',
+  // audio and video
+  'mp3', 'mp4', 'm4a', 'm4v', 'aac', 'ogg', 'oga', 'ogv', 'opus', 'flac', 'wav', 'wma', 'wmv', 'avi', 'mkv', 'mov', 'webm', 'mpg', 'mpeg', 'flv', '3gp', 'mid', 'midi',
+  // archives and disk images
+  'zip', 'gz', 'tgz', 'bz2', 'tbz2', 'xz', 'txz', 'zst', 'lz', 'lz4', 'lzma', '7z', 'rar', 'tar', 'cab', 'arj', 'iso', 'img', 'dmg', 'vmdk', 'vdi', 'qcow2', 'vhd', 'vhdx', 'deb', 'rpm', 'apk', 'msi', 'pkg', 'snap', 'appimage', 'jar', 'war', 'ear', 'whl', 'egg', 'crx', 'xpi',
+  // executables, libraries, objects
+  'exe', 'dll', 'so', 'dylib', 'a', 'lib', 'o', 'obj', 'ko', 'sys', 'bin', 'elf', 'class', 'pyc', 'pyo', 'wasm', 'node', 'dex', 'beam',
+  // fonts
+  'ttf', 'otf', 'woff', 'woff2', 'eot', 'pfb',
+  // databases and other binary containers
+  'db', 'sqlite', 'sqlite3', 'mdb', 'accdb', 'dbf', 'pst', 'ost', 'kdbx', 'gpg', 'pgp', 'p12', 'pfx', 'der', 'keystore', 'npy', 'npz', 'pkl', 'pickle', 'h5', 'hdf5', 'parquet', 'avro', 'orc', 'pb', 'onnx', 'pt', 'ckpt', 'safetensors',
+  // legacy office (binary OLE: no extractor) and others
+  'doc', 'xls', 'ppt', 'msg', 'pub', 'vsd', 'one', 'dwg', 'blend', 'fbx', 'stl', 'glb', 'swf', 'fla', 'sketch', 'fig',
+]);
 
 const BY_EXT = new Map<string, ExtractorName>();
 for (const [name, exts] of Object.entries(FORMATS) as Array<[ExtractorName, readonly string[]]>) {
@@ -40,7 +64,8 @@ export function normalizeExt(ext: string): string {
 }
 
 export function formatOf(ext: string): ExtractorName | undefined {
-  return BY_EXT.get(normalizeExt(ext));
+  const e = normalizeExt(ext);
+  return BY_EXT.get(e) ?? (BINARY.has(e) ? undefined : 'sniff');
 }
 
 export function isSupported(ext: string): boolean {

@@ -24,12 +24,15 @@ export interface HtmlTextOptions {
   xhtml?: boolean;
 }
 
-/** Streams the text of `html` into `sink`; returns the `<title>`. */
+/** Streams the text of `html` into `sink`; returns the `<title>`, or else the first heading's text. */
 export function htmlToText(html: string, sink: TextSink, opts: HtmlTextOptions = {}): { title: string | null } {
   let skip = 0;
   let inTitle = false;
   let title: string | null = null;
   let titleBuf = '';
+  let heading: string | null = null;
+  let inHeading: string | null = null;
+  let headingBuf = '';
   let tag = '';
   let tagCountsAsSkip = false;
   const tokenizer = new Tokenizer({ decodeEntities: true, recognizeSelfClosing: opts.xhtml === true }, callbacks());
@@ -40,6 +43,7 @@ export function htmlToText(html: string, sink: TextSink, opts: HtmlTextOptions =
       if (titleBuf.length < 1000) titleBuf += s;
       return;
     }
+    if (inHeading !== null && headingBuf.length < 1000) headingBuf += s;
     sink.push(s.replace(/[\s\u00a0]+/g, ' '));
     if (sink.full) tokenizer.pause();
   }
@@ -54,6 +58,10 @@ export function htmlToText(html: string, sink: TextSink, opts: HtmlTextOptions =
       titleBuf = '';
       return;
     }
+    if (heading === null && inHeading === null && skip === 0 && /^h[1-6]$/.test(name)) {
+      inHeading = name;
+      headingBuf = '';
+    }
     if (SKIP.has(name)) {
       skip++;
       tagCountsAsSkip = true;
@@ -61,6 +69,10 @@ export function htmlToText(html: string, sink: TextSink, opts: HtmlTextOptions =
     else if (CELL.has(name)) sink.push('\t');
   }
   function close(name: string): void {
+    if (name === inHeading) {
+      inHeading = null;
+      heading = headingBuf.replace(/\s+/g, ' ').trim() || null;
+    }
     if (name === 'title' && inTitle) {
       inTitle = false;
       title = titleBuf.replace(/\s+/g, ' ').trim() || null;
@@ -96,12 +108,20 @@ export function htmlToText(html: string, sink: TextSink, opts: HtmlTextOptions =
   tokenizer.write(html);
   if (!sink.full) tokenizer.end();
   if (inTitle) title = titleBuf.replace(/\s+/g, ' ').trim() || null;
-  return { title };
+  if (inHeading !== null && heading === null) heading = headingBuf.replace(/\s+/g, ' ').trim() || null;
+  return { title: title ?? heading };
 }
 
 /** HTML whitespace rules leave spaces around the line breaks we insert. */
 export function tidyHtmlText(s: string): string {
   return s.replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** `<html lang="de">` or `xml:lang` on the root element (the first 8 KB are enough). */
+export function declaredHtmlLanguage(html: string): string | null {
+  const root = /<html\b[^>]*>/i.exec(html.slice(0, 8192))?.[0];
+  if (!root) return null;
+  return /\s(?:xml:)?lang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)/i.exec(root)?.[1] ?? null;
 }
 
 /** Bytes → string honouring a BOM, then `<meta charset>` / `<?xml encoding?>`, then sniffing. */
@@ -119,5 +139,5 @@ export const extractHtml: ExtractFn = async (data, ctx) => {
   const html = decodeHtml(data, `.${ctx.ext} file`);
   const sink = new TextSink(ctx.limits.maxTextBytes);
   const { title } = htmlToText(html, sink, { xhtml: ctx.ext === 'xhtml' });
-  return { title, text: tidyHtmlText(sink.toString()), extractor: 'html' };
+  return { title, text: tidyHtmlText(sink.toString()), extractor: 'html', lang: declaredHtmlLanguage(html) };
 };

@@ -1,5 +1,5 @@
 import { parseError } from './fail.js';
-import { openZip, titleFrom } from './office.js';
+import { declaredLanguage, openZip, titleFrom } from './office.js';
 import { TextSink, tidyText } from './text-sink.js';
 import { xmlToText, type XmlTextOptions } from './xml-text.js';
 import type { ExtractFn } from './types.js';
@@ -19,5 +19,10 @@ export const extractOdt: ExtractFn = async (data, ctx) => {
   if (content === undefined) throw parseError(`the ${what} has no content.xml (not an OpenDocument file)`);
   const sink = new TextSink(ctx.limits.maxTextBytes);
   xmlToText(content, sink, ODF, what);
-  return { title: titleFrom(zip, 'meta.xml', what), text: tidyText(sink.toString()), extractor: 'odt' };
+  return {
+    title: titleFrom(zip, 'meta.xml', what),
+    text: tidyText(sink.toString()),
+    extractor: 'odt',
+    lang: declaredLanguage(zip, 'meta.xml', 'styles.xml', what),
+  };
 };

@@ -1,7 +1,7 @@
 import { PDFiumLibrary, PDFiumModule } from '@hyzyla/pdfium';
 import { parseError, unsupported } from './fail.js';
 import { TextSink, tidyText } from './text-sink.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { ExtractFn } from './types.js';
 
 /**
@@ -68,7 +68,7 @@ export const extractPdf: ExtractFn = async (data, ctx) => {
 
 function readPdf(m: RawPdfium, data: Uint8Array, maxTextBytes: number, maxPages: number, what: string) {
   const dataPtr = m.wasmExports.malloc(data.length);
-  if (!dataPtr) throw new OwletError('OWL_ERR_EXTRACT_MEMORY', `the ${what} is too large to load into the PDF engine`);
+  if (!dataPtr) throw owletError('OWL_ERR_EXTRACT_MEMORY', { reason: `the ${what} is too large to load into the PDF engine` });
   m.HEAPU8.set(data, dataPtr);
   const doc = m._FPDF_LoadMemDocument(dataPtr, data.length, 0);
   if (!doc) {
@@ -86,7 +86,7 @@ function readPdf(m: RawPdfium, data: Uint8Array, maxTextBytes: number, maxPages:
       sink.push(pageText(m, doc, i));
       sink.push('\n\n');
     }
-    return { title: metaText(m, doc, 'Title'), text: tidyText(sink.toString()), extractor: 'pdf' };
+    return { title: metaText(m, doc, 'Title') ?? xmpTitle(data), text: tidyText(sink.toString()), extractor: 'pdf' };
   } finally {
     m._FPDF_CloseDocument(doc);
     m.wasmExports.free(dataPtr); // PDFium reads the buffer lazily: free only after closing
@@ -140,6 +140,34 @@ function metaText(m: RawPdfium, doc: number, tag: string): string | null {
   } finally {
     m.wasmExports.free(tagPtr);
   }
+}
+
+/**
+ * `dc:title` from the document's XMP metadata packet. XMP packets are stored uncompressed (the
+ * spec asks for it so that tools can find them), so a byte search finds one without parsing.
+ */
+export function xmpTitle(data: Uint8Array): string | null {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const at = buf.indexOf('<dc:title');
+  if (at < 0) return null;
+  const end = buf.indexOf('</dc:title>', at);
+  if (end < 0 || end - at > 8192) return null;
+  const xml = buf.subarray(at, end).toString('utf8');
+  const li = /<rdf:li\b[^>]*>([\s\S]*?)<\/rdf:li>/.exec(xml)?.[1] ?? /<dc:title[^>]*>([^<]*)/.exec(xml)?.[1] ?? '';
+  const text = li
+    .replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) => {
+      const k = e.toLowerCase();
+      if (k === 'lt') return '<';
+      if (k === 'gt') return '>';
+      if (k === 'amp') return '&';
+      if (k === 'quot') return '"';
+      if (k === 'apos') return "'";
+      const n = k.startsWith('#x') ? parseInt(k.slice(2), 16) : parseInt(k.slice(1), 10);
+      return n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '';
+    })
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.slice(0, 1000) || null;
 }
 
 function hasPdfHeader(data: Uint8Array): boolean {

@@ -20,14 +20,27 @@ export interface ExtractJob {
 }
 
 export type ExtractOutcome =
-  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
-  | { ok: false; reason: FailureReason; message: string; errno?: string };
+  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number; lang: string | null }
+  | {
+      ok: false;
+      reason: FailureReason;
+      message: string;
+      errno?: string;
+      /**
+       * The worker died, or was killed for its deadline or memory, while it had this very job. Only
+       * such outcomes may count towards a file's quarantine: a pool that cannot start workers or is
+       * closing, or an extractor that reports an error and lives on, says nothing about the file.
+       */
+      workerLost?: true;
+    };
 
 export interface PoolOptions {
   workers: number;
   timeoutMs: number;
   memoryMb: number;
   limits: ExtractLimits;
+  /** Configured stemming languages, handed to each worker for language detection. */
+  languages?: readonly string[];
   launch?: WorkerLauncher;
   now?: () => number;
   /**
@@ -45,7 +58,7 @@ export interface ExtractionPool {
 
 const MEMORY_POLL_MS = 250;
 /** A worker that has not said 'ready' by then is considered failed to start. */
-const READY_TIMEOUT_MS = 20_000;
+const READY_TIMEOUT_MS = 60_000;
 /** After this many workers in a row die before 'ready', queued jobs are failed and restarts back off. */
 const START_FAILURE_LIMIT = 3;
 const CLOSE_GRACE_MS = 5_000;
@@ -184,7 +197,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       slot.ready = true;
       startFailures = 0;
       clearTimeout(slot.readyTimer);
-      const config: ConfigMessage = { type: 'config', memoryMb: opts.memoryMb };
+      const config: ConfigMessage = { type: 'config', memoryMb: opts.memoryMb, languages: [...(opts.languages ?? ['en'])] };
       slot.handle.send(config);
       dispatch();
       return;
@@ -211,6 +224,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
         extractor: m.extractor,
         sha256: m.sha256,
         size: m.size,
+        lang: m.lang ?? null,
       });
     } else {
       const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };
@@ -236,10 +250,10 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     if (slot.current) {
       const secs = ((now() - slot.current.startedAt) / 1000).toFixed(1);
       if (memory) {
-        finishJob(slot, { ok: false, reason: 'memory', message: `extraction exceeded the ${opts.memoryMb} MB memory limit; the worker was stopped` });
+        finishJob(slot, { ok: false, reason: 'memory', message: `extraction exceeded the ${opts.memoryMb} MB memory limit; the worker was stopped`, workerLost: true });
       } else {
         counters.crashes++;
-        finishJob(slot, { ok: false, reason: 'crash', message: `the extraction worker died while reading this file (after ${secs} s)` });
+        finishJob(slot, { ok: false, reason: 'crash', message: `the extraction worker died while reading this file (after ${secs} s)`, workerLost: true });
       }
     }
     if (closed) {
@@ -261,7 +275,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       slot.deadline = setTimeout(() => {
         if (slot.current !== p) return;
         counters.timeouts++;
-        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped` });
+        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped`, workerLost: true });
         retire(slot); // its exit brings a replacement
       }, opts.timeoutMs);
       const msg: JobMessage = { id: p.id, path: p.job.path, ext: p.job.ext, maxBytes: p.job.maxBytes, limits: opts.limits };

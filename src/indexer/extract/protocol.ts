@@ -21,6 +21,8 @@ export interface JobMessage {
 export interface ConfigMessage {
   type: 'config';
   memoryMb: number;
+  /** Configured stemming languages, most used first: the detector's preference and default. */
+  languages: string[];
 }
 
 /** worker → parent, once its message handler is installed (messages sent earlier would be lost). */
@@ -29,7 +31,7 @@ export interface ReadyMessage {
 }
 
 export type ReplyMessage = (
-  | { id: number; ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number }
+  | { id: number; ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number; lang?: string | null }
   | { id: number; ok: false; reason: FailureReason; message: string; errno?: string }
 ) & {
   /** The worker's resident memory after the job, so the pool can recycle a bloated worker on any OS. */
@@ -37,7 +39,7 @@ export type ReplyMessage = (
 };
 
 const REASONS: ReadonlySet<string> = new Set<FailureReason>([
-  'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'io-error',
+  'timeout', 'memory', 'crash', 'parse-error', 'too-large', 'unsupported', 'binary', 'io-error',
 ]);
 
 function isObject(m: unknown): m is Record<string, unknown> {
@@ -49,7 +51,13 @@ export function isReady(m: unknown): m is ReadyMessage {
 }
 
 export function isConfig(m: unknown): m is ConfigMessage {
-  return isObject(m) && m.type === 'config' && typeof m.memoryMb === 'number';
+  return (
+    isObject(m) &&
+    m.type === 'config' &&
+    typeof m.memoryMb === 'number' &&
+    Array.isArray(m.languages) &&
+    m.languages.every((l) => typeof l === 'string')
+  );
 }
 
 export function isJob(m: unknown): m is JobMessage {
@@ -73,7 +81,8 @@ export function isReply(m: unknown): m is ReplyMessage {
       typeof m.text === 'string' &&
       typeof m.extractor === 'string' &&
       typeof m.sha256 === 'string' &&
-      typeof m.size === 'number'
+      typeof m.size === 'number' &&
+      (m.lang === undefined || m.lang === null || (typeof m.lang === 'string' && /^[a-z]{2}$/.test(m.lang)))
     );
   }
   return (

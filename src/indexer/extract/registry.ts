@@ -7,6 +7,7 @@ import { extractOdt } from './odt.js';
 import { extractPdf } from './pdf.js';
 import { extractPptx } from './pptx.js';
 import { extractRtf } from './rtf.js';
+import { extractSniffed } from './sniff.js';
 import { extractText } from './text.js';
 import { extractXlsx } from './xlsx.js';
 import type { ExtractFn } from './types.js';
@@ -23,6 +24,7 @@ const EXTRACTORS: Readonly<Record<ExtractorName, ExtractFn>> = {
   epub: extractEpub,
   rtf: extractRtf,
   eml: extractEml,
+  sniff: extractSniffed,
 };
 
 export function extractorFor(ext: string): { name: string; extract: ExtractFn } | undefined {

@@ -11,10 +11,19 @@ export const extractText: ExtractFn = async (data, ctx) => {
   return { title: MARKDOWN.has(ctx.ext) ? markdownTitle(out) : null, text: out, extractor: 'text' };
 };
 
-/** First ATX level-1 heading outside fenced code blocks (a `# comment` in a shell block is not one). */
+/**
+ * The first heading outside fenced code blocks (a `# comment` in a shell block is not one): an ATX
+ * heading of any level (`## Setup`) or a setext one (a line underlined with `===` or `---`).
+ */
 export function markdownTitle(md: string): string | null {
   let fence: string | null = null;
   let pos = 0;
+  let previous = '';
+  // YAML front matter (`---` on the first line up to the next `---` or `...`) is not text.
+  if (/^---[ \t]*\r?\n/.test(md)) {
+    const close = /\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(md.slice(3));
+    if (close) pos = 3 + close.index + close[0].length;
+  }
   // Only the start of a document is searched: a title 5 MB down is not a title.
   const end = Math.min(md.length, 256 * 1024);
   while (pos < end) {
@@ -30,8 +39,13 @@ export function markdownTitle(md: string): string | null {
       continue;
     }
     if (fence !== null) continue;
-    const h = /^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/.exec(line);
+    const h = /^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/.exec(line);
     if (h) return h[1]!.trim() || null;
+    // Setext: the underline names the paragraph line above it (not front matter, not a list item).
+    if (/^ {0,3}(?:=+|-{2,})[ \t]*$/.test(line) && /\p{L}/u.test(previous) && !/^\s*(?:[-*+]|\d+[.)])\s/.test(previous)) {
+      return previous.trim();
+    }
+    previous = line.trim() === '' ? '' : line;
   }
   return null;
 }

@@ -14,6 +14,8 @@ export interface Extracted {
   text: string;
   /** Name of the extractor that produced the text, e.g. 'pdf', 'docx'. */
   extractor: string;
+  /** The language the document declares (html `lang`, `xml:lang`, docx/odt language), as written; null when none. */
+  lang?: string | null;
 }
 
 export interface ExtractContext {
@@ -33,4 +35,6 @@ export type FailureReason =
   | 'parse-error'
   | 'too-large'
   | 'unsupported'
+  /** Content sniffed as binary (not text in a known encoding): skipped until it changes. */
+  | 'binary'
   | 'io-error';

@@ -6,6 +6,7 @@
 import { extractBytes } from './extract-file.js';
 import { MEMORY_EXIT_CODE, isConfig, isJob, type JobMessage, type ReplyMessage } from './protocol.js';
 import { readForExtraction } from './read-file.js';
+import { detectLanguage } from '../text/language.js';
 
 const RSS_CHECK_MS = 250;
 
@@ -18,7 +19,8 @@ async function runJob(job: JobMessage): Promise<ReplyMessage> {
   if (!r.ok) return { id: job.id, ...r };
   const out = await extractBytes(r.data, { path: job.path, ext: job.ext.toLowerCase(), limits: job.limits });
   if (!out.ok) return { id: job.id, ok: false, reason: out.reason, message: out.message };
-  return { id: job.id, ok: true, title: out.title, text: out.text, extractor: out.extractor, sha256: r.sha256, size: r.size };
+  const lang = detectLanguage(out.text, out.lang ?? null, { preferred: languages });
+  return { id: job.id, ok: true, title: out.title, text: out.text, extractor: out.extractor, sha256: r.sha256, size: r.size, lang };
 }
 
 if (!process.send) {
@@ -30,6 +32,7 @@ if (!process.send) {
 process.on('disconnect', () => process.exit(0));
 
 let memoryCapBytes = 0;
+let languages: string[] = ['en'];
 setInterval(() => {
   // Our own watchdog; the parent also measures us from outside (a tight loop would stop this one).
   if (memoryCapBytes > 0 && process.memoryUsage.rss() > memoryCapBytes) process.exit(MEMORY_EXIT_CODE);
@@ -40,6 +43,7 @@ let chain: Promise<void> = Promise.resolve();
 process.on('message', (m: unknown) => {
   if (isConfig(m)) {
     memoryCapBytes = m.memoryMb * 1024 * 1024;
+    languages = m.languages;
   } else if (isJob(m)) {
     chain = chain.then(async () => {
       let reply: ReplyMessage;

@@ -1,5 +1,6 @@
 import type { HealthCheck } from '../../shared/health.js';
 import type { IntegrityRecord } from '../metrics/metrics-db.js';
+import { resumeThreshold } from '../resilience/disk-space.js';
 
 /**
  * One check per dependency, as pure functions of a snapshot (`HealthInputs`), so every verdict
@@ -52,7 +53,6 @@ export interface HealthInputs {
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-export const DISK_FAILED_BYTES = 256 * MiB;
 export const DISK_DEGRADED_BYTES = 1 * GiB;
 export const DISK_DEGRADED_RATIO = 0.05;
 export const BACKUP_DEGRADED_HOURS = 48;
@@ -104,8 +104,12 @@ export function checkDisk(i: HealthInputs): HealthCheck {
   if (!s) return { ...base, status: 'degraded', message: 'free space could not be measured', remedy: 'check that the data directory is reachable' };
   const pct = s.total > 0 ? (100 * s.free) / s.total : 0;
   const msg = `${fmtBytes(s.free)} free (${pct.toFixed(1)}%)`;
-  if (s.free < DISK_FAILED_BYTES) return { ...base, status: 'failed', message: `${msg}: indexing will stop`, remedy: 'free space on the disk holding the data directory now' };
-  if (s.free < DISK_DEGRADED_BYTES || pct / 100 < DISK_DEGRADED_RATIO) return { ...base, status: 'degraded', message: `${msg}: running low`, remedy: 'free space on the disk holding the data directory' };
+  // One threshold with the disk-space guard: "failed" exactly where indexing pauses, "low" a few
+  // times above it (capped at 1 GB), so a small volume with room to spare is not reported failed.
+  const pause = resumeThreshold(s.total);
+  if (s.free < pause) return { ...base, status: 'failed', message: `${msg}: below ${fmtBytes(pause)}, where indexing pauses`, remedy: 'free space on the disk holding the data directory now' };
+  const low = Math.min(DISK_DEGRADED_BYTES, Math.max(4 * pause, s.total * DISK_DEGRADED_RATIO));
+  if (s.free < low) return { ...base, status: 'degraded', message: `${msg}: running low (indexing pauses below ${fmtBytes(pause)})`, remedy: 'free space on the disk holding the data directory' };
   return { ...base, status: 'ok', message: msg };
 }
 

@@ -6,21 +6,28 @@ import { errnoCode } from '../../shared/errors.js';
 import { CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { effectiveRules } from '../metrics/settings.js';
-import { fileLogger } from '../service/serve.js';
+import { fileLogger } from '../log/file-logger.js';
 import { INDEX_FILE, openIndex, type IndexContext } from '../service/context.js';
 import { OwletService } from '../service/service.js';
 import { processAlive, readServiceInfo, SERVICE_FILE } from '../service/service-file.js';
+import { dataFolderLocked, describeHolder, withDataLock } from '../service/data-lock.js';
 import { readApiToken } from '../security/token.js';
-import { describeSecretStore } from '../security/secrets.js';
+import { describeSecretStore, openSecretStore, readStoreMarker } from '../security/secrets.js';
+import { AUDIT_DIR, checkAuditTrail } from '../audit/log.js';
+import { inspectDataDir } from '../security/data-dir-guard.js';
 import type { Db } from '../store/db.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
 import { closeDatabase } from '../store/db.js';
 import { METRICS_FILE, openMetricsDb, writeIntegrity } from '../metrics/metrics-db.js';
 import { statfsSpace, type SpaceProbe } from '../metrics/collectors.js';
-import { checkBackup, checkDisk, type HealthInputs } from './checks.js';
+import { checkBackup, checkDisk, type BackupInfo, type HealthInputs } from './checks.js';
+import { backupSettings } from '../backup/local.js';
+import { isVerified, listBackups } from '../backup/manifest.js';
+import { backupDir } from '../backup/paths.js';
 import { integrityCheck } from './integrity.js';
-import { searchProbe } from './report.js';
+import { ftsConsistency, searchProbe } from '../store/stats.js';
+import { backupBeforeMigration } from '../backup/migration.js';
 
 /**
  * `owlet doctor`: every health check that can be made from outside the service (and the live
@@ -75,16 +82,15 @@ interface Inspection {
 
 const uidOf = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
-/** Indexed documents without a full-text entry, and entries without an indexed document. Throws on a damaged index. */
-export function ftsConsistency(db: Db): { missing: number; stale: number } {
-  const ids = new Set((db.prepare('SELECT rowid FROM docs_fts').pluck().all() as number[]).map(Number));
-  let missing = 0;
-  let indexed = 0;
-  for (const id of db.prepare(`SELECT id FROM documents WHERE status = 'indexed'`).pluck().iterate() as Iterable<number>) {
-    indexed++;
-    if (!ids.has(id)) missing++;
+// Re-exported for callers that import it from the doctor; the SQL lives in store/.
+export { ftsConsistency };
+
+function trustedServiceInfo(dataDir: string): ServiceInfo | null {
+  try {
+    return readServiceInfo(dataDir);
+  } catch {
+    return null;
   }
-  return { missing, stale: Math.max(0, ids.size - (indexed - missing)) };
 }
 
 function mode(st: fs.Stats): string {
@@ -113,29 +119,33 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   // Data directory: exists, ours, private, writable.
   let st: fs.Stats;
   try {
-    st = fs.statSync(dataDir);
+    st = fs.lstatSync(dataDir);
   } catch {
     add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `there is no Owlet data directory at ${dataDir}`, remedy: 'index a folder with "owlet index --root DIR", or pass the right --data-dir' });
     return { findings, fixes, service: { running: false } };
   }
   const uid = deps.uid === undefined ? uidOf() : deps.uid;
+  // The data folder and every folder in it: real folders, ours, 0700 (the service refuses to start
+  // otherwise); files in it: no symlinks, ours, writable by us only.
+  const problems = st.isDirectory() ? inspectDataDir(dataDir, { uid }) : [];
   if (!st.isDirectory()) add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not a folder`, remedy: 'move that file away or pass another --data-dir' });
-  else if (uid !== null && st.uid !== uid)
-    add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} belongs to user ${st.uid}, not to you (${uid})`, remedy: `run Owlet as its owner, or "chown -R ${uid} ${dataDir}"` });
-  else if (process.platform !== 'win32' && (st.mode & 0o077) !== 0)
-    add(
-      { id: 'datadir', name: 'Data directory', status: 'degraded', message: `${dataDir} can be read by other users (mode ${mode(st)})`, remedy: `chmod 700 ${dataDir}`, fix: 'restrict the data directory to its owner (chmod 700)' },
-      async () => {
-        fs.chmodSync(dataDir, 0o700);
-        return `changed ${dataDir} to mode 700`;
-      },
-    );
-  else {
+  for (const p of problems) {
+    const rel = path.relative(dataDir, p.path);
+    const f: DoctorFinding = { id: rel ? `datadir:${rel}` : 'datadir', name: rel ? `Data directory: ${rel}` : 'Data directory', status: 'failed', message: `${p.message}; the service refuses to start`, remedy: p.fix };
+    if (p.kind === 'mode') {
+      const folder = fs.lstatSync(p.path).isDirectory();
+      add({ ...f, fix: folder ? `restrict ${p.path} to its owner (chmod 700)` : `make ${p.path} writable by its owner only (chmod 600)` }, async () => {
+        fs.chmodSync(p.path, folder ? 0o700 : 0o600);
+        return `changed ${p.path} to mode ${folder ? '700' : '600'}`;
+      });
+    } else add(f);
+  }
+  if (st.isDirectory() && problems.length === 0) {
     try {
       const probe = path.join(dataDir, `.doctor-probe-${process.pid}`);
-      fs.writeFileSync(probe, '');
+      fs.writeFileSync(probe, '', { flag: 'wx', mode: 0o600 });
       fs.unlinkSync(probe);
-      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir}, private (mode ${mode(st)}), writable` });
+      add({ id: 'datadir', name: 'Data directory', status: 'ok', message: `${dataDir} and every folder in it private (mode ${mode(st)}), owned by you, no symlinks; writable` });
     } catch (e) {
       add({ id: 'datadir', name: 'Data directory', status: 'failed', message: `${dataDir} is not writable: ${(e as Error).message}`, remedy: 'free space on that disk or fix its permissions' });
     }
@@ -157,7 +167,8 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   }
 
   // Service: running, or a stale service.json left by a crash.
-  const info = readServiceInfo(dataDir);
+  // service.json is trusted only in a private data folder (the data-directory finding says why not).
+  const info = trustedServiceInfo(dataDir);
   const running = info !== null && processAlive(info.pid);
   let live: HealthReport | null = null;
   if (running) {
@@ -182,8 +193,10 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
         },
         async () => {
           // Re-checked at fix time: never remove the file of a service that started meanwhile.
-          const again = readServiceInfo(dataDir);
+          const again = trustedServiceInfo(dataDir);
           if (again && processAlive(again.pid)) return `left ${SERVICE_FILE}: a service started meanwhile (pid ${again.pid})`;
+          // The data folder's lock is the truth: while anyone holds it the file is not stale.
+          if (dataFolderLocked(dataDir)) return `left ${SERVICE_FILE}: ${describeHolder(dataDir)} holds the data folder`;
           for (const f of stale) fs.rmSync(path.join(dataDir, f), { force: true });
           return `removed ${stale.join(', ')}`;
         },
@@ -311,6 +324,24 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
     }
   }
 
+  // Audit trail: key and log together, chain intact up to the anchor in the key store.
+  if (config && (readStoreMarker(dataDir) !== null || fs.existsSync(path.join(dataDir, AUDIT_DIR)))) {
+    try {
+      const r = checkAuditTrail(dataDir, openSecretStore(dataDir, config.security.secretStore));
+      if (r.ok) add({ id: 'audit', name: 'Audit log', status: 'ok', message: `${r.entries} entries verified, chain and anchor intact` });
+      else
+        add({
+          id: 'audit',
+          name: 'Audit log',
+          status: 'failed',
+          message: `broken at ${r.firstBroken!.file}${r.firstBroken!.line ? ` line ${r.firstBroken!.line}` : ''}: ${r.firstBroken!.reason}`,
+          remedy: 'find out who changed the data folder (the log no longer proves what happened before this point); "owlet audit verify" shows the details. New entries continue after the break.',
+        });
+    } catch (e) {
+      add({ id: 'audit', name: 'Audit log', status: 'failed', message: `cannot be checked: ${(e as Error).message}`, remedy: 'unlock the keychain (or restore the key store), then run "owlet audit verify"' });
+    }
+  }
+
   // Metrics database: readable, or moved aside (only monitoring history is lost).
   const metricsFile = path.join(dataDir, METRICS_FILE);
   if (fs.existsSync(metricsFile)) {
@@ -331,11 +362,12 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
     if (problem)
       add(
         { id: 'metrics', name: 'Metrics database', status: 'degraded', message: `unreadable: ${problem}`, remedy: 'move metrics.db aside; a new one is created (only monitoring history is lost)', fix: 'move metrics.db aside (a new one is created at the next start)' },
-        async () => {
-          const aside = `${metricsFile}.broken-${now}`;
-          for (const s of ['', '-wal', '-shm']) if (fs.existsSync(metricsFile + s)) fs.renameSync(metricsFile + s, aside + s);
-          return `moved metrics.db to ${path.basename(aside)}`;
-        },
+        async () =>
+          withDataLock(dataDir, 'doctor --fix', () => {
+            const aside = `${metricsFile}.broken-${now}`;
+            for (const s of ['', '-wal', '-shm']) if (fs.existsSync(metricsFile + s)) fs.renameSync(metricsFile + s, aside + s);
+            return `moved metrics.db to ${path.basename(aside)}`;
+          }),
       );
     else add({ id: 'metrics', name: 'Metrics database', status: 'ok', message: 'readable' });
   }
@@ -353,8 +385,24 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   // What only the running service knows (watcher, extractor pool, breakers, restarts, backups).
   const have = new Set(findings.map((f) => f.id));
   if (live) for (const c of live.checks) if (!have.has(c.id) && c.id !== 'database' && c.id !== 'integrity') add({ ...c, name: `${c.name} (service)` });
-  if (!live) add(checkBackup(snapshot));
+  if (!live) add(checkBackup({ ...snapshot, backup: backupsOnDisk(dataDir) }));
   return { findings, fixes, service: running && info ? { running: true, url: info.url, pid: info.pid } : { running: false } };
+}
+
+/**
+ * Without a service, the backup folder itself says when the last verified backup was made (this
+ * build always has the backup feature: `undefined` would claim it has none).
+ */
+function backupsOnDisk(dataDir: string): BackupInfo | null {
+  try {
+    const settings = backupSettings(dataDir);
+    const dir = backupDir(dataDir, settings);
+    const newest = listBackups(dir).find((b) => b.present && isVerified(b.manifest));
+    const at = newest?.manifest.verification?.at ?? null;
+    return { lastVerifiedAt: at ? Date.parse(at) : null, destination: dir };
+  } catch {
+    return null;
+  }
 }
 
 /** The index key, if any, for opening metrics.db the way the service does. */
@@ -385,7 +433,12 @@ function recordIntegrity(dataDir: string, key: Buffer | null, rec: { at: number;
 }
 
 async function rebuildWithWriter(dataDir: string): Promise<string> {
-  const ctx = openIndex(dataDir);
+  // Writes the index: never beside a service (it would fail with "database is locked" half-way).
+  return withDataLock(dataDir, 'doctor --fix', () => rebuildUnlocked(dataDir));
+}
+
+async function rebuildUnlocked(dataDir: string): Promise<string> {
+  const ctx = openIndex(dataDir, { beforeMigrate: backupBeforeMigration });
   try {
     const n = rebuildFts(ctx.db);
     return `rebuilt the full-text index from the stored text (${n} document${n === 1 ? '' : 's'})`;
@@ -396,7 +449,11 @@ async function rebuildWithWriter(dataDir: string): Promise<string> {
 
 /** One indexing pass over the given roots in this process (no service runs). */
 async function rescanHere(dataDir: string, roots: string[]): Promise<void> {
-  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false });
+  return withDataLock(dataDir, 'doctor --fix', () => rescanUnlocked(dataDir, roots));
+}
+
+async function rescanUnlocked(dataDir: string, roots: string[]): Promise<void> {
+  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false, beforeMigrate: backupBeforeMigration });
   try {
     await service.indexOnce(roots);
   } finally {

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { HEALTH_COLOURS, worstStatus, type HealthCheck, type HealthReport } from '../../shared/health.js';
-import type { Db } from '../store/db.js';
-import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
+import { SCHEMA_VERSION } from '../store/migrations.js';
+import { databaseFiles, searchProbe } from '../store/stats.js';
 import type { IntegrityRecord } from '../metrics/metrics-db.js';
-import type { OwletService } from '../service/service.js';
-import { INDEX_FILE } from '../service/context.js';
+import type { IndexService } from '../service/index-service.js';
 import { allChecks, type BackupInfo, type HealthInputs, type PoolHealth } from './checks.js';
 
 export function reportOf(checks: HealthCheck[], now: number): HealthReport {
@@ -17,31 +14,7 @@ export function healthReport(inputs: HealthInputs): HealthReport {
   return reportOf(allChecks(inputs), inputs.now);
 }
 
-function fileSize(f: string): number {
-  try {
-    return fs.statSync(f).size;
-  } catch {
-    return 0;
-  }
-}
-
-const probes = new WeakMap<Db, { run(): unknown }>();
-
-/** A real (tiny) full-text query: proves the FTS index answers, not only that the file is open. */
-export function searchProbe(db: Db): { ok: boolean; message?: string } {
-  try {
-    let stmt = probes.get(db);
-    if (!stmt) {
-      const s = db.prepare(`SELECT rowid FROM docs_fts WHERE docs_fts MATCH '"owletreadinessprobe"' LIMIT 1`);
-      stmt = { run: () => s.get() };
-      probes.set(db, stmt);
-    }
-    stmt.run();
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
-  }
-}
+export { searchProbe };
 
 export interface Readiness {
   ready: boolean;
@@ -49,16 +22,8 @@ export interface Readiness {
   reasons: string[];
 }
 
-/** /health/ready: the database is open, its schema is current, and a search runs. */
-export function readiness(isReady: boolean, db: Db): Readiness {
-  const reasons: string[] = [];
-  if (!isReady || !db.open) reasons.push('the index database is not open');
-  else {
-    const v = schemaVersion(db);
-    if (v !== SCHEMA_VERSION) reasons.push(`the index schema is ${v}, expected ${SCHEMA_VERSION}`);
-    const s = searchProbe(db);
-    if (!s.ok) reasons.push(`search fails: ${s.message}`);
-  }
+/** /health/ready: the database is open, its schema is current, and a search runs (store/stats.ts servingProblems). */
+export function readiness(reasons: string[]): Readiness {
   return { ready: reasons.length === 0, reasons };
 }
 
@@ -75,37 +40,41 @@ export interface HealthExtras {
   uncleanRestarts1h: number | null;
 }
 
-/** Snapshot of a running service for the checks. Cheap: no scan of the documents table. */
-export function gatherHealthInputs(service: OwletService, x: HealthExtras): HealthInputs {
-  const { db, store, dataDir } = service.ctx;
-  const file = path.join(dataDir, INDEX_FILE);
+/** Snapshot of a running service for the checks. Cheap: no scan of the documents table. Throws OWL_ERR_NOT_READY mid-recovery. */
+export function gatherHealthInputs(service: IndexService, x: HealthExtras): HealthInputs {
+  const c = service.current();
+  if (!c.ok) throw c.error;
+  const svc = c.service;
+  const files = databaseFiles(service.dataDir);
   let version: number | null = null;
   let error: string | undefined;
   let roots: HealthInputs['roots'] = [];
-  const open = service.isReady() && db.open;
+  const open = svc.isReady();
   if (open) {
     try {
-      version = schemaVersion(db);
-      roots = store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt }));
+      version = svc.schemaVersion();
+      roots = svc.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt }));
     } catch (e) {
       error = (e as Error).message;
     }
   }
-  const pool = service.pool.stats();
+  const pool = svc.pool.stats();
+  const serving = open ? svc.servingProblems() : [];
+  const searchFails = serving.find((r) => r.startsWith('search fails: '));
   return {
     now: x.now,
-    ready: service.isReady(),
-    database: { open: open && !error, schemaVersion: version, expectedSchemaVersion: SCHEMA_VERSION, bytes: fileSize(file), walBytes: fileSize(file + '-wal'), ...(error ? { error } : {}) },
-    search: open ? searchProbe(db) : { ok: false, message: 'database not open' },
+    ready: svc.isReady(),
+    database: { open: open && !error, schemaVersion: version, expectedSchemaVersion: SCHEMA_VERSION, bytes: files.bytes, walBytes: files.walBytes, ...(error ? { error } : {}) },
+    search: !open ? { ok: false, message: 'database not open' } : searchFails ? { ok: false, message: searchFails.slice('search fails: '.length) } : { ok: true },
     integrity: x.integrity,
     integrityCheckHours: x.integrityCheckHours,
     space: x.space,
-    diskFullMessage: service.disk?.message ?? null,
-    watcher: service.watcher ? { mode: service.watcher.mode, message: service.watcher.message ?? null } : null,
+    diskFullMessage: svc.disk?.message ?? null,
+    watcher: svc.watcher ? { mode: svc.watcher.mode, message: svc.watcher.message ?? null } : null,
     pool: { workers: pool.workers, busy: pool.busy, queued: pool.queued, recentFailures: x.pool.recentFailures },
     roots,
-    breakers: service.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, notClosedSince: x.notClosedSince.get(b.name) ?? b.openedAt })),
-    pausedBecause: service.indexer.pausedBecause,
+    breakers: svc.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, notClosedSince: x.notClosedSince.get(b.name) ?? b.openedAt })),
+    pausedBecause: svc.indexer.pausedBecause,
     backup: x.backup,
     uncleanRestarts1h: x.uncleanRestarts1h,
   };

@@ -13,6 +13,7 @@ import { withTimeout } from '../resilience/timeout.js';
 import type { DocState, DocumentStore } from '../store/documents.js';
 import type { Logger } from '../log/logger.js';
 import type { BatchWriter } from './writer.js';
+import { Emitter, type Event } from '../../shared/event.js';
 
 export interface IndexerSettings {
   roots: readonly string[];
@@ -50,8 +51,19 @@ export interface RunSummary {
   offlineRoots: string[];
 }
 
-/** Outcomes where a worker had to be killed: retried until the quarantine limit, then left alone. */
-const WORKER_KILLERS = new Set(['timeout', 'crash', 'memory']);
+/** What applying watcher changes did: the usual counts, and the folders it walked. */
+export interface ChangeSummary extends RunSummary {
+  walkedDirs: string[];
+  /** Entries whose index row changed (indexed, skipped, failed, deleted or renamed). */
+  changed: number;
+}
+
+/**
+ * Outcomes after which a file's worker deaths stay on record: a worker may have been lost on it,
+ * or it never reached a worker (deferred by an open breaker). Any other outcome means a worker
+ * came back from the file, so the record is dropped.
+ */
+const KEEPS_QUARANTINE_RECORD = new Set(['timeout', 'crash', 'memory', 'quarantined', 'deferred']);
 
 function emptySummary(): RunSummary {
   return { indexed: 0, skipped: 0, failed: 0, deleted: 0, renamed: 0, unchanged: 0, bytes: 0, seconds: 0, offlineRoots: [] };
@@ -62,6 +74,12 @@ function emptySummary(): RunSummary {
  * updates for paths the watcher reports. Extraction happens in the pool; writes go through the
  * batch writer, so this class never holds a transaction open across an await.
  */
+/** One finished file: how it ended and the bytes it added to the index. */
+export interface Processed {
+  outcome: 'indexed' | 'skipped' | 'failed';
+  bytes: number;
+}
+
 export class Indexer {
   private settings: IndexerSettings;
   private filter: PathFilter;
@@ -71,8 +89,9 @@ export class Indexer {
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   readonly progress: Progress = { phase: 'idle', scanned: 0, queued: 0, done: 0, startedAt: null, finishedAt: null };
-  /** Listeners told about every finished file (metrics, progress bars). */
-  onDidProcess: (outcome: 'indexed' | 'skipped' | 'failed', bytes: number) => void = () => {};
+  private readonly processEmitter = new Emitter<Processed>();
+  /** Fired for every finished file (metrics, progress bars). */
+  readonly onDidProcess: Event<Processed> = this.processEmitter.event;
 
   constructor(private readonly deps: IndexerDeps, settings: IndexerSettings) {
     this.settings = settings;
@@ -84,7 +103,7 @@ export class Indexer {
         deps.quarantine?.end(op.doc.path);
         deps.retries?.remove(op.doc.path);
       } else if (op.op === 'unindexed') {
-        if (!WORKER_KILLERS.has(op.doc.reason) && op.doc.reason !== 'quarantined') deps.quarantine?.end(op.doc.path);
+        if (!KEEPS_QUARANTINE_RECORD.has(op.doc.reason)) deps.quarantine?.end(op.doc.path);
         if (op.doc.reason !== 'io-error') deps.retries?.remove(op.doc.path);
       }
     };
@@ -284,7 +303,7 @@ export class Indexer {
     });
     summary.skipped++;
     this.progress.done++;
-    this.onDidProcess('skipped', 0);
+    this.processEmitter.fire({ outcome: 'skipped', bytes: 0 });
   }
 
   private recordUnsupported(rootId: number, f: FoundFile, summary: RunSummary): void {
@@ -314,18 +333,18 @@ export class Indexer {
       this.deps.writer.add({ op: 'unindexed', doc: { ...meta, status, reason, message } });
       if (status === 'skipped') summary.skipped++;
       else summary.failed++;
-      this.onDidProcess(status, 0);
+      this.processEmitter.fire({ outcome: status, bytes: 0 });
     };
     const done = () => {
       this.progress.queued = Math.max(0, this.progress.queued - 1);
       this.progress.done++;
     };
-    // Recorded and committed before the extractor sees the file: if this process dies on it,
-    // the next start knows which file it was.
+    const quarantined = (attempts: number) =>
+      fail('quarantined', `not extracted: extraction workers crashed or hung on this file ${attempts} times; it is tried again when it changes`);
     const q = this.deps.quarantine?.begin(f);
     if (q?.verdict === 'quarantined') {
       done();
-      return fail('quarantined', `not extracted: extracting this file crashed or hung Owlet ${q.attempts} times; it is tried again when it changes`);
+      return quarantined(q.attempts);
     }
     let out: GuardedOutcome;
     try {
@@ -334,22 +353,14 @@ export class Indexer {
       out = { ok: false, reason: 'crash', message: `extraction failed: ${(e as Error).message}` };
     }
     // Shutting down: the pool failed in-flight jobs on purpose; the file is retried next start.
-    // A clean shutdown is not a death on this file: it must not count towards quarantine.
-    if (signal?.aborted) {
-      try {
-        this.deps.quarantine?.end(f.path);
-      } catch {
-        /* the database may already be closing */
-      }
-      return;
-    }
+    if (signal?.aborted) return;
     done();
     if (!(!out.ok && out.reason === 'deferred')) this.deferred.delete(f.path);
     if (out.ok) {
-      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text } });
+      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text, lang: out.lang } });
       summary.indexed++;
       summary.bytes += f.size;
-      this.onDidProcess('indexed', f.size);
+      this.processEmitter.fire({ outcome: 'indexed', bytes: f.size });
       return;
     }
     if (out.reason === 'deferred') {
@@ -370,7 +381,17 @@ export class Indexer {
         : `${out.message}; gave up after ${r.attempts} attempts (retried when the file changes)`;
       return fail('io-error', message);
     }
-    const status = out.reason === 'unsupported' || out.reason === 'too-large' ? 'skipped' : 'failed';
+    if ('workerLost' in out && out.workerLost && this.deps.quarantine) {
+      // A worker really died or hung on this file: only this counts towards its quarantine.
+      const r = this.deps.quarantine.recordDeath(f);
+      if (r.quarantined) {
+        // This outcome keeps its own reason (metrics count what happened); from now on the file is
+        // recorded as quarantined and not handed to a worker until it changes.
+        this.deps.log.warn('file quarantined', { path: f.path, reason: out.reason, attempts: r.attempts, size: f.size });
+        return fail(out.reason, `${out.message}; quarantined after ${r.attempts} worker crash(es) or hang(s): not tried again until it changes`);
+      }
+    }
+    const status = out.reason === 'unsupported' || out.reason === 'too-large' || out.reason === 'binary' ? 'skipped' : 'failed';
     return fail(out.reason, out.message, status);
   }
 
@@ -378,9 +399,9 @@ export class Indexer {
    * Applies changes the watcher reported: each path is looked at afresh (the event type is only a
    * hint), so missed or reordered events cannot leave the index wrong.
    */
-  async applyChanges(paths: readonly string[], signal?: AbortSignal): Promise<RunSummary> {
+  async applyChanges(paths: readonly string[], signal?: AbortSignal): Promise<ChangeSummary> {
     const started = this.now();
-    const summary = emptySummary();
+    const summary: ChangeSummary = { ...emptySummary(), walkedDirs: [], changed: 0 };
     const { store, writer } = this.deps;
     const deletedStates: DocState[] = [];
     const changedByRoot = new Map<number, FoundFile[]>();
@@ -405,6 +426,7 @@ export class Indexer {
       }
       const items: CrawlItem[] = [];
       if (st.isDirectory()) {
+        summary.walkedDirs.push(p);
         for await (const it of crawl(p, { filter: this.filter, maxBytes: this.settings.maxFileBytes, ioTimeoutMs: this.settings.ioTimeoutMs })) items.push(it);
       } else {
         if (!this.filter.included(rel)) continue;
@@ -436,6 +458,7 @@ export class Indexer {
     for (const [rootId, files] of changedByRoot) await this.extractAll(rootId, files, summary, signal);
     writer.flush();
     summary.seconds = (this.now() - started) / 1000;
+    summary.changed = summary.indexed + summary.skipped + summary.failed + summary.deleted + summary.renamed;
     return summary;
   }
 }

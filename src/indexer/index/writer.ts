@@ -1,4 +1,5 @@
 import type { DocMeta, DocumentStore, IndexedDoc, UnindexedDoc } from '../store/documents.js';
+import { Emitter, type Event } from '../../shared/event.js';
 
 export type WriteOp =
   | { op: 'indexed'; doc: IndexedDoc }
@@ -25,12 +26,14 @@ export class BatchWriter {
   private timer: unknown = null;
   private readonly setTimer;
   private readonly clearTimer;
-  /** Called after every committed batch (cache invalidation, metrics). */
-  onDidCommit: (ops: readonly WriteOp[]) => void = () => {};
+  private readonly commitEmitter = new Emitter<readonly WriteOp[]>();
+  private readonly failEmitter = new Emitter<unknown>();
+  /** Fired after every committed batch (cache invalidation, metrics). */
+  readonly onDidCommit: Event<readonly WriteOp[]> = this.commitEmitter.event;
   /** Runs inside the batch transaction after each op (bookkeeping that must commit with it). */
   afterWrite: (op: WriteOp) => void = () => {};
-  /** Called whenever a flush fails; the ops stay pending for the next attempt. */
-  onDidFail: (e: unknown) => void = () => {};
+  /** Fired whenever a flush fails; the ops stay pending for the next attempt. */
+  readonly onDidFail: Event<unknown> = this.failEmitter.event;
   /**
    * Whether a failure should hold the queue (e.g. the disk is full: wait for space) rather than
    * throw into whoever added an op. While held, `add` only queues; the owner retries `flush()`.
@@ -105,12 +108,12 @@ export class BatchWriter {
     } catch (e) {
       // The transaction rolled back: every op is still queued, in order, for the next attempt.
       this.heldValue = this.holdOnFailure(e);
-      this.onDidFail(e);
+      this.failEmitter.fire(e);
       throw e;
     }
     this.heldValue = false;
     this.pending = [];
     this.pendingBytes = 0;
-    this.onDidCommit(ops);
+    this.commitEmitter.fire(ops);
   }
 }

@@ -31,6 +31,15 @@ function redact(k: string, v: unknown): unknown {
   return v === null || v === undefined ? v : `[redacted ${k}]`;
 }
 
+/**
+ * JSON.stringify escapes C0 controls and newlines, but not DEL, the C1 controls (terminal escape
+ * introducers) or U+2028/2029 (line breaks to many readers): those are escaped too, so no value
+ * can start a new line or drive a terminal when the log is read.
+ */
+function escapeInvisibles(line: string): string {
+  return line.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function createLogger(sink: Sink, opts: { level?: Level; component?: string; fields?: Fields; now?: () => Date } = {}): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const now = opts.now ?? (() => new Date());
@@ -48,7 +57,7 @@ export function createLogger(sink: Sink, opts: { level?: Level; component?: stri
     } catch {
       line = JSON.stringify({ time: rec.time, level, component, msg, note: 'fields not serialisable' });
     }
-    sink.write(line + '\n');
+    sink.write(escapeInvisibles(line) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -1,11 +1,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newCorrelationId, withCorrelation } from './correlation.js';
 import type { Logger } from './logger.js';
+import { logSafePath } from './log-safe.js';
 
-function pathOnly(url: string): string {
-  const q = url.indexOf('?');
-  // The query string can hold search terms: never logged.
-  return (q < 0 ? url : url.slice(0, q)).slice(0, 200);
+// The query string can hold search terms: never logged; the path is escaped (logSafePath).
+const pathOnly = logSafePath;
+
+const REFUSAL = Symbol('owlet.refusal');
+
+/**
+ * Records why the security layer refused a request; the request's one log line then carries the
+ * reason (a refusal used to be logged twice: by the guard and by the response).
+ */
+export function noteRefusal(req: FastifyRequest, reason: string): void {
+  (req as unknown as Record<symbol, string>)[REFUSAL] = reason;
+}
+
+function refusalOf(req: FastifyRequest): string | undefined {
+  return (req as unknown as Record<symbol, string | undefined>)[REFUSAL];
 }
 
 /**
@@ -27,7 +39,9 @@ export function installRequestLogging(app: FastifyInstance, log: Logger): void {
   app.addHook('onResponse', (req, reply, done) => {
     const r = ids.get(req);
     const fields = { cid: r?.cid, method: req.method, path: pathOnly(req.url), status: reply.statusCode, ms: r ? Number(process.hrtime.bigint() - r.t0) / 1e6 : undefined };
+    const reason = refusalOf(req);
     if (reply.statusCode >= 500) log.warn('request failed', fields);
+    else if (reason !== undefined) log.warn('request refused', { ...fields, reason });
     else if (reply.statusCode >= 400) log.info('request refused', fields);
     else log.debug('request', fields);
     done();

@@ -28,7 +28,8 @@ export function createRotatingFileSink(opts: RotatingSinkOptions): Sink & { clos
   let fd = -1;
   let size = 0;
   const open = () => {
-    fd = fs.openSync(opts.file, 'a', 0o600);
+    // O_NOFOLLOW: a log swapped for a symlink (to ~/.bashrc, say) is never written through.
+    fd = fs.openSync(opts.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
     size = fs.fstatSync(fd).size;
   };
   const rotate = () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { formatOf } from '../extract/formats.js';
+import { DisposableStore } from '../../shared/event.js';
 import type { WriteOp } from '../index/writer.js';
-import type { OwletService } from '../service/service.js';
-import { INDEX_FILE } from '../service/context.js';
+import type { IndexService } from '../service/index-service.js';
+import { indexPath } from '../store/stats.js';
 import type { OwletMetrics } from './registry.js';
 import { statfsProbe, type SpaceProbe, type VolumeSpace } from '../resilience/disk-space.js';
 import type { Signals } from './signals.js';
@@ -57,6 +57,7 @@ export class Collector {
   private readonly notClosed = new Map<string, number>();
   private last: { t: number; docs: number; bytes: number; failed: number; extracted: number; searches: number; cpu: NodeJS.CpuUsage; poolDeaths: number };
   private readonly eld: IntervalHistogram;
+  private readonly subscriptions = new DisposableStore();
   private lagMs: number | undefined;
   private docCount: number | undefined;
   private docCountAt = -Infinity;
@@ -64,7 +65,7 @@ export class Collector {
   private readonly started: number;
 
   constructor(
-    private readonly service: OwletService,
+    private readonly service: IndexService,
     private readonly metrics: OwletMetrics | null,
     private readonly now: () => number,
     private readonly spaceProbe: SpaceProbe,
@@ -75,27 +76,16 @@ export class Collector {
     this.eld = monitorEventLoopDelay({ resolution: 20 });
   }
 
-  /** Chains onto the service's hooks (keeping whatever was there); again after the service object is replaced. */
+  /** Listens to the service's events (the host re-emits them from whichever service is current, so a swap loses nothing). */
   attach(): void {
-    this.chainHooks();
+    this.subscriptions.dispose();
+    this.subscriptions.add(this.service.onDidProcess(({ outcome }) => this.metrics?.filesProcessed.inc({ outcome })));
+    this.subscriptions.add(this.service.onDidCommit((ops) => this.onCommit(ops)));
     this.eld.enable();
   }
 
-  chainHooks(): void {
-    const { indexer, writer } = this.service;
-    const prevProcess = indexer.onDidProcess;
-    indexer.onDidProcess = (outcome, bytes) => {
-      prevProcess(outcome, bytes);
-      this.metrics?.filesProcessed.inc({ outcome });
-    };
-    const prevCommit = writer.onDidCommit;
-    writer.onDidCommit = (ops) => {
-      prevCommit(ops);
-      this.onCommit(ops);
-    };
-  }
-
   detach(): void {
+    this.subscriptions.dispose();
     this.eld.disable();
   }
 
@@ -134,7 +124,9 @@ export class Collector {
   }
 
   private poolDeaths(): number {
-    const p = this.service.pool.stats();
+    const c = this.service.current();
+    if (!c.ok) return this.last?.poolDeaths ?? 0;
+    const p = c.service.pool.stats();
     return p.crashes + p.timeouts + p.memoryKills;
   }
 
@@ -165,7 +157,8 @@ export class Collector {
     let open = 0;
     let longestMs = 0;
     const seen = new Set<string>();
-    for (const b of this.service.breakers.snapshot()) {
+    const c = this.service.current();
+    for (const b of c.ok ? c.service.breakers.snapshot() : []) {
       seen.add(b.name);
       if (b.state === 'closed') {
         this.notClosed.delete(b.name);
@@ -182,17 +175,20 @@ export class Collector {
   /** One sample of every signal this collector owns (monitoring adds health, integrity, backup, restarts). */
   async sample(): Promise<Signals> {
     const now = this.now();
-    const s = this.service;
+    const host = this.service;
+    const c = host.current();
+    // Mid-recovery there is no service: its figures are left out of this sample.
+    const s = c.ok && c.service.isReady() ? c.service : null;
     const dt = Math.max(0.001, (now - this.last.t) / 1000);
     try {
-      this.space = await this.spaceProbe(s.ctx.dataDir);
+      this.space = await this.spaceProbe(host.dataDir);
     } catch {
       this.space = null;
     }
-    if (now - this.docCountAt >= COUNTS_EVERY_MS && s.isReady()) {
+    if (now - this.docCountAt >= COUNTS_EVERY_MS && s) {
       this.docCountAt = now;
       try {
-        this.docCount = s.ctx.store.counts().indexed;
+        this.docCount = s.counts().indexed;
       } catch {
         // Database busy or closing: keep the last figure.
       }
@@ -216,13 +212,13 @@ export class Collector {
     this.lagMs = p99;
     this.eld.reset();
     const breakers = this.refreshBreakers(now);
-    const cache = s.searchCache.stats();
-    const file = path.join(s.ctx.dataDir, INDEX_FILE);
+    const cache = s?.searchCache.stats() ?? { hits: 0, misses: 0 };
+    const file = indexPath(host.dataDir);
     let rootsOffline: number | undefined;
     let retry: number | undefined;
-    if (s.isReady()) {
+    if (s) {
       try {
-        rootsOffline = s.ctx.store.roots().filter((r) => r.state === 'offline').length;
+        rootsOffline = s.roots().filter((r) => r.state === 'offline').length;
         retry = s.retries.size();
       } catch {
         // Database closing.
@@ -233,7 +229,7 @@ export class Collector {
       documents_indexed: this.docCount,
       docs_per_second: (this.docs - this.last.docs) / dt,
       bytes_per_second: (this.bytes - this.last.bytes) / dt,
-      queue_depth: s.indexer.progress.queued + s.writer.size,
+      queue_depth: s ? s.indexer.progress.queued + s.writer.size : undefined,
       extraction_failures_per_minute: ((this.failed - this.last.failed) / dt) * 60,
       extraction_failure_ratio: wExtracted >= FAILURE_MIN_FILES ? wFailed / wExtracted : undefined,
       retry_queue: retry,

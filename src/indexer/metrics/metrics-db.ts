@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { closeDatabase, openDatabase, type Db } from '../store/db.js';
 import { migrate, type Migration } from '../store/migrations.js';
+import { isOwletError } from '../../shared/errors.js';
+import { fileHeaderIsPlain } from '../security/cipher.js';
+import { rekeyCompanion } from '../security/rekey.js';
 
 export const METRICS_FILE = 'metrics.db';
 
@@ -45,9 +48,18 @@ export const METRICS_MIGRATIONS: readonly Migration[] = [
  * Opens (creating if needed) `<dataDir>/metrics.db`. Incremental auto-vacuum is switched on before
  * the first table exists, so space freed by retention is returned to the file system.
  */
-export function openMetricsDb(dataDir: string, key: Buffer | null): Db {
+export function openMetricsDb(dataDir: string, key: Buffer | null, earlierKeys: Buffer[] = []): Db {
   const file = path.join(dataDir, METRICS_FILE);
   const fresh = !fs.existsSync(file);
+  // Still under an earlier key of this install (a rotation interrupted before its companions were
+  // swapped): re-keyed, not moved aside, so the history survives.
+  if (!fresh && key && earlierKeys.length && fileHeaderIsPlain(file) === false) {
+    try {
+      closeDatabase(openDatabase(file, { key, readonly: true }));
+    } catch (e) {
+      if (!isOwletError(e) || e.code !== 'OWL_ERR_DB_KEY' || !rekeyCompanion(file, key, earlierKeys)) throw e;
+    }
+  }
   // Encrypted with the index's key when the index is encrypted: samples and alerts reveal activity.
   const db = openDatabase(file, key ? { key } : {});
   try {

@@ -1,7 +1,6 @@
 import { standingRestore } from '../config/repair.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Alert } from '../alerts/types.js';
 import type { NotificationChannel } from '../alerts/types.js';
 import { AlertEngine } from '../alerts/engine.js';
@@ -9,14 +8,13 @@ import { BannerChannel, LogChannel, WebhookChannel } from '../alerts/channels.js
 import { SqliteAlertStore } from '../alerts/store.js';
 import type { HealthReport } from '../../shared/health.js';
 import { HEALTH_ORDER } from '../../shared/health.js';
-import { OwletError, isOwletError } from '../../shared/errors.js';
-import type { ServiceApi } from '../http/server.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
-import type { OwletService } from '../service/service.js';
-import { INDEX_FILE } from '../service/context.js';
+import type { IndexService } from '../service/index-service.js';
+import { INDEX_FILE } from '../store/stats.js';
+import type { Event } from '../../shared/event.js';
 import { closeDatabase, type Db } from '../store/db.js';
 import type { BackupInfo } from '../health/checks.js';
-import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
 import { gatherHealthInputs, healthReport, readiness, reportOf, type Readiness } from '../health/report.js';
 import { Collector, statfsSpace, type SpaceProbe } from './collectors.js';
 import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from './metrics-db.js';
@@ -28,15 +26,21 @@ import { TimeSeriesStore, type SeriesResult } from './timeseries.js';
 /** Where the last verified backup comes from (the backup feature); absent in builds without it. */
 export type BackupSource = () => BackupInfo | null | Promise<BackupInfo | null>;
 
+/** The periodic integrity check (recovery/integrity-schedule.ts): monitoring records its verdicts. */
+export interface IntegritySource {
+  last(): { at: number; ok: boolean; message: string; durationMs: number } | null;
+  readonly onDidCheck: Event<{ at: number; ok: boolean; message: string; durationMs: number }>;
+}
+
 export interface MonitoringOptions {
-  service: OwletService;
+  service: IndexService;
   settings: MonitoringSettings;
   log: Logger;
   now?: () => number;
   space?: SpaceProbe;
   backup?: BackupSource;
-  /** Runs the background integrity check (tests inject a fake). */
-  integrity?: (file: string, key: Buffer | null) => Promise<IntegrityResult>;
+  /** The integrity check, which runs whether or not monitoring is on (recovery owns it). */
+  integrity?: IntegritySource;
   fetch?: typeof fetch;
   /** Extra notification channels (the Electron tray). */
   channels?: NotificationChannel[];
@@ -63,6 +67,8 @@ export interface Observability {
   backup(): Promise<BackupInfo | null | undefined>;
   /** Seconds between samples (the dashboard polls at this pace). */
   readonly sampleSeconds: number;
+  /** Records one search's duration and outcome. */
+  observeSearch(ms: number, outcome: 'ok' | 'invalid' | 'error'): void;
 }
 
 const RESTART_WINDOW_MS = 3_600_000;
@@ -86,10 +92,9 @@ export class Monitoring implements Observability {
   private collector: Collector | null = null;
   private lifecycleId = 0;
   private timer: NodeJS.Timeout | null = null;
-  private integrityTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private integrityRec: IntegrityRecord | null = null;
-  private integrityRunning: Promise<void> | null = null;
+  private integritySub: { dispose(): void } | null = null;
   private unclean: number | null = null;
   private uncleanAt = -Infinity;
   private lastReport: HealthReport | null = null;
@@ -101,12 +106,16 @@ export class Monitoring implements Observability {
     this.sampleSeconds = opts.settings.sampleSeconds;
     this.now = opts.now ?? Date.now;
     this.space = opts.space ?? statfsSpace;
+    const fromSchedule = opts.integrity?.last();
+    this.integrityRec = fromSchedule ? { ...fromSchedule, by: 'service' } : null;
+    this.integritySub = opts.integrity?.onDidCheck((r) => this.recordIntegrity(r)) ?? null;
     if (!this.enabled) return;
     const { service, settings, log } = opts;
-    const dataDir = service.ctx.dataDir;
-    this.db = openMetricsDb(dataDir, this.indexKey());
+    const dataDir = service.dataDir;
+    this.db = openMetricsDb(dataDir, this.indexKey(), service.candidateKeys());
     this.store = new TimeSeriesStore(this.db, settings.retention, settings.sampleSeconds);
-    this.integrityRec = readIntegrity(this.db);
+    const stored = readIntegrity(this.db);
+    if (stored && (!this.integrityRec || stored.at > this.integrityRec.at)) this.integrityRec = stored;
     this.banner = new BannerChannel();
     const a = settings.alerts;
     const channels: NotificationChannel[] = [this.banner, new LogChannel(log.child('alerts'))];
@@ -127,19 +136,28 @@ export class Monitoring implements Observability {
     const metricsFile = path.join(dataDir, METRICS_FILE);
     const indexFile = path.join(dataDir, INDEX_FILE);
     const collector = (): Collector => this.collector!;
+    // Each figure from whichever service is current; while none is (a recovery), the neutral value.
+    const live = () => {
+      const c = service.current();
+      return c.ok && c.service.isReady() ? c.service : null;
+    };
+    const NO_POOL = { workers: 0, busy: 0, queued: 0, restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 };
     this.metrics = createMetrics({
-      queueDepth: () => service.indexer.progress.queued + service.writer.size,
-      deferred: () => service.indexer.deferred.size,
-      retryQueue: () => (service.isReady() ? service.retries.size() : 0),
-      quarantined: () => (service.isReady() ? service.quarantine.quarantinedCount() : 0),
-      documents: () => (service.isReady() ? service.ctx.store.counts() : { indexed: 0, skipped: 0, failed: 0 }),
+      queueDepth: () => {
+        const s = live();
+        return s ? s.indexer.progress.queued + s.writer.size : 0;
+      },
+      deferred: () => live()?.indexer.deferred.size ?? 0,
+      retryQueue: () => live()?.retries.size() ?? 0,
+      quarantined: () => live()?.quarantine.quarantinedCount() ?? 0,
+      documents: () => live()?.counts() ?? { indexed: 0, skipped: 0, failed: 0 },
       breakers: () => {
         const since = collector().notClosedSince();
         const now = this.now();
-        return service.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, openSeconds: b.state === 'closed' ? 0 : (now - (since.get(b.name) ?? b.openedAt ?? now)) / 1000 }));
+        return (live()?.breakers.snapshot() ?? []).map((b) => ({ name: b.name, state: b.state, openSeconds: b.state === 'closed' ? 0 : (now - (since.get(b.name) ?? b.openedAt ?? now)) / 1000 }));
       },
-      pool: () => service.pool.stats(),
-      cache: () => service.searchCache.stats(),
+      pool: () => live()?.pool.stats() ?? NO_POOL,
+      cache: () => live()?.searchCache.stats() ?? { hits: 0, misses: 0, entries: 0, invalidations: 0 },
       files: () => ({ db: sizeOf(indexFile), wal: sizeOf(indexFile + '-wal'), metrics: sizeOf(metricsFile) + sizeOf(metricsFile + '-wal') }),
       disk: () => collector().lastSpace(),
       backupAgeSeconds: () => (this.lastBackup?.lastVerifiedAt ? (this.now() - this.lastBackup.lastVerifiedAt) / 1000 : undefined),
@@ -155,7 +173,7 @@ export class Monitoring implements Observability {
 
   /** The index's encryption key: the metrics database and the integrity check use it too. */
   private indexKey(): Buffer | null {
-    return this.opts.service.ctx.key;
+    return this.opts.service.indexKey();
   }
 
   /** Starts sampling, the integrity schedule and crash-loop bookkeeping. Call after service.start(). */
@@ -165,47 +183,15 @@ export class Monitoring implements Observability {
     this.collector!.attach();
     this.timer = setInterval(() => void this.tick(), this.sampleSeconds * 1000);
     this.timer.unref();
-    this.scheduleIntegrity();
     void this.tick();
   }
 
-  /**
-   * The service behind `opts.service` was replaced (a recovery swapped the database): hooks live
-   * on the old objects, so chain them onto the new ones.
-   */
-  serviceReplaced(): void {
-    if (this.enabled && !this.stopped) this.collector?.chainHooks();
-  }
-
-  private scheduleIntegrity(): void {
-    const hours = this.opts.settings.integrityCheckHours;
-    if (hours <= 0 || this.stopped) return;
-    const every = hours * 3_600_000;
-    const last = this.integrityRec?.at ?? 0;
-    // Not in the first minutes after a start (the first scan is busy enough), then on schedule.
-    const delay = Math.max(5 * 60_000, last + every - this.now());
-    this.integrityTimer = setTimeout(() => {
-      void this.runIntegrityCheck().finally(() => this.scheduleIntegrity());
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.integrityTimer.unref();
-  }
-
-  /** Runs the integrity check now (in a worker thread) and records the verdict. */
-  runIntegrityCheck(): Promise<void> {
-    this.integrityRunning ??= (async () => {
-      const file = path.join(this.opts.service.ctx.dataDir, INDEX_FILE);
-      const run = this.opts.integrity ?? ((f: string, key: Buffer | null) => integrityCheckInWorker(f, { key }));
-      const r = await run(file, this.indexKey());
-      if (r.inconclusive) {
-        this.opts.log.warn('integrity check did not run', { reason: r.message });
-        return;
-      }
-      const rec: IntegrityRecord = { at: this.now(), ok: r.ok, message: r.message, durationMs: r.durationMs, by: 'service' };
-      this.integrityRec = rec;
-      if (this.db?.open) writeIntegrity(this.db, rec);
-      (r.ok ? this.opts.log.info : this.opts.log.error)('integrity check finished', { ok: r.ok, durationMs: r.durationMs, problems: r.ok ? undefined : r.message });
-    })().finally(() => (this.integrityRunning = null));
-    return this.integrityRunning;
+  /** A verdict of the integrity check (recovery runs it): kept for health and the alert rule. */
+  private recordIntegrity(r: { at: number; ok: boolean; message: string; durationMs: number }): void {
+    if (this.stopped) return;
+    const rec: IntegrityRecord = { ...r, by: 'service' };
+    this.integrityRec = rec;
+    if (this.db?.open) writeIntegrity(this.db, rec);
   }
 
   /** One sample: signals → time series → alert rules. Overlapping calls share the one in progress. */
@@ -234,7 +220,7 @@ export class Monitoring implements Observability {
       integrity_failed: this.integrityRec ? (this.integrityRec.ok ? 0 : 1) : undefined,
       backup_skipped: this.lastBackup ? (this.lastBackup.lastSkippedAt ? 1 : 0) : undefined,
       backup_age_hours: this.lastBackup?.lastVerifiedAt ? (now - this.lastBackup.lastVerifiedAt) / 3_600_000 : undefined,
-      config_restored: standingRestore(this.opts.service.ctx.dataDir) ? 1 : 0,
+      config_restored: standingRestore(this.opts.service.dataDir) ? 1 : 0,
       health_status: HEALTH_ORDER[report.status],
     };
     // Alerts first: the moment the disk is full is the moment recording fails, and the alert
@@ -281,7 +267,7 @@ export class Monitoring implements Observability {
   async health(): Promise<HealthReport> {
     let space: { free: number; total: number } | null = null;
     try {
-      space = await this.space(this.opts.service.ctx.dataDir);
+      space = await this.space(this.opts.service.dataDir);
     } catch {
       space = null;
     }
@@ -292,9 +278,9 @@ export class Monitoring implements Observability {
   }
 
   readiness(): Readiness {
-    const ready = this.opts.service.isReady();
     // Not ready means no database to look at (a recovery may have none open right now).
-    return ready ? readiness(true, this.opts.service.ctx.db) : { ready: false, reasons: ['the index database is not open'] };
+    const c = this.opts.service.current();
+    return readiness(c.ok ? c.service.servingProblems() : ['the index database is not open']);
   }
 
   async backup(): Promise<BackupInfo | null | undefined> {
@@ -313,7 +299,7 @@ export class Monitoring implements Observability {
   }
 
   acknowledge(id: string): Alert {
-    if (!this.engine) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
+    if (!this.engine) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
     return this.engine.acknowledge(id);
   }
 
@@ -327,32 +313,9 @@ export class Monitoring implements Observability {
     return this.store.query({ names, from: Math.floor(fromMs / 1000), to: Math.floor(toMs / 1000), maxPoints }, this.now());
   }
 
-  /**
-   * The HTTP layer's view of the service with searches timed and counted. With monitoring off it
-   * is the service itself: no wrapper, no cost.
-   */
-  instrument(api: ServiceApi): ServiceApi {
-    const c = this.collector;
-    if (!this.enabled || !c) return api;
-    return {
-      isReady: () => api.isReady(),
-      status: () => api.status(),
-      problems: (l, o) => api.problems(l, o),
-      pause: () => api.pause(),
-      resume: () => api.resume(),
-      rescan: () => api.rescan(),
-      search: (q, limit, offset) => {
-        const t0 = performance.now();
-        try {
-          const r = api.search(q, limit, offset);
-          c.observeSearch(performance.now() - t0, 'ok');
-          return r;
-        } catch (e) {
-          c.observeSearch(performance.now() - t0, isOwletError(e) && e.code === 'OWL_ERR_QUERY_INVALID' ? 'invalid' : 'error');
-          throw e;
-        }
-      },
-    };
+  /** One search's duration and outcome (the HTTP layer's instrument() calls this). */
+  observeSearch(ms: number, outcome: 'ok' | 'invalid' | 'error'): void {
+    this.collector?.observeSearch(ms, outcome);
   }
 
   /** Stops sampling and records a clean stop (so this run does not count as a crash). */
@@ -360,9 +323,8 @@ export class Monitoring implements Observability {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.integrityTimer) clearTimeout(this.integrityTimer);
+    this.integritySub?.dispose();
     await this.ticking?.catch(() => {});
-    await this.integrityRunning?.catch(() => {});
     await this.engine?.settled();
     this.collector?.detach();
     if (this.db?.open) {
@@ -393,7 +355,7 @@ export function createMonitoring(opts: MonitoringOptions): Monitoring {
     return new Monitoring(opts);
   } catch (first) {
     if (!opts.settings.enabled) throw first;
-    const file = path.join(opts.service.ctx.dataDir, METRICS_FILE);
+    const file = path.join(opts.service.dataDir, METRICS_FILE);
     const aside = `${file}.broken-${Date.now()}`;
     opts.log.error('metrics database unusable; starting a new one', { error: first, movedTo: path.basename(aside) });
     try {

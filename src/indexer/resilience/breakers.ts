@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { formatOf } from '../extract/formats.js';
 import type { ExtractJob, ExtractOutcome } from '../extract/pool.js';
+import { Emitter, type Event } from '../../shared/event.js';
 
 /**
  * One circuit breaker per extractor kind (pdf, docx, html, …). When one kind keeps failing in a
@@ -37,11 +38,17 @@ class CostlyFailure extends Error {
   }
 }
 
+export interface BreakerChange {
+  kind: string;
+  state: BreakerState;
+}
+
 export class ExtractorBreakers {
   private readonly breakers = new Map<string, CircuitBreaker<[ExtractJob], ExtractOutcome>>();
   private readonly openedAt = new Map<string, number>();
-  /** Told when a kind's breaker goes half-open (time for a probe) or closes (drain the deferred). */
-  onDidChange: (kind: string, state: BreakerState) => void = () => {};
+  private readonly changeEmitter = new Emitter<BreakerChange>();
+  /** Fired when a kind's breaker opens, goes half-open (time for a probe) or closes (drain the deferred). */
+  readonly onDidChange: Event<BreakerChange> = this.changeEmitter.event;
 
   constructor(
     private readonly extract: (job: ExtractJob) => Promise<ExtractOutcome>,
@@ -74,12 +81,12 @@ export class ExtractorBreakers {
     );
     b.on('open', () => {
       this.openedAt.set(kind, this.now());
-      this.onDidChange(kind, 'open');
+      this.changeEmitter.fire({ kind, state: 'open' });
     });
-    b.on('halfOpen', () => this.onDidChange(kind, 'half-open'));
+    b.on('halfOpen', () => this.changeEmitter.fire({ kind, state: 'half-open' }));
     b.on('close', () => {
       this.openedAt.delete(kind);
-      this.onDidChange(kind, 'closed');
+      this.changeEmitter.fire({ kind, state: 'closed' });
     });
     this.breakers.set(kind, b);
     return b;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { errnoCode } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
+import { sqliteFailureOf } from '../store/sqlite-errors.js';
 
 /**
  * Graceful degradation on a full data volume (ENOSPC / SQLITE_FULL).
@@ -18,14 +19,14 @@ import type { Logger } from '../log/logger.js';
  * failed retries so a volume that stays nearly full is not hammered.
  */
 
-const FULL_SQLITE = /^SQLITE_FULL/;
 const FULL_ERRNO = new Set(['ENOSPC', 'EDQUOT']);
 
-/** True for "no space left" in any form: an errno, SQLite's code, or a coded error wrapping one. */
+/** True for "no space left" in any form: an errno, or what the SQLite classifier calls full. */
 export function isDiskFullError(e: unknown): boolean {
+  if (sqliteFailureOf(e) === 'full') return true;
   for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
     const code = errnoCode(cur);
-    if (code && (FULL_ERRNO.has(code) || FULL_SQLITE.test(code) || code === 'OWL_ERR_DB_FULL')) return true;
+    if (code && FULL_ERRNO.has(code)) return true;
     cur = (cur as { cause?: unknown }).cause;
   }
   return false;

@@ -1,10 +1,19 @@
 import type { Db } from '../store/db.js';
 
+/** A file version: a changed size or mtime makes it a new file for the quarantine. */
+export interface FileVersion {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
 /**
- * Quarantine for files that kill or hang the indexer. An attempt is recorded (and committed)
- * before a file goes to an extractor, and cleared when its outcome is written. A row that is
- * still there at the next start means the process died on that file; after `maxAttempts` such
- * deaths the file is not tried again until it changes on disk (other size or mtime).
+ * Quarantine for files that kill or hang extraction workers. An attempt is recorded only when a
+ * worker really died, was killed at its deadline or for its memory while it had this file (the
+ * pool says so); after `maxAttempts` such deaths the file is not tried again until it changes on
+ * disk (other size or mtime). Nothing is recorded before extraction: a service stopped, killed or
+ * restarted while a file was in flight, a pool whose workers cannot start, or a job cancelled or
+ * superseded, is not the file's fault.
  */
 export class Quarantine {
   private readonly q;
@@ -23,25 +32,31 @@ export class Quarantine {
   }
 
   /**
-   * Call before extracting. Returns 'go' with the attempt number, or 'quarantined' when earlier
-   * attempts on this very version of the file did not come back.
+   * Call before extracting: 'quarantined' when workers died on this very version of the file
+   * `maxAttempts` times already, else 'go'. Writes nothing.
    */
-  begin(file: { path: string; size: number; mtimeMs: number }): { verdict: 'go' | 'quarantined'; attempts: number } {
-    const prev = this.q.get.get(file.path);
-    const sameVersion = prev && prev.size === file.size && prev.mtimeMs === file.mtimeMs;
-    const earlier = sameVersion ? prev.attempts : 0;
-    if (earlier >= this.maxAttempts) return { verdict: 'quarantined', attempts: earlier };
-    this.q.upsert.run(file.path, file.size, file.mtimeMs, earlier + 1, this.now());
-    return { verdict: 'go', attempts: earlier + 1 };
+  begin(file: FileVersion): { verdict: 'go' | 'quarantined'; attempts: number } {
+    const earlier = this.attemptsOf(file);
+    return { verdict: earlier >= this.maxAttempts ? 'quarantined' : 'go', attempts: earlier };
   }
 
-  /** The outcome was written (inside the same transaction): the attempt came back. */
+  /**
+   * A worker died or hung on this file (an outcome with `workerLost`): counts one attempt.
+   * Returns the attempts so far and whether the file is now quarantined.
+   */
+  recordDeath(file: FileVersion): { attempts: number; quarantined: boolean } {
+    const attempts = this.attemptsOf(file) + 1;
+    this.q.upsert.run(file.path, file.size, file.mtimeMs, attempts, this.now());
+    return { attempts, quarantined: attempts >= this.maxAttempts };
+  }
+
+  /** The file was extracted (or is gone): its record is dropped. */
   end(path: string): void {
     this.q.clear.run(path);
   }
 
-  /** Attempts recorded for this version of the file (0 when none or the file changed). */
-  attemptsOf(file: { path: string; size: number; mtimeMs: number }): number {
+  /** Worker deaths recorded for this version of the file (0 when none or the file changed). */
+  attemptsOf(file: FileVersion): number {
     const prev = this.q.get.get(file.path);
     return prev && prev.size === file.size && prev.mtimeMs === file.mtimeMs ? prev.attempts : 0;
   }

@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 /**
  * Gives up waiting on an operation that can hang (a stat or directory listing on a network share
@@ -8,7 +8,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   if (!Number.isFinite(ms) || ms <= 0) return p;
   let timer: NodeJS.Timeout;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OwletError('OWL_ERR_FS', `${what} did not answer within ${ms} ms`, { errno: 'ETIMEDOUT' })), ms);
+    timer = setTimeout(() => reject(owletError('OWL_ERR_FS', { what, ms }, { detail: { errno: 'ETIMEDOUT' } })), ms);
     timer.unref();
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));

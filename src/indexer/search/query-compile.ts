@@ -6,6 +6,14 @@
  * same way as the indexed text, so `e-mail` becomes the phrase `e mail`. A prefix term is
  * `"abc"*`. Compound operands are always parenthesized.
  *
+ * Stemming: the index holds each word as written (columns title, body) and, where its stem differs,
+ * the stem (column stems; see text/stem.ts). A plain word `running` is stemmed in every configured
+ * language and becomes `({title body} : ("running" OR "run") OR stems : ("run"))`: the word itself,
+ * a word that is its own stem, or any word with that stem (`index` gives
+ * `({title body} : ("index") OR stems : ("index"))`, which finds `indexes`). Phrases, prefixes and `=word` match the
+ * words as written only (`{title body} : ...`). The same query compiled with `expand: false` is
+ * the "exact" query that search.ts uses to rank documents holding the typed forms first.
+ *
  * FTS5's NOT is binary (`x NOT y`), so negations are gathered per conjunction:
  * `a -b c` → `("a" AND "c") NOT "b"`, `a -b -c` → `"a" NOT ("b" OR "c")`. A conjunction whose
  * items are all negated has nothing for NOT to subtract from and is refused; query.ts deals with
@@ -13,15 +21,55 @@
  */
 import { queryError } from './query-lexer.js';
 import type { Node } from './query-parser.js';
+import { stemWord } from '../text/stem.js';
+import { fold } from '../text/tokens.js';
 
 export interface HighlightTerm {
+  /** The folded word, or for a phrase its folded words joined by one space. */
   text: string;
   prefix: boolean;
+  /** A phrase: its folded words, marked only where they follow each other. */
+  phrase?: string[];
+  /** Stems (in the configured languages) whose words also match; empty for exact terms. */
+  stems?: string[];
 }
+
+export interface CompileOptions {
+  /** Languages every plain word is stemmed in; empty: no stemming. */
+  languages: readonly string[];
+  /** False compiles the words as typed only (the exact-forms ranking tier). */
+  expand: boolean;
+}
+
+/** The words-as-written columns: everything but the stems column. */
+const WRITTEN = '{title body}';
 
 /** Folds like the `unicode61 remove_diacritics 2` tokenizer: NFD, combining marks removed, lower-case. */
 export function foldTerm(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return fold(s);
+}
+
+/** The folded words of a term's text as the tokenizer splits them. */
+function termWords(text: string): string[] {
+  return foldTerm(text)
+    .split(/[^\p{L}\p{N}\p{Co}]+/u)
+    .filter((w) => w !== '');
+}
+
+type TermNode = Extract<Node, { kind: 'term' }>;
+
+/** The stems (one per language, distinct) a plain single word expands to; none for phrases, prefixes, `=word` and multi-part words. */
+export function termStems(node: TermNode, languages: readonly string[]): string[] {
+  if (node.phrase || node.prefix || node.exact || languages.length === 0) return [];
+  const ws = termWords(node.text);
+  if (ws.length !== 1) return [];
+  const word = node.text.normalize('NFC');
+  const out: string[] = [];
+  for (const l of languages) {
+    const st = stemWord(word, l);
+    if (st !== '' && !out.includes(st)) out.push(st);
+  }
+  return out;
 }
 
 interface Compiled {
@@ -45,16 +93,27 @@ function needsPositive(pos: number): never {
   );
 }
 
-export function compileNode(node: Node): Compiled {
+function compileTerm(node: TermNode, opts: CompileOptions): Compiled {
+  const written = ftsString(node.text) + (node.prefix ? '*' : '');
+  const stems = opts.expand ? termStems(node, opts.languages) : [];
+  if (stems.length === 0) return { expr: `${WRITTEN} : ${written}`, compound: false };
+  // Words that are their own stem are not repeated in the stems column: look stems up as written too.
+  const folded = foldTerm(node.text);
+  const asWritten = [written, ...stems.filter((st) => st !== folded).map(ftsString)].join(' OR ');
+  const anyStem = stems.map(ftsString).join(' OR ');
+  return { expr: `(${WRITTEN} : (${asWritten}) OR stems : (${anyStem}))`, compound: false };
+}
+
+export function compileNode(node: Node, opts: CompileOptions): Compiled {
   switch (node.kind) {
     case 'term':
-      return { expr: ftsString(node.text) + (node.prefix ? '*' : ''), compound: false };
+      return compileTerm(node, opts);
     case 'group':
-      return compileNode(node.item);
+      return compileNode(node.item, opts);
     case 'and':
-      return compileConjunction(node.items);
+      return compileConjunction(node.items, opts);
     case 'or':
-      return { expr: node.items.map((item) => wrap(compileNode(item))).join(' OR '), compound: true };
+      return { expr: node.items.map((item) => wrap(compileNode(item, opts))).join(' OR '), compound: true };
     case 'not':
       // A negation reached on its own: an OR branch (`a OR -b`) or a group like `(-b)`.
       return needsPositive(node.pos);
@@ -65,46 +124,54 @@ export function compileNode(node: Node): Compiled {
 }
 
 /** Compiles the items of one conjunction: positives joined by AND, then `NOT` the negations. */
-export function compileConjunction(items: readonly Node[]): Compiled {
+export function compileConjunction(items: readonly Node[], opts: CompileOptions): Compiled {
   const positives = items.filter((n) => n.kind !== 'not');
   const negatives = items.filter((n): n is Extract<Node, { kind: 'not' }> => n.kind === 'not');
   if (positives.length === 0) return needsPositive(negatives[0]?.pos ?? 0);
   const pos: Compiled =
     positives.length === 1
-      ? compileNode(positives[0]!)
-      : { expr: positives.map((n) => wrap(compileNode(n))).join(' AND '), compound: true };
+      ? compileNode(positives[0]!, opts)
+      : { expr: positives.map((n) => wrap(compileNode(n, opts))).join(' AND '), compound: true };
   if (negatives.length === 0) return pos;
-  return { expr: `${wrap(pos)} NOT ${wrap(compileNegations(negatives))}`, compound: true };
+  // A negated word leaves out every form of it, also in the exact tier (same documents either way).
+  return { expr: `${wrap(pos)} NOT ${wrap(compileNegations(negatives, { ...opts, expand: true }))}`, compound: true };
 }
 
 /** The OR of the negated operands (`-b -c` → `"b" OR "c"`). */
-export function compileNegations(negatives: ReadonlyArray<Extract<Node, { kind: 'not' }>>): Compiled {
-  if (negatives.length === 1) return compileNode(negatives[0]!.item);
-  return { expr: negatives.map((n) => wrap(compileNode(n.item))).join(' OR '), compound: true };
+export function compileNegations(negatives: ReadonlyArray<Extract<Node, { kind: 'not' }>>, opts: CompileOptions): Compiled {
+  if (negatives.length === 1) return compileNode(negatives[0]!.item, opts);
+  return { expr: negatives.map((n) => wrap(compileNode(n.item, opts))).join(' OR '), compound: true };
 }
 
 /**
- * Positive terms in order of appearance, folded and split into the words the tokenizer sees
- * (a phrase or `e-mail` gives one entry per word). For a prefix term only its last word is a
- * prefix. Terms under a negation are skipped. Duplicates are dropped.
+ * Positive terms in order of appearance, folded: one entry per word, with the stems its other
+ * forms share, except a quoted phrase, which is one entry marked only as the whole phrase (its
+ * words elsewhere are not what was asked for). A word like `e-mail` is a phrase of its parts. For
+ * a prefix term only its last word is a prefix. Terms under a negation are skipped. Duplicates
+ * are dropped.
  */
-export function collectHighlights(nodes: readonly Node[]): HighlightTerm[] {
+export function collectHighlights(nodes: readonly Node[], languages: readonly string[] = []): HighlightTerm[] {
   const out: HighlightTerm[] = [];
   const seen = new Set<string>();
-  const add = (text: string, prefix: boolean): void => {
-    const key = `${prefix ? '*' : ' '}${text}`;
+  const add = (t: HighlightTerm): void => {
+    const key = `${t.prefix ? '*' : ' '}${t.phrase ? '"' : ' '}${t.text}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ text, prefix });
+    out.push(t);
   };
   const visit = (n: Node): void => {
     switch (n.kind) {
       case 'term': {
-        const words = foldTerm(n.text)
-          .split(/[^\p{L}\p{N}]+/u)
-          .filter((w) => w !== '');
-        words.forEach((w, i) => add(w, n.prefix && i === words.length - 1));
-        return;
+        const words = termWords(n.text);
+        if (words.length === 0) return;
+        if (n.phrase && words.length > 1) return add({ text: words.join(' '), prefix: false, phrase: words });
+        if (words.length > 1) {
+          // `e-mail*`: the parts in sequence; the last one is the prefix.
+          if (!n.prefix) return add({ text: words.join(' '), prefix: false, phrase: words });
+          return words.forEach((w, i) => add({ text: w, prefix: i === words.length - 1 }));
+        }
+        const stems = termStems(n, languages);
+        return add(stems.length ? { text: words[0]!, prefix: n.prefix, stems } : { text: words[0]!, prefix: n.prefix });
       }
       case 'group':
         return visit(n.item);

@@ -5,14 +5,17 @@
  * error can point at the character at fault. Terms are validated here (letters/digits present,
  * `*` only at the end) so that nothing a person types reaches FTS5 unchecked.
  */
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 export type FilterName = 'ext' | 'path' | 'after' | 'before';
 export const FILTER_NAMES: readonly FilterName[] = ['ext', 'path', 'after', 'before'];
 
 export type Token =
-  /** A word (`report`, `e-mail`, `rep*`) or a quoted phrase (`"annual report"`). */
-  | { type: 'term'; pos: number; text: string; prefix: boolean; phrase: boolean }
+  /**
+   * A word (`report`, `e-mail`, `rep*`), an exact word (`=report`: no other forms) or a quoted
+   * phrase (`"annual report"`). `end` is the index just past it in the input.
+   */
+  | { type: 'term'; pos: number; end: number; text: string; prefix: boolean; phrase: boolean; exact: boolean }
   /** `name:value`; `valuePos` is where the value starts (inside the quotes when quoted). */
   | { type: 'filter'; pos: number; name: FilterName; value: string; valuePos: number }
   /** `-` directly in front of a word, phrase or `(`. */
@@ -20,7 +23,7 @@ export type Token =
   | { type: 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'eof'; pos: number };
 
 export function queryError(message: string, position: number): OwletError {
-  return new OwletError('OWL_ERR_QUERY_INVALID', message, { position });
+  return owletError('OWL_ERR_QUERY_INVALID', { reason: message }, { detail: { position } });
 }
 
 /**
@@ -95,7 +98,8 @@ export function exampleFor(name: FilterName): string {
 }
 
 /** Checks a bare word and turns it into a term token (`abc*` is a prefix term). */
-function wordTerm(word: string, pos: number): Extract<Token, { type: 'term' }> {
+function wordTerm(word: string, pos: number, exact = false): Extract<Token, { type: 'term' }> {
+  const end = pos + word.length;
   let text = word;
   let prefix = false;
   if (text.endsWith('*')) {
@@ -109,16 +113,16 @@ function wordTerm(word: string, pos: number): Extract<Token, { type: 'term' }> {
   if (star >= 0) {
     throw queryError(`"*" can only come at the end of a word, as in report* (found in "${word}")`, pos + star);
   }
-  return { type: 'term', pos, text, prefix, phrase: false };
+  return { type: 'term', pos, end, text, prefix, phrase: false, exact };
 }
 
-function phraseTerm(raw: string, pos: number): Extract<Token, { type: 'term' }> {
+function phraseTerm(raw: string, pos: number, end: number): Extract<Token, { type: 'term' }> {
   const text = raw.replace(SEPARATORS, ' ').trim();
   if (text === '') throw queryError('empty quotes ""; put the exact words to find between the quotes', pos);
   if (!WORD_CHAR.test(text)) {
     throw queryError(`the phrase "${text}" has no letters or digits to search for`, pos);
   }
-  return { type: 'term', pos, text, prefix: false, phrase: true };
+  return { type: 'term', pos, end, text, prefix: false, phrase: true, exact: true };
 }
 
 /**
@@ -147,7 +151,7 @@ export function lex(input: string, maxTerms: number): Token[] {
       i++;
       continue;
     }
-    const wasLiteral = literalNext;
+    const wasLiteral: boolean = literalNext;
     literalNext = false;
 
     if (c === '(' || c === ')') {
@@ -159,7 +163,7 @@ export function lex(input: string, maxTerms: number): Token[] {
     if (c === '"') {
       const close = input.indexOf('"', i + 1);
       if (close < 0) throw queryError('this quote is never closed; add the closing "', i);
-      pushTerm(phraseTerm(input.slice(i + 1, close), i));
+      pushTerm(phraseTerm(input.slice(i + 1, close), i, close + 1));
       i = close + 1;
       if (input[i] === '*') {
         throw queryError('"*" works only at the end of a single word, not after a quoted phrase', i);
@@ -175,6 +179,26 @@ export function lex(input: string, maxTerms: number): Token[] {
       tokens.push({ type: 'neg', pos: i });
       literalNext = true;
       i++;
+      continue;
+    }
+
+    // `=word`: this word exactly as written, none of its other forms. `="a b"` is just the phrase.
+    if (c === '=') {
+      const next = input[i + 1];
+      if (next === undefined || next === '"' || endsBareWord(next) || next === '=' || next === '-') {
+        if (next === '"') {
+          i++;
+          literalNext = wasLiteral;
+          continue;
+        }
+        throw queryError('"=" must be followed directly by the word to match exactly, as in =running', i);
+      }
+      let j = i + 1;
+      while (j < n && !endsBareWord(input[j]!)) j++;
+      const t = wordTerm(input.slice(i + 1, j), i + 1, true);
+      if (t.prefix) throw queryError('"=" and "*" contradict each other: =word matches one exact form, word* every word it starts', i);
+      pushTerm({ ...t, pos: i });
+      i = j;
       continue;
     }
 

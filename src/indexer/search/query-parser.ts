@@ -14,7 +14,7 @@
 import { queryError, type FilterName, type Token } from './query-lexer.js';
 
 export type Node =
-  | { kind: 'term'; pos: number; text: string; prefix: boolean; phrase: boolean }
+  | { kind: 'term'; pos: number; end: number; text: string; prefix: boolean; phrase: boolean; exact: boolean }
   | { kind: 'filter'; pos: number; name: FilterName; value: string; valuePos: number }
   | { kind: 'and'; pos: number; items: Node[] }
   | { kind: 'or'; pos: number; items: Node[] }
@@ -108,7 +108,7 @@ export function parse(tokens: readonly Token[]): Node {
     const t = next();
     switch (t.type) {
       case 'term':
-        return { kind: 'term', pos: t.pos, text: t.text, prefix: t.prefix, phrase: t.phrase };
+        return { kind: 'term', pos: t.pos, end: t.end, text: t.text, prefix: t.prefix, phrase: t.phrase, exact: t.exact };
       case 'filter':
         return { kind: 'filter', pos: t.pos, name: t.name, value: t.value, valuePos: t.valuePos };
       case 'lparen': {

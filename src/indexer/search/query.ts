@@ -9,8 +9,10 @@
  *   report draft            both words (implicit AND); `report AND draft` is the same
  *   report OR memo          either word; OR binds looser than AND: `a OR b c` = `a OR (b AND c)`
  *   report -draft           leave out matches of draft; `NOT draft` is the same
- *   "annual report"         the exact phrase
- *   rep*                    words starting with "rep" (the star only at the end of a word)
+ *   running                 any form of the word: running, runs, run (stemmed in every configured language)
+ *   =running                the word exactly as written (case and diacritics still folded)
+ *   "annual report"         the exact phrase (its words as written; "word" alone is exact too)
+ *   rep*                    words starting with "rep" (the star only at the end of a word; as written)
  *   (memo OR note) 2024     grouping
  *   ext:pdf  ext:.PDF       file extension, case-insensitive; several ext: filters = any of them
  *   path:projects  path:"My Documents/x"
@@ -29,7 +31,7 @@
  * local midnight that many days/weeks/months/years before today.
  */
 import { OwletError } from '../../shared/errors.js';
-import { collectHighlights, compileConjunction, compileNegations, foldTerm, type HighlightTerm } from './query-compile.js';
+import { collectHighlights, compileConjunction, compileNegations, foldTerm, type CompileOptions, type HighlightTerm } from './query-compile.js';
 import { exampleFor, isSeparator, lex, queryError } from './query-lexer.js';
 import { parse, type Node } from './query-parser.js';
 
@@ -53,8 +55,22 @@ export interface ParsedQuery {
   /** FTS5 expression of top-level negated terms when `match` is null (search then excludes rowids matching it), else null */
   exclude: string | null;
   filters: SearchFilters;
-  /** Positive terms to mark in snippets (phrase words included individually) */
+  /** Positive terms to mark in snippets (a phrase as one term; a word with the stems of its other forms) */
   highlight: HighlightTerm[];
+  /**
+   * The same positive expression matching only the forms as typed, or null when no word was
+   * expanded: documents matching it rank first.
+   */
+  exact: string | null;
+  /** Plain positive words as typed, with where they are in the input (for "did you mean"). */
+  words: QueryWord[];
+}
+
+export interface QueryWord {
+  text: string;
+  /** [start, end) in the input. */
+  start: number;
+  end: number;
 }
 
 export interface ParseQueryOptions {
@@ -64,6 +80,8 @@ export interface ParseQueryOptions {
   maxLength?: number;
   /** Most words and phrases (negated ones included) in one query; default 64. */
   maxTerms?: number;
+  /** Languages plain words are stemmed in (ISO 639-1); default English. Empty: no stemming. */
+  languages?: readonly string[];
 }
 
 export const DEFAULT_MAX_LENGTH = 1000;
@@ -88,9 +106,12 @@ export function parseQuery(input: string, opts: ParseQueryOptions = {}): ParsedQ
   const filterNodes = conjuncts.filter((n): n is Extract<Node, { kind: 'filter' }> => n.kind === 'filter');
   const filters = buildFilters(filterNodes, opts.now ?? new Date());
   const words = conjuncts.filter((n) => n.kind !== 'filter');
-  const highlight = collectHighlights(words);
+  const languages = opts.languages ?? ['en'];
+  const highlight = collectHighlights(words, languages);
+  const expanded: CompileOptions = { languages, expand: true };
+  const typed = plainWords(words);
 
-  if (words.length === 0) return { match: null, exclude: null, filters, highlight };
+  if (words.length === 0) return { match: null, exclude: null, filters, highlight, exact: null, words: typed };
   const negatives = words.filter((n): n is Extract<Node, { kind: 'not' }> => n.kind === 'not');
   if (negatives.length === words.length) {
     if (filterNodes.length === 0) {
@@ -99,9 +120,24 @@ export function parseQuery(input: string, opts: ParseQueryOptions = {}): ParsedQ
         negatives[0]!.pos,
       );
     }
-    return { match: null, exclude: compileNegations(negatives).expr, filters, highlight };
+    return { match: null, exclude: compileNegations(negatives, expanded).expr, filters, highlight, exact: null, words: typed };
   }
-  return { match: compileConjunction(words).expr, exclude: null, filters, highlight };
+  const match = compileConjunction(words, expanded).expr;
+  const exact = compileConjunction(words, { languages, expand: false }).expr;
+  return { match, exclude: null, filters, highlight, exact: exact === match ? null : exact, words: typed };
+}
+
+/** Positive plain words (not phrases, not negated), in order. */
+function plainWords(nodes: readonly Node[]): QueryWord[] {
+  const out: QueryWord[] = [];
+  const visit = (n: Node): void => {
+    if (n.kind === 'term') {
+      if (!n.phrase && !n.prefix) out.push({ text: n.text, start: n.pos, end: n.end });
+    } else if (n.kind === 'group') visit(n.item);
+    else if (n.kind === 'and' || n.kind === 'or') n.items.forEach(visit);
+  };
+  nodes.forEach(visit);
+  return out;
 }
 
 /** Filters must be direct conjuncts of the whole query. */

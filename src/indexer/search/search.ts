@@ -1,18 +1,50 @@
 import path from 'node:path';
 import type { Db } from '../store/db.js';
 import type { DocumentStore } from '../store/documents.js';
-import type { ParsedQuery } from './query.js';
+import { parseQuery, type ParsedQuery } from './query.js';
 import { makeSnippet } from './snippet.js';
+import { Suggester } from './suggest.js';
 import type { SearchHit, SearchResult } from '../../shared/api.js';
 
 export interface SearchPage {
   limit: number;
   offset: number;
+  /**
+   * The configured roots (absolute): documents of a root removed from the configuration are kept
+   * in the index (re-adding it is instant) but never found. Absent: every root (tests, tools).
+   */
+  roots?: readonly string[];
 }
 
-/** Title hits outrank body hits: BM25 column weights (title, body). */
-export const TITLE_WEIGHT = 10;
-export const BODY_WEIGHT = 1;
+function rootScopeSql(roots: readonly string[] | undefined, params: unknown[]): string {
+  if (roots === undefined) return '';
+  if (roots.length === 0) return ' AND 0';
+  params.push(...roots);
+  return ` AND d.root_id IN (SELECT id FROM roots WHERE path IN (${roots.map(() => '?').join(', ')}))`;
+}
+
+/**
+ * BM25 column weights: title hits outrank body hits; a hit on another form of a word (the stems
+ * column) counts less than the word as written. Tuned with `npm run bench:relevance` on the
+ * tuning half of the judged query set (bench/relevance-queries.ts).
+ */
+export interface RankWeights {
+  title: number;
+  body: number;
+  stems: number;
+}
+export const DEFAULT_WEIGHTS: RankWeights = { title: 10, body: 1, stems: 0.5 };
+export const TITLE_WEIGHT = DEFAULT_WEIGHTS.title;
+export const BODY_WEIGHT = DEFAULT_WEIGHTS.body;
+
+/** A query with fewer hits than this gets a "did you mean" when one finds more. */
+export const FEW_HITS = 3;
+
+export interface SearchOptions {
+  /** Stemming languages, for recognising other forms of a word in snippets. */
+  languages?: readonly string[];
+  weights?: RankWeights;
+}
 
 interface Row {
   id: number;
@@ -48,9 +80,39 @@ function filterSql(q: ParsedQuery, params: unknown[]): string {
 
 /** Runs parsed queries. Only bound parameters reach SQL; the MATCH text comes from the parser. */
 export class SearchEngine {
-  constructor(private readonly db: Db, private readonly store: DocumentStore) {}
+  private readonly languages: readonly string[];
+  private weights: RankWeights;
+  private suggester: Suggester | null = null;
 
-  search(q: ParsedQuery, page: SearchPage): SearchResult {
+  constructor(private readonly db: Db, private readonly store: DocumentStore, opts: SearchOptions = {}) {
+    this.languages = opts.languages ?? ['en'];
+    this.weights = opts.weights ?? DEFAULT_WEIGHTS;
+  }
+
+  /** For the relevance benchmark's tuning runs. */
+  setWeights(w: RankWeights): void {
+    this.weights = w;
+  }
+
+  /**
+   * Runs a query; `input` (the text as typed) is needed for a "did you mean" suggestion, which is
+   * looked for only when the query has fewer than FEW_HITS hits.
+   */
+  search(q: ParsedQuery, page: SearchPage, input?: string): SearchResult {
+    const result = this.run(q, page);
+    if (input !== undefined && result.total < FEW_HITS && q.words.length > 0) {
+      this.suggester ??= new Suggester(this.db);
+      const s = this.suggester.suggest(input, q.words);
+      // Offered only when it finds more than the query as typed (parseQuery cannot fail on it:
+      // only words were replaced, by words of the index).
+      if (s && this.run(parseQuery(s.query, { languages: this.languages }), { limit: 0, offset: 0, ...(page.roots ? { roots: page.roots } : {}) }).total > result.total) {
+        result.suggestion = s;
+      }
+    }
+    return result;
+  }
+
+  private run(q: ParsedQuery, page: SearchPage): SearchResult {
     const params: unknown[] = [];
     let from: string;
     let order: string;
@@ -58,8 +120,13 @@ export class SearchEngine {
     if (q.match !== null) {
       from = `docs_fts JOIN documents d ON d.id = docs_fts.rowid WHERE docs_fts MATCH ?`;
       params.push(q.match);
-      score = `-bm25(docs_fts, ${TITLE_WEIGHT}, ${BODY_WEIGHT})`;
+      const w = this.weights;
+      score = `-bm25(docs_fts, ${w.title}, ${w.body}, ${w.stems})`;
       order = 'ORDER BY score DESC, d.id';
+      if (q.exact !== null) {
+        // The forms as typed first: a document holding them ranks above one with other forms only.
+        order = 'ORDER BY d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) DESC, score DESC, d.id';
+      }
     } else {
       from = `documents d WHERE d.status = 'indexed'`;
       if (q.exclude !== null) {
@@ -69,19 +136,20 @@ export class SearchEngine {
       score = '0';
       order = 'ORDER BY d.mtime_ms DESC, d.id';
     }
-    from += filterSql(q, params);
+    from += filterSql(q, params) + rootScopeSql(page.roots, params);
     const total = (this.db.prepare(`SELECT count(*) AS n FROM ${from}`).get(...params) as { n: number }).n;
+    const orderParams = q.match !== null && q.exact !== null ? [q.exact] : [];
     const rows = this.db
       .prepare(
         `SELECT d.id, d.path, d.title, d.mtime_ms AS mtimeMs, d.size, ${score} AS score FROM ${from} ${order} LIMIT ? OFFSET ?`,
       )
-      .all(...params, page.limit, page.offset) as Row[];
+      .all(...params, ...orderParams, page.limit, page.offset) as Row[];
     // Snippets only for the page shown: the expensive part is bounded by `limit`, not by `total`.
     const hits: SearchHit[] = rows.map((r) => ({
       path: r.path,
       title: r.title ?? path.basename(r.path),
       score: Number(r.score.toPrecision(6)),
-      snippet: makeSnippet(this.store.passages(r.id), q.highlight),
+      snippet: makeSnippet(this.store.passages(r.id), q.highlight, { languages: this.languages }),
       mtime: new Date(r.mtimeMs).toISOString(),
       size: r.size,
     }));

@@ -1,28 +1,46 @@
 /**
  * Builds a snippet for one hit from its stored passages. Work is bounded: at most `maxPassages`
- * passages are inflated and tokenised, and scanning stops at the first window that holds every term.
+ * passages are inflated and tokenised, and scanning stops at the first window that holds every
+ * term. The snippet is about `maxChars` characters of text: runs of whitespace and of leader
+ * characters (a table of contents' dot leaders, ruled lines) are collapsed so they never fill it.
  */
+import { stemWord } from '../text/stem.js';
+import { WORD, fold } from '../text/tokens.js';
+
+export { fold };
+
 export interface SnippetTerm {
+  /** Folded word (or a phrase's folded words joined by one space). */
   text: string;
   prefix: boolean;
+  /** A phrase: marked only where its words follow one another. */
+  phrase?: readonly string[];
+  /** Stems whose words also count as this term (its other forms). */
+  stems?: readonly string[];
 }
 
 export interface SnippetOptions {
   maxPassages?: number;
+  /** Longest window considered, in words. */
   windowTokens?: number;
+  /** About this many characters of text at most (ellipses and markup not counted). */
+  maxChars?: number;
   /** Characters shown when no term is found in the passages scanned. */
   fallbackChars?: number;
+  /** Languages the stems were made in (to recognise a word's other forms). */
+  languages?: readonly string[];
 }
 
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
-const ASCII = /^[\x00-\x7f]*$/;
-
-export function fold(token: string): string {
-  return ASCII.test(token) ? token.toLowerCase() : token.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
-}
+export const SNIPPET_CHARS = 240;
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
+}
+
+/** Whitespace runs become one space; runs of 3+ leader characters (with spaces between) become " … ". */
+const LEADERS = /(?:[.·•…_=~*\-–—][\s\u00a0]*){3,}/g;
+export function collapseGap(gap: string): string {
+  return gap.replace(LEADERS, ' … ').replace(/[\s\u00a0]+/g, ' ');
 }
 
 interface Tok {
@@ -31,21 +49,49 @@ interface Tok {
   term: number; // index into terms, -1 when not a match
 }
 
-function termIndex(folded: string, terms: readonly SnippetTerm[]): number {
-  for (let i = 0; i < terms.length; i++) {
-    const t = terms[i]!;
-    if (t.prefix ? folded.startsWith(t.text) : folded === t.text) return i;
+class Matcher {
+  private readonly single: { t: SnippetTerm; i: number }[] = [];
+  private readonly phrases: { words: readonly string[]; i: number }[] = [];
+  constructor(terms: readonly SnippetTerm[], private readonly languages: readonly string[]) {
+    terms.forEach((t, i) => {
+      if (t.phrase && t.phrase.length > 1) this.phrases.push({ words: t.phrase, i });
+      else this.single.push({ t, i });
+    });
   }
-  return -1;
-}
 
-function tokenize(text: string, terms: readonly SnippetTerm[]): Tok[] {
-  const toks: Tok[] = [];
-  for (const m of text.matchAll(WORD)) {
-    const start = m.index;
-    toks.push({ start, end: start + m[0].length, term: termIndex(fold(m[0]), terms) });
+  private wordTerm(folded: string, raw: string): number {
+    for (const { t, i } of this.single) {
+      if (t.prefix ? folded.startsWith(t.text) : folded === t.text) return i;
+      if (t.stems?.length) {
+        for (const s of t.stems) {
+          // Cheap guard before stemming: forms of a stem share its first two letters (folded).
+          if (folded.charCodeAt(0) !== s.charCodeAt(0) || folded.charCodeAt(1) !== s.charCodeAt(1)) continue;
+          for (const l of this.languages) if (stemWord(raw, l) === s) return i;
+        }
+      }
+    }
+    return -1;
   }
-  return toks;
+
+  tokenize(text: string): Tok[] {
+    const toks: Tok[] = [];
+    const folded: string[] = [];
+    for (const m of text.matchAll(WORD)) {
+      const f = fold(m[0]);
+      folded.push(f);
+      toks.push({ start: m.index, end: m.index + m[0].length, term: this.single.length ? this.wordTerm(f, m[0]) : -1 });
+    }
+    for (const { words, i } of this.phrases) {
+      for (let k = 0; k + words.length <= toks.length; k++) {
+        let ok = true;
+        for (let w = 0; w < words.length && ok; w++) ok = folded[k + w] === words[w];
+        if (!ok) continue;
+        for (let w = 0; w < words.length; w++) toks[k + w]!.term = i;
+        k += words.length - 1;
+      }
+    }
+    return toks;
+  }
 }
 
 interface Window {
@@ -82,22 +128,25 @@ function bestWindow(passage: string, toks: Tok[], width: number, nTerms: number)
   return best;
 }
 
-function render(w: Window): string {
-  const { passage, toks, from, to } = w;
+function render(w: Window, maxChars: number): string {
+  const { passage, toks, from } = w;
   if (toks.length === 0) return '';
-  const startChar = toks[from]!.start;
-  const endChar = toks[to - 1]!.end;
   let out = from > 0 ? '…' : '';
-  let pos = startChar;
-  for (let k = from; k < to; k++) {
+  let chars = 0;
+  let k = from;
+  for (; k < w.to && k < toks.length; k++) {
     const t = toks[k]!;
-    if (t.term < 0) continue;
-    out += escapeHtml(passage.slice(pos, t.start)) + '<mark>' + escapeHtml(passage.slice(t.start, t.end)) + '</mark>';
-    pos = t.end;
+    const gap = k === from ? '' : collapseGap(passage.slice(toks[k - 1]!.end, t.start));
+    const word = passage.slice(t.start, t.end);
+    // Never cut inside the window's matches; otherwise stop near the character budget.
+    if (chars + gap.length + word.length > maxChars && k > from && t.term < 0) break;
+    chars += gap.length + word.length;
+    out += escapeHtml(gap) + (t.term >= 0 ? `<mark>${escapeHtml(word)}</mark>` : escapeHtml(word));
   }
-  out += escapeHtml(passage.slice(pos, endChar));
-  if (to < toks.length) out += '…';
-  return out.replace(/\s+/g, ' ').trim();
+  // Marks next to each other (a phrase) read as one: "<mark>a</mark> <mark>b</mark>" stays, which
+  // shows the words matched; a trailing piece of text after the last word is dropped.
+  if (k < toks.length) out += '…';
+  return out.trim();
 }
 
 /**
@@ -105,22 +154,24 @@ function render(w: Window): string {
  */
 export function makeSnippet(passages: Iterable<string>, terms: readonly SnippetTerm[], opts: SnippetOptions = {}): string {
   const maxPassages = opts.maxPassages ?? 16;
-  const width = opts.windowTokens ?? 24;
+  const width = opts.windowTokens ?? 40;
+  const maxChars = opts.maxChars ?? SNIPPET_CHARS;
+  const matcher = new Matcher(terms, opts.languages ?? ['en']);
   let first: string | null = null;
   let best: Window | null = null;
   let n = 0;
   for (const passage of passages) {
     if (first === null) first = passage;
     if (terms.length > 0) {
-      const w = bestWindow(passage, tokenize(passage, terms), width, terms.length);
+      const w = bestWindow(passage, matcher.tokenize(passage), width, terms.length);
       if (w && (!best || w.score > best.score)) best = w;
       if (best && best.distinct === terms.length) break;
     }
     if (++n >= maxPassages) break;
   }
-  if (best) return render(best);
+  if (best) return render(best, maxChars);
   if (first === null) return '';
   const chars = opts.fallbackChars ?? 160;
-  const head = first.slice(0, chars).replace(/\s+/g, ' ').trim();
+  const head = collapseGap(first.slice(0, chars * 2)).trim().slice(0, chars);
   return escapeHtml(head) + (first.length > chars ? '…' : '');
 }

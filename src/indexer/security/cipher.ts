@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 /**
  * Encryption at rest with SQLite3 Multiple Ciphers (ChaCha20-Poly1305, its default). The key is
@@ -30,23 +30,20 @@ export function fileHeaderIsPlain(file: string): boolean | null {
 }
 
 export function applyKey(db: Database.Database, key: Buffer): void {
-  if (key.length !== DATA_KEY_BYTES) throw new OwletError('OWL_ERR_DB_KEY', `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}`);
+  if (key.length !== DATA_KEY_BYTES) throw owletError('OWL_ERR_DB_KEY', { reason: `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}` });
   // hexkey: no quoting problems with binary keys, and the key never appears as text in SQL logs.
   db.pragma(`hexkey='${key.toString('hex')}'`);
 }
 
 export function rekey(db: Database.Database, key: Buffer): void {
-  if (key.length !== DATA_KEY_BYTES) throw new OwletError('OWL_ERR_DB_KEY', `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}`);
+  if (key.length !== DATA_KEY_BYTES) throw owletError('OWL_ERR_DB_KEY', { reason: `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}` });
   db.pragma(`hexrekey='${key.toString('hex')}'`);
 }
 
 /** After opening with a key: the file on disk must not be plain SQLite. */
 export function assertEncrypted(file: string): void {
   if (fileHeaderIsPlain(file) === true) {
-    throw new OwletError(
-      'OWL_ERR_DB_KEY',
-      `database ${file} was opened with a key but is not encrypted on disk: this SQLite build ignores keys; reinstall Owlet (it needs better-sqlite3-multiple-ciphers)`,
-    );
+    throw owletError('OWL_ERR_DB_KEY', { reason: `database ${file} was opened with a key but is not encrypted on disk: this SQLite build ignores keys; reinstall Owlet (it needs better-sqlite3-multiple-ciphers)` });
   }
 }
 
@@ -56,10 +53,5 @@ export function keyError(e: unknown, file: string, keyed: boolean): OwletError |
   // Without a key an unreadable file may just as well be garbage: the caller reports it as damaged.
   if (code !== 'SQLITE_NOTADB' || !keyed) return null;
   if (fileHeaderIsPlain(file) === true) return null;
-  return new OwletError(
-    'OWL_ERR_DB_KEY',
-    `wrong or missing key: database ${file} is encrypted with a key Owlet does not have (the file is untouched); restore the key to the keychain or key file it came from`,
-    { sqlite: 'SQLITE_NOTADB' },
-    { cause: e },
-  );
+  return owletError('OWL_ERR_DB_KEY', { reason: `wrong or missing key: database ${file} is encrypted with a key Owlet does not have (the file is untouched); restore the key to the keychain or key file it came from` }, { detail: { sqlite: 'SQLITE_NOTADB' }, cause: e });
 }

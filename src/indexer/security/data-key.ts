@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, isOwletError } from '../../shared/errors.js';
+import { OwletError, owletError, isOwletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase, type Db, type OpenOptions } from '../store/db.js';
 import { DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from './cipher.js';
 import { fsyncDir } from './files.js';
@@ -118,9 +118,9 @@ export function migratePlaintext(file: string, key: Buffer): { documents: number
   }
   const check = openDatabase(tmp, { key });
   try {
-    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the encrypted copy of ${file} failed its check; the original is untouched`);
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the encrypted copy of ${file} failed its check; the original is untouched` });
     const n = countDocuments(check);
-    if (n !== documents) throw new OwletError('OWL_ERR_DB_CORRUPT', `the encrypted copy of ${file} holds ${n} documents, the original ${documents}; the original is untouched`);
+    if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the encrypted copy of ${file} holds ${n} documents, the original ${documents}; the original is untouched` });
   } finally {
     closeDatabase(check);
   }
@@ -186,7 +186,7 @@ export function openKeyedDatabase(file: string, store: SecretStore, opts: Omit<O
   const current = store.get('data-key');
   const pending = store.get('data-key-pending');
   if (!current && !pending) {
-    throw new OwletError('OWL_ERR_DB_KEY', `wrong or missing key: database ${file} is encrypted but ${store.where} holds no key for it (the file is untouched); restore the key, or move the file away to start a new index`);
+    throw owletError('OWL_ERR_DB_KEY', { reason: `wrong or missing key: database ${file} is encrypted but ${store.where} holds no key for it (the file is untouched); restore the key, or move the file away to start a new index` });
   }
   let lastError: OwletError | null = null;
   for (const [which, key] of [['current', current], ['pending', pending]] as const) {
@@ -207,5 +207,5 @@ export function openKeyedDatabase(file: string, store: SecretStore, opts: Omit<O
     }
     return { db: r, key, events };
   }
-  throw lastError ?? new OwletError('OWL_ERR_DB_KEY', `wrong or missing key for database ${file}`);
+  throw lastError ?? owletError('OWL_ERR_DB_KEY', { reason: `wrong or missing key for database ${file}` });
 }

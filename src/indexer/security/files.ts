@@ -62,18 +62,32 @@ export function fsyncDir(dir: string): void {
 /** Creates an empty owner-only file if none exists (never truncates an existing one). */
 export function createPrivateFile(file: string): void {
   try {
-    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE));
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, FILE_MODE));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }
 
-/** Reads a file, or null when it does not exist. */
+/** O_NOFOLLOW where the platform has it: a planted symlink is an error (ELOOP), never followed. */
+export const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** Reads a file, or null when it does not exist; never through a symlink. */
 export function readIfExists(file: string): Buffer | null {
+  let fd: number;
   try {
-    return fs.readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | NOFOLLOW);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Opens for appending (creating 0600), never through a symlink. */
+export function openAppendNoFollow(file: string): number {
+  return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | NOFOLLOW, FILE_MODE);
 }

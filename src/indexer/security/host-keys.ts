@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { isHostMessage, type HostMessage } from '../../shared/protocol.js';
 import type { HostChannel } from '../service/host-channel.js';
 import { MemorySecretStore, type SecretStore } from './secret-store.js';
@@ -22,13 +22,13 @@ export function hostSecretStore(m: Extract<HostMessage, { type: 'key' }>): Secre
  */
 export function keysFromHost(host: HostChannel, timeoutMs = KEY_WAIT_MS): Promise<SecretStore> {
   if (host.kind === 'none') {
-    return Promise.reject(new OwletError('OWL_ERR_SECRET_STORE', '--key-from-host needs a host process (the Owlet app or a supervisor) on an IPC channel'));
+    return Promise.reject(owletError('OWL_ERR_SECRET_STORE', { reason: '--key-from-host needs a host process (the Owlet app or a supervisor) on an IPC channel' }));
   }
   return new Promise((resolve, reject) => {
     let done = false;
     const timer = setTimeout(() => {
       done = true;
-      reject(new OwletError('OWL_ERR_SECRET_STORE', `the host did not send the encryption key within ${Math.round(timeoutMs / 1000)} s`));
+      reject(owletError('OWL_ERR_SECRET_STORE', { reason: `the host did not send the encryption key within ${Math.round(timeoutMs / 1000)} s` }));
     }, timeoutMs);
     host.onMessage((m) => {
       if (done || !isHostMessage(m) || m.type !== 'key') return;

@@ -1,10 +1,13 @@
 import type http from 'node:http';
+import type net from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AuditLog } from '../audit/types.js';
 import { CSRF_HEADER, SESSION_COOKIE, readCookie, type Session, type SessionStore } from './sessions.js';
 import { secretsEqual } from './token.js';
-import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
+import type { HttpLimits } from './limits.js';
+import { AggregatedFailureAudit } from './failure-audit.js';
+import { logSafePath } from '../log/log-safe.js';
 
 /**
  * The loopback API's front door: Host allow-list (DNS rebinding), Origin check (cross-site
@@ -60,6 +63,36 @@ export function serverLimitOptions(l: HttpLimits): {
   };
 }
 
+/**
+ * A cap on open connections and a deadline for connections that have not sent a request yet:
+ * sockets that connect and say nothing would otherwise hold file descriptors until the header
+ * timeout and, in numbers, stall everyone. Past the cap Node closes new connections at once.
+ */
+export function installConnectionLimits(server: http.Server, l: Pick<HttpLimits, 'maxConnections' | 'idleConnectionMs'>): void {
+  server.maxConnections = l.maxConnections;
+  const waiting = new Map<net.Socket, NodeJS.Timeout>();
+  server.on('connection', (socket: net.Socket) => {
+    const t = setTimeout(() => {
+      waiting.delete(socket);
+      socket.destroy();
+    }, l.idleConnectionMs);
+    t.unref();
+    waiting.set(socket, t);
+    socket.once('close', () => {
+      clearTimeout(t);
+      waiting.delete(socket);
+    });
+  });
+  // The first complete request ends the wait; later idling is keepAliveTimeout's job.
+  server.on('request', (req: http.IncomingMessage) => {
+    const t = waiting.get(req.socket);
+    if (t) {
+      clearTimeout(t);
+      waiting.delete(req.socket);
+    }
+  });
+}
+
 /** No remote sources, no framing, no inline script: the dashboard is same-origin files only. */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
@@ -84,14 +117,32 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 
 export function htmlPage(title: string, body: string): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>\n`;
 }
 
-const PUBLIC = new Set(['GET /health/live', 'GET /health/ready', 'HEAD /health/live', 'HEAD /health/ready', 'GET /login', 'HEAD /login']);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Endpoints whose cost grows with input or which guard a secret: rate-limited per client. */
-const EXPENSIVE = [/^\/api\/v1\/search$/, /^\/api\/v1\/preview$/, /^\/api\/v1\/auth\//, /^\/login$/, /^\/api\/v1\/index\/rescan$/];
+/**
+ * Which requests the guard lets through without credentials and which it rate-limits: read from
+ * the HTTP layer's route table, so the guard keeps no list of endpoints of its own.
+ */
+export interface RouteAccess {
+  /** "METHOD /path" of every public route (GET routes also under HEAD). */
+  publicRoutes: ReadonlySet<string>;
+  /** Paths whose cost grows with input or which guard a secret: rate-limited per client. */
+  rateLimitedPaths: ReadonlySet<string>;
+}
+
+function hostHeaderCount(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
+
+function loginCodeOf(query: unknown): string | undefined {
+  const c = (query as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
 
 export function pathOf(url: string): string {
   const q = url.indexOf('?');
@@ -116,7 +167,7 @@ export function serviceOrigin(app: FastifyInstance, port?: number): string {
   return ipv6 ? `http://[::1]:${p}` : `http://127.0.0.1:${p}`;
 }
 
-/** Limits that hold with or without authentication (installed by buildServer on every app). */
+/** Limits that hold with or without authentication (buildServer installs them on every app). */
 export function installRequestLimits(app: FastifyInstance, limits: HttpLimits): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length > limits.maxUrlChars) {
@@ -125,27 +176,27 @@ export function installRequestLimits(app: FastifyInstance, limits: HttpLimits): 
   });
 }
 
-export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: HttpLimits = DEFAULT_LIMITS): void {
+export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: HttpLimits, routes: RouteAccess): void {
   app.decorateRequest('owletAuth', null);
   const refused = (req: FastifyRequest, reason: string) => opts.onRefused?.(reason, req);
   const now = opts.now ?? Date.now;
-  // Failed bearer attempts are audited, but at most one entry per 10 s (with a count) so a
-  // misconfigured client cannot flood the log.
-  let tokenFailures = 0;
-  let lastTokenAudit = -Infinity;
-  const auditTokenFailure = (req: FastifyRequest) => {
-    tokenFailures++;
-    const t = now();
-    if (t - lastTokenAudit < 10_000) return;
-    opts.audit.append('auth.token-failed', { count: tokenFailures, method: req.method, path: pathOf(req.url).slice(0, 200) });
-    tokenFailures = 0;
-    lastTokenAudit = t;
-  };
+  // Failed bearer attempts and sign-ins are audited, but at most one entry per 10 s (with a count)
+  // so a misconfigured client or a flood cannot fill the log.
+  const tokenFailures = new AggregatedFailureAudit(opts.audit, 'auth.token-failed', { now });
+  const auditTokenFailure = (req: FastifyRequest) => tokenFailures.record({ method: req.method, path: logSafePath(req.url) });
+  // Sessions belong to the token they were granted under: a new token ends them all.
+  let tokenSeen = opts.tokens.current();
+  app.addHook('onClose', async () => tokenFailures.flush());
 
   app.addHook('onRequest', async (req, reply) => {
     req.owletAuth = null;
     const port = opts.port ?? boundPort(app);
     const host = (req.headers.host ?? '').toLowerCase();
+    // Node keeps the first of several Host headers; a proxy or cache may use another. Refuse.
+    if (hostHeaderCount(req.raw.rawHeaders) > 1) {
+      refused(req, 'host');
+      return sendError(reply, 400, 'OWL_ERR_HTTP_HOST', 'the request has more than one Host header');
+    }
     if (port === undefined || !allowedHosts(port).has(host)) {
       refused(req, 'host');
       return sendError(reply, 421, 'OWL_ERR_HTTP_HOST', 'this service only answers requests addressed to 127.0.0.1, localhost or [::1] with its own port');
@@ -156,12 +207,17 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
       return sendError(reply, 403, 'OWL_ERR_HTTP_ORIGIN', 'cross-origin requests are refused');
     }
     const route = `${req.method} ${pathOf(req.url)}`;
-    if (PUBLIC.has(route)) return;
+    const token = opts.tokens.current();
+    if (token !== tokenSeen) {
+      tokenSeen = token;
+      opts.sessions.clear();
+    }
+    if (routes.publicRoutes.has(route)) return;
 
     const authz = req.headers.authorization;
     if (authz !== undefined) {
       const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(authz);
-      if (m && secretsEqual(m[1]!, opts.tokens.current())) {
+      if (m && secretsEqual(m[1]!, token)) {
         req.owletAuth = { kind: 'bearer' };
         return;
       }
@@ -201,7 +257,10 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
     });
     app.addHook('preHandler', async (req, reply) => {
       const p = pathOf(req.url);
-      if (!EXPENSIVE.some((re) => re.test(p))) return;
+      if (!routes.rateLimitedPaths.has(p)) return;
+      // The owner's real sign-in link is never refused because others flooded the shared
+      // unauthenticated budget: a live code is checked (not consumed) before the limit.
+      if (p === '/login' && opts.sessions.isLiveCode(loginCodeOf(req.query))) return;
       const r = await limiter(req);
       if (!r.isAllowed && r.isExceeded) {
         refused(req, 'rate-limit');

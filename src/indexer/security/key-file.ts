@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE, readIfExists, tighten, writePrivateFile } from './files.js';
 import type { SecretName, SecretStore } from './secret-store.js';
 
@@ -29,7 +29,7 @@ export class KeyFileSecretStore implements SecretStore {
       tighten(f, FILE_MODE);
     }
     const text = raw.toString('utf8').trim();
-    if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new OwletError('OWL_ERR_SECRET_STORE', `key file ${f} is damaged`);
+    if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw owletError('OWL_ERR_SECRET_STORE', { reason: `key file ${f} is damaged` });
     return Buffer.from(text, 'base64');
   }
   set(name: SecretName, value: Buffer): void {

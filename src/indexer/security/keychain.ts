@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { accountFor, type SecretName, type SecretStore } from './secret-store.js';
 
 export const KEYCHAIN_SERVICE = 'owlet';
@@ -25,7 +25,7 @@ export function napiKeyring(): EntryFactory {
 
 function failure(what: string, e: unknown): OwletError {
   const msg = e instanceof Error ? e.message : String(e);
-  return new OwletError('OWL_ERR_SECRET_STORE', `the OS keychain could not ${what}: ${msg}. Unlock the keychain (or start its service) and try again`, undefined, { cause: e });
+  return owletError('OWL_ERR_SECRET_STORE', { reason: `the OS keychain could not ${what}: ${msg}. Unlock the keychain (or start its service) and try again` }, { cause: e });
 }
 
 export class KeychainSecretStore implements SecretStore {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 
 /** The commands that run the service or read the user's files for long. */
 export const PRIVILEGE_CHECKED_COMMANDS = ['serve', 'run', 'index'] as const;
@@ -44,10 +44,7 @@ export function assertNotRoot(allowFlag: boolean | undefined, p: PrivilegeProbe 
   if (allowFlag || p.env.OWLET_ALLOW_ROOT === '1') return;
   if (!runningAsRoot(p)) return;
   const who = p.platform === 'win32' ? 'as Administrator' : 'as root';
-  throw new OwletError(
-    'OWL_ERR_ROOT_REFUSED',
-    `refusing to run ${who}: Owlet reads your documents and should run as your own user. Pass --allow-root (or set OWLET_ALLOW_ROOT=1) if you really mean it, e.g. in a container.`,
-  );
+  throw owletError('OWL_ERR_ROOT_REFUSED', { reason: `refusing to run ${who}: Owlet reads your documents and should run as your own user. Pass --allow-root (or set OWLET_ALLOW_ROOT=1) if you really mean it, e.g. in a container.` });
 }
 
 /**

@@ -12,6 +12,10 @@ export interface HttpLimits {
   /** Requests per client per window on expensive endpoints (search, preview, sign-in). */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** Open connections at most (loopback: one user's dashboard and CLI); more are closed at once. */
+  maxConnections: number;
+  /** A connection that has not sent a complete request within this is closed (idle sockets). */
+  idleConnectionMs: number;
 }
 
 export const DEFAULT_LIMITS: HttpLimits = {
@@ -22,5 +26,12 @@ export const DEFAULT_LIMITS: HttpLimits = {
   keepAliveTimeoutMs: 5_000,
   rateLimitMax: 600,
   rateLimitWindowMs: 60_000,
+  maxConnections: 128,
+  idleConnectionMs: 5_000,
 };
 
+
+/** The defaults with config.json's overrides on top. */
+export function effectiveLimits(l: Partial<HttpLimits> | undefined): HttpLimits {
+  return { ...DEFAULT_LIMITS, ...l };
+}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { DocumentStore } from '../store/documents.js';
 
 export const PREVIEW_CHARS = 2048;
@@ -22,11 +22,11 @@ export interface DocumentPreview {
  * the URL was decoded once (double encoding: `%252e%252e` arrives as `%2e%2e`).
  */
 export function checkRequestedPath(requested: string): void {
-  if (requested.length === 0 || requested.length > 4096) throw new OwletError('OWL_ERR_ARG_INVALID', 'path: must be 1 to 4096 characters');
-  if (requested.includes('\0')) throw new OwletError('OWL_ERR_ARG_INVALID', 'path: must not contain NUL');
-  if (/%(2e|2f|5c|25|00)/i.test(requested)) throw new OwletError('OWL_ERR_ARG_INVALID', 'path: encoded separators or dots are refused (send the path URL-encoded once)');
-  if (!path.isAbsolute(requested)) throw new OwletError('OWL_ERR_ARG_INVALID', 'path: must be absolute');
-  if (requested.split(/[\\/]/).some((seg) => seg === '..')) throw new OwletError('OWL_ERR_ARG_INVALID', 'path: ".." segments are refused');
+  if (requested.length === 0 || requested.length > 4096) throw owletError('OWL_ERR_ARG_INVALID', { reason: 'path: must be 1 to 4096 characters' });
+  if (requested.includes('\0')) throw owletError('OWL_ERR_ARG_INVALID', { reason: 'path: must not contain NUL' });
+  if (/%(2e|2f|5c|25|00)/i.test(requested)) throw owletError('OWL_ERR_ARG_INVALID', { reason: 'path: encoded separators or dots are refused (send the path URL-encoded once)' });
+  if (!path.isAbsolute(requested)) throw owletError('OWL_ERR_ARG_INVALID', { reason: 'path: must be absolute' });
+  if (requested.split(/[\\/]/).some((seg) => seg === '..')) throw owletError('OWL_ERR_ARG_INVALID', { reason: 'path: ".." segments are refused' });
 }
 
 function realOrNull(p: string): string | null {
@@ -52,13 +52,13 @@ export function previewDocument(store: DocumentStore, roots: readonly string[], 
     real = fs.realpathSync(requested);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new OwletError('OWL_ERR_PATH_FORBIDDEN', 'path: not readable');
-    throw new OwletError('OWL_ERR_NOT_FOUND', 'path: no such indexed document');
+    if (code === 'EACCES' || code === 'EPERM') throw owletError('OWL_ERR_PATH_FORBIDDEN', { reason: 'not readable' });
+    throw owletError('OWL_ERR_NOT_FOUND', { reason: 'path: no such indexed document' });
   }
-  if (!insideRoot(real, realRoots)) throw new OwletError('OWL_ERR_PATH_FORBIDDEN', 'path: outside the indexed folders');
+  if (!insideRoot(real, realRoots)) throw owletError('OWL_ERR_PATH_FORBIDDEN', { reason: 'outside the indexed folders' });
   // Stored paths are as crawled: under a root named through a symlink they differ from the real path.
   const state = store.stateOf(real) ?? store.stateOf(path.normalize(requested));
-  if (!state || state.status !== 'indexed') throw new OwletError('OWL_ERR_NOT_FOUND', 'path: no such indexed document');
+  if (!state || state.status !== 'indexed') throw owletError('OWL_ERR_NOT_FOUND', { reason: 'path: no such indexed document' });
   const row = store.get(state.id);
   let text = '';
   for (const passage of store.passages(state.id)) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase } from '../store/db.js';
 import { applyKey, rekey } from './cipher.js';
 import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
@@ -31,10 +31,74 @@ export type RotationStep = 'pending-stored' | 'copied' | 'rekeyed' | 'verified' 
  * tries second and promotes. `PRAGMA rekey` on the live file is not used: killed mid-way it left
  * a hot journal that neither key could open (measured here, 1 in 3 kills).
  */
-export function rotateDataKey(file: string, store: SecretStore, onStep: (s: RotationStep) => void = () => {}): RotationResult {
+/**
+ * A re-encrypted copy of `file` (old key → new key) beside it, verified, ready to be swapped in:
+ * VACUUM INTO under the old key, PRAGMA rekey on the copy (rollback-journal mode), quick_check
+ * under the new key. Returns the copy's path; the original is untouched.
+ */
+export function prepareRekeyedCopy(file: string, oldKey: Buffer, newKey: Buffer): string {
+  const tmp = rekeyPath(file);
+  for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
+  const src = openDatabase(file, { key: oldKey });
+  try {
+    src.pragma('wal_checkpoint(TRUNCATE)');
+    src.exec(`VACUUM INTO '${tmp.replace(/'/g, "''")}'`);
+  } finally {
+    closeDatabase(src);
+  }
+  fs.chmodSync(tmp, 0o600);
+  const copy = new Database(tmp);
+  try {
+    applyKey(copy, oldKey);
+    copy.pragma('journal_mode = DELETE');
+    rekey(copy, newKey);
+  } finally {
+    copy.close();
+  }
+  const check = openDatabase(tmp, { key: newKey });
+  try {
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy of ${path.basename(file)} failed its check; the file is unchanged`);
+  } finally {
+    closeDatabase(check);
+  }
+  return tmp;
+}
+
+/** Swaps a prepared copy in for `file` (its old WAL/SHM must not meet the new file). */
+export function swapInCopy(file: string, copy: string): void {
+  for (const f of sideFiles(file)) {
+    if (fs.existsSync(f) && fs.statSync(f).size > 0) throw new OwletError('OWL_ERR_DB_BUSY', `${path.basename(f)} is in use by another process; stop Owlet and try again`);
+    fs.rmSync(f, { force: true });
+  }
+  fs.renameSync(copy, file);
+  fsyncDir(path.dirname(file));
+}
+
+/**
+ * Brings a companion database (metrics.db) that is still under an earlier key of this install to
+ * the current key, e.g. after a rotation was interrupted between the index swap and the
+ * companion's. Returns true when it re-keyed the file.
+ */
+export function rekeyCompanion(file: string, currentKey: Buffer, earlierKeys: Buffer[]): boolean {
+  for (const k of earlierKeys) {
+    if (k.equals(currentKey)) continue;
+    let db;
+    try {
+      db = openDatabase(file, { key: k, readonly: true });
+    } catch {
+      continue;
+    }
+    closeDatabase(db);
+    swapInCopy(file, prepareRekeyedCopy(file, k, currentKey));
+    return true;
+  }
+  return false;
+}
+
+export function rotateDataKey(file: string, store: SecretStore, onStep: (s: RotationStep) => void = () => {}, companions: string[] = []): RotationResult {
   const t0 = performance.now();
   const { db, key: oldKey } = openKeyedDatabase(file, store);
-  if (!oldKey) throw new OwletError('OWL_ERR_DB_KEY', `database ${file} is not encrypted; open it once with Owlet to encrypt it`);
+  if (!oldKey) throw owletError('OWL_ERR_DB_KEY', { reason: `database ${file} is not encrypted; open it once with Owlet to encrypt it` });
   const tmp = rekeyPath(file);
   const newKey = newDataKey();
   let documents: number;
@@ -65,20 +129,28 @@ export function rotateDataKey(file: string, store: SecretStore, onStep: (s: Rota
   onStep('rekeyed');
   const check = openDatabase(tmp, { key: newKey });
   try {
-    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', 'the re-encrypted copy failed its check; the database is unchanged');
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: 'the re-encrypted copy failed its check; the database is unchanged' });
     const n = (check.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
-    if (n !== documents) throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy holds ${n} documents instead of ${documents}; the database is unchanged`);
+    if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the re-encrypted copy holds ${n} documents instead of ${documents}; the database is unchanged` });
   } finally {
     closeDatabase(check);
   }
+  // Files encrypted with the same key (metrics.db) are re-keyed in the same procedure, so their
+  // history survives; a companion that fails its copy stays as it is and the rotation goes on
+  // (it is re-keyed from the retired key at its next open: rekeyCompanion).
+  const companionCopies: [string, string][] = [];
+  for (const c of companions) {
+    if (!fs.existsSync(c)) continue;
+    try {
+      companionCopies.push([c, prepareRekeyedCopy(c, oldKey, newKey)]);
+    } catch {
+      for (const f of [rekeyPath(c), ...sideFiles(rekeyPath(c))]) fs.rmSync(f, { force: true });
+    }
+  }
   onStep('verified');
   // A WAL left beside the old file belongs to it, not to the copy: it must not meet the new file.
-  for (const f of sideFiles(file)) {
-    if (fs.existsSync(f) && fs.statSync(f).size > 0) throw new OwletError('OWL_ERR_DB_BUSY', `${path.basename(f)} is in use by another process; stop Owlet and try again`);
-    fs.rmSync(f, { force: true });
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
+  swapInCopy(file, tmp);
+  for (const [c, copy] of companionCopies) swapInCopy(c, copy);
   onStep('swapped');
   promotePending(store, newKey);
   onStep('promoted');

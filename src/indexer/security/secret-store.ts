@@ -13,9 +13,10 @@ export type SecretStoreKind = 'keychain' | 'key-file' | 'electron-safe-storage';
  * `data-key`: the database key. `data-key-pending`: a new key written before a rotation swaps
  * the file, so an interruption leaves one of the two able to open it. `data-key-retired`: earlier
  * keys (JSON list), for restoring backups made before a rotation. `audit-key`: the audit log's
- * HMAC key.
+ * HMAC key. `audit-anchor`: the audit log's last sequence number and MAC (MAC-ed), kept outside
+ * the audit folder so deleting the whole folder is detected.
  */
-export type SecretName = 'data-key' | 'data-key-pending' | 'data-key-retired' | 'audit-key';
+export type SecretName = 'data-key' | 'data-key-pending' | 'data-key-retired' | 'audit-key' | 'audit-anchor';
 
 export interface SecretStore {
   readonly kind: SecretStoreKind;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { resolveDataDir } from '../config/paths.js';
 import { ensurePrivateDir, readIfExists, writePrivateFile } from './files.js';
 import { KeyFileSecretStore, KEYS_DIR } from './key-file.js';
@@ -23,7 +23,7 @@ export function readStoreMarker(dataDir: string): SecretStoreKind | null {
   try {
     return Marker.parse(JSON.parse(raw.toString('utf8'))).kind;
   } catch {
-    throw new OwletError('OWL_ERR_SECRET_STORE', `${markerPath(dataDir)} is damaged; it should say which store holds the keys, e.g. {"kind":"keychain"}`);
+    throw owletError('OWL_ERR_SECRET_STORE', { reason: `${markerPath(dataDir)} is damaged; it should say which store holds the keys, e.g. {"kind":"keychain"}` });
   }
 }
 
@@ -46,16 +46,16 @@ export function openSecretStore(dataDir: string, pref: SecretStorePreference = '
   const marked = readStoreMarker(dataDir);
   const keychain = () => (deps.keychain === null ? null : deps.keychain ? new KeychainSecretStore(dataDir, deps.keychain) : tryKeychain(dataDir));
   if (marked === 'electron-safe-storage') {
-    throw new OwletError('OWL_ERR_SECRET_STORE', 'this data folder\'s keys are held by the Owlet app (Electron safeStorage); run this through the app, or start the service from it');
+    throw owletError('OWL_ERR_SECRET_STORE', { reason: 'this data folder\'s keys are held by the Owlet app (Electron safeStorage); run this through the app, or start the service from it' });
   }
   if (marked === 'key-file') {
-    if (pref === 'keychain') throw new OwletError('OWL_ERR_SECRET_STORE', `security.secretStore is "keychain" but this data folder's keys are in ${path.join(dataDir, KEYS_DIR)}; set it back to "auto" or "key-file"`);
+    if (pref === 'keychain') throw owletError('OWL_ERR_SECRET_STORE', { reason: `security.secretStore is "keychain" but this data folder's keys are in ${path.join(dataDir, KEYS_DIR)}; set it back to "auto" or "key-file"` });
     return new KeyFileSecretStore(dataDir);
   }
   if (marked === 'keychain') {
-    if (pref === 'key-file') throw new OwletError('OWL_ERR_SECRET_STORE', 'security.secretStore is "key-file" but this data folder\'s keys are in the OS keychain; set it back to "auto" or "keychain"');
+    if (pref === 'key-file') throw owletError('OWL_ERR_SECRET_STORE', { reason: 'security.secretStore is "key-file" but this data folder\'s keys are in the OS keychain; set it back to "auto" or "keychain"' });
     const k = keychain();
-    if (!k || !probe(k)) throw new OwletError('OWL_ERR_SECRET_STORE', 'this data folder\'s keys are in the OS keychain, which does not answer; unlock it (or start its service) and try again');
+    if (!k || !probe(k)) throw owletError('OWL_ERR_SECRET_STORE', { reason: 'this data folder\'s keys are in the OS keychain, which does not answer; unlock it (or start its service) and try again' });
     return k;
   }
   let chosen: SecretStore;
@@ -63,7 +63,7 @@ export function openSecretStore(dataDir: string, pref: SecretStorePreference = '
   else {
     const k = keychain();
     if (k && probe(k)) chosen = k;
-    else if (pref === 'keychain') throw new OwletError('OWL_ERR_SECRET_STORE', 'security.secretStore is "keychain" but no OS keychain answers on this machine');
+    else if (pref === 'keychain') throw owletError('OWL_ERR_SECRET_STORE', { reason: 'security.secretStore is "keychain" but no OS keychain answers on this machine' });
     else chosen = new KeyFileSecretStore(dataDir);
   }
   writeStoreMarker(dataDir, chosen.kind);

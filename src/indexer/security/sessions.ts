@@ -38,6 +38,13 @@ export class SessionStore {
     return code;
   }
 
+  /** True while `code` is issued, unused and unexpired; does not consume it. */
+  isLiveCode(code: string | undefined): boolean {
+    if (!code || code.length > 200) return false;
+    const expires = this.codes.get(digest(code));
+    return expires !== undefined && this.now() <= expires;
+  }
+
   /** Consumes a code: true once, if it was issued and has not expired. */
   consumeCode(code: string): boolean {
     const key = digest(code);

@@ -19,6 +19,10 @@ export const SecuritySettings = z
         rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.rateLimitMax),
         /** A dashboard session ends after this long without a request. */
         sessionIdleMinutes: z.number().int().min(1).max(10_080).default(720),
+        /** Open connections at most; idle sockets beyond it cannot starve the owner. */
+        maxConnections: z.number().int().min(4).max(10_000).default(DEFAULT_LIMITS.maxConnections),
+        /** A connection that sends no complete request within this is closed. */
+        idleConnectionMs: z.number().int().min(100).max(600_000).default(DEFAULT_LIMITS.idleConnectionMs),
       })
       .strict()
       .default({
@@ -28,14 +32,18 @@ export const SecuritySettings = z
         requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
         rateLimitPerMinute: DEFAULT_LIMITS.rateLimitMax,
         sessionIdleMinutes: 720,
+        maxConnections: DEFAULT_LIMITS.maxConnections,
+        idleConnectionMs: DEFAULT_LIMITS.idleConnectionMs,
       }),
     audit: z
       .object({
         /** The audit log starts a new file past this size; the chain continues across files. */
         maxFileKb: z.number().int().min(1).max(1_048_576).default(1024),
+        /** Files kept; older ones are removed behind a MAC-ed checkpoint that keeps the chain verifiable. */
+        keepFiles: z.number().int().min(2).max(100_000).default(32),
       })
       .strict()
-      .default({ maxFileKb: 1024 }),
+      .default({ maxFileKb: 1024, keepFiles: 32 }),
   })
   .strict();
 
@@ -50,5 +58,7 @@ export function httpLimitsFrom(s: SecurityConfig['http']): HttpLimits {
     requestTimeoutMs: s.requestTimeoutMs,
     rateLimitMax: s.rateLimitPerMinute,
     rateLimitWindowMs: 60_000,
+    maxConnections: s.maxConnections,
+    idleConnectionMs: s.idleConnectionMs,
   };
 }

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { OwletError } from '../../shared/errors.js';
-import { FILE_MODE, tighten, writePrivateFile } from './files.js';
+import { OwletError, owletError } from '../../shared/errors.js';
+import { FILE_MODE, NOFOLLOW, writePrivateFile } from './files.js';
+import { assertPrivateFolder, readTrustedFile } from './data-dir-guard.js';
 
 /** The install's API secret: `<dataDir>/api-token`, 0600, 32 random bytes as base64url. */
 export const API_TOKEN_FILE = 'api-token';
@@ -16,14 +17,15 @@ export function newSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/**
+ * The token file as written by this user's Owlet: never through a symlink, owned by us, readable
+ * by nobody else (a token another user planted or could read is refused, not trusted).
+ */
 function readValid(file: string): string | null {
-  try {
-    const t = fs.readFileSync(file, 'utf8').trim();
-    return TOKEN_RE.test(t) ? t : null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  const raw = readTrustedFile(file, { secret: true });
+  if (raw === null) return null;
+  const t = raw.toString('utf8').trim();
+  return TOKEN_RE.test(t) ? t : null;
 }
 
 /**
@@ -32,14 +34,12 @@ function readValid(file: string): string | null {
  */
 export function ensureApiToken(dataDir: string): string {
   const file = apiTokenPath(dataDir);
+  replaceIfExposed(file);
   const existing = readValid(file);
-  if (existing) {
-    tighten(file, FILE_MODE);
-    return existing;
-  }
+  if (existing) return existing;
   const token = newSecret();
   try {
-    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, FILE_MODE);
     try {
       fs.writeSync(fd, token + '\n');
       fs.fsyncSync(fd);
@@ -57,10 +57,28 @@ export function ensureApiToken(dataDir: string): string {
   return token;
 }
 
+/**
+ * A token file of ours that others could read (loosened mode) may have been read: it is replaced
+ * by a new one rather than tightened and trusted. Foreign or symlinked files are left for
+ * readValid to refuse.
+ */
+function replaceIfExposed(file: string): void {
+  if (process.platform === 'win32') return;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  const uid = typeof process.geteuid === 'function' ? process.geteuid() : st.uid;
+  if (st.isFile() && st.uid === uid && (st.mode & 0o077) !== 0) writePrivateFile(file, newSecret() + '\n');
+}
+
 /** The token for a client (CLI, tests) talking to a running service. */
 export function readApiToken(dataDir: string): string {
+  assertPrivateFolder(dataDir);
   const t = readValid(apiTokenPath(dataDir));
-  if (!t) throw new OwletError('OWL_ERR_AUTH_REQUIRED', `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts`);
+  if (!t) throw owletError('OWL_ERR_AUTH_REQUIRED', { reason: `no API token in ${apiTokenPath(dataDir)}; it is created when "owlet serve" or "owlet run" first starts` });
   return t;
 }
 
@@ -100,7 +118,12 @@ export class TokenSource {
   current(): string {
     const s = this.stat();
     if (s !== this.stamp) {
-      const t = readValid(apiTokenPath(this.dataDir));
+      let t: string | null = null;
+      try {
+        t = readValid(apiTokenPath(this.dataDir));
+      } catch {
+        // A planted (foreign, symlinked or exposed) file is refused like a garbled one.
+      }
       // A deleted or garbled file does not open the door: keep the last good token.
       if (t) this.token = t;
       this.stamp = s;

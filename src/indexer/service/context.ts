@@ -1,21 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import { loadConfig, saveConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { closeDatabase, openDatabase, type Db } from '../store/db.js';
-import { migrate } from '../store/migrations.js';
+import { MIGRATIONS, migrate } from '../store/migrations.js';
+import { saveLanguages } from '../store/languages.js';
 import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { openSecretStore } from '../security/secrets.js';
 import { openKeyedDatabase, type KeyedOpen } from '../security/data-key.js';
 import { assertEncrypted } from '../security/cipher.js';
-import { backupBeforeMigration } from '../backup/migration.js';
-import { trapCorruption } from '../backup/trap.js';
+import { trapCorruption } from '../store/corruption-trap.js';
+import { INDEX_FILE } from '../store/stats.js';
 
-export const INDEX_FILE = 'index.db';
+export { INDEX_FILE };
+
+/** Runs before a pending schema migration (the backup feature takes a verified backup first). */
+export type BeforeMigrate = (o: { db: Db; key: Buffer | null; dataDir: string; config: Config }) => void;
 
 /** Everything a command needs to read or write the index. */
 export interface IndexContext {
@@ -41,9 +45,9 @@ export function resolveRoots(roots: readonly string[]): string[] {
     try {
       st = fs.statSync(abs);
     } catch {
-      throw new OwletError('OWL_ERR_ROOT_MISSING', `root ${abs} does not exist`);
+      throw owletError('OWL_ERR_ROOT_MISSING', { reason: `root ${abs} does not exist` });
     }
-    if (!st.isDirectory()) throw new OwletError('OWL_ERR_ROOT_MISSING', `root ${abs} is not a folder`);
+    if (!st.isDirectory()) throw owletError('OWL_ERR_ROOT_MISSING', { reason: `root ${abs} is not a folder` });
     return fs.realpathSync(abs);
   });
 }
@@ -58,9 +62,9 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
   return next;
 }
 
-export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void } = {}): IndexContext {
+export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void; beforeMigrate?: BeforeMigrate } = {}): IndexContext {
   if (!opts.readonly) ensureDataDir(dataDir);
-  else if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}; run "owlet index --root DIR" first`);
+  else if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
   const config = loadConfig(dataDir);
   const file = path.join(dataDir, INDEX_FILE);
   // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.
@@ -70,8 +74,9 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
   if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
   try {
     if (!opts.readonly) {
-      backupBeforeMigration({ db, key, dataDir, config });
-      migrate(db);
+      opts.beforeMigrate?.({ db, key, dataDir, config });
+      migrate(db, MIGRATIONS, { languages: config.search.languages });
+      saveLanguages(db, config.search.languages);
       fs.chmodSync(file, 0o600);
       if (key) assertEncrypted(file);
     }
@@ -79,6 +84,6 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
     closeDatabase(db);
     throw e;
   }
-  const store = new DocumentStore(db);
-  return { dataDir, config, db, store, search: new SearchEngine(db, store), key, secrets, keyEvents, close: () => closeDatabase(db) };
+  const store = new DocumentStore(db, Date.now, { languages: config.search.languages });
+  return { dataDir, config, db, store, search: new SearchEngine(db, store, { languages: config.search.languages }), key, secrets, keyEvents, close: () => closeDatabase(db) };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError } from '../../shared/errors.js';
+import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
@@ -17,12 +17,17 @@ import { parseQuery } from '../search/query.js';
 import { SearchCache } from '../search/cache.js';
 import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
+import { documentRows, servingProblems } from '../store/stats.js';
+import { diagnose } from '../store/damage.js';
+import type { Counts, RootRow } from '../store/documents.js';
+import { statusReport, type Backlog, type StatusNote } from './status.js';
 import { Watcher, type WatchBackend } from '../watch/watcher.js';
 import { DiskSpaceGuard } from '../resilience/disk-space.js';
 import type { Config } from '../config/schema.js';
-import { INDEX_FILE, openIndex, type IndexContext } from './context.js';
-import { VERSION } from '../version.js';
+import { openIndex, type BeforeMigrate, type IndexContext } from './context.js';
+import type { ProblemGroup } from '../store/documents.js';
 import type { SecretStore } from '../security/secret-store.js';
+import { previewDocument, type DocumentPreview } from '../security/preview.js';
 import type { AuditLog } from '../audit/types.js';
 import { serviceAuditLog } from '../audit/service-audit.js';
 
@@ -41,8 +46,10 @@ export interface ServiceOptions {
   powerCheckMs?: number;
   /** Where the database key comes from (default: the keychain or key file; Electron hands one over). */
   secrets?: SecretStore;
-  /** Told about SQLITE_CORRUPT / SQLITE_NOTADB wherever they surface on the index connection (backup/recovery.ts). */
+  /** Told about SQLITE_CORRUPT / SQLITE_NOTADB wherever they surface on the index connection (recovery/guardian.ts). */
   onCorrupt?: (e: unknown) => void;
+  /** Runs before a pending schema migration (serve and the CLI pass backupBeforeMigration). */
+  beforeMigrate?: BeforeMigrate;
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -102,6 +109,8 @@ export class OwletService {
   private ready = false;
   private running: Promise<unknown> = Promise.resolve();
   private rescanRequested = false;
+  /** Watcher changes handed to us and not yet applied. */
+  private changesInFlight = 0;
   private stopping = false;
   private rescanTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -110,7 +119,7 @@ export class OwletService {
   constructor(private readonly opts: ServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.started = this.now();
-    this.ctx = openIndex(opts.dataDir, { secrets: opts.secrets, onCorrupt: opts.onCorrupt });
+    this.ctx = openIndex(opts.dataDir, { secrets: opts.secrets, onCorrupt: opts.onCorrupt, beforeMigrate: opts.beforeMigrate });
     this.audit = serviceAuditLog(this.ctx, opts.log);
     const { config } = this.ctx;
     this.pool = createExtractionPool({
@@ -119,13 +128,14 @@ export class OwletService {
       memoryMb: config.extractors.memoryMb,
       recycleMb: config.extractors.recycleMb,
       limits: poolLimits(config),
+      languages: config.search.languages,
       launch: lowPriority(opts.launchWorker ?? defaultWorkerLauncher(config.extractors.memoryMb), opts.log),
     });
     const r = config.resilience;
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
     this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
     this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), r.cpuShare), r.breaker, this.now);
-    this.breakers.onDidChange = (kind, state) => this.onBreakerChange(kind, state);
+    this.breakers.onDidChange(({ kind, state }) => this.onBreakerChange(kind, state));
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,
       flushMs: config.indexing.flushMs,
@@ -144,10 +154,10 @@ export class OwletService {
       log: opts.log.child('disk'),
     });
     this.writer.holdOnFailure = (e) => this.disk.handles(e);
-    this.writer.onDidCommit = () => this.searchCache.clear();
-    this.writer.onDidFail = (e) => {
+    this.writer.onDidCommit(() => this.searchCache.clear());
+    this.writer.onDidFail((e) => {
       if (!this.disk.report(e)) opts.log.error('index write failed', { error: e });
-    };
+    });
     const disabled = new Set(config.extractors.disabled);
     this.indexer = new Indexer(
       {
@@ -186,11 +196,27 @@ export class OwletService {
         backend,
         log: this.opts.log.child('watcher'),
         onChanges: async (paths) => {
-          await this.running;
-          if (this.stopping) return;
-          await withCorrelation(newCorrelationId('chg'), () => this.indexer.applyChanges(paths, this.abort.signal)).catch((e) => {
-            if (!this.disk.report(e)) throw e;
-          });
+          this.changesInFlight += paths.length;
+          try {
+            await this.running;
+            if (this.stopping) return;
+            return await withCorrelation(newCorrelationId('chg'), async () => {
+              try {
+                const s = await this.indexer.applyChanges(paths, this.abort.signal);
+                // Watcher-driven work is logged like a reconcile, but only when something changed.
+                if (s.changed > 0) {
+                  const { indexed, skipped, failed, deleted, renamed, bytes, seconds } = s;
+                  this.opts.log.info('changes applied', { paths: paths.length, indexed, skipped, failed, deleted, renamed, bytes, seconds });
+                }
+                return s;
+              } catch (e) {
+                if (!this.disk.report(e)) throw e;
+                return undefined;
+              }
+            });
+          } finally {
+            this.changesInFlight -= paths.length;
+          }
         },
         onPoll: () => this.rescan(),
       });
@@ -295,56 +321,60 @@ export class OwletService {
   }
 
   search(q: string, limit: number, offset: number): SearchResult {
-    if (!this.isReady()) throw new OwletError('OWL_ERR_NOT_READY', 'the index is not open yet; try again in a moment');
-    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q), { limit, offset }));
+    if (!this.isReady()) throw owletError('OWL_ERR_NOT_READY', { reason: 'the index is not open yet; try again in a moment' });
+    // Only the configured roots: a root removed from config.json is not searchable (#11.10).
+    const roots = indexerSettings(this.config).roots;
+    return this.searchCache.get(q, limit, offset, () => this.ctx.search.search(parseQuery(q, { languages: this.ctx.config.search.languages }), { limit, offset, roots }, q));
+  }
+
+  /** The start of a document's stored text, for paths under the roots only (security/preview.ts). */
+  preview(requested: string): DocumentPreview {
+    return previewDocument(this.ctx.store, this.config.roots, requested);
   }
 
   problems(limit: number, offset: number): ProblemFile[] {
     return this.ctx.store.problems(limit, offset).map(problemOf);
   }
 
-  status(): StatusReport {
-    const { store, dataDir, db } = this.ctx;
-    const file = path.join(dataDir, INDEX_FILE);
-    const size = (f: string) => {
-      try {
-        return fs.statSync(f).size;
-      } catch {
-        return 0;
-      }
-    };
-    const degraded: StatusReport['degraded'] = [];
-    if (this.watcher?.mode === 'polling') degraded.push({ component: 'watcher', message: this.watcher.message ?? 'watching by periodic rescans' });
-    if (this.lastError) degraded.push({ component: 'indexer', message: this.lastError });
-    for (const b of this.breakers.snapshot())
-      if (b.state !== 'closed') degraded.push({ component: `breaker:${b.name}`, message: `${b.name} extraction is paused after repeated failures; files wait and are retried automatically` });
-    if (this.indexer.pausedBecause.includes('battery')) degraded.push({ component: 'power', message: 'indexing paused while on battery; it resumes on mains power' });
-    if (this.disk.message) degraded.push({ component: 'disk', message: this.disk.message });
-    const roots = store.roots().map((r) => ({ path: r.path, state: r.state, lastScanAt: r.lastScanAt ? new Date(r.lastScanAt).toISOString() : null }));
-    for (const r of roots) if (r.state === 'offline') degraded.push({ component: 'root', message: `${r.path} is offline; its documents are kept and stay searchable` });
-    const p = this.indexer.progress;
-    const state: StatusReport['state'] = !this.ready
-      ? 'starting'
-      : degraded.length
-        ? 'degraded'
-        : this.indexer.paused
-          ? 'paused'
-          : p.phase !== 'idle'
-            ? 'indexing'
-            : 'idle';
+  /** Files not indexed, counted by status and reason (failures first). */
+  problemGroups(): ProblemGroup[] {
+    return this.ctx.store.problemGroups();
+  }
+
+  /** Work in hand: while any of it is non-zero the service is not "up to date". */
+  backlog(): Backlog {
+    const pool = this.pool.stats();
     return {
-      version: VERSION,
-      state,
+      queued: this.indexer.progress.queued,
+      unwritten: this.writer.size,
+      poolBusy: pool.busy,
+      poolQueued: pool.queued,
+      changes: (this.watcher?.pendingChanges ?? 0) + this.changesInFlight,
+      rescanPending: this.rescanRequested,
+    };
+  }
+
+  status(): StatusReport {
+    const notes: StatusNote[] = [];
+    if (this.watcher?.mode === 'polling') notes.push({ component: 'watcher', message: this.watcher.message ?? 'watching by periodic rescans' });
+    if (this.lastError) notes.push({ component: 'indexer', message: this.lastError });
+    for (const b of this.breakers.snapshot())
+      if (b.state !== 'closed') notes.push({ component: `breaker:${b.name}`, message: `${b.name} extraction is paused after repeated failures; files wait and are retried automatically` });
+    if (this.indexer.pausedBecause.includes('battery')) notes.push({ component: 'power', message: 'indexing paused while on battery; it resumes on mains power' });
+    if (this.disk.message) notes.push({ component: 'disk', message: this.disk.message });
+    return statusReport({
+      dataDir: this.ctx.dataDir,
       ready: this.isReady(),
+      starting: !this.ready,
       paused: this.indexer.paused,
       pausedBecause: this.indexer.pausedBecause,
-      dataDir,
-      progress: { ...p },
-      counts: store.counts(),
-      roots,
+      progress: { ...this.indexer.progress },
+      backlog: this.backlog(),
+      counts: this.ctx.store.counts(),
+      roots: this.ctx.store.roots(),
       watcher: { mode: this.watcher?.mode ?? 'off', message: this.watcher?.message ?? null },
-      degraded,
-      database: { bytes: size(file), walBytes: size(file + '-wal'), schemaVersion: schemaVersion(db) },
+      notes,
+      schemaVersion: schemaVersion(this.ctx.db),
       uptimeMs: this.now() - this.started,
       resilience: {
         breakers: this.breakers.snapshot().map((b) => ({ name: b.name, state: b.state, openedAt: b.openedAt ? new Date(b.openedAt).toISOString() : null })),
@@ -353,7 +383,62 @@ export class OwletService {
         deferred: this.indexer.deferred.size,
         pool: this.pool.stats(),
       },
-    };
+    });
+  }
+
+  /** The data folder this service serves. */
+  get dataDir(): string {
+    return this.ctx.dataDir;
+  }
+
+  /** The database key (null for a legacy plaintext file): metrics.db and backups are keyed with it. */
+  get key(): Buffer | null {
+    return this.ctx.key;
+  }
+
+  /** Where the keys live (null only for a legacy plaintext file opened read-only). */
+  get secrets(): SecretStore | null {
+    return this.ctx.secrets;
+  }
+
+  /** Document counts by status (store/documents.ts: the one definition). */
+  counts(): Counts {
+    return this.ctx.store.counts();
+  }
+
+  roots(): RootRow[] {
+    return this.ctx.store.roots();
+  }
+
+  /** Why this service cannot answer searches right now (empty when it can): /health/ready. */
+  servingProblems(): string[] {
+    if (!this.isReady()) return ['the index database is not open'];
+    return servingProblems(this.ctx.db);
+  }
+
+  /** The schema version of the open index. */
+  schemaVersion(): number {
+    return schemaVersion(this.ctx.db);
+  }
+
+  /**
+   * Checks a freshly opened index (after a restore): quick_check passes and it holds the rows the
+   * backup recorded. Returns what is wrong, or null.
+   */
+  check(expectedRows: number): string | null {
+    const d = diagnose(this.ctx.db);
+    if (d.kind !== 'ok') return 'is damaged';
+    const n = documentRows(this.ctx.db);
+    return n === expectedRows ? null : `holds ${n} documents, the backup ${expectedRows}`;
+  }
+
+  /** Closes the connection without the orderly stop (a damaged file that refused its final checkpoint). */
+  forceClose(): void {
+    try {
+      if (this.ctx.db.open) this.ctx.db.close();
+    } catch {
+      // already closed
+    }
   }
 
   pause(): void {

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, errnoCode, isOwletError } from '../../shared/errors.js';
+import { OwletError, owletError, errnoCode, isOwletError } from '../../shared/errors.js';
 import { applyKey, assertEncrypted, keyError } from '../security/cipher.js';
 import { createPrivateFile, FILE_MODE, tighten } from '../security/files.js';
+import { sqliteFailureOf } from './sqlite-errors.js';
 
 export type Db = Database.Database;
 
@@ -14,23 +15,21 @@ export interface OpenOptions {
   key?: Buffer;
 }
 
-/** Maps SQLite failures onto coded errors a person can act on. */
+/** Maps SQLite failures onto coded errors a person can act on (the kinds come from sqlite-errors.ts). */
 export function classifySqliteError(e: unknown, file: string): OwletError {
   const code = errnoCode(e) ?? '';
   const msg = e instanceof Error ? e.message : String(e);
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
-    return new OwletError('OWL_ERR_DB_CORRUPT', `database ${file} is damaged (${msg}); run "owlet doctor --fix"`, { sqlite: code }, { cause: e });
-  if (code.startsWith('SQLITE_FULL') || code === 'SQLITE_IOERR_WRITE' && /space/i.test(msg))
-    return new OwletError('OWL_ERR_DB_FULL', `the disk holding ${file} is full; free some space and indexing resumes`, { sqlite: code }, { cause: e });
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-    return new OwletError('OWL_ERR_DB_BUSY', `database ${file} is busy; try again`, { sqlite: code }, { cause: e });
-  return new OwletError('OWL_ERR_DB_OPEN', `database ${file}: ${msg}`, { sqlite: code }, { cause: e });
+  const kind = sqliteFailureOf(e);
+  if (kind === 'corrupt') return owletError('OWL_ERR_DB_CORRUPT', { reason: `database ${file} is damaged (${msg}); run "owlet doctor --fix"` }, { detail: { sqlite: code }, cause: e });
+  if (kind === 'full') return owletError('OWL_ERR_DB_FULL', { file }, { detail: { sqlite: code }, cause: e });
+  if (kind === 'busy') return owletError('OWL_ERR_DB_BUSY', { reason: `database ${file} is busy; try again` }, { detail: { sqlite: code }, cause: e });
+  return owletError('OWL_ERR_DB_OPEN', { file, reason: msg }, { detail: { sqlite: code }, cause: e });
 }
 
 /** Opens a database file with the pragmas every Owlet database uses (WAL, busy timeout, FKs). */
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   if (opts.readonly && !fs.existsSync(file)) {
-    throw new OwletError('OWL_ERR_DB_OPEN', `no index at ${file}; run "owlet index --root DIR" first`);
+    throw owletError('OWL_ERR_DB_MISSING', { file });
   }
   let db: Db;
   try {

@@ -1,8 +1,16 @@
 import path from 'node:path';
 import type { Db } from './db.js';
 import { packPassage, splitPassages, unpackPassage } from './passages.js';
+import { stemsText } from '../text/stem.js';
 
 export type DocStatus = 'indexed' | 'skipped' | 'failed';
+
+/** How many files were not indexed for one status and reason. */
+export interface ProblemGroup {
+  status: 'skipped' | 'failed';
+  reason: string;
+  count: number;
+}
 
 export interface DocMeta {
   path: string;
@@ -19,6 +27,8 @@ export interface IndexedDoc extends DocMeta {
   title: string | null;
   extractor: string;
   text: string;
+  /** The document's language (ISO 639-1), declared or detected; null or absent when unknown. */
+  lang?: string | null;
 }
 
 export interface UnindexedDoc extends DocMeta {
@@ -53,6 +63,7 @@ export interface DocRow {
   reason: string | null;
   message: string | null;
   indexedAt: number;
+  lang: string | null;
 }
 
 export interface RootRow {
@@ -85,12 +96,29 @@ function passageRange(docId: number): [number, number] {
   return [docId * PASSAGES_PER_DOC, (docId + 1) * PASSAGES_PER_DOC];
 }
 
-const DOC_COLUMNS = `id, path, root_id AS rootId, ext, size, mtime_ms AS mtimeMs, hash, title, extractor, status, reason, message, indexed_at AS indexedAt`;
+const DOC_COLUMNS = `id, path, root_id AS rootId, ext, size, mtime_ms AS mtimeMs, hash, title, extractor, status, reason, message, indexed_at AS indexedAt, lang`;
+
+export interface StoreOptions {
+  /**
+   * The configured stemming languages, most important first. A document in one of them gets
+   * stems in its language; one of unknown language gets the first; any other gets none (it is
+   * found by its words as written only).
+   */
+  languages?: readonly string[];
+}
+
+/** The `stems` column for a document: stems of its title text and body in its language. */
+export function ftsStems(titleText: string, body: string, lang: string | null, languages: readonly string[]): string {
+  const stemLang = lang === null ? (languages[0] ?? null) : languages.includes(lang) ? lang : null;
+  return stemsText(`${titleText}\n${body}`, stemLang);
+}
 
 /** All reads and writes of indexed documents. Callers group writes with `transaction`. */
 export class DocumentStore {
   private readonly q;
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
+  private readonly languages: readonly string[];
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now, opts: StoreOptions = {}) {
+    this.languages = opts.languages ?? ['en'];
     this.q = {
       rootByPath: db.prepare<[string], { id: number }>('SELECT id FROM roots WHERE path = ?'),
       insertRoot: db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)'),
@@ -105,13 +133,13 @@ export class DocumentStore {
       ),
       row: db.prepare<[number], DocRow>(`SELECT ${DOC_COLUMNS} FROM documents WHERE id = ?`),
       insertDoc: db.prepare(
-        `INSERT INTO documents (path, root_id, ext, size, mtime_ms, file_id, hash, title, extractor, status, reason, message, indexed_at, text_bytes)
-         VALUES (@path, @rootId, @ext, @size, @mtimeMs, @fileId, @hash, @title, @extractor, @status, @reason, @message, @indexedAt, @textBytes)`,
+        `INSERT INTO documents (path, root_id, ext, size, mtime_ms, file_id, hash, title, extractor, status, reason, message, indexed_at, text_bytes, lang)
+         VALUES (@path, @rootId, @ext, @size, @mtimeMs, @fileId, @hash, @title, @extractor, @status, @reason, @message, @indexedAt, @textBytes, @lang)`,
       ),
       updateDoc: db.prepare(
         `UPDATE documents SET root_id = @rootId, ext = @ext, size = @size, mtime_ms = @mtimeMs, file_id = @fileId, hash = @hash,
            title = @title, extractor = @extractor, status = @status, reason = @reason, message = @message,
-           indexed_at = @indexedAt, text_bytes = @textBytes WHERE id = @id`,
+           indexed_at = @indexedAt, text_bytes = @textBytes, lang = @lang WHERE id = @id`,
       ),
       renameDoc: db.prepare('UPDATE documents SET path = ?, root_id = ?, ext = ?, mtime_ms = ?, file_id = ? WHERE id = ?'),
       deleteDoc: db.prepare('DELETE FROM documents WHERE id = ?'),
@@ -120,12 +148,17 @@ export class DocumentStore {
       passages: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE id >= ? AND id < ? ORDER BY id'),
       passage: db.prepare<[number], { data: Buffer }>('SELECT data FROM doc_text WHERE id = ?'),
       deleteFts: db.prepare('DELETE FROM docs_fts WHERE rowid = ?'),
-      insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)'),
+      insertFts: db.prepare('INSERT INTO docs_fts (rowid, title, body, stems) VALUES (?, ?, ?, ?)'),
       counts: db.prepare<[], { status: DocStatus; n: number; textBytes: number; bytes: number }>(
-        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(size), 0) AS bytes FROM documents GROUP BY status',
+        // bytes: the source files of searchable documents only (store/stats.ts defines every count).
+        'SELECT status, count(*) AS n, coalesce(sum(text_bytes), 0) AS textBytes, coalesce(sum(CASE WHEN status = \'indexed\' THEN size END), 0) AS bytes FROM documents GROUP BY status',
       ),
       problems: db.prepare<[number, number], DocRow>(
         `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,
+      ),
+      problemGroups: db.prepare<[], ProblemGroup>(
+        `SELECT status, coalesce(reason, 'unknown') AS reason, count(*) AS count FROM documents WHERE status <> 'indexed'
+         GROUP BY status, coalesce(reason, 'unknown') ORDER BY status = 'failed' DESC, count DESC, reason`,
       ),
     };
   }
@@ -185,6 +218,7 @@ export class DocumentStore {
       message: null,
       indexedAt: this.now(),
       textBytes: Buffer.byteLength(doc.text, 'utf8'),
+      lang: doc.lang ?? null,
     };
     let id: number;
     if (existing) {
@@ -196,7 +230,7 @@ export class DocumentStore {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
     passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
-    this.q.insertFts.run(id, ftsTitle(doc.title, doc.path), doc.text);
+    this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null);
     return id;
   }
 
@@ -210,6 +244,7 @@ export class DocumentStore {
       extractor: null,
       indexedAt: this.now(),
       textBytes: 0,
+      lang: null,
     };
     if (existing) {
       this.q.updateDoc.run({ ...params, id: existing.id });
@@ -229,8 +264,13 @@ export class DocumentStore {
     this.q.renameDoc.run(to.path, to.rootId, to.ext, to.mtimeMs, to.fileId, id);
     if (row.status === 'indexed') {
       this.q.deleteFts.run(id);
-      this.q.insertFts.run(id, ftsTitle(row.title, to.path), this.text(id));
+      this.insertFts(id, ftsTitle(row.title, to.path), this.text(id), row.lang);
     }
+  }
+
+  /** Writes a document's FTS entry: its words as written (title, body) and their stems. */
+  insertFts(id: number, titleText: string, body: string, lang: string | null): void {
+    this.q.insertFts.run(id, titleText, body, ftsStems(titleText, body, lang, this.languages));
   }
 
   delete(id: number): void {
@@ -271,5 +311,10 @@ export class DocumentStore {
 
   problems(limit = 1000, offset = 0): DocRow[] {
     return this.q.problems.all(limit, offset);
+  }
+
+  /** Files not indexed, counted by status and reason: failures first, then the largest groups. */
+  problemGroups(): ProblemGroup[] {
+    return this.q.problemGroups.all();
   }
 }

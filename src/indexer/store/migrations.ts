@@ -1,5 +1,8 @@
 import type { Db } from './db.js';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
+import { detectLanguage } from '../text/language.js';
+import { stemsText } from '../text/stem.js';
+import { unpackPassage } from './passages.js';
 
 /**
  * Forward-only schema migrations. Each entry moves the schema from `version - 1` to `version`;
@@ -8,8 +11,16 @@ import { OwletError } from '../../shared/errors.js';
 export interface Migration {
   version: number;
   description: string;
-  up(db: Db): void;
+  up(db: Db, ctx: MigrationContext): void;
 }
+
+/** What a migration may need besides the database: settings that shape derived data. */
+export interface MigrationContext {
+  /** Configured stemming languages (ISO 639-1), most important first. */
+  languages: readonly string[];
+}
+
+export const DEFAULT_MIGRATION_CONTEXT: MigrationContext = { languages: ['en'] };
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -99,6 +110,73 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'stemming: each document\'s language, and a stems column beside the words as written',
+    up(db, ctx) {
+      // FTS5 cannot add a column, so the index is rebuilt from the stored passages: no document is
+      // extracted again. The language is detected from the stored text (the declared language of
+      // html/docx/odt is not stored; it applies from the next time the file changes).
+      db.exec(`
+        ALTER TABLE documents ADD COLUMN lang TEXT;
+        DROP TABLE docs_fts;
+        CREATE VIRTUAL TABLE docs_fts USING fts5(
+          title, body, stems, content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+      `);
+      const docs = db.prepare<[], { id: number; path: string; title: string | null }>(
+        "SELECT id, path, title FROM documents WHERE status = 'indexed' ORDER BY id",
+      );
+      const passages = db.prepare<[number, number], { data: Buffer }>('SELECT data FROM doc_text WHERE id >= ? AND id < ? ORDER BY id');
+      const setLang = db.prepare('UPDATE documents SET lang = ? WHERE id = ?');
+      const insert = db.prepare('INSERT INTO docs_fts (rowid, title, body, stems) VALUES (?, ?, ?, ?)');
+      const stemmable = new Set(ctx.languages);
+      for (const d of docs.all()) {
+        const text = passages.all(d.id * 1048576, (d.id + 1) * 1048576).map((p) => unpackPassage(p.data)).join('');
+        const lang = detectLanguage(text, null, { preferred: ctx.languages });
+        setLang.run(lang, d.id);
+        const base = d.path.split(/[\\/]/).pop() ?? d.path;
+        const title = d.title && d.title.trim() ? `${d.title} ${base}` : base;
+        const stemLang = lang !== null && stemmable.has(lang) ? lang : null;
+        insert.run(d.id, title, text, stemsText(`${title}\n${text}`, stemLang));
+      }
+    },
+  },
+  {
+    version: 5,
+    description: 'change tracking for incremental backups: a change sequence on documents, tombstones for removed ones',
+    up(db) {
+      // Every insert, update or delete of a document takes the next number of `meta.change_seq`;
+      // an incremental backup stores the documents (and removals) numbered after its parent's.
+      // Triggers, so no write path can forget it (FK cascades from a removed root included).
+      db.exec(`
+        ALTER TABLE documents ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX documents_change_seq ON documents(change_seq);
+        CREATE TABLE doc_tombstones (doc_id INTEGER PRIMARY KEY, change_seq INTEGER NOT NULL);
+        CREATE INDEX doc_tombstones_seq ON doc_tombstones(change_seq);
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('change_seq', '0');
+        -- Which history of the index this is: a restore starts a new one, so an incremental backup
+        -- never builds on a backup taken from another history.
+        INSERT OR REPLACE INTO meta (key, value) VALUES ('index_uuid', lower(hex(randomblob(16))));
+        CREATE TRIGGER documents_track_insert AFTER INSERT ON documents BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          UPDATE documents SET change_seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq') WHERE id = NEW.id;
+          DELETE FROM doc_tombstones WHERE doc_id = NEW.id;
+        END;
+        CREATE TRIGGER documents_track_update AFTER UPDATE ON documents WHEN NEW.change_seq = OLD.change_seq BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          UPDATE documents SET change_seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq') WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER documents_track_delete AFTER DELETE ON documents BEGIN
+          UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq';
+          INSERT OR REPLACE INTO doc_tombstones (doc_id, change_seq) VALUES (OLD.id, (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'));
+        END;
+      `);
+      // Existing rows: all "changed" at 1, so the first backup after the upgrade is a full one.
+      db.exec("UPDATE meta SET value = '1' WHERE key = 'change_seq'");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -108,20 +186,17 @@ export function schemaVersion(db: Db): number {
 }
 
 /** Applies every pending migration, each in its own transaction. Returns the versions applied. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, ctx: MigrationContext = DEFAULT_MIGRATION_CONTEXT): number[] {
   const current = schemaVersion(db);
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
-    throw new OwletError(
-      'OWL_ERR_DB_NEWER',
-      `the index was written by a newer Owlet (schema ${current}, this build knows ${latest}); update Owlet or restore a backup`,
-    );
+    throw owletError('OWL_ERR_DB_NEWER', { found: current, supported: latest });
   }
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {
-      m.up(db);
+      m.up(db, ctx);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
     applied.push(m.version);

@@ -4,7 +4,7 @@ import { AlertEngine } from '../../../src/indexer/alerts/engine.js';
 import { BannerChannel } from '../../../src/indexer/alerts/channels.js';
 import { SqliteAlertStore } from '../../../src/indexer/alerts/store.js';
 import type { AlertEvent, NotificationChannel } from '../../../src/indexer/alerts/types.js';
-import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { createLogger, nullLogger } from '../../../src/indexer/log/logger.js';
 import { openMetricsDb } from '../../../src/indexer/metrics/metrics-db.js';
 import { AlertSettings, DEFAULT_ALERT_RULES, effectiveRules, type AlertRule } from '../../../src/indexer/metrics/settings.js';
 import { ConfigSchema } from '../../../src/indexer/config/schema.js';
@@ -201,4 +201,28 @@ test('a backup skipped for lack of space fires the default backup-skipped alert;
   now.t += MIN;
   e.evaluate({ backup_skipped: 0 });
   assert.ok(!e.activeAlerts().some((a) => a.rule === 'backup-skipped'));
+});
+
+test('a route to a channel nobody registered (the tray without the app) is logged once, not dropped silently; registering it later delivers', () => {
+  const lines: { msg: string; channel?: unknown }[] = [];
+  const log = createLogger({ write: (l: string) => void lines.push(JSON.parse(l)) }, { level: 'debug' });
+  const now = { t: 0 };
+  const e = new AlertEngine({
+    rules: [disk],
+    escalateAfterMs: 30 * MIN,
+    routes: { info: [], warning: [], critical: ['tray'] },
+    channels: [],
+    now: () => now.t,
+    log,
+  });
+  e.evaluate({ disk_free_bytes: 1 });
+  e.evaluate({ disk_free_bytes: 500 });
+  e.evaluate({ disk_free_bytes: 1 });
+  const missing = lines.filter((l) => /not registered/.test(l.msg));
+  assert.equal(missing.length, 1, 'said once, not per notification');
+  assert.equal(missing[0]!.channel, 'tray');
+  const tray = recorder('tray');
+  e.registerChannel(tray);
+  e.evaluate({ disk_free_bytes: 500 });
+  assert.deepEqual(tray.events, ['resolved:disk-critical:critical']);
 });

@@ -11,10 +11,12 @@ import { createLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { WebhookChannel, type WebhookPayload } from '../../../src/indexer/alerts/channels.js';
 import type { Alert } from '../../../src/indexer/alerts/types.js';
 import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
+import { ServiceHost } from '../../../src/indexer/service/host.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
@@ -59,8 +61,8 @@ test('a configured rule fires through the service: banner, log and webhook; ackn
   const svc = new OwletService({ dataDir: data, log, watch: false, launchWorker: scripted });
   let now = Date.UTC(2026, 5, 1, 12);
   let free = 5e9;
-  const mon = new Monitoring({ service: svc, settings: svc.config.monitoring, log: log.child('monitoring'), now: () => now, space: async () => ({ free, total: 100e9 }) });
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const mon = new Monitoring({ service: ServiceHost.around(svc, log), settings: svc.config.monitoring, log: log.child('monitoring'), now: () => now, space: async () => ({ free, total: 100e9 }) });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   try {
     await svc.indexOnce();
     mon.start(); // first sample: 5% free → pending

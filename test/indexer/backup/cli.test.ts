@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { SearchResult, ServiceInfo, StatusReport } from '../../../src/shared/api.js';
-import type { BackupListing } from '../../../src/indexer/backup/recovery.js';
+import type { BackupListing } from '../../../src/indexer/backup/listing.js';
 import { fetchAuthed } from '../../helpers/auth.js';
 import { runOwlet, startOwlet, waitExit } from '../../helpers/cli.js';
 import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
@@ -63,7 +63,10 @@ test('owlet backup create | list | verify | restore, through a running service a
     assert.deepEqual(l.backups.map((b) => [b.id, b.verified]), [[id, true]]);
     const human = await runOwlet(['backup', 'list', '--data-dir', data]);
     assert.match(human.stdout, new RegExp(`${id} .* 200 docs .* verified`));
+    assert.match(human.stdout, /Storage: \d+\.\d MB used of a \d+\.\d MB budget/, 'used against the budget');
+    assert.ok(l.storage.usedBytes > 0 && l.storage.budgetBytes >= l.storage.usedBytes);
     const api = await get<BackupListing>('/api/v1/backups');
+    assert.equal(api.storage.usedBytes, l.storage.usedBytes, 'the dashboard reads the same figures');
     assert.ok(api.lastVerifiedAt, 'the dashboard sees the last verified time');
     assert.ok(api.nextScheduledAt, 'and the next scheduled backup');
     assert.equal((await fetch(`${info.url}/api/v1/backups`)).status, 401, 'the backup API needs the token like every /api route');
@@ -99,4 +102,19 @@ test('owlet backup create | list | verify | restore, through a running service a
   assert.match(local.stdout, /The next "owlet serve" or "owlet index" brings it up to date/);
   const aside = fs.readdirSync(path.join(data, 'recovery')).filter((n) => /\.pre-restore$/.test(n));
   assert.equal(aside.length, 2, 'both replaced indexes are kept');
+
+  // A path given as an id (issue 11, point 5) is refused by the CLI before anything is touched.
+  const victim = path.join(path.dirname(data), 'victimdir');
+  fs.mkdirSync(victim);
+  fs.writeFileSync(path.join(victim, 'keep.txt'), 'keep');
+  fs.writeFileSync(path.join(path.dirname(data), 'victimdir.json'), '{}');
+  const evil = await runOwlet(['backup', 'verify', 'x/../../../victimdir', '--data-dir', data]);
+  assert.notEqual(evil.code, 0);
+  assert.match(evil.stderr, /is not a backup id/);
+  assert.equal(fs.readFileSync(path.join(victim, 'keep.txt'), 'utf8'), 'keep');
+
+  // Doctor without a service reads the backup folder (issue 10): not "this build has no backup feature".
+  const doc = await runOwlet(['doctor', '--data-dir', data]);
+  assert.doesNotMatch(doc.stdout + doc.stderr, /no backup feature|no backups yet/);
+  assert.match(doc.stdout, /last verified backup .* ago/);
 });

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { IndexGuardian, type GuardianOptions } from '../../../src/indexer/backup/recovery.js';
+import { ProtectedIndex, type ProtectedIndexOptions } from '../../../src/indexer/recovery/protected-index.js';
+import type { GuardianPhase } from '../../../src/indexer/recovery/plan.js';
+import type { ServiceHost } from '../../../src/indexer/service/host.js';
+import type { BackupReason } from '../../../src/indexer/backup/manifest.js';
+import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js';
+import { indexedPathList } from '../../../src/indexer/store/stats.js';
 import { nullLogger, type Logger } from '../../../src/indexer/log/logger.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
 import { writeTree, waitFor } from '../../helpers/tmp.js';
@@ -18,26 +23,85 @@ export function writeConfig(dataDir: string, config: Record<string, unknown>): v
   fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(config, null, 2));
 }
 
-export async function openGuardian(dataDir: string, opts: Partial<GuardianOptions> & { log?: Logger } = {}): Promise<IndexGuardian> {
+export type GuardedOptions = Partial<ProtectedIndexOptions> & { log?: Logger };
+
+/**
+ * The protected index (host + guardian + backups + integrity schedule) as serve composes it,
+ * with the shortcuts the recovery tests use.
+ */
+export class Guarded {
+  private started = false;
+  constructor(readonly pi: ProtectedIndex) {}
+  get service(): ServiceHost {
+    return this.pi.host;
+  }
+  get phase(): GuardianPhase {
+    return this.pi.guardian.phase;
+  }
+  get lastRecovery() {
+    return this.pi.guardian.lastRecovery;
+  }
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.pi.start();
+  }
+  create(reason?: BackupReason) {
+    return this.pi.backups.create(reason);
+  }
+  verify(id?: string) {
+    return this.pi.backups.verify(id);
+  }
+  restore(id: string) {
+    return this.pi.backups.restore(id);
+  }
+  list() {
+    return this.pi.backups.list();
+  }
+  settled() {
+    return this.pi.guardian.settled();
+  }
+  checkFile() {
+    this.pi.guardian.checkFile();
+  }
+  /** The periodic integrity check, run now. */
+  checkIntegrity() {
+    return this.pi.integrity.runNow();
+  }
+  stop() {
+    return this.pi.stop();
+  }
+}
+
+export async function openGuardian(dataDir: string, opts: GuardedOptions = {}): Promise<Guarded> {
   const log = opts.log ?? nullLogger;
-  return IndexGuardian.open({
-    dataDir,
-    log,
-    fileCheckMs: 3_600_000,
-    catchUpDelayMs: 3_600_000,
-    level: 1,
-    create: (hooks) => new OwletService({ dataDir, log, watch: false, ...hooks }),
-    ...opts,
-  });
+  return new Guarded(
+    await ProtectedIndex.open({
+      dataDir,
+      log,
+      fileCheckMs: 3_600_000,
+      catchUpDelayMs: 3_600_000,
+      level: 1,
+      create: (hooks) => new OwletService({ dataDir, log, watch: false, beforeMigrate: backupBeforeMigration, ...hooks }),
+      ...opts,
+    }),
+  );
+}
+
+/** The service open right now behind the host (fails the test when none is). */
+export function live(g: Guarded | ServiceHost): OwletService {
+  const c = (g instanceof Guarded ? g.service : g).current();
+  if (!c.ok) throw c.error;
+  return c.service;
 }
 
 /** Starts the service behind the guardian and waits for its first reconcile and any recovery to finish. */
-export async function startAndSettle(g: IndexGuardian): Promise<void> {
-  await g.service.start();
+export async function startAndSettle(g: Guarded): Promise<void> {
+  await g.start();
   await settle(g);
 }
 
-export async function settle(g: IndexGuardian): Promise<void> {
+export async function settle(g: Guarded): Promise<void> {
   await waitFor(() => g.phase === 'serving' || g.phase === 'failed', 60_000, 'recovery and reconcile to finish');
   await g.service.rescan();
 }
@@ -56,11 +120,11 @@ export function diskFiles(root: string): string[] {
   return out.sort();
 }
 
-export function indexedPaths(g: IndexGuardian): string[] {
-  return (g.service.ctx.db.prepare("SELECT path FROM documents WHERE status = 'indexed' ORDER BY path").pluck().all() as string[]).sort();
+export function indexedPaths(g: Guarded | ServiceHost): string[] {
+  return indexedPathList(live(g).ctx.db);
 }
 
-export function hits(g: IndexGuardian, q: string): string[] {
+export function hits(g: Guarded, q: string): string[] {
   return g.service.search(q, 50, 0).hits.map((h) => h.path).sort();
 }
 

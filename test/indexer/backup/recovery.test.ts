@@ -4,11 +4,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { isVerified, listBackups } from '../../../src/indexer/backup/manifest.js';
-import { trapCorruption } from '../../../src/indexer/backup/trap.js';
-import type { GuardianAlert } from '../../../src/indexer/backup/recovery.js';
+import { trapCorruption } from '../../../src/indexer/store/corruption-trap.js';
+import type { GuardianAlert } from '../../../src/indexer/recovery/plan.js';
 import { applyKey } from '../../../src/indexer/security/cipher.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
-import { damage, diskFiles, hits, indexedPaths, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
+import { damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
 
 /**
  * Damage the index the ways disks and people do, start again, and check the guardian detects it,
@@ -88,7 +88,7 @@ test('a corrupted backup (one flipped byte) fails verification and is never rest
   const bad = await g.create('manual');
   assert.ok(good.status === 'created' && bad.status === 'created');
   const dir = path.join(data, 'backups');
-  const badFile = path.join(dir, `${bad.manifest.id}.db.gz`);
+  const badFile = path.join(dir, `${bad.manifest.id}.owb`);
   const bytes = fs.readFileSync(badFile);
   bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
   fs.writeFileSync(badFile, bytes);
@@ -141,7 +141,7 @@ test('with no usable backup the index is rebuilt from the disk, with progress in
 
 /** The FTS index's pages, read through the index's own (keyed) connection. */
 function ftsPages(g: Awaited<ReturnType<typeof openGuardian>>): number[] {
-  return g.service.ctx.db.prepare("SELECT pageno FROM dbstat WHERE name = 'docs_fts_data' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
+  return live(g).ctx.db.prepare("SELECT pageno FROM dbstat WHERE name = 'docs_fts_data' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
 }
 
 test('damage limited to the FTS index is repaired from the stored text, without a restore', async () => {
@@ -154,7 +154,7 @@ test('damage limited to the FTS index is repaired from the stored text, without 
   await startAndSettle(g);
   await g.create('manual');
   // Logical damage: garbage in the FTS segments (the rows and their b-trees are fine).
-  const db = g.service.ctx.db;
+  const db = live(g).ctx.db;
   db.unsafeMode(true);
   db.prepare('UPDATE docs_fts_data SET block = randomblob(length(block)) WHERE id > 10').run();
   db.unsafeMode(false);
@@ -198,34 +198,33 @@ test('damage found while serving (integrity check, index file deleted) is recove
     const made = await g.create('manual');
     assert.equal(made.status, 'created');
     const facade = g.service;
-    const first = g.service.ctx;
-    // 1. The periodic integrity check (monitoring runs it in a worker) finds pages overwritten on disk.
+    const first = live(g).ctx;
+    // 1. The periodic integrity check (recovery runs it in a worker) finds pages overwritten on disk.
     writeTree(root, { 'live1.txt': 'arrives while serving: quincewordone' });
     const file = path.join(data, 'index.db');
-    const key = g.service.ctx.key;
     // Everything into the main file first, so the damage reaches committed pages.
-    g.service.ctx.db.pragma('wal_checkpoint(TRUNCATE)');
+    live(g).ctx.db.pragma('wal_checkpoint(TRUNCATE)');
     damage(file, 'garbage-pages', 3);
-    const r = await g.checkIntegrity(file, key);
+    const r = await g.checkIntegrity();
     assert.equal(r.ok, false, 'the integrity check sees the damage');
     await g.settled();
     await settle(g);
-    assert.notEqual(g.service.ctx, first, 'a new database connection serves');
+    assert.notEqual(live(g).ctx, first, 'a new database connection serves');
     assert.equal(g.lastRecovery?.action, 'restored');
     assert.deepEqual(
-      (facade.ctx.db.prepare("SELECT path FROM documents WHERE status = 'indexed'").pluck().all() as string[]).sort(),
+      indexedPaths(facade),
       diskFiles(root),
-      'the facade others hold answers from the recovered index',
+      'the host others hold answers from the recovered index',
     );
     assert.deepEqual(hits(g, 'quincewordone'), [path.join(root, 'live1.txt')]);
     // 2. The file deleted under the running service.
-    const second = g.service.ctx;
+    const second = live(g).ctx;
     writeTree(root, { 'live2.txt': 'arrives later: quincewordtwo' });
     fs.rmSync(file);
     g.checkFile();
     await g.settled();
     await settle(g);
-    assert.notEqual(g.service.ctx, second);
+    assert.notEqual(live(g).ctx, second);
     assert.deepEqual(indexedPaths(g), diskFiles(root));
     assert.deepEqual(hits(g, 'quincewordtwo'), [path.join(root, 'live2.txt')]);
   } finally {

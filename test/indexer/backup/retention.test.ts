@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { prune } from '../../../src/indexer/backup/create.js';
-import { MANIFEST_FORMAT, listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
-import { dayKey, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
+import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
+import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
 import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
@@ -13,9 +13,9 @@ import { tmpDir } from '../../helpers/tmp.js';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1, 3, 0, 0); // Thursday 2026-01-01 03:00 UTC
 
-function manifest(id: string, at: number, ok: boolean | null = true): Manifest {
+function manifest(id: string, at: number, ok: boolean | null = true, extra: Partial<Manifest> = {}): Manifest {
   return {
-    format: MANIFEST_FORMAT,
+    format: 1,
     id,
     createdAt: new Date(at).toISOString(),
     reason: 'scheduled',
@@ -31,6 +31,14 @@ function manifest(id: string, at: number, ok: boolean | null = true): Manifest {
     keyId: null,
     config: null,
     verification: ok === null ? null : { at: new Date(at).toISOString(), ok, message: ok ? null : 'bad', checksum: ok, integrity: ok, documents: ok },
+    kind: 'full',
+    parentId: null,
+    baseId: null,
+    changeSeq: null,
+    indexUuid: null,
+    rawBytes: 0,
+    mac: null,
+    ...extra,
   };
 }
 
@@ -73,14 +81,77 @@ test('pruning on disk removes exactly the backups outside the retention set (inj
   for (let d = 0; d < 20; d++) {
     const m = manifest(idOf(d), T0 + d * DAY);
     fs.writeFileSync(path.join(dir, `${m.id}.db.gz`), 'data');
-    writeManifest(dir, m);
+    writeManifest(dir, m, null);
   }
-  const removed = prune(dir, { ...DEFAULT_BACKUP_CONFIG, retention: { daily: 3, weekly: 2 } }, nullLogger);
+  const removed = prune(dir, { ...DEFAULT_BACKUP_CONFIG, retention: { daily: 3, weekly: 2 } }, nullLogger).removed;
   const left = listBackups(dir).map((b) => b.manifest.id);
   // Days 17-19 (Jan 18-20), and the newest of the two newest weeks: Jan 20 (W04) and Jan 18 (W03).
   assert.deepEqual(left, [idOf(19), idOf(18), idOf(17)]);
   assert.equal(removed.length, 17);
   assert.deepEqual(fs.readdirSync(dir).sort(), left.flatMap((id) => [`${id}.db.gz`, `${id}.json`]).sort());
+});
+
+test('retention never breaks a chain: the increments a kept point needs, and their full backup, stay', () => {
+  // Day 0 full, days 1-9 increments on each other, day 10 a new full, days 11-12 increments.
+  const ms: Manifest[] = [];
+  for (let d = 0; d <= 12; d++) {
+    const full = d === 0 || d === 10;
+    ms.push(manifest(idOf(d), T0 + d * DAY, true, { format: 2, kind: full ? 'full' : 'incremental', parentId: full ? null : idOf(d - 1), size: full ? 1000 : 10 }));
+  }
+  const plan = planRetention(ms, { daily: 3, weekly: 2 });
+  // Daily: 12, 11, 10. Weekly: day 12 (W03: Jan 12-18) and the newest of W02 (Jan 5-11): day 10.
+  // The chain of 12 is 10, 11, 12: nothing older is needed.
+  assert.deepEqual(plan.keep, [idOf(12), idOf(11), idOf(10)]);
+  // With weekly 3, day 3 (W01's newest, Jan 4) is kept, and with it days 0-2 (its chain).
+  const wider = planRetention(ms, { daily: 3, weekly: 3 });
+  assert.deepEqual(new Set(wider.keep), new Set([idOf(12), idOf(11), idOf(10), idOf(3), idOf(2), idOf(1), idOf(0)]));
+  // A point whose chain lost a member is no point: with day 1 gone, days 2-9 cannot be restored.
+  const broken = planRetention(ms.filter((m) => m.id !== idOf(1)), { daily: 3, weekly: 3 });
+  assert.ok(!broken.keep.includes(idOf(3)));
+  assert.equal(describePlan(plan), `kept 3 daily, 2 weekly, removed ${ms.length - 3}`);
+});
+
+test('manual and pre-update backups stay until a newer verified backup exists AND their removal was announced', () => {
+  const scheduled = manifest(idOf(5), T0 + 5 * DAY);
+  const manual = manifest(idOf(5, 1), T0 + 5 * DAY + 3_600_000, true, { reason: 'manual' });
+  // Only one daily slot: the manual backup is the newest, so it is the point; the scheduled one is announced? No: it is not protected.
+  let plan = planRetention([scheduled, manual], { daily: 1, weekly: 0 });
+  assert.deepEqual(plan.keep, [manual.id]);
+  // A newer scheduled backup arrives: the manual one is announced, not removed.
+  const later = manifest(idOf(6), T0 + 6 * DAY);
+  plan = planRetention([scheduled, manual, later], { daily: 1, weekly: 0 });
+  assert.deepEqual(plan.announce, [manual.id]);
+  assert.ok(plan.keep.includes(manual.id));
+  // At the next pruning, announced, it goes.
+  plan = planRetention([scheduled, manual, later], { daily: 1, weekly: 0 }, { announced: new Set([manual.id]) });
+  assert.ok(plan.remove.includes(manual.id));
+  // A newer backup that is not verified does not count.
+  const failed = manifest(idOf(7), T0 + 7 * DAY, false);
+  plan = planRetention([manual, failed], { daily: 1, weekly: 0 }, { announced: new Set([manual.id]) });
+  assert.ok(plan.keep.includes(manual.id));
+});
+
+test('the storage budget removes the oldest restore points first, never the newest, and says when it limits them', () => {
+  const dir = tmpDir('owlet-retention-budget-');
+  for (let d = 0; d < 10; d++) {
+    const m = manifest(idOf(d), T0 + d * DAY, true, { size: 100 });
+    fs.writeFileSync(path.join(dir, `${m.id}.db.gz`), 'x'.repeat(100));
+    writeManifest(dir, m, null);
+  }
+  const settings = { ...DEFAULT_BACKUP_CONFIG, retention: { daily: 7, weekly: 4 }, maxBytes: 450 };
+  const out = prune(dir, settings, nullLogger);
+  assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [idOf(9), idOf(8), idOf(7), idOf(6)]);
+  assert.equal(out.usedBytes, 400);
+  assert.equal(out.budgetBytes, 450);
+  assert.match(out.budgetWarning ?? '', /holds only 4 restore points, fewer than the 7 configured/);
+  // Room for what is kept but not for the next full backup: the warning comes before the loss.
+  const ahead = prune(dir, { ...settings, maxBytes: 450 }, nullLogger);
+  assert.equal(ahead.removed.length, 0);
+  assert.match(ahead.budgetWarning ?? '', /next full backup will force fewer restore points/);
+  // Even a budget below one backup keeps the newest.
+  const tight = prune(dir, { ...settings, maxBytes: 1 }, nullLogger);
+  assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [idOf(9)]);
+  assert.ok(tight.budgetWarning);
 });
 
 class FakeTimers implements Timers {

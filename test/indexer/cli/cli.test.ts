@@ -14,7 +14,8 @@ function corpus(): string {
     'notes/beta.md': '# Beta Title\n\nMarkdown with tokenbeta and a café.',
     'web/page.html': '<html><head><title>Gamma Page</title><script>var tokenscript=1</script></head><body><p>tokengamma body</p></body></html>',
     'data/table.csv': 'name,value\ntokendelta,42\n',
-    'bin/blob.xyz': 'unsupported extension',
+    // No extractor for .xyz, and not text either (sniffed): skipped as binary.
+    'bin/blob.xyz': new Uint8Array([0x89, 0x01, 0x02, 0x03, 0x00, 0x00, 0x1f, 0x8b, 0x08, 0x00, 0x04, 0x05]),
   });
   return root;
 }
@@ -25,6 +26,9 @@ test('index prints a summary and exits 0; search --json returns ranked hits with
   const idx = await runOwlet(['index', '--root', root, '--data-dir', data]);
   assert.equal(idx.code, 0, idx.stderr);
   assert.match(idx.stdout, /Indexed 4 files, skipped 1, failed 0.* in [\d.]+ s \([\d.]+ files\/s\)/);
+  // A skipped binary is not a fault: the summary says what it is and does not send the user to "owlet errors".
+  assert.match(idx.stdout, /^Not documents Owlet reads \(skipped\): 1 binary\.$/m);
+  assert.doesNotMatch(idx.stdout, /owlet errors/);
 
   const s = await runOwlet(['search', 'tokenbeta', '--json', '--data-dir', data]);
   assert.equal(s.code, 0, s.stderr);
@@ -46,6 +50,19 @@ test('index prints a summary and exits 0; search --json returns ranked hits with
   assert.equal(script.total, 0, 'script text is not indexed');
   const title = JSON.parse((await runOwlet(['search', 'gamma', '--json', '--data-dir', data])).stdout);
   assert.equal(title.hits[0].title, 'Gamma Page');
+
+  // A query that starts with "-" is a negation, never an option (issue #10).
+  const neg = await runOwlet(['search', '-tokengamma cafe', '--json', '--data-dir', data]);
+  assert.equal(neg.code, 0, neg.stderr);
+  assert.equal(JSON.parse(neg.stdout).total, 1);
+  assert.equal(JSON.parse((await runOwlet(['search', '-tokenbeta cafe', '--json', '--data-dir', data])).stdout).total, 0);
+  // A typo: "did you mean" in the JSON and in the readable output (issue #17).
+  const typo = await runOwlet(['search', 'tokenbetta', '--data-dir', data]);
+  assert.match(typo.stdout, /^0 results\nDid you mean: tokenbeta\n/);
+  assert.deepEqual(JSON.parse((await runOwlet(['search', 'tokenbetta', '--json', '--data-dir', data])).stdout).suggestion, { query: 'tokenbeta', words: [{ from: 'tokenbetta', to: 'tokenbeta' }] });
+  // The same page bounds as the API.
+  assert.equal((await runOwlet(['search', 'cafe', '--limit', '1000', '--offset', '100000', '--data-dir', data])).code, 0);
+  assert.equal((await runOwlet(['search', 'cafe', '--offset', '100001', '--data-dir', data])).code, 2);
 });
 
 test('search respects --limit, orders best first, and prints a readable list without --json', async () => {
@@ -71,12 +88,13 @@ test('errors --json lists skipped and failed files with reasons; status --json r
   await runOwlet(['index', '--root', root, '--data-dir', data]);
   const e = await runOwlet(['errors', '--json', '--data-dir', data]);
   assert.equal(e.code, 0, e.stderr);
-  const { files } = JSON.parse(e.stdout) as { files: { path: string; status: string; reason: string; message: string }[] };
+  const { files, groups } = JSON.parse(e.stdout) as { groups: unknown[]; files: { path: string; status: string; reason: string; message: string }[] };
+  assert.deepEqual(groups, [{ status: 'skipped', reason: 'binary', count: 1 }]);
   assert.equal(files.length, 1);
   assert.equal(files[0]!.path, path.join(root, 'bin/blob.xyz'));
   assert.equal(files[0]!.status, 'skipped');
-  assert.equal(files[0]!.reason, 'unsupported');
-  assert.match(files[0]!.message, /xyz/);
+  assert.equal(files[0]!.reason, 'binary');
+  assert.match(files[0]!.message, /binary content.*\.xyz file/);
   const st = await runOwlet(['status', '--json', '--data-dir', data]);
   assert.equal(st.code, 0, st.stderr);
   const status = JSON.parse(st.stdout);
@@ -85,7 +103,8 @@ test('errors --json lists skipped and failed files with reasons; status --json r
   assert.equal(status.service, null);
   assert.equal(status.roots[0].path, root);
   const human = await runOwlet(['errors', '--data-dir', data]);
-  assert.match(human.stdout, /skipped +unsupported +.*blob\.xyz/);
+  // Counts by reason first, then the files of each group.
+  assert.match(human.stdout, /^1 file not indexed:\n +1 +skipped +binary +binary content, not text\n\nskipped binary \(1\):\n +\/.*blob\.xyz\n +binary content/);
 });
 
 test('bad arguments, a missing root and a malformed query give one clear line and a non-zero exit', async () => {
@@ -114,7 +133,7 @@ test('an unusable data directory and a search before any index fail clearly', as
   fs.writeFileSync(file, 'not a directory');
   const r = await runOwlet(['index', '--root', root, '--data-dir', file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /data directory .* is unusable/);
+  assert.match(r.stderr, /no usable Owlet data directory at .*: /);
   const s = await runOwlet(['search', 'x', '--data-dir', path.join(tmpDir(), 'empty')]);
   assert.notEqual(s.code, 0);
   assert.match(s.stderr, /owlet index --root/);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { strToU8, zipSync } from 'fflate';
 import { extractBytes, type ExtractResult } from '../../../src/indexer/extract/extract-file.js';
 import { ctx, makeDocx, makeEpub, makeOdt, makePdf, makePptx, makeXlsx } from './fixtures.js';
+import { xmpTitle } from '../../../src/indexer/extract/pdf.js';
 
 function ok(r: ExtractResult): Extract<ExtractResult, { ok: true }> {
   assert.ok(r.ok, `expected success, got ${JSON.stringify(r)}`);
@@ -49,6 +50,18 @@ test('DOCX: paragraphs, tabs from properties ignored, title from core.xml', asyn
   const r = ok(await extractBytes(makeDocx({ paragraphs: ['First DOCXTOKEN &amp; more', 'Second &#233;t&#xE9;'], title: 'Docx &lt;Title&gt;' }), ctx('docx')));
   assert.equal(r.title, 'Docx <Title>');
   assert.equal(r.text, 'First DOCXTOKEN & more\nSecond été');
+});
+
+test('DOCX and ODT: the declared language comes with the text (issue #17)', async () => {
+  assert.equal(ok(await extractBytes(makeDocx({ paragraphs: ['Hallo'], lang: 'de-DE' }), ctx('docx'))).lang, 'de-DE');
+  assert.equal(ok(await extractBytes(makeDocx({ paragraphs: ['Hello'] }), ctx('docx'))).lang, null);
+  assert.equal(ok(await extractBytes(makeOdt({ paragraphs: ['Bonjour'], lang: 'fr-FR' }), ctx('odt'))).lang, 'fr-FR');
+});
+
+test('PDF: without an Info title, the XMP dc:title is the title (issue #10)', () => {
+  const xmp = '<x:xmpmeta><rdf:RDF><rdf:Description><dc:title><rdf:Alt><rdf:li xml:lang="x-default">R&amp;D Plan — 2026</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>';
+  assert.equal(xmpTitle(Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /Metadata >>\nstream\n${xmp}\nendstream`, 'utf8')), 'R&D Plan — 2026');
+  assert.equal(xmpTitle(Buffer.from('%PDF-1.7 no metadata', 'utf8')), null);
 });
 
 test('ODT: text:p paragraphs and the meta.xml title', async () => {

@@ -72,7 +72,7 @@ function zip(files: Record<string, string | Uint8Array>): Uint8Array {
   return zipSync(z);
 }
 
-export function makeDocx(opts: { paragraphs: string[]; title?: string; documentXml?: string }): Uint8Array {
+export function makeDocx(opts: { paragraphs: string[]; title?: string; documentXml?: string; lang?: string }): Uint8Array {
   const body = opts.paragraphs
     .map((p) => `<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t xml:space="preserve">${p}</w:t></w:r></w:p>`)
     .join('');
@@ -83,18 +83,23 @@ export function makeDocx(opts: { paragraphs: string[]; title?: string; documentX
       `${XML}<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
   };
   if (opts.title !== undefined) files['docProps/core.xml'] = coreXml(opts.title);
+  if (opts.lang !== undefined) {
+    files['word/styles.xml'] = `${XML}<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:docDefaults><w:rPrDefault><w:rPr><w:lang w:val="${opts.lang}" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault></w:docDefaults></w:styles>`;
+  }
   return zip(files);
 }
 
-export function makeOdt(opts: { paragraphs: string[]; title?: string }): Uint8Array {
+export function makeOdt(opts: { paragraphs: string[]; title?: string; lang?: string }): Uint8Array {
   const files: Record<string, string | Uint8Array> = {
     mimetype: 'application/vnd.oasis.opendocument.text',
     'content.xml': `${XML}<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>${opts.paragraphs
       .map((p) => `<text:p>${p}</text:p>`)
       .join('')}</office:text></office:body></office:document-content>`,
   };
-  if (opts.title !== undefined) {
-    files['meta.xml'] = `${XML}<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>${opts.title}</dc:title></office:meta></office:document-meta>`;
+  if (opts.title !== undefined || opts.lang !== undefined) {
+    const title = opts.title === undefined ? '' : `<dc:title>${opts.title}</dc:title>`;
+    const lang = opts.lang === undefined ? '' : `<dc:language>${opts.lang}</dc:language>`;
+    files['meta.xml'] = `${XML}<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta>${title}${lang}</office:meta></office:document-meta>`;
   }
   return zip(files);
 }

@@ -117,15 +117,23 @@ test('a stale service.json from a crashed service is removed, a live one never',
   assert.match(f.fixed[0]!.message, /removed service\.json/);
 });
 
-test('a data directory open to other users is restricted to its owner', async () => {
+test('a data directory open to other users is restricted to its owner (#11.15: every folder in it, not just the top)', async () => {
   const { data } = await indexed();
   fs.chmodSync(data, 0o755);
+  fs.mkdirSync(path.join(data, 'logs'), { recursive: true });
+  fs.chmodSync(path.join(data, 'logs'), 0o777);
+  fs.mkdirSync(path.join(data, 'audit', 'deeper'), { recursive: true });
+  fs.chmodSync(path.join(data, 'audit', 'deeper'), 0o750);
   const r = await runDoctor(data, { fix: false }, { space });
-  assert.equal(find(r, 'datadir')?.status, 'degraded');
+  assert.equal(find(r, 'datadir')?.status, 'failed', 'the service refuses such a folder, so doctor says failed');
   assert.match(find(r, 'datadir')!.remedy!, /chmod 700/);
+  assert.equal(find(r, 'datadir:logs')?.status, 'failed');
+  assert.match(find(r, 'datadir:logs')!.message, /mode 777/);
+  assert.equal(find(r, `datadir:${path.join('audit', 'deeper')}`)?.status, 'failed');
   const f = await runDoctor(data, { fix: true }, { space });
-  assert.equal(fs.statSync(data).mode & 0o777, 0o700);
+  for (const d of [data, path.join(data, 'logs'), path.join(data, 'audit', 'deeper')]) assert.equal(fs.statSync(d).mode & 0o777, 0o700, d);
   assert.equal(find(f, 'datadir')?.status, 'ok');
+  assert.equal(find(f, 'datadir:logs'), undefined);
 });
 
 test('a root marked offline but reachable again is rescanned: its new files become searchable', async () => {

@@ -10,6 +10,7 @@ import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { allChecks, checkBackup, checkBreakers, checkDisk, checkIntegrity, checkPool, checkRestarts, checkWatcher, type HealthInputs } from '../../../src/indexer/health/checks.js';
 import { healthReport } from '../../../src/indexer/health/report.js';
@@ -18,6 +19,8 @@ import { rebuildFts } from '../../../src/indexer/store/fts-rebuild.js';
 import { HEALTH_COLOURS } from '../../../src/shared/health.js';
 import { INDEX_FILE } from '../../../src/indexer/service/context.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
+import { IntegritySchedule } from '../../../src/indexer/recovery/integrity-schedule.js';
+import { ServiceHost } from '../../../src/indexer/service/host.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
@@ -58,7 +61,10 @@ test('each check: ok, degraded and failed, each with a message and a remedy when
     [{ integrity: { at: NOW - 1000, ok: false, message: 'row 5 missing', durationMs: 1, by: 'doctor' } }, 'integrity', 'failed', /found damage: row 5/],
     [{ integrity: { at: NOW - 5 * 86_400_000, ok: true, message: 'ok', durationMs: 1, by: 'service' } }, 'integrity', 'degraded', /not running/],
     [{ space: { free: 0.5 * GiB, total: 100 * GiB } }, 'disk', 'degraded', /running low/],
-    [{ space: { free: 100 * 1024 * 1024, total: 100 * GiB } }, 'disk', 'failed', /indexing will stop/],
+    [{ space: { free: 50 * 1024 * 1024, total: 100 * GiB } }, 'disk', 'failed', /where indexing pauses/],
+    // #11.15: failed exactly where the disk-space guard pauses indexing, not at 47 MB free of 80 MB.
+    [{ space: { free: 3 * 1024 * 1024, total: 80 * 1024 * 1024 } }, 'disk', 'failed', /below 4\.0 MB, where indexing pauses/],
+    [{ space: { free: 10 * 1024 * 1024, total: 80 * 1024 * 1024 } }, 'disk', 'degraded', /running low/],
     [{ diskFullMessage: 'the disk is full; indexing is paused' }, 'disk', 'failed', /full/],
     [{ watcher: { mode: 'polling', message: 'inotify limit reached' } }, 'watcher', 'degraded', /inotify/],
     [{ pool: { workers: 2, busy: 2, queued: 9, recentFailures: 7 } }, 'extractors', 'degraded', /7 workers were killed/],
@@ -83,6 +89,7 @@ test('each check: ok, degraded and failed, each with a message and a remedy when
     assert.equal(r.colour, HEALTH_COLOURS[status]);
   }
   // Things that are fine stay fine.
+  assert.equal(checkDisk(inputs({ space: { free: 47 * 1024 * 1024, total: 80 * 1024 * 1024 } })).status, 'ok', '#11.15: 47 MB free of a small volume is not "failed"');
   assert.equal(checkWatcher(inputs({ watcher: null })).status, 'ok');
   assert.equal(checkPool(inputs({ pool: null })).status, 'ok');
   assert.equal(checkRestarts(inputs({ uncleanRestarts1h: null })), null);
@@ -103,15 +110,24 @@ test('a running service turns degraded and failed under injected faults, and rec
   const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted });
   let space = { free: 50 * GiB, total: 100 * GiB };
   let integrityOk = true;
+  // The integrity check belongs to recovery; monitoring records what it finds.
+  const integrity = new IntegritySchedule({
+    dataDir: data,
+    hours: 24,
+    key: () => svc.key,
+    onDamage: () => {},
+    log: nullLogger,
+    check: async () => ({ ok: integrityOk, message: integrityOk ? 'ok' : 'Tree 7 page 12: btreeInitPage() returns error code 11', durationMs: 3 }),
+  });
   const mon = new Monitoring({
-    service: svc,
+    service: ServiceHost.around(svc, nullLogger),
     settings: svc.config.monitoring,
     log: nullLogger,
     space: async () => space,
-    integrity: async () => ({ ok: integrityOk, message: integrityOk ? 'ok' : 'Tree 7 page 12: btreeInitPage() returns error code 11', durationMs: 3 }),
+    integrity,
   });
   mon.start();
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   const health = async () => (await app.inject({ url: '/api/v1/health' })).json() as { status: string; colour: string; checks: { id: string; status: string; message: string }[] };
   const check = async (id: string) => (await health()).checks.find((c) => c.id === id);
   const ready = async () => app.inject({ url: '/health/ready' });
@@ -125,7 +141,7 @@ test('a running service turns degraded and failed under injected faults, and rec
     // Disk space: low, then nearly gone, then back.
     space = { free: 0.5 * GiB, total: 100 * GiB };
     assert.equal((await check('disk'))?.status, 'degraded');
-    space = { free: 0.1 * GiB, total: 100 * GiB };
+    space = { free: 0.05 * GiB, total: 100 * GiB };
     h = await health();
     assert.equal(h.status, 'failed');
     assert.equal(h.colour, HEALTH_COLOURS.failed);
@@ -143,10 +159,10 @@ test('a running service turns degraded and failed under injected faults, and rec
 
     // The integrity check finds damage, then passes again.
     integrityOk = false;
-    await mon.runIntegrityCheck();
+    await integrity.runNow();
     assert.equal((await check('integrity'))?.status, 'failed');
     integrityOk = true;
-    await mon.runIntegrityCheck();
+    await integrity.runNow();
     assert.equal((await check('integrity'))?.status, 'ok');
 
     // Schema not current: not ready (503 with the reason), database failed; fixed: ready again.

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.js';
-import { OwletError } from '../../../src/shared/errors.js';
+import { routeTable } from '../../../src/indexer/http/route-table.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
+import { ErrorCodes, OwletError } from '../../../src/shared/errors.js';
 import type { StatusReport } from '../../../src/shared/api.js';
 
 function fakeApi(over: Partial<ServiceApi> = {}): ServiceApi & { calls: string[] } {
@@ -30,6 +32,8 @@ test('search validates its parameters and passes them on', async () => {
   assert.deepEqual(ok.json(), { total: 0, hits: [] });
   assert.deepEqual(api.calls, ['search:hello:5:10']);
   assert.equal(ok.headers['cache-control'], 'no-store');
+  // The same bounds as `owlet search` (--limit 1-1000, --offset 0-100000).
+  assert.equal((await app.inject({ url: '/api/v1/search?q=hello&limit=1000&offset=100000' })).statusCode, 200);
   for (const [url, re] of [
     ['/api/v1/search', /q/],
     ['/api/v1/search?q=x&limit=0', /limit/],
@@ -37,6 +41,8 @@ test('search validates its parameters and passes them on', async () => {
     ['/api/v1/search?q=x&offset=-1', /offset/],
     ['/api/v1/search?q=x&bogus=1', /bogus/],
     [`/api/v1/search?q=${'a'.repeat(1001)}`, /1000/],
+    ['/api/v1/search?q=x&limit=1001', /limit/],
+    ['/api/v1/search?q=x&offset=100001', /offset/],
   ] as const) {
     const r = await app.inject({ url });
     assert.equal(r.statusCode, 400, url);
@@ -55,7 +61,7 @@ test('a malformed query is a 400 with the parser message, never a 500', async ()
   );
   const r = await app.inject({ url: '/api/v1/search?q=%22x' });
   assert.equal(r.statusCode, 400);
-  assert.deepEqual(r.json(), { error: { code: 'OWL_ERR_QUERY_INVALID', message: 'unterminated quote at position 0' } });
+  assert.deepEqual(r.json(), { error: { code: 'OWL_ERR_QUERY_INVALID', message: 'unterminated quote at position 0', remedy: ErrorCodes.OWL_ERR_QUERY_INVALID.remedy } });
 });
 
 test('an unexpected failure is a 500 without internals', async () => {
@@ -88,4 +94,64 @@ test('unknown endpoints are a JSON 404', async () => {
   const r = await buildServer(fakeApi()).inject({ url: '/nope?x=1' });
   assert.equal(r.statusCode, 404);
   assert.match(r.json().error.message, /GET \/nope$/);
+});
+
+test('a third-party error code never reaches a client: library 4xx keep their status under a catalog code, the rest is OWL_ERR_INTERNAL', async () => {
+  const thirdParty = Object.assign(new Error('SQLITE_CORRUPT: database disk image is malformed at /home/u/.owlet/index.db'), { code: 'SQLITE_CORRUPT' });
+  const app = buildServer(fakeApi({ status: () => { throw thirdParty; } }), { bodyLimit: 64 });
+  const internal = await app.inject({ url: '/api/v1/status' });
+  assert.equal(internal.statusCode, 500);
+  assert.deepEqual(internal.json(), { error: { code: 'OWL_ERR_INTERNAL', message: 'internal error; see the service log', remedy: ErrorCodes.OWL_ERR_INTERNAL.remedy } });
+
+  // fastify answers these itself with FST_ERR_… codes; the client sees catalog codes instead.
+  const tooLarge = await app.inject({ method: 'POST', url: '/api/v1/index/pause', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(200) }) });
+  assert.equal(tooLarge.statusCode, 413);
+  assert.equal(tooLarge.json().error.code, 'OWL_ERR_HTTP_TOO_LARGE');
+  const badJson = await app.inject({ method: 'POST', url: '/api/v1/index/pause', headers: { 'content-type': 'application/json' }, payload: '{nope' });
+  assert.equal(badJson.statusCode, 400);
+  assert.equal(badJson.json().error.code, 'OWL_ERR_ARG_INVALID');
+  const badType = await app.inject({ method: 'POST', url: '/api/v1/index/pause', headers: { 'content-type': 'application/x-nope' }, payload: 'x' });
+  assert.equal(badType.statusCode, 415);
+  assert.equal(badType.json().error.code, 'OWL_ERR_ARG_INVALID');
+  for (const r of [tooLarge, badJson, badType]) assert.doesNotMatch(r.body, /FST_/);
+});
+
+test('the route table is the only source of endpoints: every row is served, and only the health probes and /login are public', async () => {
+  const features = {
+    api: fakeApi(),
+    observability: { enabled: true } as never,
+    backups: {} as never,
+    auth: { sessions: {} as never, audit: { append: () => {} } },
+    preview: () => ({}) as never,
+  };
+  const table = routeTable(features);
+  const app = buildServer(features.api, { observability: features.observability, backups: features.backups, preview: features.preview });
+  await app.ready();
+  for (const r of routeTable({ ...features, auth: undefined })) assert.ok(app.hasRoute({ method: r.method, url: r.url }), `${r.method} ${r.url}`);
+  assert.deepEqual(
+    table.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort(),
+    ['GET /health/live', 'GET /health/ready', 'GET /login'],
+  );
+  assert.equal(new Set(table.map((r) => `${r.method} ${r.url}`)).size, table.length, 'no endpoint is declared twice');
+});
+
+test('instrument() times every search and classifies its outcome; without an observer the service is used as is', () => {
+  const seen: string[] = [];
+  const observer = { enabled: true, observeSearch: (ms: number, outcome: string) => void seen.push(`${outcome}:${ms >= 0}`) };
+  let fail: Error | null = null;
+  const api = fakeApi({
+    search: () => {
+      if (fail) throw fail;
+      return { total: 0, hits: [] };
+    },
+  });
+  const timed = instrument(api, observer);
+  timed.search('a', 1, 0);
+  fail = new OwletError('OWL_ERR_QUERY_INVALID', 'bad');
+  assert.throws(() => timed.search('"', 1, 0));
+  fail = new Error('boom');
+  assert.throws(() => timed.search('b', 1, 0));
+  assert.deepEqual(seen, ['ok:true', 'invalid:true', 'error:true']);
+  assert.equal(instrument(api, undefined), api);
+  assert.equal(instrument(api, { ...observer, enabled: false }), api);
 });

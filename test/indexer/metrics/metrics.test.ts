@@ -10,10 +10,12 @@ import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
+import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { METRICS_FILE } from '../../../src/indexer/metrics/metrics-db.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { parsePrometheusText, valueOf } from './prom-text.js';
+import { ServiceHost } from '../../../src/indexer/service/host.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
@@ -30,9 +32,9 @@ function setup(over: (c: Config) => Config = (c) => c) {
 
 test('GET /metrics is valid Prometheus text and its counters move when indexing and searching happen', async () => {
   const { root, data, svc } = setup();
-  const mon = new Monitoring({ service: svc, settings: svc.config.monitoring, log: nullLogger, space: async () => ({ free: 50e9, total: 100e9 }) });
+  const mon = new Monitoring({ service: ServiceHost.around(svc, nullLogger), settings: svc.config.monitoring, log: nullLogger, space: async () => ({ free: 50e9, total: 100e9 }) });
   mon.start();
-  const app = buildServer(mon.instrument(svc), { observability: mon });
+  const app = buildServer(instrument(svc, mon), { observability: mon });
   const scrape = async () => {
     const r = await app.inject({ url: '/metrics' });
     assert.equal(r.statusCode, 200);
@@ -80,7 +82,13 @@ test('GET /metrics is valid Prometheus text and its counters move when indexing 
     assert.equal(last(body.series.queue_depth as [number, number][])?.[1], 0);
     assert.ok(Array.isArray(body.series.documents_indexed), 'every asked series is answered');
     assert.equal(body.units.disk_free_ratio, 'ratio');
-    assert.equal((await app.inject({ url: '/api/v1/timeseries?series=nope' })).statusCode, 400);
+    const nope = await app.inject({ url: '/api/v1/timeseries?series=nope' });
+    assert.equal(nope.statusCode, 400);
+    assert.match(nope.json().error.message, /unknown series "nope".*documents_indexed/);
+    // Without series, the error lists the valid names (issue #10).
+    const none = await app.inject({ url: '/api/v1/timeseries' });
+    assert.equal(none.statusCode, 400);
+    assert.match(none.json().error.message, /series is required.*documents_indexed.*queue_depth/);
   } finally {
     await app.close();
     await mon.stop();
@@ -109,9 +117,9 @@ test('the search cache answers repeats and is invalidated by every committed ind
 
 test('with monitoring off nothing is wrapped, sampled or stored, and /metrics says how to turn it on', async () => {
   const { data, svc } = setup((c) => ({ ...c, monitoring: { ...c.monitoring, enabled: false } }));
-  const mon = new Monitoring({ service: svc, settings: svc.config.monitoring, log: nullLogger });
+  const mon = new Monitoring({ service: ServiceHost.around(svc, nullLogger), settings: svc.config.monitoring, log: nullLogger });
   mon.start();
-  const api = mon.instrument(svc);
+  const api = instrument(svc, mon);
   assert.equal(api, svc, 'the HTTP layer talks to the service directly');
   const app = buildServer(api, { observability: mon });
   try {

@@ -38,11 +38,7 @@ test('an extractor kind that keeps hanging opens its breaker: its files are defe
   }));
   const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted });
   const changes: string[] = [];
-  const onChange = svc.breakers.onDidChange;
-  svc.breakers.onDidChange = (kind, state) => {
-    changes.push(`${kind}:${state}`);
-    onChange(kind, state);
-  };
+  svc.breakers.onDidChange(({ kind, state }) => changes.push(`${kind}:${state}`));
   try {
     const first = await svc.indexOnce();
     const p = problems(svc);
@@ -64,19 +60,19 @@ test('an extractor kind that keeps hanging opens its breaker: its files are defe
   }
 });
 
-test('a file that crashed the whole indexer on earlier starts is quarantined until it changes', async () => {
+test('a file on which workers died on earlier runs is quarantined until it changes', async () => {
   const root = tmpDir('owlet-root-');
   const data = tmpDir('owlet-data-');
   writeTree(root, { 'killer.txt': 'took the process down', 'fine.txt': 'fineword' });
   configure(data, root, (c) => ({ ...c, resilience: { ...c.resilience, quarantineAttempts: 2 } }));
-  // Two earlier starts died while extracting killer.txt: their attempts were committed, never cleared.
+  // Workers died on killer.txt twice in earlier runs: those deaths are on record.
   const st = fs.statSync(path.join(root, 'killer.txt'));
   let svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted });
-  for (let i = 0; i < 2; i++) svc.quarantine.begin({ path: path.join(root, 'killer.txt'), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+  for (let i = 0; i < 2; i++) svc.quarantine.recordDeath({ path: path.join(root, 'killer.txt'), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
   try {
     await svc.indexOnce();
     assert.equal(problems(svc)['killer.txt'], 'quarantined');
-    assert.match(svc.problems(10, 0)[0]!.message, /crashed or hung Owlet 2 times/);
+    assert.match(svc.problems(10, 0)[0]!.message, /workers crashed or hung on this file 2 times/);
     assert.equal(svc.search('fineword', 10, 0).total, 1);
     assert.equal(svc.status().resilience.quarantined, 1);
     assert.equal((await svc.indexOnce()).unchanged, 2, 'not tried again while unchanged');
@@ -108,6 +104,40 @@ test('a worker that crashes on a file marks it failed, is replaced, and the file
     await svc.indexOnce();
     assert.equal(problems(svc)['crash-me.txt'], 'quarantined');
     assert.ok(svc.pool.stats().crashes >= 2);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('false quarantine: workers that cannot start, and a worker that answers "crash" but lives on, never count towards quarantine (only a worker that died or hung on the file does)', async () => {
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  writeTree(root, { 'notes.md': '# small notes', 'readme.md': 'readmeword', 'x-throws.txt': 'the extractor throws on me' });
+  configure(data, root, (c) => ({ ...c, resilience: { ...c.resilience, quarantineAttempts: 2 } }));
+  const cannotStart: WorkerLauncher = () =>
+    handleFromChild(fork(WORKER, ['die-at-start'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
+  // Three starts in a row whose workers cannot start (e.g. a machine thrashing during a bulk copy).
+  for (let i = 0; i < 3; i++) {
+    const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: cannotStart });
+    try {
+      await svc.indexOnce();
+      assert.equal(svc.pool.stats().crashes + svc.pool.stats().timeouts, 0, 'no worker died on a file');
+      assert.notEqual(problems(svc)['notes.md'], 'quarantined', `start ${i + 1}: not quarantined`);
+      assert.equal(svc.status().resilience.quarantined, 0);
+    } finally {
+      await svc.stop();
+    }
+  }
+  // Workers that start: every file is extracted; the one whose extractor keeps throwing is failed, never quarantined.
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted });
+  try {
+    for (let i = 0; i < 3; i++) await svc.indexOnce();
+    const p = problems(svc);
+    assert.equal(p['notes.md'], undefined, 'indexed');
+    assert.equal(p['readme.md'], undefined, 'indexed');
+    assert.equal(p['x-throws.txt'], 'crash', 'failed with its reason, tried again next pass');
+    assert.equal(svc.status().resilience.quarantined, 0);
+    assert.equal(svc.search('readmeword', 10, 0).total, 1);
   } finally {
     await svc.stop();
   }

@@ -54,7 +54,7 @@ test('BatchWriter: a failed flush keeps every op queued; a holding failure stops
     });
     const writer = new BatchWriter(ctx.store, { batchSize: 3, flushMs: 60_000, maxPendingBytes: MiB });
     const failures: unknown[] = [];
-    writer.onDidFail = (e) => failures.push(e);
+    writer.onDidFail((e) => failures.push(e));
     const doc = (i: number) => ({ path: `/r/f${i}.txt`, rootId, ext: 'txt', size: i, mtimeMs: i, fileId: null, hash: 'h', title: null, extractor: 'text', text: `word${i}` });
     const count = () => (ctx.db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
 
@@ -80,7 +80,7 @@ test('BatchWriter: a failed flush keeps every op queued; a holding failure stops
 
     full = false;
     let committed = 0;
-    writer.onDidCommit = (ops) => (committed += ops.length);
+    writer.onDidCommit((ops) => (committed += ops.length));
     writer.flush();
     assert.equal(writer.held, false);
     assert.equal(writer.size, 0);

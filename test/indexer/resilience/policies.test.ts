@@ -53,18 +53,22 @@ test('the retry queue schedules with backoff on an injected clock, gives up afte
   assert.equal(q.size(), 0, 'given up: forgotten');
 });
 
-test('quarantine: attempts that never came back accumulate; a changed file starts afresh', () => {
+test('quarantine: only recorded worker deaths count; looking is free; a changed file starts afresh; an outcome clears it', () => {
   const d = db();
   const q = new Quarantine(d, 2, () => 5);
   const f = { path: '/r/bad.pdf', size: 10, mtimeMs: 1 };
+  // Checking before extraction records nothing: a service that stops or dies meanwhile costs the file nothing.
+  for (let i = 0; i < 5; i++) assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 0 });
+  assert.deepEqual(q.recordDeath(f), { attempts: 1, quarantined: false });
   assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 1 });
-  // The process died: no end(). Next start:
-  assert.deepEqual(q.begin(f), { verdict: 'go', attempts: 2 });
+  assert.deepEqual(q.recordDeath(f), { attempts: 2, quarantined: true });
   assert.deepEqual(q.begin(f), { verdict: 'quarantined', attempts: 2 });
   assert.equal(q.quarantinedCount(), 1);
-  assert.deepEqual(q.begin({ ...f, mtimeMs: 2 }), { verdict: 'go', attempts: 1 }, 'changed on disk');
+  assert.deepEqual(q.begin({ ...f, mtimeMs: 2 }), { verdict: 'go', attempts: 0 }, 'changed on disk');
+  assert.deepEqual(q.recordDeath({ ...f, mtimeMs: 2 }), { attempts: 1, quarantined: false }, 'the count starts afresh');
   q.end(f.path);
   assert.equal(q.attemptsOf({ ...f, mtimeMs: 2 }), 0);
+  assert.equal(q.quarantinedCount(), 0);
 });
 
 test('withTimeout stops waiting on an operation that hangs', async () => {
@@ -75,18 +79,28 @@ test('withTimeout stops waiting on an operation that hangs', async () => {
   assert.equal(await withTimeout(Promise.resolve(7), 50, 'x'), 7);
 });
 
-test('the CPU share idles a slot in proportion to its busy time', async () => {
-  let t = 0;
-  const started = Date.now();
-  const out = await throttled(async () => {
-    t += 40; // the job "took" 40 ms
+test('the CPU share idles a slot in proportion to its busy time', async (t) => {
+  // No wall clock: the job's duration comes from a fake clock and the idle wait is a mocked
+  // timer, so the test asserts the waiting itself (not how long a busy machine took).
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let clock = 0;
+  let settled = false;
+  const run = throttled(async () => {
+    clock += 40; // the job "took" 40 ms
     return 'done';
-  }, 0.5, () => t);
-  assert.equal(out, 'done');
-  assert.ok(Date.now() - started >= 35, 'waited about as long as the job ran (share 0.5)');
-  const quick = Date.now();
-  await throttled(async () => 1, 1);
-  assert.ok(Date.now() - quick < 30, 'share 1 never waits');
+  }, 0.5, () => clock).then((v) => {
+    settled = true;
+    return v;
+  });
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  t.mock.timers.tick(39);
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  assert.equal(settled, false, 'share 0.5: still idling before as long as the job ran');
+  t.mock.timers.tick(1);
+  assert.equal(await run, 'done');
+  assert.equal(settled, true, 'released once idle time = busy time');
+  // share 1 schedules no timer at all: it settles without any tick.
+  assert.equal(await throttled(async () => 1, 1, () => clock), 1);
 });
 
 test('battery detection reads the Linux power_supply class', async () => {

@@ -19,7 +19,8 @@ function assertInvalid(input: string, fragment: string, position: number, opts?:
   );
 }
 
-const match = (input: string): string | null => parseQuery(input).match;
+/** The compiled expression without stemming, column filters left out (they are tested below). */
+const match = (input: string): string | null => parseQuery(input, { languages: [] }).match?.replaceAll('{title body} : ', '') ?? null;
 
 describe('parseQuery: compiling words and operators to FTS5', () => {
   const cases: Array<[input: string, expected: string]> = [
@@ -95,7 +96,7 @@ describe('parseQuery: filters', () => {
 
   it('ext: is case-insensitive, takes an optional dot, and several mean any of them', () => {
     const q = parseQuery('report ext:PDF ext:.docx ext:pdf');
-    assert.equal(q.match, '"report"');
+    assert.equal(match('report ext:PDF ext:.docx ext:pdf'), '"report"');
     assert.deepEqual(q.filters, { ext: ['pdf', 'docx'], path: [] });
     assert.deepEqual(parseQuery('EXT:tar.gz').filters.ext, ['tar.gz']);
   });
@@ -103,7 +104,7 @@ describe('parseQuery: filters', () => {
   it('path: is a substring kept as typed; quotes allow spaces; several must all match', () => {
     const q = parseQuery('path:projects/2024 path:"My Documents/x" invoice');
     assert.deepEqual(q.filters.path, ['projects/2024', 'My Documents/x']);
-    assert.equal(q.match, '"invoice"');
+    assert.equal(match('path:projects/2024 path:"My Documents/x" invoice'), '"invoice"');
   });
 
   it('after: is local midnight of that day (inclusive); before: local midnight of that day (exclusive)', () => {
@@ -137,16 +138,16 @@ describe('parseQuery: filters', () => {
   });
 
   it('a filters-only query has neither match nor exclude', () => {
-    assert.deepEqual(parseQuery('ext:pdf'), { match: null, exclude: null, filters: { ext: ['pdf'], path: [] }, highlight: [] });
+    assert.deepEqual(parseQuery('ext:pdf'), { match: null, exclude: null, filters: { ext: ['pdf'], path: [] }, highlight: [], exact: null, words: [] });
   });
 
   it('filters with only negated words: match is null and exclude is the OR of the negated terms', () => {
-    const one = parseQuery('ext:pdf -draft');
+    const one = parseQuery('ext:pdf -draft', { languages: [] });
     assert.equal(one.match, null);
-    assert.equal(one.exclude, '"draft"');
-    const two = parseQuery('-draft path:reports NOT "old copy"');
+    assert.equal(one.exclude, '{title body} : "draft"');
+    const two = parseQuery('-draft path:reports NOT "old copy"', { languages: [] });
     assert.equal(two.match, null);
-    assert.equal(two.exclude, '"draft" OR "old copy"');
+    assert.equal(two.exclude, '{title body} : "draft" OR {title body} : "old copy"');
     assert.deepEqual(two.highlight, []);
   });
 
@@ -156,19 +157,28 @@ describe('parseQuery: filters', () => {
 });
 
 describe('parseQuery: highlight terms', () => {
-  it('lists positive terms folded (lower-case, no diacritics), phrase words one by one, without duplicates', () => {
-    assert.deepEqual(parseQuery('Café "Annual Report" rep* -draft report e-mail').highlight, [
+  it('lists positive terms folded (lower-case, no diacritics), a phrase as one term, without duplicates', () => {
+    assert.deepEqual(parseQuery('Café "Annual Report" rep* -draft report e-mail', { languages: [] }).highlight, [
       { text: 'cafe', prefix: false },
-      { text: 'annual', prefix: false },
-      { text: 'report', prefix: false },
+      { text: 'annual report', prefix: false, phrase: ['annual', 'report'] },
       { text: 'rep', prefix: true },
-      { text: 'e', prefix: false },
-      { text: 'mail', prefix: false },
+      { text: 'report', prefix: false },
+      { text: 'e mail', prefix: false, phrase: ['e', 'mail'] },
+    ]);
+  });
+
+  it('a plain word carries the stems of its other forms; =word, phrases and prefixes do not', () => {
+    assert.deepEqual(parseQuery('running index =jumping "walking" talk*').highlight, [
+      { text: 'running', prefix: false, stems: ['run'] },
+      { text: 'index', prefix: false, stems: ['index'] },
+      { text: 'jumping', prefix: false },
+      { text: 'walking', prefix: false },
+      { text: 'talk', prefix: true },
     ]);
   });
 
   it('skips everything under a negation', () => {
-    assert.deepEqual(parseQuery('a -(b OR c) NOT d').highlight, [{ text: 'a', prefix: false }]);
+    assert.deepEqual(parseQuery('a -(b OR c) NOT d', { languages: [] }).highlight, [{ text: 'a', prefix: false }]);
   });
 
   it('foldTerm: NFD, combining marks removed, lower-case', () => {
@@ -240,7 +250,7 @@ describe('parseQuery: errors say what is wrong and where (detail.position)', () 
   it('a query longer than maxLength (default 1000) is refused at the first character over the limit', () => {
     assertInvalid('a'.repeat(1001), 'too long (1001 characters, at most 1000)', 1000);
     assertInvalid('abcdef', 'at most 5', 5, { maxLength: 5 });
-    assert.equal(parseQuery('a'.repeat(1000)).match, `"${'a'.repeat(1000)}"`);
+    assert.equal(match('a'.repeat(1000)), `"${'a'.repeat(1000)}"`);
   });
 
   it('more than maxTerms terms (default 64) is refused at the first term over the limit', () => {
@@ -266,8 +276,8 @@ describe('parseQuery: compiled expressions run on a real FTS5 table', () => {
     ['Memo', 'Short memo about holidays.'],
   ];
   before(() => {
-    db.exec(`CREATE VIRTUAL TABLE docs_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')`);
-    const insert = db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)');
+    db.exec(`CREATE VIRTUAL TABLE docs_fts USING fts5(title, body, stems, tokenize='unicode61 remove_diacritics 2')`);
+    const insert = db.prepare("INSERT INTO docs_fts (rowid, title, body, stems) VALUES (?, ?, ?, '')");
     rows.forEach(([title, body], i) => insert.run(i + 1, title, body));
   });
   after(() => db.close());
@@ -328,11 +338,11 @@ function prng(seed: number): () => number {
 
 describe('parseQuery: hostile input never produces an expression FTS5 rejects (property test)', () => {
   // Ordinary words are drawn three times in four, so that plenty of queries parse and reach FTS5.
-  const WORDS = ['a', 'report', 'café', '東京', '42', 'e-mail', 'or', 'x*', 'AND', 'OR', 'NOT', '-x', '(a', 'b)', '"a b"', 'ext:pdf'];
+  const WORDS = ['a', 'report', 'café', '東京', '42', 'e-mail', 'or', 'x*', 'AND', 'OR', 'NOT', '-x', '(a', 'b)', '"a b"', 'ext:pdf', 'running', '=runs', 'Häuser'];
   const PIECES = [
     '*', '**', '"', '""', '"a b"', '(', ')', '()',
     '-', '--', '-x', ':', 'a:b', 'ext:', 'ext:pdf', 'ext:.', 'path:', 'path:"', 'after:2024-01-01', 'before:x',
-    'size:3', 'title:a', 'http://x', 'AND', 'OR', 'NOT', 'NEAR(', 'NEAR', ',', '^', '+', '{', '}', '{title}',
+    'size:3', 'title:a', 'http://x', '=', '==a', '=*', '=a*', '="a"', 'AND', 'OR', 'NOT', 'NEAR(', 'NEAR', ',', '^', '+', '{', '}', '{title}',
     "'", "';", "'; DROP TABLE x; --", 'DROP', ';', '\\', '\u0000', '\t', '\n', '\u0301', '\u200b', '\ud800',
     '💥', 'Ǆ', '\uffff', '%', '_',
   ];
@@ -341,7 +351,7 @@ describe('parseQuery: hostile input never produces an expression FTS5 rejects (p
   it('2,000 seeded random queries: OWL_ERR_QUERY_INVALID or an expression FTS5 accepts', () => {
     const db = new Database(':memory:');
     try {
-      db.exec(`CREATE VIRTUAL TABLE docs_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')`);
+      db.exec(`CREATE VIRTUAL TABLE docs_fts USING fts5(title, body, stems, tokenize='unicode61 remove_diacritics 2')`);
       db.exec(`CREATE TABLE x (id INTEGER)`);
       db.prepare('INSERT INTO docs_fts (title, body) VALUES (?, ?)').run('report e-mail', 'café a 42 東京 x');
       const stmt = db.prepare('SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?');
@@ -350,6 +360,7 @@ describe('parseQuery: hostile input never produces an expression FTS5 rejects (p
       let accepted = 0;
       let rejected = 0;
       for (let n = 0; n < 2000; n++) {
+        // "=" (exact words) and stemming are part of the language the property must hold for.
         const count = 1 + Math.floor(random() * 8);
         let input = '';
         for (let k = 0; k < count; k++) input += pick(random() < 0.75 ? WORDS : PIECES) + pick(SEPARATORS);

@@ -43,3 +43,27 @@ test('with no match in the passages read, shows the beginning of the document', 
   assert.equal(makeSnippet(['short text'], [t('zzz')]), 'short text');
   assert.equal(makeSnippet([], [t('zzz')]), '');
 });
+
+test('a snippet is about 240 characters, with dot leaders and whitespace runs collapsed (issue #10)', () => {
+  const toc = Array.from({ length: 60 }, (_, i) => `Chapter ${i} ${'.'.repeat(80)} ${i * 3}\n\n\n`).join('');
+  const s = makeSnippet([`${toc} the needle is here ${'and more words '.repeat(100)}`], [t('needle')]);
+  const text = s.replace(/<\/?mark>/g, '');
+  assert.ok(text.length <= 260, `snippet of ${text.length} characters: ${text}`);
+  assert.match(s, /<mark>needle<\/mark>/);
+  assert.doesNotMatch(text, /\.{4,}|\s{2,}/, 'no leader or whitespace runs');
+  const leaders = makeSnippet([`Intro ${'. '.repeat(300)} 12 needle`], [t('needle')]);
+  assert.doesNotMatch(leaders.replace(/<\/?mark>/g, ''), /(\. ){3,}/);
+});
+
+test('a phrase is marked where its words follow each other, not where they stand alone', () => {
+  const passage = 'GNU Lesser General Public License applies here. Elsewhere: the GNU General Public License, version 3.';
+  const s = makeSnippet([passage], [{ text: 'gnu general public license', prefix: false, phrase: ['gnu', 'general', 'public', 'license'] }]);
+  assert.match(s, /<mark>GNU<\/mark> <mark>General<\/mark> <mark>Public<\/mark> <mark>License<\/mark>, version 3/);
+  assert.doesNotMatch(s, /<mark>GNU<\/mark> Lesser/);
+  assert.doesNotMatch(s, /Lesser <mark>General/);
+});
+
+test('other forms of a word are marked through its stems', () => {
+  const s = makeSnippet(['They configured it; configuration done; configure later.'], [{ text: 'configuring', prefix: false, stems: ['configur'] }], { languages: ['en'] });
+  assert.equal((s.match(/<mark>/g) ?? []).length, 3, s);
+});

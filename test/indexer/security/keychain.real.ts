@@ -1,7 +1,7 @@
 /**
  * The keychain adapter against a REAL Secret Service (gnome-keyring). Not a *.test.ts file: it
  * only makes sense inside a private D-Bus session with an unlocked keyring, so keychain.test.ts
- * runs it as `dbus-run-session -- sh ../shared/keyring/keyring-run.sh node --test <this file>`.
+ * runs it as `dbus-run-session -- sh scripts/keyring-run.sh node --test <this file>`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -7,10 +7,10 @@ import { repoRoot } from '../../helpers/cli.js';
 
 /**
  * Runs keychain.real.ts inside a private D-Bus session with an unlocked gnome-keyring
- * (../shared/keyring/keyring-run.sh), so the keychain adapter is tested against the real thing.
+ * (scripts/keyring-run.sh, part of the repository so CI has it), so the keychain adapter is tested against the real thing.
  * `.ci/run` installs gnome-keyring and dbus; elsewhere the test says why it is skipped.
  */
-const script = path.resolve(repoRoot, '..', 'shared', 'keyring', 'keyring-run.sh');
+const script = path.resolve(repoRoot, 'scripts', 'keyring-run.sh');
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = [
   !has('gnome-keyring-daemon') && 'gnome-keyring-daemon (apt-get install gnome-keyring)',

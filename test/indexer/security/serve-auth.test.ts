@@ -65,7 +65,7 @@ test('serve creates a 0600 api-token; CLI clients use it; owlet open signs a bro
     assert.equal(fs.statSync(tokenFile).mode & 0o777, 0o600);
     assert.equal((await fetch(`${info.url}/api/v1/status`, { headers: oldToken })).status, 401, 'the old token stops working');
     assert.equal((await fetch(`${info.url}/api/v1/status`, { headers: authHeaders(data) })).status, 200, 'the new one works, read from the file');
-    assert.equal((await fetch(`${info.url}/api/v1/status`, { headers: { cookie } })).status, 200, 'the signed-in browser stays signed in');
+    assert.equal((await fetch(`${info.url}/api/v1/status`, { headers: { cookie } })).status, 401, '#11.9: a new token ends dashboard sessions');
 
     child.kill('SIGTERM');
     assert.equal((await waitExit(child, 10_000)).code, 0);

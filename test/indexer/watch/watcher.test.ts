@@ -115,7 +115,7 @@ test('a backend that errors later: events first, then polling with the error in 
   assert.deepEqual(rec.batches[0], ['/r1/a.txt']);
   assert.equal(rec.polls, 0, 'no polling while events flow');
 
-  sub.cb(new Error(`Events were dropped by the FSEvents client. ${WATCH_LIMIT}`), []);
+  sub.cb(new Error(`Unable to read changes: ${WATCH_LIMIT}`), []);
   assert.equal(w.mode, 'polling');
   assert.match(w.message ?? '', /^watcher error: .*No space left on device/);
   assert.equal(sub.unsubscribed, true);
@@ -131,6 +131,73 @@ test('a backend that errors later: events first, then polling with the error in 
   assert.equal(rec.polls, polls, 'the poller was stopped');
   await w.stop();
   assert.equal(backend.subs[1]!.unsubscribed, true);
+});
+
+test('the backend says events were lost (inotify/Windows overflow, FSEvents drop): the root is subscribed afresh and the index reconciled, still in events mode', async () => {
+  for (const message of ['Buffer overflow. Some events may have been lost.', 'Events were dropped by the kernel. File system must be re-scanned.']) {
+    const backend = fakeBackend();
+    const rec = recorder();
+    const w = new Watcher({ roots: ['/r1'], exclude: [], debounceMs: 10, pollMs: 60_000, backend, log: nullLogger, onChanges: rec.onChanges, onPoll: rec.onPoll });
+    await w.start();
+    backend.subs[0]!.cb(new Error(message), []);
+    await waitFor(() => rec.polls === 1, 5000, `a reconcile after "${message}"`);
+    await w.idle();
+    assert.equal(w.mode, 'events', message);
+    assert.equal(w.message, null);
+    assert.equal(backend.subs.length, 2, 'subscribed afresh');
+    assert.equal(backend.subs[0]!.unsubscribed, true, 'the old subscription released');
+    assert.equal(backend.subs[1]!.unsubscribed, false);
+    // events still flow through the new subscription
+    backend.subs[1]!.cb(null, [{ path: '/r1/x.txt', type: 'create' }]);
+    await waitFor(() => rec.batches.some((b) => b.includes('/r1/x.txt')), 5000, 'an event after the overflow');
+    await w.stop();
+  }
+});
+
+test('a new folder is walked again once its events settle; walks repeat while they find unreported changes (the root subscribed afresh), and stop when one finds nothing', async () => {
+  const root = tmpDir('owlet-settle-');
+  const dir = path.join(root, 'new');
+  fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  const backend = fakeBackend();
+  const calls: { paths: string[]; at: number }[] = [];
+  // What each walk of the folder "finds": the first settle walk 3 new files, the second 1, then nothing.
+  const findings = [3, 1, 0];
+  const w = new Watcher({
+    roots: [root],
+    exclude: [],
+    debounceMs: 10,
+    settleMs: 150,
+    pollMs: 60_000,
+    backend,
+    log: nullLogger,
+    onChanges: async (paths) => {
+      calls.push({ paths, at: Date.now() });
+      if (paths.length === 1 && paths[0] === dir && calls.length > 1) return { walkedDirs: [dir], changed: findings.shift() ?? 0 };
+      return { walkedDirs: paths.filter((p) => p === dir), changed: paths.length };
+    },
+    onPoll: async () => {},
+  });
+  await w.start();
+  const sub = backend.subs[0]!;
+  sub.cb(null, [{ path: dir, type: 'create' }]);
+  await waitFor(() => calls.length === 1, 5000, 'the folder walked at once');
+  assert.deepEqual(w.settlingDirs, [dir]);
+  // Events inside the folder postpone its settle walk.
+  const first = calls[0]!.at;
+  for (let i = 0; i < 4; i++) {
+    await sleep(60);
+    sub.cb(null, [{ path: path.join(dir, `f${i}.txt`), type: 'create' }]);
+  }
+  await waitFor(() => calls.length >= 3 && calls.some((c, i) => i > 0 && c.paths.length === 1 && c.paths[0] === dir), 5000, 'the settle walk');
+  const settle = calls.find((c, i) => i > 0 && c.paths[0] === dir && c.paths.length === 1)!;
+  assert.ok(settle.at - first >= 240 + 150 - 20, `the settle walk waited for quiet (${settle.at - first} ms after the first walk)`);
+  await waitFor(() => w.settlingDirs.length === 0, 5000, 'settling to end');
+  await w.idle();
+  const settleWalks = calls.filter((c, i) => i > 0 && c.paths.length === 1 && c.paths[0] === dir).length;
+  assert.equal(settleWalks, 3, 'walked until a walk found nothing (3, 1, 0 changes)');
+  assert.ok(backend.subs.length >= 2, 'a walk that found unreported changes subscribed the root afresh');
+  assert.equal(backend.subs.filter((s) => !s.unsubscribed).length, 1, 'exactly one live subscription');
+  await w.stop();
 });
 
 test('real @parcel/watcher: a burst is coalesced into few batches of unique paths, handled one at a time, excluded folders ignored', async () => {

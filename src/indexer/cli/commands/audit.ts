@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveDataDir } from '../../config/paths.js';
-import { AUDIT_DIR, HEAD_FILE, auditKey, listAuditFiles, verifyAuditLog } from '../../audit/log.js';
+import { checkAuditTrail } from '../../audit/log.js';
 import { openSecretStore } from '../../security/secrets.js';
 
 export interface AuditIo {
@@ -22,12 +22,10 @@ export function registerAudit(program: Command, io: AuditIo, setCode: (c: number
     .option('--json', 'print the result as JSON')
     .action((o: { dataDir?: string; json?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
-      if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}`);
-      const dir = path.join(dataDir, AUDIT_DIR);
+      if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
       const store = openSecretStore(dataDir, loadConfig(dataDir).security.secretStore);
-      // A data folder that never logged anything has no key yet: an empty log is intact.
-      const empty = listAuditFiles(dir).length === 0 && !fs.existsSync(path.join(dir, HEAD_FILE)) && !store.get('audit-key');
-      const r = empty ? { ok: true, entries: 0, files: 0, lastSeq: 0, firstBroken: null } : verifyAuditLog(dir, auditKey(store, dir, false));
+      // Key and log must come together: either without the other is broken (checkAuditTrail).
+      const r = checkAuditTrail(dataDir, store);
       if (o.json) io.out(JSON.stringify(r));
       else if (r.ok) io.out(`OK: ${r.entries} entries in ${r.files} file${r.files === 1 ? '' : 's'}, chain and head intact.`);
       else {

@@ -3,14 +3,16 @@ import { resolveDataDir } from '../../config/paths.js';
 import type { Logger } from '../../log/logger.js';
 import type { CreateOutcome } from '../../backup/create.js';
 import { backupSettings, callService, createLocal, keysForBackups, localAudit, restoreLocal } from '../../backup/local.js';
-import type { BackupListing, BackupSummary } from '../../backup/recovery.js';
-import { listing } from '../../backup/recovery.js';
+import type { BackupListing, BackupSummary } from '../../backup/listing.js';
+import { listing } from '../../backup/listing.js';
 import type { RestoreResult } from '../../backup/restore.js';
 import type { Verification } from '../../backup/manifest.js';
 import { backupDir } from '../../backup/paths.js';
+import { assertBackupId } from '../../backup/ids.js';
 import { verifyAll, verifyBackup } from '../../backup/verify.js';
 import { runningService } from '../../service/service-file.js';
-import { fileLogger } from '../../service/serve.js';
+import { withDataLock } from '../../service/data-lock.js';
+import { fileLogger } from '../../log/file-logger.js';
 
 export interface BackupIo {
   out: (s: string) => void;
@@ -30,7 +32,8 @@ function mark(b: BackupSummary): string {
 function printListing(l: BackupListing, io: BackupIo): void {
   io.out(`Backups in ${l.dir}: ${l.backups.length}${l.lastVerifiedAt ? `, last verified ${l.lastVerifiedAt}` : ', none verified yet'}`);
   if (l.nextScheduledAt) io.out(`Next scheduled: ${l.nextScheduledAt}`);
-  for (const b of l.backups) io.out(`  ${b.id}  ${b.createdAt}  ${b.reason.padEnd(13)} ${String(b.documentCount).padStart(7)} docs  ${mb(b.size).padStart(9)}  ${mark(b)}${b.verification && !b.verification.ok ? ` (${b.verification.message})` : ''}`);
+  io.out(`Storage: ${mb(l.storage.usedBytes)} used of a ${mb(l.storage.budgetBytes)} budget (backup.maxBytes)`);
+  for (const b of l.backups) io.out(`  ${b.id}  ${b.createdAt}  ${b.reason.padEnd(13)} ${(b.kind === 'incremental' ? 'incr' : 'full').padEnd(4)} ${String(b.documentCount).padStart(7)} docs  ${mb(b.size).padStart(9)}  ${mark(b)}${b.verification && !b.verification.ok ? ` (${b.verification.message})` : ''}`);
   if (l.state.lastSkip) io.out(`Last skipped: ${l.state.lastSkip.at}: ${l.state.lastSkip.message}`);
   if (l.state.lastFailure) io.out(`Last failure: ${l.state.lastFailure.at}: ${l.state.lastFailure.message}`);
   if (l.state.lastRecovery) {
@@ -77,7 +80,14 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
         return setCode(1);
       }
       const m = out.manifest;
-      if (!o.json) io.out(`Backup ${m.id}: ${m.documentCount} documents, ${mb(m.size)}${m.encrypted ? ', encrypted' : ''}, ${m.verification?.ok ? 'verified' : `NOT verified: ${m.verification?.message ?? 'unknown'}`} (${(out.ms / 1000).toFixed(1)} s)`);
+      if (!o.json) {
+        io.out(`Backup ${m.id} (${m.kind}${m.kind === 'incremental' ? ` on ${m.parentId}` : ''}): ${m.documentCount} documents, ${mb(m.size)}${m.encrypted ? ', encrypted' : ''}, ${m.verification?.ok ? 'verified' : `NOT verified: ${m.verification?.message ?? 'unknown'}`} (${(out.ms / 1000).toFixed(1)} s)`);
+        if (out.retention) {
+          io.out(`Retention: ${out.retention.message}; backups use ${mb(out.retention.usedBytes)} of ${mb(out.retention.budgetBytes)}.`);
+          for (const id of out.retention.announced) io.out(`Backup ${id} is covered by a newer verified backup and will be removed at the next backup.`);
+          if (out.retention.budgetWarning) io.err(`owlet: warning: ${out.retention.budgetWarning}`);
+        }
+      }
       if (!m.verification?.ok) setCode(1);
     });
 
@@ -100,6 +110,7 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .addOption(dataDirOption())
     .option('--json', 'print the results as JSON')
     .action(async (id: string | undefined, o: { dataDir?: string; json?: boolean }) => {
+      if (id !== undefined) assertBackupId(id);
       const dataDir = resolveDataDir(o.dataDir);
       let results: { id: string; verification: Verification }[];
       if (runningService(dataDir)) results = (await callService<{ results: typeof results }>(dataDir, 'POST', id ? `/api/v1/backups/${encodeURIComponent(id)}/verify` : '/api/v1/backups/verify')).results;
@@ -120,12 +131,14 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
     .action(async (id: string, o: { dataDir?: string; json?: boolean }) => {
+      assertBackupId(id);
       const dataDir = resolveDataDir(o.dataDir);
       let r: RestoreResult;
       if (runningService(dataDir)) r = await callService<RestoreResult>(dataDir, 'POST', `/api/v1/backups/${encodeURIComponent(id)}/restore`);
       else {
         const log = logFor(dataDir);
-        r = await restoreLocal(dataDir, id, log, localAudit(dataDir, log));
+        // No service.json does not prove no service: the data folder's lock does.
+        r = await withDataLock(dataDir, `backup restore`, () => restoreLocal(dataDir, id, log, localAudit(dataDir, log)));
       }
       if (o.json) return io.out(JSON.stringify(r));
       io.out(`Restored backup ${r.id} (${r.documents} documents).${r.setAside ? ` The previous index is kept at ${r.setAside}.` : ''}`);

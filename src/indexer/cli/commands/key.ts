@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { openAuditLog } from '../../audit/log.js';
 import { INDEX_FILE } from '../../service/context.js';
-import { readServiceInfo, runningService } from '../../service/service-file.js';
+import { readServiceInfo } from '../../service/service-file.js';
+import { withDataLock } from '../../service/data-lock.js';
 import { fileHeaderIsPlain } from '../../security/cipher.js';
+import { METRICS_FILE } from '../../metrics/metrics-db.js';
 import { rotateDataKey } from '../../security/rekey.js';
 import { describeSecretStore, openSecretStore } from '../../security/secrets.js';
 import { rotateApiToken } from '../../security/token.js';
@@ -21,7 +23,7 @@ const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (defa
 
 function existingDataDir(flag: string | undefined): string {
   const dataDir = resolveDataDir(flag);
-  if (!fs.existsSync(dataDir)) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `no Owlet data directory at ${dataDir}`);
+  if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
   return dataDir;
 }
 
@@ -49,25 +51,29 @@ export function registerKey(program: Command, io: KeyIo): void {
     .description('re-encrypt the index under a new key (safe to interrupt: it opens with the old or the new key)')
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
-    .action((o: { dataDir?: string; json?: boolean }) => {
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
       const dataDir = existingDataDir(o.dataDir);
-      const running = runningService(dataDir);
-      if (running) throw new OwletError('OWL_ERR_DB_BUSY', `the Owlet service (pid ${running.pid}) has the index open; stop it, then run "owlet key rotate" again`);
-      const config = loadConfig(dataDir);
-      const file = path.join(dataDir, INDEX_FILE);
-      if (!fs.existsSync(file)) throw new OwletError('OWL_ERR_DB_OPEN', `no index at ${file}; nothing to re-encrypt`);
-      const store = openSecretStore(dataDir, config.security.secretStore);
-      const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024 });
-      const r = rotateDataKey(file, store);
-      audit.appendOrThrow('key.rotated', { documents: r.documents, store: store.kind });
-      if (o.json) return io.out(JSON.stringify({ rotated: true, documents: r.documents, bytes: r.bytes, ms: Math.round(r.ms) }));
-      io.out(`Re-encrypted the index (${r.documents} documents, ${(r.bytes / 1048576).toFixed(1)} MB) under a new key in ${(r.ms / 1000).toFixed(1)} s.`);
-      io.out('Backups made before now still open with the earlier key, which Owlet keeps.');
+      // The data folder's lock, not service.json, says whether a service has the index open.
+      await withDataLock(dataDir, 'key rotate', () => rotate(dataDir, o));
     });
+
+  function rotate(dataDir: string, o: { json?: boolean }): void {
+    const config = loadConfig(dataDir);
+    const file = path.join(dataDir, INDEX_FILE);
+    if (!fs.existsSync(file)) throw owletError('OWL_ERR_DB_MISSING', { file });
+    const store = openSecretStore(dataDir, config.security.secretStore);
+    const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024, keepFiles: config.security.audit.keepFiles });
+    // metrics.db shares the index's key: re-keyed in the same procedure (its history survives).
+    const r = rotateDataKey(file, store, undefined, [path.join(dataDir, METRICS_FILE)]);
+    audit.appendOrThrow('key.rotated', { documents: r.documents, store: store.kind });
+    if (o.json) return io.out(JSON.stringify({ rotated: true, documents: r.documents, bytes: r.bytes, ms: Math.round(r.ms) }));
+    io.out(`Re-encrypted the index (${r.documents} documents, ${(r.bytes / 1048576).toFixed(1)} MB) under a new key in ${(r.ms / 1000).toFixed(1)} s.`);
+    io.out('Backups made before now still open with the earlier key, which Owlet keeps.');
+  }
 
   key
     .command('rotate-token')
-    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions stay signed in)')
+    .description('replace the API token (clients read the new one from the api-token file; dashboard sessions end)')
     .addOption(dataDirOption())
     .action((o: { dataDir?: string }) => {
       const dataDir = existingDataDir(o.dataDir);

@@ -1,16 +1,18 @@
+import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
-import { OwletError } from '../../../shared/errors.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { runningService } from '../../service/service-file.js';
 import { readApiToken } from '../../security/token.js';
+import { writeHandoverPage } from '../../security/login-handover.js';
 
 export interface OpenIo {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
-/** Opens a URL in the desktop's browser; false when there is no display or no opener. */
+/** Opens a URL or a local page in the desktop's browser; false when there is no display or no opener. */
 export type BrowserLauncher = (url: string) => Promise<boolean>;
 
 export function hasDisplay(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -41,7 +43,7 @@ export function systemBrowserLauncher(platform: NodeJS.Platform = process.platfo
 /** Asks the running service for a one-time sign-in link (needs the API token). */
 export async function requestLoginLink(dataDir: string): Promise<string> {
   const running = runningService(dataDir);
-  if (!running) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no Owlet service is running for ${dataDir}; start it with "owlet serve" or "owlet run"`);
+  if (!running) throw owletError('OWL_ERR_SERVICE_NOT_RUNNING', { dataDir });
   const token = readApiToken(dataDir);
   let res: Response;
   try {
@@ -51,12 +53,24 @@ export async function requestLoginLink(dataDir: string): Promise<string> {
       signal: AbortSignal.timeout(5000),
     });
   } catch (e) {
-    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} did not answer: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: 'the sign-in request', reason: (e as Error).message });
   }
-  if (!res.ok) throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `the service at ${running.url} answered ${res.status} to the sign-in request`);
+  if (!res.ok) throw owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request: 'the sign-in request', reason: `HTTP ${res.status}` });
   const body = (await res.json()) as { url?: unknown };
-  if (typeof body.url !== 'string') throw new OwletError('OWL_ERR_INTERNAL', 'the service answered without a sign-in link');
+  if (typeof body.url !== 'string') throw owletError('OWL_ERR_INTERNAL', { reason: 'the service answered without a sign-in link' });
   return body.url;
+}
+
+/**
+ * Opens the sign-in link without exposing its code in argv: the opener gets the path of a private
+ * page that forwards to the link (security/login-handover.ts), never the link itself.
+ */
+export async function openLoginInBrowser(dataDir: string, url: string, launch: BrowserLauncher, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (!hasDisplay(process.platform, env)) return false;
+  const page = writeHandoverPage(dataDir, url, { env });
+  const opened = await launch(page);
+  if (!opened) fs.rmSync(page, { force: true });
+  return opened;
 }
 
 export function registerOpen(program: Command, io: OpenIo, launch: BrowserLauncher = systemBrowserLauncher()): void {
@@ -67,10 +81,12 @@ export function registerOpen(program: Command, io: OpenIo, launch: BrowserLaunch
     .option('--no-browser', 'only print the link')
     .option('--json', 'print {"url"} as JSON')
     .action(async (o: { dataDir?: string; browser: boolean; json?: boolean }) => {
-      const url = await requestLoginLink(resolveDataDir(o.dataDir));
-      const opened = o.browser ? await launch(url) : false;
+      const dataDir = resolveDataDir(o.dataDir);
+      const url = await requestLoginLink(dataDir);
+      const opened = o.browser ? await openLoginInBrowser(dataDir, url, launch) : false;
       if (o.json) return io.out(JSON.stringify({ url, opened }));
+      if (opened) return io.out('Opened in your browser. The sign-in works once, within 60 seconds.');
       io.out(url);
-      io.out(opened ? 'Opened in your browser. The link works once, for 60 seconds.' : 'Open this link in a browser on this computer. It works once, for 60 seconds.');
+      io.out('Open this link in a browser on this computer. It works once, for 60 seconds.');
     });
 }

@@ -1,21 +1,25 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { OwletError } from '../../../shared/errors.js';
-import { parseOr400 } from '../server.js';
+import { OwletError, owletError } from '../../../shared/errors.js';
+import { AlertAckParams, AlertListParams, parseOr400, type Route } from '../contract.js';
 import type { Observability } from '../../metrics/monitoring.js';
 
-const ListParams = z.object({ history: z.coerce.number().int().min(0).max(1000).default(50) }).strict();
-const AckParams = z.object({ id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'not an alert id') }).strict();
-
 /** `GET /api/v1/alerts` (active, banner, history) and `POST /api/v1/alerts/:id/ack`. */
-export async function alertRoutes(app: FastifyInstance, opts: { obs: Observability }): Promise<void> {
-  app.get('/api/v1/alerts', async (req) => {
-    const p = parseOr400(ListParams, req.query);
-    return opts.obs.alerts(p.history);
-  });
-  app.post('/api/v1/alerts/:id/ack', async (req) => {
-    const p = parseOr400(AckParams, req.params);
-    if (!opts.obs.enabled) throw new OwletError('OWL_ERR_NOT_FOUND', 'alerts are off: set monitoring.enabled to true in config.json and restart');
-    return { alert: opts.obs.acknowledge(p.id) };
-  });
+export function alertRoutes(obs: Observability): Route[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/v1/alerts',
+      access: 'authenticated',
+      handler: async (req) => obs.alerts(parseOr400(AlertListParams, req.query).history),
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/alerts/:id/ack',
+      access: 'authenticated',
+      handler: async (req) => {
+        const p = parseOr400(AlertAckParams, req.params);
+        if (!obs.enabled) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
+        return { alert: obs.acknowledge(p.id) };
+      },
+    },
+  ];
 }

@@ -1,16 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { OwletError } from '../../../shared/errors.js';
-import type { BackupApi } from '../../backup/recovery.js';
-import { parseOr400 } from '../server.js';
-
-export interface BackupRouteOptions {
-  /** Backups and restore of the running service (the IndexGuardian); absent in tests of the core API. */
-  backups?: BackupApi;
-}
-
-const IdParams = z.object({ id: z.string().regex(/^[0-9TZ]+-[0-9a-f]{4}$/, 'not a backup id') }).strict();
-const CreateBody = z.object({ reason: z.enum(['manual', 'pre-update']).default('manual') }).strict();
+import { OwletError, owletError } from '../../../shared/errors.js';
+import type { BackupApi } from '../../backup/listing.js';
+import { BackupCreateBody, BackupIdParams, parseOr400, type Route } from '../contract.js';
 
 /**
  * Backups over the API (behind the same authentication as every /api route):
@@ -20,27 +10,32 @@ const CreateBody = z.object({ reason: z.enum(['manual', 'pre-update']).default('
  *   POST /api/v1/backups/:id/verify    verify one
  *   POST /api/v1/backups/:id/restore   restore it under the running service (the only way while it runs)
  */
-export async function backupRoutes(app: FastifyInstance, opts: { backups: BackupApi }): Promise<void> {
-  const b = opts.backups;
-  app.get('/api/v1/backups', async () => b.list());
-  app.post('/api/v1/backups', async (req, reply) => {
-    const body = parseOr400(CreateBody, req.body ?? {});
-    const out = await b.create(body.reason);
-    if (out.status === 'skipped') throw new OwletError('OWL_ERR_BACKUP_NO_SPACE', out.skip.message);
-    return reply.code(201).send(out);
-  });
-  app.post('/api/v1/backups/verify', async () => ({ results: await b.verify() }));
-  app.post('/api/v1/backups/:id/verify', async (req) => {
-    const p = parseOr400(IdParams, req.params);
-    return { results: await b.verify(p.id) };
-  });
-  app.post('/api/v1/backups/:id/restore', async (req) => {
-    const p = parseOr400(IdParams, req.params);
-    return b.restore(p.id);
-  });
-}
-
-/** buildServer calls this once. */
-export function installBackupRoutes(app: FastifyInstance, opts: BackupRouteOptions): void {
-  if (opts.backups) void app.register(backupRoutes, { backups: opts.backups });
+export function backupRoutes(b: BackupApi): Route[] {
+  return [
+    { method: 'GET', url: '/api/v1/backups', access: 'authenticated', handler: async () => b.list() },
+    {
+      method: 'POST',
+      url: '/api/v1/backups',
+      access: 'authenticated',
+      handler: async (req, reply) => {
+        const body = parseOr400(BackupCreateBody, req.body ?? {});
+        const out = await b.create(body.reason);
+        if (out.status === 'skipped') throw owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: out.skip.message });
+        return reply.code(201).send(out);
+      },
+    },
+    { method: 'POST', url: '/api/v1/backups/verify', access: 'authenticated', handler: async () => ({ results: await b.verify() }) },
+    {
+      method: 'POST',
+      url: '/api/v1/backups/:id/verify',
+      access: 'authenticated',
+      handler: async (req) => ({ results: await b.verify(parseOr400(BackupIdParams, req.params).id) }),
+    },
+    {
+      method: 'POST',
+      url: '/api/v1/backups/:id/restore',
+      access: 'authenticated',
+      handler: async (req) => b.restore(parseOr400(BackupIdParams, req.params).id),
+    },
+  ];
 }

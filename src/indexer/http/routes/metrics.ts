@@ -1,16 +1,22 @@
-import type { FastifyInstance } from 'fastify';
+import { OwletError, owletError } from '../../../shared/errors.js';
 import type { Observability } from '../../metrics/monitoring.js';
+import type { Route } from '../contract.js';
 
 /**
  * `GET /metrics`: Prometheus text exposition format, behind the API's authentication like every
  * other endpoint (a scraper sends `Authorization: Bearer <api-token>`).
  */
-export async function metricsRoutes(app: FastifyInstance, opts: { obs: Observability }): Promise<void> {
-  app.get('/metrics', async (_req, reply) => {
-    if (!opts.obs.enabled) {
-      return reply.code(404).send({ error: { code: 'OWL_ERR_NOT_FOUND', message: 'metrics are off: set monitoring.enabled to true in config.json and restart' } });
-    }
-    const { contentType, body } = await opts.obs.metricsText();
-    return reply.type(contentType).send(body);
-  });
+export function metricsRoutes(obs: Observability): Route[] {
+  return [
+    {
+      method: 'GET',
+      url: '/metrics',
+      access: 'authenticated',
+      handler: async (_req, reply) => {
+        if (!obs.enabled) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'metrics are off: set monitoring.enabled to true in config.json and restart' });
+        const { contentType, body } = await obs.metricsText();
+        return reply.type(contentType).send(body);
+      },
+    },
+  ];
 }

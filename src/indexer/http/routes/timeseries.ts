@@ -1,38 +1,36 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { parseOr400 } from '../server.js';
 import type { Observability } from '../../metrics/monitoring.js';
 import { SIGNALS, SIGNAL_NAMES, type SignalName } from '../../metrics/signals.js';
+import { parseOr400, TIMESERIES_RANGES, timeseriesParams, type Route } from '../contract.js';
 
-const RANGES = { '15m': 900, '1h': 3600, '6h': 6 * 3600, '24h': 86_400, '7d': 7 * 86_400, '30d': 30 * 86_400, '90d': 90 * 86_400 } as const;
-
-const Params = z
-  .object({
-    series: z
-      .string()
-      .max(2000)
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(SIGNAL_NAMES)).min(1, 'name at least one series').max(30)),
-    range: z.enum(Object.keys(RANGES) as [keyof typeof RANGES, ...(keyof typeof RANGES)[]]).default('1h'),
-    points: z.coerce.number().int().min(2).max(2000).default(300),
-  })
-  .strict();
+const Params = timeseriesParams(SIGNAL_NAMES);
 
 /**
  * `GET /api/v1/timeseries?series=a,b&range=1h&points=300`: chart data from metrics.db, from the
  * finest tier that covers the range. `GET /api/v1/timeseries/signals`: what can be asked for.
  */
-export async function timeseriesRoutes(app: FastifyInstance, opts: { obs: Observability; now?: () => number }): Promise<void> {
-  const now = opts.now ?? Date.now;
-  app.get('/api/v1/timeseries/signals', async () => ({
-    enabled: opts.obs.enabled,
-    sampleSeconds: opts.obs.sampleSeconds,
-    signals: SIGNAL_NAMES.map((name) => ({ name, ...SIGNALS[name] })),
-  }));
-  app.get('/api/v1/timeseries', async (req) => {
-    const p = parseOr400(Params, req.query);
-    const to = now();
-    const r = opts.obs.timeseries(p.series as SignalName[], to - RANGES[p.range] * 1000, to, p.points);
-    return { enabled: opts.obs.enabled, range: p.range, ...r, units: Object.fromEntries(p.series.map((n) => [n, SIGNALS[n as SignalName].unit])) };
-  });
+export function timeseriesRoutes(obs: Observability, now: () => number = Date.now): Route[] {
+  return [
+    {
+      method: 'GET',
+      url: '/api/v1/timeseries/signals',
+      access: 'authenticated',
+      handler: async () => ({
+        enabled: obs.enabled,
+        sampleSeconds: obs.sampleSeconds,
+        signals: SIGNAL_NAMES.map((name) => ({ name, ...SIGNALS[name] })),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/api/v1/timeseries',
+      access: 'authenticated',
+      handler: async (req) => {
+        const p = parseOr400(Params, req.query);
+        const to = now();
+        const series = p.series as SignalName[];
+        const r = obs.timeseries(series, to - TIMESERIES_RANGES[p.range] * 1000, to, p.points);
+        return { enabled: obs.enabled, range: p.range, ...r, units: Object.fromEntries(series.map((n) => [n, SIGNALS[n].unit])) };
+      },
+    },
+  ];
 }

@@ -1,0 +1,82 @@
+import { fileURLToPath } from 'node:url';
+import { forkServiceLauncher, type ServiceLauncher } from './launcher.js';
+import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexer-host.js';
+import type { SupervisorOptions } from './supervisor.js';
+import type { Logger } from '../log/logger.js';
+import { attachHeadlessUpdates } from '../update/attach.js';
+
+/** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
+export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
+
+/** A small young generation keeps the long-running service's resident memory down (measured by the bench). */
+export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2'];
+
+/** The service this checkout (or installed version) runs headless. */
+export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV };
+
+export interface RunOptions {
+  dataDir: string;
+  port?: number;
+  log: Logger;
+  out: (line: string) => void;
+  /** Default: `child_process.fork` with a scrubbed environment. */
+  launcher?: ServiceLauncher;
+  /** Default: this checkout's `bin/owlet.js`. The update engine points it at another version's tree. */
+  entry?: ServiceEntry;
+  supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'log'>>;
+  /** Called with the host once it exists (tests reach it here). */
+  onHost?: (host: IndexerHost) => void;
+  /** false: no update engine (tests of the supervisor alone). */
+  updates?: boolean;
+  /** Tests only: the machine policy file (default: the OS location). */
+  policyFile?: string;
+}
+
+/**
+ * `owlet run`: the production headless mode. This process only supervises; the service runs in a
+ * child (`owlet serve --supervisor-pid`) started by `createIndexerHost()` — the same host the
+ * Electron app uses — restarted when it crashes or hangs, on the same port every time. The child's
+ * warnings and errors, forwarded as typed messages, are printed here too (its full log is in
+ * logs/service.log), so a service manager's journal shows why it stopped.
+ */
+export async function runSupervised(opts: RunOptions): Promise<number> {
+  const host = createIndexerHost({
+    dataDir: opts.dataDir,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+    entry: opts.entry ?? HEADLESS_ENTRY,
+    launcher: opts.launcher ?? forkServiceLauncher(),
+    supervisorPid: process.pid,
+    forwardLogs: 'warn',
+    log: opts.log,
+    ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+  });
+  opts.onHost?.(host);
+  let announced = false;
+  host.onDidBecomeReady((r) => {
+    if (!announced) opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
+    announced = true;
+  });
+  host.onDidLog(({ record }) => opts.out(`service ${record.level}: ${record.component}: ${record.msg}`));
+  host.onDidCrash((c) =>
+    opts.out(`service child stopped unexpectedly (${c.error ? `${c.error.message}; ` : ''}${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); ${host.state === 'failed' ? 'not restarting' : 'restarting'}`),
+  );
+  host.start();
+  // The update engine switches the host's entry to another version's tree and restarts it.
+  const updates = opts.updates === false ? null : await attachHeadlessUpdates({ dataDir: opts.dataDir, ownBin: OWLET_BIN, host, log: opts.log, out: opts.out, ...(opts.policyFile ? { policyFile: opts.policyFile } : {}) });
+  return new Promise<number>((resolve) => {
+    const stop = (sig: string) => {
+      void Promise.resolve(updates?.close())
+        .then(() => host.stop(sig))
+        .then(() => resolve(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    host.onDidChangeState((s) => {
+      // A version under its health gate may fail to start: the update engine rolls it back.
+      if (s.state === 'failed' && !updates?.updater?.inProgress) {
+        opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
+        resolve(78);
+      }
+    });
+  });
+}

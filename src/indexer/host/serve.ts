@@ -1,0 +1,193 @@
+import { errnoCode, owletError, toErrorInfo } from '../../shared/errors.js';
+import { isHostMessage, PROTOCOL_VERSION, type LogLevel, type ServiceMessage } from '../../shared/protocol.js';
+import { createLogger, type Logger, type Sink } from '../log/logger.js';
+import { fileLogger, fileLogSink } from '../log/file-logger.js';
+import { buildServer } from '../http/server.js';
+import { instrument } from '../http/instrument.js';
+import { VERSION } from '../version.js';
+import { OwletService } from '../service/service.js';
+import { removeServiceInfo, writeServiceInfo } from '../service/service-file.js';
+import { detectHostChannel, hostLogSink, reportFatal, type HostChannel } from '../service/host-channel.js';
+import { acquireDataLock } from '../service/data-lock.js';
+import type { ServiceInfo } from '../../shared/api.js';
+import { TokenSource } from '../security/token.js';
+import { SessionStore } from '../security/sessions.js';
+import { noteRefusal } from '../log/request-log.js';
+import { auditServiceStart } from '../audit/service-audit.js';
+import { keysFromHost } from '../security/host-keys.js';
+import { httpLimitsFrom } from '../security/settings.js';
+import { createMonitoring } from '../metrics/monitoring.js';
+import { ProtectedIndex } from '../recovery/protected-index.js';
+import { backupBeforeMigration } from '../backup/migration.js';
+
+export { fileLogger };
+
+export interface ServeOptions {
+  dataDir: string;
+  port?: number;
+  supervisorPid?: number;
+  /** Where human-readable lines go (the URL). */
+  out: (line: string) => void;
+  log?: Logger;
+  channel?: HostChannel;
+  /** Wait for the host (Electron) to hand over the keys on the IPC channel before opening the index. */
+  keyFromHost?: boolean;
+  /** Also send log records at or above this level to the host as `log` messages. */
+  forwardLogs?: LogLevel;
+}
+
+/** The service log, teed to the host when it asked for forwarded records. */
+function serviceLogger(dataDir: string, host: HostChannel, forward: LogLevel | undefined): Logger {
+  const file = fileLogSink(dataDir);
+  const toHost = forward && host.kind !== 'none' ? hostLogSink(host, forward) : undefined;
+  const sink: Sink = toHost
+    ? {
+        write(line) {
+          file.write(line);
+          toHost.write(line);
+        },
+      }
+    : file;
+  return createLogger(sink, { component: 'service', fields: { pid: process.pid } });
+}
+
+/** A port the service cannot bind is something the user can fix; say so in words. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = errnoCode(e);
+  if (code === 'EADDRINUSE') {
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'is already in use by another program' }, { detail: { port }, cause: e });
+  }
+  if (code === 'EACCES') {
+    return owletError('OWL_ERR_PORT_IN_USE', { host, port, reason: 'is refused to this user (ports below 1024 are reserved); choose a port above 1023' }, { detail: { port }, cause: e });
+  }
+  return e;
+}
+
+/**
+ * Runs the long-lived service in this process: HTTP on loopback, indexing and watching, and the
+ * typed IPC protocol when a host (supervisor or Electron) started us. Resolves when stopped.
+ */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const host = opts.channel ?? detectHostChannel();
+  const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
+  try {
+    // One service per data folder. A hosted service (supervisor, Electron) may be a restart whose
+    // predecessor is still exiting: it waits a little for the lock; a second `owlet serve` is refused.
+    const lock = await acquireDataLock(opts.dataDir, { purpose: 'service', waitMs: host.kind === 'none' ? 0 : HOSTED_LOCK_WAIT_MS, remedy: 'use it (owlet open, owlet status), or stop it before starting another' });
+    try {
+      return await serveOn(host, log, opts);
+    } finally {
+      lock.release();
+    }
+  } catch (e) {
+    // Every start-up failure is logged and reaches the host as a typed `fatal` before the process exits.
+    const info = toErrorInfo(e);
+    log.error('start-up failed', { code: info.code, message: info.message });
+    await reportFatal(host, e, 'startup');
+    throw e;
+  }
+}
+
+/** A restarted child may start while the old one's exit is still being reaped. */
+const HOSTED_LOCK_WAIT_MS = 10_000;
+
+async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Promise<number> {
+  const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
+  // The guardian checks (and repairs or restores) the index before serving; the host swaps in a
+  // new service behind the same object if the database is damaged later or a backup is restored.
+  const index = await ProtectedIndex.open({
+    dataDir: opts.dataDir,
+    log: log.child('recovery'),
+    ...(secrets ? { secrets } : {}),
+    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, ...(secrets ? { secrets } : {}), ...hooks }),
+  });
+  const service = index.service;
+  const first = service.current();
+  if (!first.ok) throw first.error;
+  // One audit log for the life of the process (its key comes from the same store as the index's).
+  const audit = first.service.audit;
+  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
+  const app = buildServer(instrument(service, monitoring), {
+    observability: monitoring,
+    requestLog: log.child('http'),
+    auth: {
+      tokens: new TokenSource(opts.dataDir),
+      sessions: new SessionStore({ idleMs: service.config.security.http.sessionIdleMinutes * 60_000 }),
+      audit,
+      // Logged once, by the request's own line (with the reason).
+      onRefused: (reason, req) => noteRefusal(req, reason),
+    },
+    limits: httpLimitsFrom(service.config.security.http),
+    preview: (p) => service.preview(p),
+    backups: index.backups,
+  });
+  const bindHost = service.config.server.host;
+  const port = opts.port ?? service.config.server.port;
+  const send = (m: ServiceMessage) => host.send(m);
+  let stopping: Promise<void> | null = null;
+  /** What this service wrote to service.json: only that may be removed. */
+  let written: ServiceInfo | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping', { reason });
+      send({ type: 'stopping', reason });
+      audit.append('service.stop', { reason });
+      await app.close().catch(() => {});
+      await monitoring.stop();
+      await index.stop();
+      if (written) removeServiceInfo(opts.dataDir, written);
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  try {
+    await app.listen({ host: bindHost, port });
+  } catch (e) {
+    await monitoring.stop();
+    await index.stop();
+    throw listenError(e, bindHost, port);
+  }
+  const addr = app.server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${boundPort}`;
+  const info: ServiceInfo = {
+    url,
+    pid: process.pid,
+    port: boundPort,
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+    ...(opts.supervisorPid ? { supervisorPid: opts.supervisorPid } : {}),
+  };
+  writeServiceInfo(opts.dataDir, info);
+  written = info;
+  log.info('listening', { url });
+  opts.out(`Owlet ${VERSION} serving on ${url}`);
+  auditServiceStart(audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: first.service.secrets?.kind ?? null });
+
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    host.onMessage((m: unknown) => {
+      if (!isHostMessage(m)) return log.warn('ignored malformed host message');
+      if (m.type === 'ping') send({ type: 'heartbeat', seq: m.seq, at: Date.now(), state: service.status().state });
+      else if (m.type === 'shutdown')
+        void stop(m.reason).then(() => {
+          // Without this the IPC listener keeps the process alive and the host would have to kill it.
+          host.close();
+          resolve(0);
+        });
+    });
+    // A host that disappears must not leave us orphaned.
+    host.onDisconnect(() => void stop('host disconnected').then(() => resolve(0)));
+  });
+  try {
+    await index.start();
+    monitoring.start();
+  } catch (e) {
+    await stop('start-up failed');
+    throw e;
+  }
+  send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
+  return done;
+}

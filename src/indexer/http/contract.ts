@@ -1,0 +1,95 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET, type ProblemFile, type SearchResult, type StatusReport } from '../../shared/api.js';
+import { OwletError, owletError } from '../../shared/errors.js';
+import { describeIssues } from '../config/load.js';
+import { BACKUP_ID_PATTERN } from '../backup/ids.js';
+
+/**
+ * The HTTP contract in one place: what the HTTP layer needs from the service, the shape of a
+ * route, and every request schema the routes validate with. Route modules import from here and
+ * never from server.ts, so the server → routes → server circle cannot come back.
+ */
+
+/** What the HTTP layer needs from the service; tests pass small fakes. */
+export interface ServiceApi {
+  isReady(): boolean;
+  status(): StatusReport;
+  search(q: string, limit: number, offset: number): SearchResult;
+  problems(limit: number, offset: number): ProblemFile[];
+  pause(): void;
+  resume(): void;
+  rescan(): Promise<void>;
+}
+
+export type HttpMethod = 'GET' | 'POST';
+
+/**
+ * One row of the route table. `access: 'public'` routes are answered without credentials (the
+ * auth guard reads this table, not a list of its own); `rateLimited` routes cost in proportion to
+ * their input or guard a secret, so each client gets a budget for them.
+ */
+export interface Route {
+  method: HttpMethod;
+  url: string;
+  access: 'public' | 'authenticated';
+  rateLimited?: boolean;
+  handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+/** Validates `value` (query, params or body) or throws OWL_ERR_ARG_INVALID naming the fields at fault. */
+export function parseOr400<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw owletError('OWL_ERR_ARG_INVALID', { reason: describeIssues(r.error) });
+  return r.data;
+}
+
+export const SearchParams = z
+  .object({
+    q: z.string().min(1, 'q is required').max(1000, 'q is longer than 1000 characters'),
+    limit: z.coerce.number().int().min(1).max(SEARCH_MAX_LIMIT).default(20),
+    offset: z.coerce.number().int().min(0).max(SEARCH_MAX_OFFSET).default(0),
+  })
+  .strict();
+
+export const PageParams = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const AlertListParams = z.object({ history: z.coerce.number().int().min(0).max(1000).default(50) }).strict();
+export const AlertAckParams = z.object({ id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'not an alert id') }).strict();
+
+export const BackupIdParams = z.object({ id: z.string().regex(BACKUP_ID_PATTERN, 'not a backup id') }).strict();
+export const BackupCreateBody = z.object({ reason: z.enum(['manual', 'pre-update']).default('manual') }).strict();
+
+export const PreviewQuery = z.object({ path: z.string().min(1, 'path is required').max(4096, 'path is longer than 4096 characters') }).strict();
+
+export const LoginQuery = z.object({ code: z.string().max(200).optional() }).strict();
+
+/** Chart ranges the time-series endpoint accepts, in seconds. */
+export const TIMESERIES_RANGES = { '15m': 900, '1h': 3600, '6h': 6 * 3600, '24h': 86_400, '7d': 7 * 86_400, '30d': 30 * 86_400, '90d': 90 * 86_400 } as const;
+export type TimeseriesRange = keyof typeof TIMESERIES_RANGES;
+
+/** `signalNames` is the list of series the metrics layer records (passed in: the contract does not own it). */
+export function timeseriesParams<N extends string>(signalNames: readonly [N, ...N[]]) {
+  return z
+    .object({
+      // Without a series, or with a wrong one, the error lists every valid name.
+      series: z
+        .string({ error: `series is required: name one or more of ${signalNames.join(', ')} (comma-separated)` })
+        .max(2000)
+        .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+        .pipe(
+          z
+            .array(z.enum(signalNames, { error: (iss) => `unknown series "${String(iss.input)}"; the series are ${signalNames.join(', ')}` }))
+            .min(1, `name at least one series: ${signalNames.join(', ')}`)
+            .max(30),
+        ),
+      range: z.enum(Object.keys(TIMESERIES_RANGES) as [TimeseriesRange, ...TimeseriesRange[]]).default('1h'),
+      points: z.coerce.number().int().min(2).max(2000).default(300),
+    })
+    .strict();
+}

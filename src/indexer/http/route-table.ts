@@ -1,0 +1,44 @@
+import type { BackupApi } from '../backup/listing.js';
+import type { Observability } from '../metrics/monitoring.js';
+import type { DocumentPreview } from '../security/preview.js';
+import type { Route, ServiceApi } from './contract.js';
+import { alertRoutes } from './routes/alerts.js';
+import { authRoutes, type AuthRouteOptions } from './routes/auth.js';
+import { backupRoutes } from './routes/backup.js';
+import { coreRoutes } from './routes/core.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { previewRoutes } from './routes/preview.js';
+import { timeseriesRoutes } from './routes/timeseries.js';
+
+/** The features a service brings; each absent one simply has no routes (tests drive subsets). */
+export interface RouteFeatures {
+  api: ServiceApi;
+  /** Metrics, health report, alerts, time series and the dashboard page. */
+  observability?: Observability;
+  dashboardDir?: string;
+  /** Backups and restore of the running service. */
+  backups?: BackupApi;
+  /** Sign-in routes (only with authentication on). */
+  auth?: AuthRouteOptions;
+  /** GET /api/v1/preview (indexed documents under the roots only). */
+  preview?: (path: string) => DocumentPreview;
+}
+
+/**
+ * THE route table: every endpoint the service answers, with whether it is public and whether it
+ * is rate-limited. buildServer registers exactly these and the auth guard reads its public list
+ * from here, so an endpoint cannot be added without deciding who may call it.
+ */
+export function routeTable(f: RouteFeatures): Route[] {
+  const obs = f.observability;
+  return [
+    ...healthRoutes(f.api, obs),
+    ...coreRoutes(f.api),
+    ...(obs ? [...metricsRoutes(obs), ...alertRoutes(obs), ...timeseriesRoutes(obs), ...dashboardRoutes(f.dashboardDir)] : []),
+    ...(f.backups ? backupRoutes(f.backups) : []),
+    ...(f.auth ? authRoutes(f.auth) : []),
+    ...(f.preview ? previewRoutes(f.preview) : []),
+  ];
+}

@@ -1,0 +1,92 @@
+import { backupBeforeUpdate } from '../backup/update.js';
+import { localAudit, restoreLocal } from '../backup/local.js';
+import { loadConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { SCHEMA_VERSION } from '../store/migrations.js';
+import { serveUpdateControl, type ControlServer } from './control.js';
+import { HeadlessUpdater, type UpdatableHost } from './headless.js';
+import { currentVersion, detectInstallation } from './layout.js';
+import { defaultPolicyFile, effectiveSettings, readPolicy } from './policy.js';
+import { isRefusal } from './refusal.js';
+import { nextCheckDelayMs } from './settings.js';
+
+export interface AttachedUpdater {
+  updater: HeadlessUpdater | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Gives `owlet run` its updates when it runs from an installation prefix: clears what a killed
+ * update left, opens the supervisor's update API (`owlet update apply|rollback`), and checks the
+ * feed every `checkHours` (jittered), applying when `autoApply` is on. From a source checkout it
+ * says that updates are off and does nothing else.
+ */
+export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string; host: UpdatableHost; log: Logger; out: (line: string) => void; policyFile?: string }): Promise<AttachedUpdater> {
+  const inst = detectInstallation(o.ownBin);
+  const log = o.log.child('update');
+  if (!inst) {
+    log.info('updates off: running from a source checkout, not an installation prefix', { bin: o.ownBin });
+    return { updater: null, close: async () => undefined };
+  }
+  const policyFile = o.policyFile ?? defaultPolicyFile();
+  const settings = () => effectiveSettings(loadConfig(o.dataDir).updates, readPolicy(policyFile));
+  const audit = localAudit(o.dataDir, log);
+  const running = currentVersion(inst.layout) ?? inst.version;
+  if (o.host.entry.version === undefined) o.host.setEntry({ ...o.host.entry, version: running });
+  const updater = new HeadlessUpdater({
+    installation: inst,
+    host: o.host,
+    settings,
+    backup: async () => {
+      const m = await backupBeforeUpdate({ dataDir: o.dataDir, log, audit, timeoutMs: 600_000 });
+      return { id: m.id, schemaVersion: m.schemaVersion };
+    },
+    restore: async (id) => void (await restoreLocal(o.dataDir, id, log, audit)),
+    schemaVersion: SCHEMA_VERSION,
+    log,
+    audit,
+    onAlert: (a) => {
+      log.warn('alert', { alert: a.id, severity: a.severity, message: a.message });
+      o.out(`owlet: ALERT ${a.id}: ${a.message}`);
+    },
+  });
+  updater.recoverInterrupted();
+  let control: ControlServer | null = null;
+  try {
+    control = await serveUpdateControl(o.dataDir, updater);
+  } catch (e) {
+    log.warn('update API unavailable', { error: e });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    const delay = nextCheckDelayMs(settings().checkHours);
+    if (delay === null) return;
+    timer = setTimeout(() => void tick(), delay);
+    timer.unref();
+  };
+  const tick = async () => {
+    const st = settings();
+    try {
+      if (st.disabled) log.info('automatic update check skipped', { why: st.disabledBy });
+      else if (st.autoApply) {
+        const r = await updater.apply();
+        if (r.outcome !== 'up-to-date' && r.outcome !== 'staged-out') o.out(`owlet: update ${r.outcome}${r.to ? ` ${r.to}` : ''}${r.message ? `: ${r.message}` : ''}`);
+      } else {
+        const c = await updater.check();
+        if (c.status === 'available') o.out(`owlet: update ${c.version} available (owlet update apply)`);
+      }
+    } catch (e) {
+      log.warn('automatic update check failed', { refused: isRefusal(e) ? e.reason : null, error: e });
+    }
+    schedule();
+  };
+  schedule();
+  log.info('updates on', { prefix: inst.layout.prefix, version: running });
+  return {
+    updater,
+    close: async () => {
+      if (timer) clearTimeout(timer);
+      await control?.close();
+    },
+  };
+}

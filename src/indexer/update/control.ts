@@ -1,0 +1,101 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { OwletError, toErrorInfo } from '../../shared/errors.js';
+import type { HeadlessUpdater } from './headless.js';
+
+/**
+ * The supervisor's update API: `owlet update apply|rollback` ask the running `owlet run` (which owns
+ * the service process and so is the one that can swap it) over a local socket in the data folder
+ * (mode 0600, inside the 0700 data folder) or, on Windows, a named pipe derived from it. Only the
+ * user who owns the data folder can connect; nothing listens on the network.
+ */
+export function controlSocketPath(dataDir: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return `\\\\.\\pipe\\owlet-update-${crypto.createHash('sha256').update(path.resolve(dataDir).toLowerCase()).digest('hex').slice(0, 16)}`;
+  return path.join(dataDir, 'update.sock');
+}
+
+export interface ControlServer {
+  close(): Promise<void>;
+}
+
+export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdater): Promise<ControlServer> {
+  const sock = controlSocketPath(dataDir);
+  if (process.platform !== 'win32') fs.rmSync(sock, { force: true });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+      if (body.length > 4096) req.destroy();
+    });
+    req.on('end', () => {
+      void (async () => {
+        let input: { feed?: unknown } = {};
+        try {
+          input = body ? (JSON.parse(body) as { feed?: unknown }) : {};
+        } catch {
+          input = {};
+        }
+        const feed = typeof input.feed === 'string' ? input.feed : undefined;
+        try {
+          let out: unknown;
+          if (req.method === 'GET' && req.url === '/status') out = updater.status();
+          else if (req.method === 'POST' && req.url === '/check') out = await updater.check(feed).then((c) => ({ status: c.status, version: c.version }));
+          else if (req.method === 'POST' && req.url === '/apply') out = await updater.apply(feed);
+          else if (req.method === 'POST' && req.url === '/rollback') out = await updater.rollback();
+          else {
+            res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'OWL_ERR_NOT_FOUND', message: 'no such update action' } }));
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+        } catch (e) {
+          res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toErrorInfo(e) }));
+        }
+      })();
+    });
+  });
+  // The gate can take minutes: no request timeout on this private channel.
+  server.requestTimeout = 0;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sock, () => resolve());
+  });
+  if (process.platform !== 'win32') fs.chmodSync(sock, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Asks the running supervisor; a missing socket means no `owlet run` for this data folder. */
+export function callUpdateControl<T>(dataDir: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+  const sock = controlSocketPath(dataDir);
+  return new Promise<T>((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method, path: route, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        try {
+          const parsed = JSON.parse(text) as T & { error?: { code: string; message: string } };
+          if (res.statusCode !== 200 && parsed.error) reject(new OwletError('OWL_ERR_UPDATE_FAILED', parsed.error.message, { code: parsed.error.code }));
+          else resolve(parsed);
+        } catch (e) {
+          reject(new OwletError('OWL_ERR_UPDATE_FAILED', `the supervisor answered something unreadable: ${(e as Error).message}`));
+        }
+      });
+    });
+    req.on('error', (e) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no installed \`owlet run\` supervisor is running for ${dataDir}: updates are applied by it (start it with PREFIX/current/bin/owlet.js run)`));
+      else reject(e);
+    });
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}

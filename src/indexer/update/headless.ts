@@ -1,0 +1,413 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import semver from 'semver';
+import { toErrorInfo, type ErrorInfo } from '../../shared/errors.js';
+import type { AuditLog, UpdateStep } from '../audit/types.js';
+import type { Logger } from '../log/logger.js';
+import { decide, fetchSignedManifest, type CheckOutcome } from './check.js';
+import { assertDiskSpace, statfsFree, type FreeBytes } from './disk.js';
+import { downloadToFile } from './download.js';
+import { loadTrustedKeys } from './keys.js';
+import { cleanLeftovers, currentVersion, entryOf, installedVersions, prune, switchCurrent, versionRoot, type Installation } from './layout.js';
+import type { EffectiveUpdateSettings } from './policy.js';
+import { isRefusal, UpdateRefusal, type RefusalReason } from './refusal.js';
+import { markBad, noteInstalled, readState, updateState, writeState, type UpdateState } from './state.js';
+import { unpackRelease } from './unpack.js';
+
+/** The part of the indexer host (src/indexer/host) an update drives: which tree the child runs, and restarts. */
+export interface ServiceEntryLike {
+  modulePath: string;
+  execArgv?: string[];
+  version?: string;
+}
+
+export interface UpdatableHost {
+  readonly entry: ServiceEntryLike;
+  setEntry(entry: ServiceEntryLike): void;
+  /** Stop with drain, start the current entry; resolves when the new child is ready. */
+  restart(reason?: string, timeoutMs?: number): Promise<unknown>;
+  onDidCrash(listener: (c: unknown) => void): { dispose(): void };
+}
+
+export interface BackupTaken {
+  id: string;
+  schemaVersion: number;
+}
+
+export interface HeadlessUpdaterDeps {
+  installation: Installation;
+  host: UpdatableHost;
+  settings: () => EffectiveUpdateSettings;
+  /** The verified pre-update backup (backupBeforeUpdate through the running service). */
+  backup: () => Promise<BackupTaken>;
+  /** Restores a backup with the service stopped (used when a rolled-back version changed the schema). */
+  restore: (backupId: string) => Promise<void>;
+  /** This version's index schema; a release records its own in package.json (`owletSchemaVersion`). */
+  schemaVersion: number;
+  log: Logger;
+  audit: AuditLog;
+  /** Raised when an update is rolled back (the `update-rolled-back` alert). */
+  onAlert?: (a: { id: 'update-rolled-back'; severity: 'warning'; message: string }) => void;
+  platform?: NodeJS.Platform;
+  arch?: string;
+  now?: () => Date;
+  free?: FreeBytes;
+  /** Test seam: runs between steps with the step's name (kill-at-each-step tests). */
+  onStep?: (step: 'downloaded' | 'unpacked' | 'backed-up' | 'started' | 'switched' | 'gated') => void | Promise<void>;
+}
+
+export type ApplyOutcome = 'installed' | 'rolled-back' | 'refused' | 'up-to-date' | 'staged-out';
+
+export interface ApplyResult {
+  outcome: ApplyOutcome;
+  from: string;
+  to: string | null;
+  reason?: RefusalReason | 'not-ready' | 'crashed' | 'start-failed';
+  message?: string;
+  /** From stopping the old service to the new one answering ready (rollbacks: until the old one is back). */
+  downtimeMs?: number;
+  backupId?: string;
+  error?: ErrorInfo;
+}
+
+export interface UpdateStatus {
+  installed: boolean;
+  prefix: string;
+  running: string;
+  current: string | null;
+  versions: string[];
+  highestInstalled: string | null;
+  bad: UpdateState['bad'];
+  pending: UpdateState['pending'];
+  lastCheck: UpdateState['lastCheck'];
+  lastResult: UpdateState['lastResult'];
+  settings: { feedUrl: string | null; channel: string; disabled: boolean; disabledBy?: string; pinnedVersion?: string };
+}
+
+/**
+ * The headless update engine inside `owlet run`'s supervisor. `apply` downloads and verifies (no
+ * downtime), unpacks beside the running version, takes the verified pre-update backup, restarts the
+ * service on the new tree and holds it to the health gate: ready within `readySeconds`, no crash
+ * within `stableSeconds`. Only then does `current` move. Any failure after the restart switches the
+ * service back to the previous tree, restores the backup if the schema changed, marks the version
+ * bad and raises `update-rolled-back`. Every step is an `update.*` audit entry.
+ *
+ * Kill safety: `current` moves only after the new version proved itself, and every tree under a
+ * version name is complete (unpacked as `.partial`, then renamed). A supervisor killed at any step
+ * restarts from `current`, a version that worked; `recoverInterrupted()` then cleans the leftovers.
+ */
+export class HeadlessUpdater {
+  private busy = false;
+  constructor(private readonly d: HeadlessUpdaterDeps) {}
+
+  /** True while an update or rollback runs: a service failure then belongs to the health gate. */
+  get inProgress(): boolean {
+    return this.busy;
+  }
+
+  private get layout() {
+    return this.d.installation.layout;
+  }
+  private now(): Date {
+    return (this.d.now ?? (() => new Date()))();
+  }
+  private step(name: UpdateStep, fields: Record<string, string | number | boolean | null>): void {
+    this.d.log.info(`update ${name}`, fields);
+    this.d.audit.append(`update.${name}`, fields);
+  }
+
+  /** Start-up: finish or undo what a killed update left (never run a `.partial`, clear `pending`). */
+  recoverInterrupted(): void {
+    const removed = cleanLeftovers(this.layout);
+    const s = readState(this.layout.prefix);
+    if (s.pending) {
+      const p = s.pending;
+      this.step('interrupted', { version: p.version, phase: p.phase, current: currentVersion(this.layout) });
+      s.pending = null;
+      s.lastResult = { outcome: 'interrupted', version: p.version, phase: p.phase, at: this.now().toISOString() };
+      writeState(this.layout.prefix, s);
+    }
+    if (currentVersion(this.layout) === null && installedVersions(this.layout).includes(this.d.installation.version)) switchCurrent(this.layout, this.d.installation.version);
+    if (removed.length) this.d.log.info('update leftovers removed', { count: removed.length });
+  }
+
+  status(): UpdateStatus {
+    const s = readState(this.layout.prefix);
+    const st = this.d.settings();
+    return {
+      installed: true,
+      prefix: this.layout.prefix,
+      running: this.runningVersion(),
+      current: currentVersion(this.layout),
+      versions: installedVersions(this.layout),
+      highestInstalled: s.highestInstalled,
+      bad: s.bad,
+      pending: s.pending,
+      lastCheck: s.lastCheck,
+      lastResult: s.lastResult,
+      settings: { feedUrl: st.feedUrl, channel: st.channel, disabled: st.disabled, ...(st.disabledBy ? { disabledBy: st.disabledBy } : {}), ...(st.pinnedVersion ? { pinnedVersion: st.pinnedVersion } : {}) },
+    };
+  }
+
+  /** The version the service runs now (the host's entry), else the supervisor's own. */
+  runningVersion(): string {
+    return this.d.host.entry.version ?? currentVersion(this.layout) ?? this.d.installation.version;
+  }
+
+  async check(feedOverride?: string): Promise<CheckOutcome> {
+    const st = this.d.settings();
+    const feedUrl = feedOverride ?? st.feedUrl;
+    if (!feedUrl) throw new UpdateRefusal('policy', `updates are off: ${st.disabledBy ?? 'no feed configured'}`);
+    const state = readState(this.layout.prefix);
+    try {
+      const signed = await fetchSignedManifest({
+        feedUrl,
+        channel: st.channel,
+        platform: this.d.platform ?? process.platform,
+        trusted: loadTrustedKeys(versionRoot(this.layout, this.runningVersion())),
+        now: this.now(),
+        stallMs: st.stallSeconds * 1000,
+      });
+      const out = decide({ signed, settings: { ...st, feedUrl }, currentVersion: this.runningVersion(), state, platform: this.d.platform ?? process.platform, arch: this.d.arch ?? process.arch, feedUrl });
+      state.lastCheck = { at: this.now().toISOString(), result: out.status === 'available' ? `available ${out.version}` : out.status };
+      writeState(this.layout.prefix, state);
+      return out;
+    } catch (e) {
+      state.lastCheck = { at: this.now().toISOString(), result: isRefusal(e) ? `refused: ${e.reason}` : 'error' };
+      writeState(this.layout.prefix, state);
+      throw e;
+    }
+  }
+
+  async apply(feedOverride?: string): Promise<ApplyResult> {
+    const from = this.runningVersion();
+    if (this.busy) return { outcome: 'refused', from, to: null, reason: 'busy', message: 'another update is already in progress' };
+    this.busy = true;
+    try {
+      return await this.applyLocked(from, feedOverride);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private refused(from: string, to: string | null, e: unknown): ApplyResult {
+    const info = toErrorInfo(e);
+    const reason = isRefusal(e) ? e.reason : undefined;
+    this.step('refused', { from, to, reason: reason ?? info.code, message: info.message });
+    const r: ApplyResult = { outcome: 'refused', from, to, ...(reason ? { reason } : {}), message: info.message, error: info };
+    updateState(this.layout.prefix, (s) => {
+      s.pending = null;
+      s.lastResult = { ...r, at: this.now().toISOString() };
+    });
+    return r;
+  }
+
+  private async applyLocked(from: string, feedOverride?: string): Promise<ApplyResult> {
+    const st = this.d.settings();
+    let offer: CheckOutcome;
+    try {
+      offer = await this.check(feedOverride);
+    } catch (e) {
+      return this.refused(from, null, e);
+    }
+    if (offer.status !== 'available') return { outcome: offer.status, from, to: offer.version };
+    const to = offer.version;
+    const l = this.layout;
+    const artifactFile = path.join(l.downloads, path.basename(offer.artifact.url));
+    // Steps before the restart: any failure is a refusal, the running service never noticed.
+    try {
+      assertDiskSpace(l.prefix, offer.artifact.size, offer.artifact.unpackedSize, this.d.free ?? statfsFree);
+      this.step('started', { from, to, keyId: offer.manifest.keyId });
+      updateState(l.prefix, (s) => {
+        s.pending = { version: to, previous: from, phase: 'downloading', startedAt: this.now().toISOString(), backupId: null, schemaChanged: false };
+      });
+      fs.mkdirSync(l.downloads, { recursive: true, mode: 0o700 });
+      fs.rmSync(artifactFile, { force: true });
+      const got = await downloadToFile(offer.url, artifactFile, {
+        maxBytes: offer.artifact.size,
+        expectedSize: offer.artifact.size,
+        stallMs: st.stallSeconds * 1000,
+        deadlineMs: st.downloadMinutes * 60_000,
+      });
+      if (got.size !== offer.artifact.size) throw new UpdateRefusal('size-mismatch', `got ${got.size} bytes, the manifest says ${offer.artifact.size}`);
+      if (got.sha512 !== offer.artifact.sha512) throw new UpdateRefusal('sha512-mismatch', `the package's sha512 is not the one in the signed manifest`);
+      this.step('downloaded', { version: to, bytes: got.size });
+      await this.d.onStep?.('downloaded');
+      updateState(l.prefix, (s) => {
+        if (s.pending) s.pending.phase = 'unpacking';
+      });
+      if (to === from || to === currentVersion(l)) throw new UpdateRefusal('not-newer', `${to} is the version in use`);
+      const root = await unpackRelease(l, to, artifactFile);
+      fs.rmSync(artifactFile, { force: true });
+      this.step('unpacked', { version: to, root });
+      await this.d.onStep?.('unpacked');
+    } catch (e) {
+      fs.rmSync(artifactFile, { force: true });
+      return this.refused(from, to, e);
+    }
+    let backup: BackupTaken;
+    try {
+      backup = await this.d.backup();
+    } catch (e) {
+      return this.refused(from, to, new UpdateRefusal('bad-release', `the pre-update backup failed, so nothing was changed: ${toErrorInfo(e).message}`));
+    }
+    const newSchema = releaseSchemaVersion(versionRoot(l, to));
+    const schemaChanged = newSchema !== null && newSchema !== this.d.schemaVersion;
+    this.step('backed-up', { version: to, backupId: backup.id, schemaChanged });
+    await this.d.onStep?.('backed-up');
+    updateState(l.prefix, (s) => {
+      if (s.pending) Object.assign(s.pending, { phase: 'switching', backupId: backup.id, schemaChanged });
+    });
+    // The swap: the service restarts on the new tree. Downtime runs from here to ready.
+    const previousEntry = { ...this.d.host.entry };
+    const gate = st.healthGate;
+    const t0 = Date.now();
+    this.d.host.setEntry({ ...previousEntry, modulePath: entryOf(l, to), version: to });
+    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined;
+    let downtimeMs: number | undefined;
+    try {
+      await this.d.host.restart(`update to ${to}`, gate.readySeconds * 1000);
+      downtimeMs = Date.now() - t0;
+    } catch (e) {
+      failure = { reason: 'not-ready', message: `${to} was not ready within ${gate.readySeconds} s: ${toErrorInfo(e).message}` };
+    }
+    if (!failure) {
+      this.step('service-started', { version: to, downtimeMs: downtimeMs ?? -1 });
+      await this.d.onStep?.('started');
+      // Switch now: the new version answers ready. A kill during the gate starts the new version,
+      // which did come up; a failed gate switches back below.
+      switchCurrent(l, to);
+      updateState(l.prefix, (s) => {
+        if (s.pending) s.pending.phase = 'gating';
+      });
+      this.step('switched', { version: to });
+      await this.d.onStep?.('switched');
+      failure = await this.watchStable(gate.stableSeconds * 1000, to);
+    }
+    if (failure) return this.rollBack({ from, to, previousEntry, backup, schemaChanged, failure, t0 });
+    // Passed: this is the installed version now.
+    const kept = [to, from];
+    const pruned = prune(l, kept);
+    updateState(l.prefix, (s) => {
+      noteInstalled(s, to);
+      s.pending = null;
+      s.lastResult = { outcome: 'installed', from, to, downtimeMs: downtimeMs ?? null, backupId: backup.id, at: this.now().toISOString() };
+    });
+    this.d.audit.append('update.installed', { from, to, downtimeMs: downtimeMs ?? -1, backupId: backup.id, pruned: pruned.join(',') });
+    this.d.log.info('update installed', { from, to, downtimeMs, pruned });
+    await this.d.onStep?.('gated');
+    return { outcome: 'installed', from, to, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: backup.id };
+  }
+
+  /** Resolves with a failure if the service crashes within `ms`, else undefined. */
+  private watchStable(ms: number, version: string): Promise<{ reason: 'crashed'; message: string } | undefined> {
+    if (ms <= 0) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(undefined);
+      }, ms);
+      const sub = this.d.host.onDidCrash((c) => {
+        clearTimeout(timer);
+        sub.dispose();
+        const why = (c as { reason?: string; code?: number | null; signal?: string | null }) ?? {};
+        resolve({ reason: 'crashed', message: `${version} crashed within its first ${Math.round(ms / 1000)} s (${why.reason ?? 'exit'}${why.code != null ? `, code ${why.code}` : ''}${why.signal ? `, ${why.signal}` : ''})` });
+      });
+    });
+  }
+
+  private async rollBack(o: {
+    from: string;
+    to: string;
+    previousEntry: ServiceEntryLike;
+    backup: BackupTaken;
+    schemaChanged: boolean;
+    failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string };
+    t0: number;
+  }): Promise<ApplyResult> {
+    const l = this.layout;
+    this.d.log.warn('update failed its health gate; rolling back', { from: o.from, to: o.to, reason: o.failure.reason });
+    this.step('gate-failed', { version: o.to, reason: o.failure.reason, message: o.failure.message });
+    if (currentVersion(l) !== o.from && installedVersions(l).includes(o.from)) switchCurrent(l, o.from);
+    this.d.host.setEntry(o.previousEntry);
+    let restoreError: string | null = null;
+    let restored = false;
+    if (o.schemaChanged) {
+      // The old code cannot open an index a newer schema migrated: put the pre-update copy back first.
+      try {
+        await (this.d.host as { stop?: (r?: string) => Promise<void> }).stop?.('rollback restore');
+        await this.d.restore(o.backup.id);
+        restored = true;
+        this.step('backup-restored', { backupId: o.backup.id });
+      } catch (e) {
+        restoreError = toErrorInfo(e).message;
+        this.d.log.error('restoring the pre-update backup failed', { backupId: o.backup.id, error: restoreError });
+      }
+    }
+    let back = false;
+    let downtimeMs: number | undefined;
+    try {
+      await this.d.host.restart(`rollback to ${o.from}`, Math.max(30_000, this.d.settings().healthGate.readySeconds * 1000));
+      back = true;
+      downtimeMs = Date.now() - o.t0;
+    } catch (e) {
+      this.d.log.error('the previous version did not come back after the rollback', { version: o.from, error: toErrorInfo(e).message });
+    }
+    const message = `${o.to} failed its health gate (${o.failure.message}); back on ${o.from}${restored ? ', pre-update backup restored' : ''}${restoreError ? `; restoring the backup failed: ${restoreError}` : ''}${back ? '' : '; the previous version has not come back yet'}`;
+    updateState(l.prefix, (s) => {
+      markBad(s, o.to, o.failure.message, this.now());
+      s.pending = null;
+      s.lastResult = { outcome: 'rolled-back', from: o.from, to: o.to, reason: o.failure.reason, message, downtimeMs: downtimeMs ?? null, at: this.now().toISOString() };
+    });
+    this.d.audit.append('update.rolled-back', { from: o.from, to: o.to, reason: o.failure.reason, restored, serviceBack: back });
+    this.d.onAlert?.({ id: 'update-rolled-back', severity: 'warning', message });
+    return { outcome: 'rolled-back', from: o.from, to: o.to, reason: o.failure.reason, message, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: o.backup.id };
+  }
+
+  /**
+   * `owlet update rollback`: back to the kept previous version (the only way down). The version
+   * left is not marked bad (the user chose), but stays the highest installed, so it is not offered
+   * automatically again.
+   */
+  async rollback(): Promise<ApplyResult> {
+    const from = this.runningVersion();
+    const l = this.layout;
+    const previous = installedVersions(l).find((v) => v !== from && semver.lt(v, from));
+    if (!previous) return { outcome: 'refused', from, to: null, message: 'there is no previous version kept to roll back to' };
+    if (this.busy) return { outcome: 'refused', from, to: previous, reason: 'busy', message: 'an update is in progress' };
+    this.busy = true;
+    try {
+      const previousEntry = { ...this.d.host.entry };
+      const t0 = Date.now();
+      this.d.host.setEntry({ ...previousEntry, modulePath: entryOf(l, previous), version: previous });
+      try {
+        await this.d.host.restart(`rollback to ${previous}`, 60_000);
+      } catch (e) {
+        this.d.host.setEntry(previousEntry);
+        await this.d.host.restart(`rollback to ${previous} failed; back to ${from}`, 60_000).catch(() => undefined);
+        return { outcome: 'refused', from, to: previous, reason: 'start-failed', message: `${previous} did not start: ${toErrorInfo(e).message}` };
+      }
+      switchCurrent(l, previous);
+      const downtimeMs = Date.now() - t0;
+      updateState(l.prefix, (s) => {
+        s.lastResult = { outcome: 'rolled-back', from, to: previous, reason: 'requested', downtimeMs, at: this.now().toISOString() };
+      });
+      this.d.audit.append('update.rolled-back', { from, to: previous, reason: 'requested', downtimeMs });
+      return { outcome: 'rolled-back', from, to: previous, message: `rolled back from ${from} to ${previous} as requested`, downtimeMs };
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** The index schema a release tree was built with (recorded by `npm run release`), null when unknown. */
+export function releaseSchemaVersion(root: string): number | null {
+  try {
+    const v = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { owletSchemaVersion?: unknown }).owletSchemaVersion;
+    return typeof v === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export { readState };

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { EventEmitter } from 'node:events';
+import * as tar from 'tar';
+import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type UpdatableHost } from '../../../src/indexer/update/headless.js';
+import { currentVersion, detectInstallation, entryOf, installedVersions, layoutOf, switchCurrent, versionRoot, type InstallLayout } from '../../../src/indexer/update/layout.js';
+import { effectiveSettings } from '../../../src/indexer/update/policy.js';
+import { cutRelease } from '../../../src/indexer/update/release/release.js';
+import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/update/settings.js';
+import { readState, updateState } from '../../../src/indexer/update/state.js';
+import { unpackRelease } from '../../../src/indexer/update/unpack.js';
+import { isRefusal } from '../../../src/indexer/update/refusal.js';
+import { tmpDir, writeTree } from '../../helpers/tmp.js';
+import { makeKey, serveFeed } from './helpers.js';
+
+/** How the fake service of each version behaves when the host restarts onto it. */
+type Behaviour = 'ok' | 'never-ready' | 'crash-soon';
+
+/** The host seam of src/indexer/host, faked: restarts succeed or fail by the target version's behaviour. */
+class FakeHost implements UpdatableHost {
+  entry: ServiceEntryLike;
+  restarts: string[] = [];
+  stops = 0;
+  private crashes = new EventEmitter();
+  constructor(entry: ServiceEntryLike, private readonly behaviour: (version: string) => Behaviour) {
+    this.entry = entry;
+  }
+  setEntry(e: ServiceEntryLike): void {
+    this.entry = { ...e };
+  }
+  async restart(): Promise<unknown> {
+    const v = this.entry.version ?? '?';
+    this.restarts.push(v);
+    const b = this.behaviour(v);
+    if (b === 'never-ready') throw new Error('the service did not become ready');
+    if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
+    return { port: 1 };
+  }
+  async stop(): Promise<void> {
+    this.stops++;
+  }
+  onDidCrash(l: (c: unknown) => void) {
+    this.crashes.on('crash', l);
+    return { dispose: () => this.crashes.off('crash', l) };
+  }
+}
+
+const key = makeKey();
+const fixtureRoot = tmpDir();
+writeTree(fixtureRoot, { 'bin/owlet.js': '// fixture\n', 'package.json': JSON.stringify({ name: 'owlet', version: '0.0.0' }) });
+const artifacts = tmpDir();
+
+/** One signed release per version, built once for the whole file. */
+async function release(version: string, feed: string): Promise<void> {
+  const cache = path.join(artifacts, version);
+  if (!fs.existsSync(cache)) await cutRelease({ root: fixtureRoot, version, key: key.privateKey, outDir: cache, entries: ['bin'], schemaVersion: 1 });
+  fs.mkdirSync(feed, { recursive: true });
+  for (const f of fs.readdirSync(cache)) fs.copyFileSync(path.join(cache, f), path.join(feed, f));
+}
+
+/** An installation at 1.0.0: PREFIX/versions/1.0.0 unpacked from a real release, current pointing at it. */
+async function installBase(): Promise<InstallLayout> {
+  const prefix = tmpDir();
+  const l = layoutOf(prefix);
+  const feed = path.join(tmpDir(), 'base');
+  await release('1.0.0', feed);
+  fs.mkdirSync(l.versionsDir, { recursive: true });
+  await unpackRelease(l, '1.0.0', path.join(feed, fs.readdirSync(feed).find((f) => f.endsWith('.tar.gz'))!));
+  switchCurrent(l, '1.0.0');
+  updateState(prefix, (s) => void (s.highestInstalled = '1.0.0'));
+  return l;
+}
+
+interface Rig {
+  l: InstallLayout;
+  host: FakeHost;
+  updater: HeadlessUpdater;
+  audit: string[];
+  alerts: string[];
+  restores: string[];
+  feedDir: string;
+  feedUrl: string;
+  server: Awaited<ReturnType<typeof serveFeed>>;
+}
+
+async function rig(opts: { behaviour?: (v: string) => Behaviour; backupFails?: boolean; stableSeconds?: number } = {}): Promise<Rig> {
+  const l = await installBase();
+  const feedDir = path.join(tmpDir(), 'feed');
+  fs.mkdirSync(feedDir);
+  const server = await serveFeed(feedDir);
+  const host = new FakeHost({ modulePath: entryOf(l, '1.0.0'), version: '1.0.0' }, opts.behaviour ?? (() => 'ok'));
+  const audit: string[] = [];
+  const alerts: string[] = [];
+  const restores: string[] = [];
+  const settings = effectiveSettings(
+    { ...DEFAULT_UPDATE_CONFIG, feedUrl: server.url, stallSeconds: 2, healthGate: { readySeconds: 5, stableSeconds: opts.stableSeconds ?? 0 } },
+    { file: 'none', status: 'absent', policy: {} },
+  );
+  const updater = new HeadlessUpdater({
+    installation: { layout: l, version: '1.0.0', root: versionRoot(l, '1.0.0') },
+    host,
+    settings: () => settings,
+    backup: async () => {
+      if (opts.backupFails) throw new Error('disk full');
+      return { id: '20261202T120000Z-abcd', schemaVersion: 1 };
+    },
+    restore: async (id) => void restores.push(id),
+    schemaVersion: 1,
+    log: nullLogger,
+    audit: { append: (e) => void audit.push(e) },
+    onAlert: (a) => void alerts.push(a.id),
+  });
+  return { l, host, updater, audit, alerts, restores, feedDir, feedUrl: server.url, server };
+}
+
+function assertUntouched(r: Rig, result: ApplyResult): void {
+  assert.equal(result.outcome, 'refused', JSON.stringify(result));
+  assert.equal(currentVersion(r.l), '1.0.0');
+  assert.deepEqual(installedVersions(r.l), ['1.0.0']);
+  assert.deepEqual(r.host.restarts, [], 'no restart: no downtime');
+  assert.equal(readState(r.l.prefix).pending, null);
+}
+
+describe('headless updates (install layout, health gate, rollback)', () => {
+  it('installs a good update: service restarted on the new tree, current switched, audit trail written', async () => {
+    const r = await rig();
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'installed', JSON.stringify(result));
+    assert.equal(result.to, '1.1.0');
+    assert.equal(typeof result.downtimeMs, 'number');
+    assert.equal(currentVersion(r.l), '1.1.0');
+    assert.equal(r.host.entry.modulePath, entryOf(r.l, '1.1.0'));
+    assert.deepEqual(installedVersions(r.l), ['1.1.0', '1.0.0']);
+    assert.equal(readState(r.l.prefix).highestInstalled, '1.1.0');
+    for (const e of ['update.started', 'update.downloaded', 'update.unpacked', 'update.backed-up', 'update.switched', 'update.installed']) assert.ok(r.audit.includes(e), `${e} audited`);
+    assert.equal(fs.readdirSync(r.l.downloads).length, 0, 'the download is removed once unpacked');
+    // The same feed again: nothing to do.
+    assert.equal((await r.updater.apply()).outcome, 'up-to-date');
+  });
+
+  it('keeps the current and the previous version and prunes older ones', async () => {
+    const r = await rig();
+    await release('1.1.0', r.feedDir);
+    assert.equal((await r.updater.apply()).outcome, 'installed');
+    await release('1.2.0', r.feedDir);
+    assert.equal((await r.updater.apply()).outcome, 'installed');
+    assert.deepEqual(installedVersions(r.l), ['1.2.0', '1.1.0']);
+  });
+
+  it('rolls back a version that never becomes ready: old tree back, version marked bad, alert, never retried', async () => {
+    const r = await rig({ behaviour: (v) => (v === '1.1.0' ? 'never-ready' : 'ok') });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'rolled-back', JSON.stringify(result));
+    assert.equal(result.reason, 'not-ready');
+    assert.deepEqual(r.host.restarts, ['1.1.0', '1.0.0']);
+    assert.equal(r.host.entry.version, '1.0.0');
+    assert.equal(currentVersion(r.l), '1.0.0');
+    assert.deepEqual(r.alerts, ['update-rolled-back']);
+    assert.ok(r.audit.includes('update.rolled-back'));
+    assert.deepEqual(readState(r.l.prefix).bad.map((b) => b.version), ['1.1.0']);
+    const again = await r.updater.apply();
+    assert.equal(again.outcome, 'refused');
+    assert.equal(again.reason, 'marked-bad');
+  });
+
+  it('rolls back a version that crashes within its stable period, switching current back', async () => {
+    const r = await rig({ behaviour: (v) => (v === '1.1.0' ? 'crash-soon' : 'ok'), stableSeconds: 5 });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'rolled-back', JSON.stringify(result));
+    assert.equal(result.reason, 'crashed');
+    assert.equal(currentVersion(r.l), '1.0.0');
+    assert.deepEqual(r.restores, [], 'same schema: the index is kept, not restored');
+  });
+
+  it('restores the pre-update backup on rollback when the new version changed the schema', async () => {
+    const r = await rig({ behaviour: (v) => (v === '2.0.0' ? 'never-ready' : 'ok') });
+    const feed = path.join(artifacts, '2.0.0');
+    await cutRelease({ root: fixtureRoot, version: '2.0.0', key: key.privateKey, outDir: feed, entries: ['bin'], schemaVersion: 2 });
+    for (const f of fs.readdirSync(feed)) fs.copyFileSync(path.join(feed, f), path.join(r.feedDir, f));
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'rolled-back');
+    assert.deepEqual(r.restores, ['20261202T120000Z-abcd']);
+  });
+
+  it('refuses a package altered on the server (sha512 mismatch): nothing unpacked, no restart', async () => {
+    const r = await rig();
+    await release('1.1.0', r.feedDir);
+    const pkg = fs.readdirSync(r.feedDir).find((f) => f.endsWith('.tar.gz'))!;
+    const bytes = fs.readFileSync(path.join(r.feedDir, pkg));
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+    fs.writeFileSync(path.join(r.feedDir, pkg), bytes);
+    const result = await r.updater.apply();
+    assertUntouched(r, result);
+    assert.equal(result.reason, 'sha512-mismatch');
+    assert.ok(r.audit.includes('update.refused'));
+  });
+
+  it('refuses when the verified pre-update backup cannot be taken', async () => {
+    const r = await rig({ backupFails: true });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'refused');
+    assert.match(result.message ?? '', /pre-update backup failed/);
+    assert.equal(currentVersion(r.l), '1.0.0');
+    assert.deepEqual(r.host.restarts, []);
+  });
+
+  it('refuses an older version offered by the feed (rollback attack); only `rollback` goes back', async () => {
+    const r = await rig();
+    await release('1.1.0', r.feedDir);
+    assert.equal((await r.updater.apply()).outcome, 'installed');
+    for (const f of fs.readdirSync(r.feedDir)) fs.rmSync(path.join(r.feedDir, f));
+    await release('1.0.0', r.feedDir);
+    const attack = await r.updater.apply();
+    assert.equal(attack.outcome, 'refused');
+    assert.equal(attack.reason, 'not-newer');
+    const back = await r.updater.rollback();
+    assert.equal(back.outcome, 'rolled-back', JSON.stringify(back));
+    assert.equal(currentVersion(r.l), '1.0.0');
+    assert.equal(r.host.entry.version, '1.0.0');
+    assert.equal(readState(r.l.prefix).highestInstalled, '1.1.0', 'going back does not lower the guard');
+    assert.equal((await r.updater.rollback()).outcome, 'refused', 'nothing older is kept');
+  });
+
+  it('start-up after a kill removes half-unpacked trees and downloads and clears the pending update', async () => {
+    const r = await rig();
+    fs.mkdirSync(path.join(r.l.versionsDir, '1.1.0.partial', 'bin'), { recursive: true });
+    fs.mkdirSync(r.l.downloads, { recursive: true });
+    fs.writeFileSync(path.join(r.l.downloads, 'owlet-1.1.0-linux-x64.tar.gz'), 'half');
+    updateState(r.l.prefix, (s) => void (s.pending = { version: '1.1.0', previous: '1.0.0', phase: 'unpacking', startedAt: new Date().toISOString(), backupId: null, schemaChanged: false }));
+    r.updater.recoverInterrupted();
+    assert.deepEqual(fs.readdirSync(r.l.versionsDir), ['1.0.0']);
+    assert.deepEqual(fs.readdirSync(r.l.downloads), []);
+    assert.equal(readState(r.l.prefix).pending, null);
+    assert.equal(currentVersion(r.l), '1.0.0');
+    assert.ok(r.audit.includes('update.interrupted'));
+  });
+});
+
+describe('install layout', () => {
+  it('knows it is installed only when bin/owlet.js really lies in PREFIX/versions/<version>/', async () => {
+    const l = await installBase();
+    const inst = detectInstallation(path.join(l.current, 'bin', 'owlet.js'));
+    assert.ok(inst);
+    assert.equal(inst.version, '1.0.0');
+    assert.equal(inst.layout.prefix, l.prefix);
+    assert.equal(detectInstallation(path.join(fixtureRoot, 'bin', 'owlet.js')), null, 'a source checkout is not an installation');
+  });
+
+  it('unpacks only plain files and folders, and only the version the manifest names', async () => {
+    const l = layoutOf(tmpDir());
+    fs.mkdirSync(l.versionsDir, { recursive: true });
+    const src = tmpDir();
+    writeTree(src, { 'bin/owlet.js': 'x', 'package.json': JSON.stringify({ version: '3.0.0' }) });
+    fs.symlinkSync('/etc/passwd', path.join(src, 'bin', 'link'));
+    const evil = path.join(tmpDir(), 'evil.tar.gz');
+    await tar.c({ gzip: true, file: evil, cwd: src }, ['bin', 'package.json']);
+    await assert.rejects(unpackRelease(l, '3.0.0', evil), (e: unknown) => isRefusal(e) && e.reason === 'bad-release' && /not a file or folder/.test(e.message));
+    assert.deepEqual(fs.readdirSync(l.versionsDir), [], 'nothing left behind');
+    const feed = path.join(artifacts, '1.0.0');
+    if (!fs.existsSync(feed)) await release('1.0.0', path.join(tmpDir(), 'f'));
+    const good = path.join(feed, fs.readdirSync(feed).find((f) => f.endsWith('.tar.gz'))!);
+    await assert.rejects(unpackRelease(l, '9.9.9', good), /says it is 1.0.0/);
+  });
+});
