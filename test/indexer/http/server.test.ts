@@ -116,7 +116,7 @@ test('a third-party error code never reaches a client: library 4xx keep their st
   for (const r of [tooLarge, badJson, badType]) assert.doesNotMatch(r.body, /FST_/);
 });
 
-test('the route table is the only source of endpoints: every row is served, and only the health probes and /login are public', async () => {
+test('the route table is the only source of endpoints: every row is served, and only the health probes, /login and the icons are public', async () => {
   const features = {
     api: fakeApi(),
     observability: { enabled: true } as never,
@@ -130,7 +130,8 @@ test('the route table is the only source of endpoints: every row is served, and 
   for (const r of routeTable({ ...features, auth: undefined })) assert.ok(app.hasRoute({ method: r.method, url: r.url }), `${r.method} ${r.url}`);
   assert.deepEqual(
     table.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort(),
-    ['GET /health/live', 'GET /health/ready', 'GET /login'],
+    // The icons: the sign-in page (no session yet) shows them, and browsers fetch /favicon.ico by themselves.
+    ['GET /favicon.ico', 'GET /favicon.svg', 'GET /health/live', 'GET /health/ready', 'GET /login'],
   );
   assert.equal(new Set(table.map((r) => `${r.method} ${r.url}`)).size, table.length, 'no endpoint is declared twice');
 });
