@@ -79,7 +79,7 @@ test('owlet serve twice on one data folder: the second is refused naming the fir
       assert.match(rotate.stderr, /stop the service first, or run this through it/);
       assert.match(rotate.stderr, new RegExp(`pid ${info.pid}`));
       assert.doesNotMatch(rotate.stderr, /database is locked/i);
-      const restore = await runOwlet(['backup', 'restore', 'some-backup', '--data-dir', data], { timeoutMs: 60_000 });
+      const restore = await runOwlet(['backup', 'restore', '20261202T030000Z-1a2b', '--data-dir', data], { timeoutMs: 60_000 });
       assert.notEqual(restore.code, 0);
       assert.match(restore.stderr, /stop the service first, or run this through it/);
     } finally {
