@@ -96,8 +96,13 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
       // The passage layout of that version: (doc_id, seq) before 3, one rowid key from 3 on.
       if (from < 3) db.prepare('INSERT INTO doc_text (doc_id, seq, data) VALUES (?, 0, ?)').run(d.id, packPassage(d.text));
       else db.prepare('INSERT INTO doc_text (id, data) VALUES (?, ?)').run(d.id * 1048576, packPassage(d.text));
-      // The FTS row as that version's indexer wrote it (title column: title and file name).
-      db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)').run(d.id, `${d.title ?? ''} ${path.basename(d.path)}`, d.text);
+      // The FTS row as that version's indexer wrote it (title column: title and file name); from
+      // schema 4 on, the indexer also wrote the language and the stems column.
+      if (from < 4) db.prepare('INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)').run(d.id, `${d.title ?? ''} ${path.basename(d.path)}`, d.text);
+      else {
+        db.prepare("UPDATE documents SET lang = 'en' WHERE id = ?").run(d.id);
+        new DocumentStore(db).insertFts(d.id, `${d.title ?? ''} ${path.basename(d.path)}`, d.text, 'en');
+      }
     }
     if (from >= 2) db.prepare("INSERT INTO retry_queue (path, attempts, next_at, last_error) VALUES ('/r/busy.txt', 2, 5, 'EBUSY')").run();
     db.prepare("INSERT INTO meta (key, value) VALUES ('kept', 'yes')").run();
@@ -108,7 +113,7 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
     for (const d of docs) {
       assert.equal(store.text(d.id), d.text, `text of ${d.path}`);
       assert.equal(store.get(d.id)?.title, d.title);
-      assert.equal(store.get(d.id)?.lang, 'en', 'the language was detected from the stored text');
+      assert.equal(store.get(d.id)?.lang, 'en', from < 4 ? 'the language was detected from the stored text' : 'the language is kept');
     }
     const engine = new SearchEngine(db, store);
     const find = (q: string) => engine.search(parseQuery(q), { limit: 10, offset: 0 }).hits.map((h) => h.path);
