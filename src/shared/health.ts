@@ -23,6 +23,8 @@ export interface HealthCheck {
   message: string;
   /** What to do about it (absent when ok). */
   remedy?: string;
+  /** Where its runbook is (docs/operations/runbooks/doctor/<id prefix>.md). */
+  runbook?: string;
 }
 
 export interface HealthReport {

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { ChannelName, Severity } from '../metrics/settings.js';
 import type { Signals } from '../metrics/signals.js';
 import { evaluateRule, raise, type AlertRule } from './rules.js';
+import { alertRunbook } from '../../shared/runbooks.js';
 import type { Alert, AlertEvent, AlertEventType, NotificationChannel } from './types.js';
 
 /**
@@ -47,6 +48,8 @@ export interface AlertEngineOptions {
 
 const MEMORY_HISTORY = 200;
 
+const raiseRank = (s: Severity): number => ({ info: 0, warning: 1, critical: 2 })[s];
+
 export class AlertEngine {
   private readonly active = new Map<string, Alert>();
   private readonly memHistory: Alert[] = [];
@@ -63,7 +66,8 @@ export class AlertEngine {
     const rules = new Set(opts.rules.map((r) => r.id));
     for (const a of opts.store?.loadActive() ?? []) {
       // A rule removed from the configuration cannot resolve its alert any more: resolve it now.
-      if (rules.has(a.rule)) this.active.set(a.rule, a);
+      // An event alert waits for its acknowledgement across restarts.
+      if (rules.has(a.rule) || a.source === 'event') this.active.set(a.rule, a);
       else this.finish(a, 'resolved');
     }
   }
@@ -103,6 +107,8 @@ export class AlertEngine {
             acknowledgedAt: null,
             escalations: 0,
             lastNotifiedAt: null,
+            runbook: alertRunbook(rule.id),
+            source: 'rule',
           };
           this.active.set(rule.id, a);
         }
@@ -143,13 +149,61 @@ export class AlertEngine {
     this.emit('resolved', a, now);
   }
 
-  /** Marks an active alert acknowledged: no escalation, off the banner. Idempotent. */
+  /**
+   * An alert raised by something that happened rather than by a metric (a backup over its storage
+   * budget, an update rolled back, an index recovered): it fires at once and stays until someone
+   * acknowledges it, which resolves it (no condition will). The same event again while it is
+   * active updates that alert instead of opening a second one.
+   */
+  report(event: { id: string; severity: Severity; message: string; remedy?: string }): Alert {
+    const now = this.now();
+    let a = this.active.get(event.id);
+    if (a && a.source === 'event') {
+      a.summary = event.message;
+      a.value = (a.value ?? 1) + 1;
+      if (raiseRank(event.severity) > raiseRank(a.severity)) a.severity = event.severity;
+      this.opts.store?.save(a);
+      this.onDidChange();
+      return { ...a };
+    }
+    a = {
+      id: `${event.id}-${now.toString(36)}-${randomBytes(3).toString('hex')}`,
+      rule: event.id,
+      state: 'firing',
+      severity: event.severity,
+      ruleSeverity: event.severity,
+      summary: event.message,
+      remedy: event.remedy ?? null,
+      metric: 'event',
+      op: '>=',
+      threshold: 1,
+      value: 1,
+      startedAt: now,
+      firedAt: now,
+      resolvedAt: null,
+      acknowledgedAt: null,
+      escalations: 0,
+      lastNotifiedAt: null,
+      runbook: alertRunbook(event.id),
+      source: 'event',
+    };
+    this.active.set(event.id, a);
+    this.emit('firing', a, now);
+    this.onDidChange();
+    return { ...a };
+  }
+
+  /** Marks an active alert acknowledged: no escalation, off the banner (an event alert resolves). Idempotent. */
   acknowledge(id: string): Alert {
     const a = [...this.active.values()].find((x) => x.id === id);
     if (!a) throw owletError('OWL_ERR_NOT_FOUND', { reason: `no active alert with id "${id}" (it may have resolved already)` });
     if (a.acknowledgedAt === null) {
       a.acknowledgedAt = this.now();
       this.emit('acknowledged', a, a.acknowledgedAt);
+      if (a.source === 'event') {
+        this.active.delete(a.rule);
+        this.finish(a, 'resolved');
+      }
       this.onDidChange();
     }
     return a;

@@ -26,6 +26,10 @@ export interface Alert {
   acknowledgedAt: number | null;
   escalations: number;
   lastNotifiedAt: number | null;
+  /** Where its runbook is (docs/operations/runbooks/alerts/<rule>.md). */
+  runbook: string;
+  /** 'rule': raised and resolved by a metric condition; 'event': raised once by something that happened, resolved when acknowledged. */
+  source?: 'rule' | 'event';
 }
 
 export type AlertEventType = 'firing' | 'escalated' | 'resolved' | 'acknowledged';

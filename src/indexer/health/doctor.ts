@@ -26,6 +26,9 @@ import { backupSettings } from '../backup/local.js';
 import { isVerified, listBackups } from '../backup/manifest.js';
 import { backupDir } from '../backup/paths.js';
 import { integrityCheck } from './integrity.js';
+import { defaultPolicyFile, effectiveSettings, readPolicy } from '../update/policy.js';
+import { DEFAULT_UPDATE_CONFIG } from '../update/settings.js';
+import { withRunbooks } from './report.js';
 import { ftsConsistency, searchProbe } from '../store/stats.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 
@@ -70,6 +73,8 @@ export interface DoctorDeps {
   rescan?: (dataDir: string, roots: string[]) => Promise<void>;
   fetch?: typeof fetch;
   uid?: number | null;
+  /** The machine-wide update policy file (default: the platform's, e.g. /etc/owlet/policy.json). */
+  policyFile?: string;
 }
 
 type Fixer = () => Promise<string>;
@@ -91,6 +96,22 @@ function trustedServiceInfo(dataDir: string): ServiceInfo | null {
   } catch {
     return null;
   }
+}
+
+/** The update policy in force, as `owlet doctor` reports it (#12: "owlet doctor reports the policy in force"). */
+export function updatesFinding(config: Config | null, policyFile: string): DoctorFinding {
+  const base = { id: 'updates', name: 'Updates' };
+  const p = readPolicy(policyFile);
+  if (p.status === 'invalid') {
+    return { ...base, status: 'degraded', message: `machine policy ${policyFile} is unusable, so updates are off: ${p.error ?? 'invalid'}`, remedy: `fix or remove ${policyFile} (an administrator's file; see the operations guide)` };
+  }
+  const s = effectiveSettings(config?.updates ?? DEFAULT_UPDATE_CONFIG, p);
+  const fixed = Object.keys(p.policy);
+  const policy = p.status === 'absent' ? `no machine policy (${policyFile})` : `machine policy ${policyFile} sets ${fixed.length ? fixed.join(', ') : 'nothing'}`;
+  const what = s.disabled
+    ? `updates off: ${s.disabledBy ?? 'policy'}`
+    : `channel ${s.channel} from ${s.feedUrl}, ${s.autoApply ? 'installed automatically' : 'installed on request'}${s.pinnedVersion ? `, pinned to ${s.pinnedVersion}` : ''}`;
+  return { ...base, status: 'ok', message: `${policy}; ${what}` };
 }
 
 function mode(st: fs.Stats): string {
@@ -165,6 +186,9 @@ async function inspect(dataDir: string, deps: Required<Pick<DoctorDeps, 'now' | 
   } catch (e) {
     add({ id: 'config', name: 'Configuration', status: 'failed', message: (e as Error).message, remedy: `fix the named setting in ${path.join(dataDir, CONFIG_FILE)} (or delete the file to return to defaults)` });
   }
+
+  // Updates: the machine policy in force (it outranks config.json) and what it leaves of updates.
+  add(updatesFinding(config, deps.policyFile ?? defaultPolicyFile()));
 
   // Service: running, or a stale service.json left by a crash.
   // service.json is trusted only in a private data folder (the data-directory finding says why not).
@@ -480,5 +504,5 @@ export async function runDoctor(dataDir: string, opts: { fix: boolean }, deps: D
     result = await inspect(dataDir, d);
   }
   const status: HealthStatus = worstStatus(result.findings.map((f) => f.status));
-  return { status, colour: HEALTH_COLOURS[status], checkedAt: new Date(d.now()).toISOString(), dataDir, checks: result.findings, fixed, service: result.service };
+  return { status, colour: HEALTH_COLOURS[status], checkedAt: new Date(d.now()).toISOString(), dataDir, checks: withRunbooks(result.findings), fixed, service: result.service };
 }

@@ -1,4 +1,5 @@
 import { HEALTH_COLOURS, worstStatus, type HealthCheck, type HealthReport } from '../../shared/health.js';
+import { checkRunbook } from '../../shared/runbooks.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { databaseFiles, searchProbe } from '../store/stats.js';
 import type { IntegrityRecord } from '../metrics/metrics-db.js';
@@ -7,7 +8,12 @@ import { allChecks, type BackupInfo, type HealthInputs, type PoolHealth } from '
 
 export function reportOf(checks: HealthCheck[], now: number): HealthReport {
   const status = worstStatus(checks.map((c) => c.status));
-  return { status, colour: HEALTH_COLOURS[status], checkedAt: new Date(now).toISOString(), checks };
+  return { status, colour: HEALTH_COLOURS[status], checkedAt: new Date(now).toISOString(), checks: withRunbooks(checks) };
+}
+
+/** Each check names its runbook (docs/operations/runbooks/doctor/<id prefix>.md). */
+export function withRunbooks<C extends HealthCheck>(checks: C[]): C[] {
+  return checks.map((c) => ({ ...c, runbook: checkRunbook(c.id) }));
 }
 
 export function healthReport(inputs: HealthInputs): HealthReport {

@@ -18,6 +18,7 @@ import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
+import type { GuardianAlert } from '../recovery/plan.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 
 export { fileLogger };
@@ -95,9 +96,16 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
   const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving; the host swaps in a
   // new service behind the same object if the database is damaged later or a backup is restored.
+  // Recovery and backups raise event alerts; those raised before monitoring exists (a recovery at
+  // start-up) wait here and reach the alert engine once it does.
+  const early: GuardianAlert[] = [];
+  let raise = (a: GuardianAlert): void => {
+    if (early.length < 50) early.push(a);
+  };
   const index = await ProtectedIndex.open({
     dataDir: opts.dataDir,
     log: log.child('recovery'),
+    onAlert: (a) => raise(a),
     ...(secrets ? { secrets } : {}),
     create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, ...(secrets ? { secrets } : {}), ...hooks }),
   });
@@ -107,6 +115,8 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
   // One audit log for the life of the process (its key comes from the same store as the index's).
   const audit = first.service.audit;
   const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
+  raise = (a) => monitoring.reportEvent(a);
+  for (const a of early.splice(0)) raise(a);
   const app = buildServer(instrument(service, monitoring), {
     observability: monitoring,
     requestLog: log.child('http'),

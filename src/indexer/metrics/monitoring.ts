@@ -1,4 +1,5 @@
 import { standingRestore } from '../config/repair.js';
+import { drainEventAlerts, type EventAlert } from '../alerts/inbox.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Alert } from '../alerts/types.js';
@@ -194,6 +195,14 @@ export class Monitoring implements Observability {
     if (this.db?.open) writeIntegrity(this.db, rec);
   }
 
+  /**
+   * An event alert (a backup over its budget, an index recovered, an update rolled back): fires at
+   * once on the alert engine. With monitoring off it has no engine; the raiser has logged it.
+   */
+  reportEvent(a: EventAlert): void {
+    this.engine?.report(a);
+  }
+
   /** One sample: signals → time series → alert rules. Overlapping calls share the one in progress. */
   tick(): Promise<void> {
     if (!this.enabled || this.stopped) return Promise.resolve();
@@ -223,6 +232,12 @@ export class Monitoring implements Observability {
       config_restored: standingRestore(this.opts.service.dataDir) ? 1 : 0,
       health_status: HEALTH_ORDER[report.status],
     };
+    // Alerts other Owlet processes of this data folder raised (the supervisor after a rollback).
+    try {
+      for (const e of drainEventAlerts(this.opts.service.dataDir)) this.engine!.report(e);
+    } catch (e) {
+      this.opts.log.warn('alert inbox unreadable', { error: e });
+    }
     // Alerts first: the moment the disk is full is the moment recording fails, and the alert
     // that says so must still fire (found by the chaos run).
     this.engine!.evaluate(all);

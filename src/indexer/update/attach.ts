@@ -1,3 +1,4 @@
+import { postEventAlert } from '../alerts/inbox.js';
 import { backupBeforeUpdate } from '../backup/update.js';
 import { localAudit, restoreLocal } from '../backup/local.js';
 import { loadConfig } from '../config/load.js';
@@ -48,6 +49,12 @@ export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string
     onAlert: (a) => {
       log.warn('alert', { alert: a.id, severity: a.severity, message: a.message });
       o.out(`owlet: ALERT ${a.id}: ${a.message}`);
+      // The service (dashboard, tray, webhook) hears of it through the data folder's alert inbox.
+      try {
+        postEventAlert(o.dataDir, a);
+      } catch (e) {
+        log.warn('alert inbox unwritable', { alert: a.id, error: e });
+      }
     },
   });
   updater.recoverInterrupted();

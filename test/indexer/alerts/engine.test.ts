@@ -226,3 +226,49 @@ test('a route to a channel nobody registered (the tray without the app) is logge
   e.evaluate({ disk_free_bytes: 500 });
   assert.deepEqual(tray.events, ['resolved:disk-critical:critical']);
 });
+
+test('an event alert fires at once, names its runbook, folds repeats into one alert, and resolves when acknowledged', () => {
+  const now = { t: 1_000_000 };
+  const { e, log, hook, banner } = engine(now);
+  const a = e.report({ id: 'backup-budget', severity: 'warning', message: 'the backups hold only 4 restore points' });
+  assert.equal(a.state, 'firing');
+  assert.equal(a.source, 'event');
+  assert.equal(a.runbook, 'docs/operations/runbooks/alerts/backup-budget.md');
+  assert.deepEqual(log.events, ['firing:backup-budget:warning']);
+  assert.equal(banner.entries().length, 1);
+  // The same event again while it is active: the same alert, counted, severity raised, nobody re-notified.
+  now.t += MIN;
+  const again = e.report({ id: 'backup-budget', severity: 'critical', message: 'the backups hold only 2 restore points' });
+  assert.equal(again.id, a.id);
+  assert.equal(again.value, 2);
+  assert.equal(again.severity, 'critical');
+  assert.equal(again.summary, 'the backups hold only 2 restore points');
+  assert.deepEqual(log.events, ['firing:backup-budget:warning']);
+  assert.deepEqual(hook.events, []);
+  // No metric condition will clear it: rule evaluation leaves it alone…
+  e.evaluate({ disk_free_bytes: 1e9 });
+  assert.equal(e.activeAlerts().length, 1);
+  // …and acknowledging it resolves it.
+  e.acknowledge(a.id);
+  assert.equal(e.activeAlerts().length, 0);
+  assert.equal(e.history(5)[0]!.id, a.id);
+  assert.equal(e.history(5)[0]!.state, 'resolved');
+  // Rule alerts name their runbook too.
+  e.evaluate({ disk_free_bytes: 1 });
+  assert.equal(e.activeAlerts()[0]!.runbook, 'docs/operations/runbooks/alerts/disk-critical.md');
+});
+
+test('an unacknowledged event alert survives a restart; a rule alert of a removed rule does not', () => {
+  const db = openMetricsDb(tmpDir('owlet-events-'), null);
+  try {
+    const now = { t: 5_000_000 };
+    const store = new SqliteAlertStore(db);
+    const first = engine(now, { store });
+    first.e.report({ id: 'update-rolled-back', severity: 'warning', message: '1.3.0 failed its health gate' });
+    first.e.evaluate({ disk_free_bytes: 1 });
+    const second = engine(now, { store, rules: [slow] });
+    assert.deepEqual(second.e.activeAlerts().map((x) => x.rule), ['update-rolled-back']);
+  } finally {
+    closeDatabase(db);
+  }
+});

@@ -130,7 +130,7 @@ test('the webhook retries once after a server error and gives up quietly after t
   const hook = await receiver([503, 200, 500, 500]);
   const lines: string[] = [];
   const ch = new WebhookChannel({ url: hook.url, timeoutMs: 2000, retryDelayMs: 20, log: createLogger({ write: (l) => void lines.push(l) }) });
-  const alert = { id: 'x-1', rule: 'x', state: 'firing', severity: 'critical', ruleSeverity: 'critical', summary: 's', remedy: null, metric: 'queue_depth', op: '>', threshold: 1, value: 2, startedAt: 0, firedAt: 0, resolvedAt: null, acknowledgedAt: null, escalations: 0, lastNotifiedAt: 0 } satisfies Alert;
+  const alert = { id: 'x-1', rule: 'x', state: 'firing', severity: 'critical', ruleSeverity: 'critical', summary: 's', remedy: null, metric: 'queue_depth', op: '>', threshold: 1, value: 2, startedAt: 0, firedAt: 0, resolvedAt: null, acknowledgedAt: null, escalations: 0, lastNotifiedAt: 0, runbook: 'docs/operations/runbooks/alerts/x.md' } satisfies Alert;
   try {
     await ch.notify({ type: 'firing', alert, at: 0 });
     assert.deepEqual(hook.got.map((g) => g.status), [503, 200], 'retried after the 503');

@@ -7,7 +7,7 @@ import { saveConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig } from '../../../src/indexer/config/schema.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
-import { runDoctor, type DoctorReport } from '../../../src/indexer/health/doctor.js';
+import { runDoctor, updatesFinding, type DoctorReport } from '../../../src/indexer/health/doctor.js';
 import { formatDoctor } from '../../../src/indexer/cli/commands/doctor.js';
 import { openMetricsDb, readIntegrity } from '../../../src/indexer/metrics/metrics-db.js';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
@@ -172,4 +172,32 @@ test('no data directory at all: one failed finding that says how to start', asyn
   assert.equal(r.status, 'failed');
   assert.equal(r.checks.length, 1);
   assert.match(r.checks[0]!.remedy!, /owlet index --root/);
+});
+
+test('the doctor reports the update policy in force: none, one that turns updates off, one that pins, and an unusable one', async () => {
+  const dir = tmpDir('owlet-policy-');
+  const file = path.join(dir, 'policy.json');
+  const config = { ...defaultConfig(), updates: { ...defaultConfig().updates, feedUrl: 'https://updates.example.org/owlet' } };
+  let f = updatesFinding(config, file);
+  assert.equal(f.status, 'ok');
+  assert.match(f.message, new RegExp(`no machine policy \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\); channel latest from https://updates.example.org/owlet, installed automatically`));
+  fs.writeFileSync(file, JSON.stringify({ updatesDisabled: true }));
+  f = updatesFinding(config, file);
+  assert.match(f.message, /sets updatesDisabled; updates off: policy /);
+  fs.writeFileSync(file, JSON.stringify({ pinnedVersion: '1.4.x', channel: 'beta', autoApply: false }));
+  f = updatesFinding(config, file);
+  assert.match(f.message, /sets pinnedVersion, channel, autoApply; channel beta from https:\/\/updates\.example\.org\/owlet, installed on request, pinned to 1\.4\.x/);
+  fs.writeFileSync(file, '{"updatesDisabled": tru');
+  f = updatesFinding(config, file);
+  assert.equal(f.status, 'degraded');
+  assert.match(f.message, /unusable, so updates are off/);
+  assert.ok(f.remedy);
+  assert.match(updatesFinding({ ...config, updates: defaultConfig().updates }, path.join(dir, 'absent.json')).message, /updates off: no feed configured/);
+
+  // In the report: every finding names its runbook, and the human form prints it under a problem.
+  const { data } = await indexed();
+  const r = await runDoctor(data, { fix: false }, { space, policyFile: file });
+  assert.equal(find(r, 'updates')?.status, 'degraded');
+  for (const c of r.checks) assert.equal(c.runbook, `docs/operations/runbooks/doctor/${c.id.split(':')[0]}.md`, c.id);
+  assert.ok(formatDoctor(r).some((l) => l.includes('runbook: docs/operations/runbooks/doctor/updates.md')));
 });

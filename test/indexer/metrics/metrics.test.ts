@@ -16,6 +16,7 @@ import { METRICS_FILE } from '../../../src/indexer/metrics/metrics-db.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { parsePrometheusText, valueOf } from './prom-text.js';
 import { ServiceHost } from '../../../src/indexer/service/host.js';
+import { INBOX_FILE, postEventAlert } from '../../../src/indexer/alerts/inbox.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
@@ -136,6 +137,25 @@ test('with monitoring off nothing is wrapped, sampled or stored, and /metrics sa
     assert.equal(fs.existsSync(path.join(data, METRICS_FILE)), false);
   } finally {
     await app.close();
+    await mon.stop();
+    await svc.stop();
+  }
+});
+
+test('an alert another Owlet process posts to the data folder (the supervisor after a rollback) reaches the alert engine at the next sample', async () => {
+  const { data, svc } = setup();
+  const mon = new Monitoring({ service: ServiceHost.around(svc, nullLogger), settings: svc.config.monitoring, log: nullLogger, space: async () => ({ free: 50e9, total: 100e9 }) });
+  try {
+    postEventAlert(data, { id: 'update-rolled-back', severity: 'warning', message: '1.3.0 failed its health gate; 1.2.0 runs again' });
+    await mon.tick();
+    const active = mon.alertEngine!.activeAlerts();
+    assert.deepEqual(active.map((a) => [a.rule, a.state, a.source]), [['update-rolled-back', 'firing', 'event']]);
+    assert.equal(active[0]!.runbook, 'docs/operations/runbooks/alerts/update-rolled-back.md');
+    assert.equal(fs.existsSync(path.join(data, INBOX_FILE)), false, 'the inbox was drained');
+    // An event raised inside the service (a backup over its budget) goes the same way.
+    mon.reportEvent({ id: 'backup-budget', severity: 'warning', message: 'only 4 restore points fit' });
+    assert.equal(mon.alertEngine!.activeAlerts().length, 2);
+  } finally {
     await mon.stop();
     await svc.stop();
   }

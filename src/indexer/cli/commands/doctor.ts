@@ -16,6 +16,7 @@ export function formatDoctor(r: DoctorReport, tty = false): string[] {
   for (const c of r.checks) {
     lines.push(`  ${colour(c.status, MARK[c.status].padEnd(8))}  ${c.name}: ${c.message}`);
     if (c.status !== 'ok' && c.remedy) lines.push(`            remedy: ${c.remedy}${c.fix ? ' (--fix does this)' : ''}`);
+    if (c.status !== 'ok' && c.runbook) lines.push(`            runbook: ${c.runbook}`);
   }
   if (r.fixed.length) {
     lines.push('Fixed:');
