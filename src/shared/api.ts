@@ -53,6 +53,20 @@ export interface RootStatus {
   lastScanAt: string | null;
 }
 
+/** What the dashboard and the tray show of updates (#12); from the installation Owlet runs from. */
+export interface UpdateSummary {
+  /** The version this service runs. */
+  running: string;
+  /** False when running from a source checkout or a package manager's install: updates are off. */
+  installed: boolean;
+  /** An update under way (downloading, unpacking, switching, gating). */
+  pending: { version: string; phase: string } | null;
+  /** The last apply or rollback: installed, rolled-back, refused, … */
+  lastResult: { outcome: string; to: string | null; at: string | null; message: string | null } | null;
+  /** Versions that failed their health gate: never installed automatically again. */
+  bad: string[];
+}
+
 export interface StatusReport {
   version: string;
   state: ServiceState;
@@ -84,6 +98,8 @@ export interface StatusReport {
     deferred: number;
     pool: { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number; recycled: number };
   };
+  /** Updates, when the service knows its installation (owlet serve under owlet run, the app). */
+  update?: UpdateSummary;
 }
 
 export interface ProblemFile {

@@ -18,6 +18,7 @@ import { keysFromHost } from '../security/host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
+import { updateSummary } from '../update/summary.js';
 import type { GuardianAlert } from '../recovery/plan.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 
@@ -129,6 +130,8 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     },
     limits: httpLimitsFrom(service.config.security.http),
     preview: (p) => service.preview(p),
+    // The update state beside the service's own: read from the installation this process runs from.
+    updates: () => updateSummary(process.argv[1] ?? ''),
     backups: index.backups,
   });
   const bindHost = service.config.server.host;

@@ -1,3 +1,4 @@
+import type { UpdateSummary } from '../../shared/api.js';
 import type { BackupApi } from '../backup/listing.js';
 import type { Observability } from '../metrics/monitoring.js';
 import type { DocumentPreview } from '../security/preview.js';
@@ -22,6 +23,8 @@ export interface RouteFeatures {
   backups?: BackupApi;
   /** Sign-in routes (only with authentication on). */
   auth?: AuthRouteOptions;
+  /** The update state added to GET /api/v1/status (update/summary.ts). */
+  updates?: () => UpdateSummary;
   /** GET /api/v1/preview (indexed documents under the roots only). */
   preview?: (path: string) => DocumentPreview;
 }
@@ -35,7 +38,7 @@ export function routeTable(f: RouteFeatures): Route[] {
   const obs = f.observability;
   return [
     ...healthRoutes(f.api, obs),
-    ...coreRoutes(f.api),
+    ...coreRoutes(f.api, f.updates),
     ...(obs ? [...metricsRoutes(obs), ...alertRoutes(obs), ...timeseriesRoutes(obs), ...dashboardRoutes(f.dashboardDir)] : []),
     ...(f.backups ? backupRoutes(f.backups) : []),
     ...(f.auth ? authRoutes(f.auth) : []),

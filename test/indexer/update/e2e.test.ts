@@ -115,6 +115,24 @@ describe('headless update end to end (real owlet run, real feed)', () => {
     assert.ok(await waitFor(() => ready(url), 30_000, 'the previous version to serve again'));
     assert.deepEqual(readState(prefix).bad.map((x) => x.version), ['1.2.0']);
     assert.equal(sup.exitCode, null, 'the supervisor kept running through the rollback');
+    // The service shows the update state in its status, and the rollback reached its alert engine
+    // (through the data folder's alert inbox, drained at the next sample).
+    const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const api = async (route: string) => (await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
+    const status = (await api('/api/v1/status')) as { update?: { running: string; installed: boolean; bad: string[]; lastResult: { outcome: string } | null } };
+    assert.equal(status.update?.running, '1.1.0');
+    assert.equal(status.update?.installed, true);
+    assert.deepEqual(status.update?.bad, ['1.2.0']);
+    assert.equal(status.update?.lastResult?.outcome, 'rolled-back');
+    let alerts: { rule: string; runbook: string }[] = [];
+    assert.ok(
+      await waitFor(async () => {
+        alerts = ((await api('/api/v1/alerts')) as { active?: { rule: string; runbook: string }[] }).active ?? [];
+        return alerts.some((a) => a.rule === 'update-rolled-back');
+      }, 30_000, 'the update-rolled-back alert on the service'),
+      JSON.stringify(alerts),
+    );
+    assert.equal(alerts.find((a) => a.rule === 'update-rolled-back')!.runbook, 'docs/operations/runbooks/alerts/update-rolled-back.md');
 
     // And `owlet update rollback` returns to the kept previous version.
     const back = await run([bin, 'update', 'rollback', '--json', '--data-dir', dataDir]);

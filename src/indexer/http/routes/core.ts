@@ -1,7 +1,8 @@
+import type { UpdateSummary } from '../../../shared/api.js';
 import { PageParams, parseOr400, SearchParams, type Route, type ServiceApi } from '../contract.js';
 
 /** Search, status, the problem list and the indexing controls. */
-export function coreRoutes(api: ServiceApi): Route[] {
+export function coreRoutes(api: ServiceApi, updates?: () => UpdateSummary): Route[] {
   return [
     {
       method: 'GET',
@@ -13,7 +14,7 @@ export function coreRoutes(api: ServiceApi): Route[] {
         return api.search(p.q, p.limit, p.offset);
       },
     },
-    { method: 'GET', url: '/api/v1/status', access: 'authenticated', handler: async () => api.status() },
+    { method: 'GET', url: '/api/v1/status', access: 'authenticated', handler: async () => (updates ? { ...api.status(), update: updates() } : api.status()) },
     {
       method: 'GET',
       url: '/api/v1/errors',
