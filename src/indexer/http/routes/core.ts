@@ -1,4 +1,4 @@
-import { PageParams, parseOr400, SearchParams, type Route, type ServiceApi } from '../contract.js';
+import { PageParams, parseOr400, pauseBody, SearchParams, type Route, type ServiceApi } from '../contract.js';
 
 /** Search, status, the problem list and the indexing controls. */
 export function coreRoutes(api: ServiceApi): Route[] {
@@ -27,9 +27,10 @@ export function coreRoutes(api: ServiceApi): Route[] {
       method: 'POST',
       url: '/api/v1/index/pause',
       access: 'authenticated',
-      handler: async () => {
-        api.pause();
-        return { paused: true };
+      handler: async (req) => {
+        const { until } = parseOr400(pauseBody(), req.body ?? {});
+        api.pause(until);
+        return { paused: true, until: until === undefined ? null : new Date(until).toISOString() };
       },
     },
     {
