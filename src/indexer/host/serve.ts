@@ -19,6 +19,7 @@ import { httpLimitsFrom } from '../security/settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
 import { backupBeforeMigration } from '../backup/migration.js';
+import { trayAlertChannel } from './tray-alerts.js';
 
 export { fileLogger };
 
@@ -34,6 +35,8 @@ export interface ServeOptions {
   keyFromHost?: boolean;
   /** Also send log records at or above this level to the host as `log` messages. */
   forwardLogs?: LogLevel;
+  /** Send the alerts routed to the `tray` channel to the host as `alert` messages (the app). */
+  trayAlerts?: boolean;
 }
 
 /** The service log, teed to the host when it asked for forwarded records. */
@@ -106,7 +109,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
   if (!first.ok) throw first.error;
   // One audit log for the life of the process (its key comes from the same store as the index's).
   const audit = first.service.audit;
-  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
+  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity, ...(opts.trayAlerts && host.kind !== 'none' ? { channels: [trayAlertChannel(host)] } : {}) });
   const app = buildServer(instrument(service, monitoring), {
     observability: monitoring,
     requestLog: log.child('http'),
