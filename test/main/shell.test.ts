@@ -84,12 +84,12 @@ test('the dashboard window has no Node access and cannot navigate away from the 
 });
 
 test('the tray shows one colour per service state', () => {
-  const base = { state: 'idle', degraded: [], progress: { done: 1, queued: 2 }, counts: { indexed: 10 } } as unknown as StatusReport;
-  assert.equal(trayView(null, 'starting').level, 'busy');
+  const base = { state: 'idle', degraded: [], progress: { done: 1, queued: 0 }, counts: { indexed: 10 } } as unknown as StatusReport;
+  assert.equal(trayView(null, 'starting').level, 'indexing');
   assert.equal(trayView(null, 'crash-loop').level, 'failed');
   assert.equal(trayView(base, 'running').level, 'ok');
   assert.match(trayView(base, 'running').tooltip, /10 documents/);
-  assert.equal(trayView({ ...base, state: 'indexing' }, 'running').level, 'busy');
+  assert.equal(trayView({ ...base, state: 'indexing' }, 'running').level, 'indexing');
   const d = trayView({ ...base, state: 'degraded', degraded: [{ component: 'disk', message: 'disk almost full' }] }, 'running');
   assert.deepEqual(d, { level: 'degraded', tooltip: 'Owlet: disk almost full' });
 });
