@@ -20,8 +20,9 @@ export interface ElectronLogLike {
       level: string | false;
       maxSize: number;
       format: unknown;
-      resolvePathFn: (vars: never, message?: never) => string;
-      archiveLogFn: (oldLogFile: { path: string; toString(): string }) => void;
+      // Method syntax: electron-log's own parameter types are wider than what this module uses.
+      resolvePathFn(vars: never, message?: never): string;
+      archiveLogFn(oldLogFile: { path: string; toString(): string }): void;
       writeOptions?: { flag?: string; mode?: number; encoding?: string };
     };
     console: { level: string | false };

@@ -206,9 +206,10 @@ test('main.ts moves userData before the single-instance lock and before ready, a
   // The Electron entry cannot run here; its order of calls is checked in its source.
   const src = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/main/main.ts'), 'utf8');
   const paths = src.indexOf('configureAppPaths(app, dataDir)');
-  const lock = src.indexOf('app.requestSingleInstanceLock()');
+  // claimSingleInstance (single-instance.ts) is what calls app.requestSingleInstanceLock().
+  const lock = src.indexOf('claimSingleInstance(app');
   const ready = src.indexOf('app.whenReady()');
-  assert.ok(paths > 0 && paths < lock && lock < ready, 'configureAppPaths → requestSingleInstanceLock → whenReady');
+  assert.ok(paths > 0 && paths < lock && lock < ready, 'configureAppPaths → claimSingleInstance → whenReady');
   assert.ok(src.includes('createAppIndexerHost('));
   assert.ok(!/createSupervisor|utilityProcess\.fork|hostKeyMessage/.test(src), 'no second wiring of the service in main.ts');
 });

@@ -173,3 +173,23 @@ test('quit holds the app until the indexer has drained, then quits once; a stuck
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(stuck.exits, [0], 'exited at the deadline');
 });
+
+test('kept installers: the newest versions stay for a rollback, older ones are removed, a missing one is null', async () => {
+  const { createInstallerStore } = await import('../../src/main/installers.js');
+  const dir = tmpDir('owlet-installers-');
+  const src = tmpDir('owlet-dl-');
+  const ran: string[] = [];
+  const store = createInstallerStore({ dir: path.join(dir, 'installers'), run: async (f) => void ran.push(f) });
+  for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
+    const f = path.join(src, `Owlet-${v}.AppImage`);
+    fs.writeFileSync(f, `installer ${v}`);
+    store.keep(v, f);
+  }
+  assert.equal(store.find('1.0.0'), null, 'only the newest two are kept');
+  const kept = store.find('1.1.0')!;
+  assert.equal(fs.readFileSync(kept, 'utf8'), 'installer 1.1.0');
+  assert.equal(store.find('../../etc'), null);
+  await store.reinstall(kept);
+  assert.deepEqual(ran, [kept]);
+  assert.throws(() => store.keep('latest', kept), /not a version/);
+});
