@@ -208,6 +208,29 @@ function start(): void {
     );
     return;
   }
+  // After an update: the health gate of the new version (rolls back on failure; updater.ts).
+  try {
+    const u = getUpdater();
+    const crashedWithin = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const sub = host.onDidCrash(() => {
+          clearTimeout(t);
+          sub.dispose();
+          resolve(true);
+        });
+        const t = setTimeout(() => {
+          sub.dispose();
+          resolve(false);
+        }, ms);
+      });
+    void u.verifyAfterLaunch({ ready: (ms) => host.whenReady(ms).then(() => {}), crashedWithin }, updateConfig().healthGate).then(
+      (outcome) => outcome !== 'none' && log.info('update verification', { outcome }),
+      (e) => log.warn('update verification failed', { message: e instanceof Error ? e.message : String(e) }),
+    );
+  } catch (e) {
+    // A development run has no trusted-keys.json: no updates, said once.
+    log.info('updates are unavailable in this build', { reason: e instanceof Error ? e.message : String(e) });
+  }
   // A manual launch shows the dashboard once the indexer is up; a launch at login stays in the tray.
   const atLogin = process.argv.includes(HIDDEN_ARG) || app.getLoginItemSettings().wasOpenedAtLogin;
   if (!atLogin) host.whenReady().then(() => open(), (e) => log.warn('the indexer did not start', { message: e instanceof Error ? e.message : String(e) }));
