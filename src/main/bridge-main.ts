@@ -19,15 +19,27 @@ export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => unknown): void;
 }
 
+/** A frame as Electron's WebFrameMain shows it (processId + routingId identify it). */
+export interface FrameLike {
+  url: string;
+  processId?: number;
+  routingId?: number;
+}
+
 export interface IpcEventLike {
   sender: unknown;
-  senderFrame: { url: string } | null;
+  senderFrame: FrameLike | null;
+}
+
+function sameFrame(a: FrameLike, b: FrameLike): boolean {
+  if (a === b) return true;
+  return a.processId !== undefined && a.routingId !== undefined && a.processId === b.processId && a.routingId === b.routingId;
 }
 
 export interface BridgeDeps {
   ipcMain: IpcMainLike;
   /** The dashboard window now (null when closed). */
-  window: () => { webContents: { mainFrame: unknown } } | null;
+  window: () => { webContents: { mainFrame: FrameLike } } | null;
   /** The service's origin now (`http://127.0.0.1:port`). */
   serviceOrigin: () => string | undefined;
   client: Pick<ServiceClient, 'verifyDocument'>;
@@ -53,7 +65,7 @@ export function checkSender(d: Pick<BridgeDeps, 'window' | 'serviceOrigin'>, eve
   const win = d.window();
   const origin = d.serviceOrigin();
   if (!win || event.sender !== win.webContents) throw new BridgeRefusal('OWL_ERR_BRIDGE_SENDER', 'only the Owlet dashboard window may do this');
-  if (!event.senderFrame || event.senderFrame !== win.webContents.mainFrame) throw new BridgeRefusal('OWL_ERR_BRIDGE_SENDER', 'only the dashboard page itself may do this (not a frame inside it)');
+  if (!event.senderFrame || !sameFrame(event.senderFrame, win.webContents.mainFrame)) throw new BridgeRefusal('OWL_ERR_BRIDGE_SENDER', 'only the dashboard page itself may do this (not a frame inside it)');
   let frameOrigin: string;
   try {
     frameOrigin = new URL(event.senderFrame.url).origin;

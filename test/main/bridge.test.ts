@@ -11,7 +11,7 @@ import { startFakeService, TOKEN, type FakeService } from './fake-service.js';
 
 function setup(svc: FakeService) {
   const registered = new Map<string, (e: IpcEventLike, ...a: unknown[]) => unknown>();
-  const mainFrame = { url: `${svc.url}/` };
+  const mainFrame = { url: `${svc.url}/`, processId: 4, routingId: 1 };
   const win = { webContents: { mainFrame } };
   const opened: string[] = [];
   const shown: string[] = [];
@@ -76,7 +76,8 @@ test('a foreign sender, a frame inside the page, or a page of another origin is 
     const otherWindow = { mainFrame: { url: `${svc.url}/` } };
     const cases: [string, IpcEventLike][] = [
       ['another window', { sender: otherWindow, senderFrame: otherWindow.mainFrame }],
-      ['an iframe', { sender: win.webContents, senderFrame: { url: `${svc.url}/` } }],
+      ['an iframe', { sender: win.webContents, senderFrame: { url: `${svc.url}/`, processId: 4, routingId: 7 } }],
+      ['a frame of another renderer', { sender: win.webContents, senderFrame: { url: `${svc.url}/`, processId: 9, routingId: 1 } }],
       ['no frame', { sender: win.webContents, senderFrame: null }],
     ];
     for (const [what, ev] of cases) {
@@ -91,6 +92,19 @@ test('a foreign sender, a frame inside the page, or a page of another origin is 
     assert.equal((r as { code: string }).code, 'OWL_ERR_BRIDGE_SENDER');
     assert.deepEqual(opened, []);
     assert.equal(svc.seen.filter((x) => x.url.startsWith('/api/v1/preview')).length, 0, 'the service was never asked');
+  } finally {
+    await svc.close();
+  }
+});
+
+test('the main frame is recognised by identity or by its process and routing ids (Electron may hand out a new WebFrameMain object)', async () => {
+  const svc = await startFakeService();
+  try {
+    const { handlers, win, opened } = setup(svc);
+    svc.documents.add('/home/u/a.txt');
+    const sameFrameNewObject = { url: `${svc.url}/`, processId: 4, routingId: 1 };
+    assert.deepEqual(await handlers.openPath({ sender: win.webContents, senderFrame: sameFrameNewObject }, '/home/u/a.txt'), { ok: true });
+    assert.deepEqual(opened, ['/home/u/a.txt']);
   } finally {
     await svc.close();
   }

@@ -52,3 +52,43 @@ test('main.log rotates by size into main.log.1 … main.log.N like service.log, 
   assert.equal(last('main.log'), 199);
   assert.ok(last('main.log.1') < last('main.log') && last('main.log.2') < last('main.log.1'));
 });
+
+test('the service\'s forwarded records, its start-up error and its raw stderr reach main.log through electron-log', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { PassThrough } = await import('node:stream');
+  const { createAppIndexerHost } = await import('../../src/main/app-host.js');
+  const dir = tmpDir('owlet-mainlog-fwd-');
+  const data = tmpDir('owlet-mainlog-data-');
+  const log = createMainLogger(freshElectronLog('forward'), { dir });
+  const child = Object.assign(new EventEmitter(), { pid: 4321, stdout: new PassThrough(), stderr: new PassThrough(), postMessage: (m: { type: string }) => {
+    if (m.type !== 'key') return;
+    setImmediate(() => {
+      child.stderr.write('Error: Cannot find module better_sqlite3.node\n');
+      child.emit('message', { type: 'log', record: { time: '2026-12-02T10:00:00.000Z', level: 'error', component: 'service', msg: 'start-up failed', fields: { code: 'OWL_ERR_DB_OPEN' } } });
+      child.emit('message', { type: 'fatal', kind: 'config', phase: 'startup', error: { code: 'OWL_ERR_DB_OPEN', message: 'the index cannot be opened' } });
+      child.emit('exit', 78);
+    });
+  }, kill: () => {} });
+  const host = createAppIndexerHost({
+    dataDir: data,
+    entry: { modulePath: '/app/entry.js' },
+    utilityProcess: { fork: () => child as never },
+    safeStorage: { isEncryptionAvailable: () => true, encryptString: (s: string) => Buffer.from(s), decryptString: (b: Buffer) => b.toString(), getSelectedStorageBackend: () => 'gnome_libsecret' } as never,
+    log,
+  });
+  host.start();
+  const deadline = Date.now() + 10_000;
+  const read = () => (fs.existsSync(path.join(dir, 'main.log')) ? fs.readFileSync(path.join(dir, 'main.log'), 'utf8') : '');
+  while (!/"msg":"start-up failed"/.test(read()) || !/Cannot find module/.test(read()) || host.state !== 'failed') {
+    if (Date.now() > deadline) assert.fail(`main.log lacks the forwarded lines; state ${host.state}:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const recs = read().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const fwd = recs.find((r) => r.msg === 'start-up failed')!;
+  assert.deepEqual([fwd.level, fwd.component, fwd.childPid, fwd.code, fwd.childTime], ['error', 'service', 4321, 'OWL_ERR_DB_OPEN', '2026-12-02T10:00:00.000Z']);
+  const raw = recs.find((r) => String(r.msg).includes('Cannot find module'))!;
+  assert.equal(raw.level, 'warn');
+  assert.equal(raw.childComponent, 'service-stderr');
+  assert.match(String(recs.find((r) => r.msg === 'supervisor failed')?.message), /the index cannot be opened/);
+  await host.stop('test');
+});
