@@ -37,6 +37,7 @@ import { createServiceClient } from './service-client.js';
 import { claimSingleInstance } from './single-instance.js';
 import { TrayController } from './tray-controller.js';
 import { TRAY_ICONS, type TrayLevel } from './tray-state.js';
+import { checkForUpdatesAction } from './update-check.js';
 import { TrayUpdater } from './updater.js';
 import { createDashboardWindow } from './window.js';
 
@@ -155,12 +156,8 @@ function start(): void {
     });
     return updater;
   };
-  const checkForUpdates = async () => {
-    const s = await getUpdater().check();
-    if (s.state === 'available') toast('Owlet update available', `Owlet ${s.version} is ready to download: open Owlet to install it.`);
-    else if (s.state === 'up-to-date') toast('Owlet is up to date', `You have the newest version, ${s.currentVersion}.`);
-    else if (s.state === 'refused' || s.state === 'error') throw new Error(s.message ?? 'the update check failed');
-  };
+  const checkForUpdates = () => checkForUpdatesAction(getUpdater, toast);
+
 
   const icon = (level: TrayLevel) => nativeImage.createFromPath(path.join(ICONS, TRAY_ICONS[level]));
   const tray = new Tray(icon('indexing'));

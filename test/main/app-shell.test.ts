@@ -193,3 +193,24 @@ test('kept installers: the newest versions stay for a rollback, older ones are r
   assert.deepEqual(ran, [kept]);
   assert.throws(() => store.keep('latest', kept), /not a version/);
 });
+
+test('Check for updates tells the user what the signed check found, and a refusal fails the action with its reason', async () => {
+  const { checkForUpdatesAction } = await import('../../src/main/update-check.js');
+  const base = { currentVersion: '1.0.0', version: null, percent: null, message: null, reason: null };
+  const toasts: string[] = [];
+  const toast = (t: string, b: string) => void toasts.push(`${t} | ${b}`);
+  await checkForUpdatesAction(() => ({ check: async () => ({ ...base, state: 'available' as const, version: '1.1.0' }) }), toast);
+  await checkForUpdatesAction(() => ({ check: async () => ({ ...base, state: 'up-to-date' as const }) }), toast);
+  assert.deepEqual(toasts, ['Owlet update available | Owlet 1.1.0 can be installed: open Owlet to download it.', 'Owlet is up to date | You have the newest version, 1.0.0.']);
+  await assert.rejects(
+    checkForUpdatesAction(() => ({ check: async () => ({ ...base, state: 'refused' as const, reason: 'bad-signature', message: 'the manifest signature does not verify' }) }), toast),
+    (e: unknown) => (e as Error).message === 'the manifest signature does not verify' && (e as { code: string }).code === 'bad-signature',
+  );
+  await assert.rejects(
+    checkForUpdatesAction(() => {
+      throw new Error('cannot read /app/trusted-keys.json');
+    }, toast),
+    /trusted-keys/,
+  );
+  assert.equal(toasts.length, 2, 'a refusal is not announced as a result');
+});
