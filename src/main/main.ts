@@ -134,11 +134,7 @@ function start(): void {
         if (!r.id) throw new Error('the pre-update backup reported no id');
         return r.id;
       },
-      restore: async (id) => {
-        const token = readApiToken(dataDir);
-        const res = await fetch(`${host.url}/api/v1/backups/${encodeURIComponent(id)}/restore`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-        if (!res.ok) throw new Error(`restoring backup ${id} failed: HTTP ${res.status}`);
-      },
+      restore: async (id) => void (await client.restoreBackup(id)),
       installers: createInstallerStore({
         dir: path.join(app.getPath('userData'), 'installers'),
         run: async (file) => {

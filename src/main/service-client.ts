@@ -38,6 +38,8 @@ export interface ServiceClient {
   resume(): Promise<PauseAnswer>;
   /** Takes a verified backup now (answers when it is verified). */
   backupNow(): Promise<{ id?: string; status?: string }>;
+  /** Restores a verified backup under the running service (the updater's rollback). */
+  restoreBackup(id: string): Promise<unknown>;
   /** A one-time sign-in link for the dashboard window (the page never sees the API token). */
   loginLink(): Promise<string>;
   /**
@@ -87,6 +89,7 @@ export function createServiceClient(o: ServiceClientOptions): ServiceClient {
     pause: (until) => call<PauseAnswer>('POST', '/api/v1/index/pause', until ? { until: until.toISOString() } : {}),
     resume: () => call<PauseAnswer>('POST', '/api/v1/index/resume', {}),
     backupNow: () => call('POST', '/api/v1/backups', { reason: 'manual' }),
+    restoreBackup: (id) => call('POST', `/api/v1/backups/${encodeURIComponent(id)}/restore`, {}),
     async loginLink() {
       const r = await call<{ url?: unknown }>('POST', '/api/v1/auth/login-link', {});
       if (typeof r.url !== 'string') throw new ServiceCallError('OWL_ERR_SERVICE_PROTOCOL', 'the sign-in link answer has no url', 200);

@@ -84,6 +84,8 @@ export async function startFakeService(): Promise<FakeService> {
           return send(200, { paused: false });
         case 'POST /api/v1/backups':
           return send(201, { status: 'created', id: 'b1' });
+        case 'POST /api/v1/backups/b1/restore':
+          return send(200, { restored: 'b1' });
         case 'POST /api/v1/auth/login-link':
           return send(200, { url: `${svc.url}/login?code=abc`, expiresInSeconds: 60 });
         case 'GET /api/v1/preview': {

@@ -111,6 +111,9 @@ test('every menu item reaches the service API with the token, or the app action 
     tray.click('backup');
     r = await svc.waitFor((x) => x.url === '/api/v1/backups');
     assert.deepEqual(r.body, { reason: 'manual' });
+    // The updater's rollback restores through the same client.
+    await createServiceClient({ baseUrl: () => svc.url, token: () => TOKEN }).restoreBackup('b1');
+    assert.equal((await svc.waitFor((x) => x.url === '/api/v1/backups/b1/restore')).method, 'POST');
 
     tray.click('open');
     tray.click('search');
@@ -152,6 +155,7 @@ test('a refused action is reported with the service\'s error code, not swallowed
     await svc.close();
   }
   const down = createServiceClient({ baseUrl: () => undefined, token: () => TOKEN });
+  await assert.rejects(down.restoreBackup('b1'), (e: unknown) => e instanceof ServiceCallError && e.code === 'OWL_ERR_SERVICE_NOT_RUNNING');
   await assert.rejects(down.pause(), (e: unknown) => e instanceof ServiceCallError && e.code === 'OWL_ERR_SERVICE_NOT_RUNNING');
 });
 
