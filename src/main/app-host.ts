@@ -13,6 +13,8 @@ export interface AppHostOptions {
   safeStorage: SafeStorageLike;
   log: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Ask the service for the alerts routed to the tray (the app shows them as notifications). */
+  trayAlerts?: boolean;
   supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'log'>>;
 }
 
@@ -32,6 +34,7 @@ export function createAppIndexerHost(o: AppHostOptions): IndexerHost {
     launcher: utilityServiceLauncher(o.utilityProcess, o.env ? { env: o.env } : {}),
     keys: () => hostKeyMessage(o.dataDir, keys),
     forwardLogs: 'info',
+    ...(o.trayAlerts ? { trayAlerts: true } : {}),
     log: o.log.child('host'),
     ...(o.supervisor ? { supervisor: o.supervisor } : {}),
   });

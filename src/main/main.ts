@@ -1,100 +1,230 @@
 /**
- * The Electron shell: the composition root of the tray app, a thin adapter. It owns no indexing
- * and no process supervision: `createAppIndexerHost()` (the same `createIndexerHost()` that
- * `owlet run` uses, with utilityProcess and safeStorage plugged in) runs the indexer; this file
- * wires Electron's objects to it, shows its health in the tray and opens the dashboard page the
- * service serves on loopback.
+ * The Electron shell: the composition root of the tray app, a thin adapter. Every part is a small
+ * module tested with fakes (tray-controller, tray-menu, notifications, bridge-main, dashboard,
+ * login-item, single-instance, quit, logging, installers); this file only hands them Electron's
+ * objects. It owns no indexing and no process supervision: createAppIndexerHost() (the same
+ * createIndexerHost() that `owlet run` uses, with utilityProcess and safeStorage plugged in) runs
+ * the indexer, and every tray action goes through the service's HTTP API with the API token.
+ *
+ * `--smoke-test`: start, wait for the indexer, print `OWLET_SMOKE_OK <url>`, quit (drained).
  */
-import { app, BrowserWindow, Menu, Tray, nativeImage, safeStorage, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, nativeImage, safeStorage, shell, Tray, utilityProcess } from 'electron';
+import electronLog from 'electron-log/main';
+import electronUpdater from 'electron-updater';
+import yaml from 'js-yaml';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultDataDir } from '../indexer/config/paths.js';
-import { createLogger } from '../indexer/log/logger.js';
-import { createRotatingFileSink, DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../indexer/log/rotating-sink.js';
+import { loadConfig } from '../indexer/config/load.js';
+import { resolveDataDir } from '../indexer/config/paths.js';
 import { SERVICE_EXEC_ARGV } from '../indexer/host/run.js';
-import type { StatusReport } from '../shared/api.js';
+import { readApiToken } from '../indexer/security/token.js';
+import { loadTrustedKeys } from '../indexer/update/keys.js';
+import { defaultPolicyFile, effectiveSettings, readPolicy } from '../indexer/update/policy.js';
+import { DEFAULT_UPDATE_CONFIG, type UpdateConfig } from '../indexer/update/settings.js';
 import { createAppIndexerHost } from './app-host.js';
 import { configureAppPaths } from './app-paths.js';
+import { registerBridge } from './bridge-main.js';
+import { DashboardOpener } from './dashboard.js';
+import { createInstallerStore } from './installers.js';
+import { createMainLogger } from './logging.js';
+import { HIDDEN_ARG, LoginItem } from './login-item.js';
+import { AlertNotifier } from './notifications.js';
+import { installQuitDrain } from './quit.js';
+import { createServiceClient } from './service-client.js';
+import { claimSingleInstance } from './single-instance.js';
+import { TrayController } from './tray-controller.js';
+import { TRAY_ICONS, type TrayLevel } from './tray-state.js';
+import { checkForUpdatesAction } from './update-check.js';
+import { TrayUpdater } from './updater.js';
 import { createDashboardWindow } from './window.js';
-import { trayView, type TrayLevel } from './tray-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const APP_ROOT = path.join(here, '..', '..');
 const ENTRY = path.join(here, '..', 'indexer', 'cli', 'entry.js');
-const ICONS: Record<TrayLevel, string> = { ok: 'tray-ok.png', busy: 'tray-busy.png', degraded: 'tray-degraded.png', failed: 'tray-failed.png' };
+const PRELOAD = path.join(here, 'preload.cjs');
+const ICONS = path.join(APP_ROOT, 'build');
+const SMOKE = process.argv.includes('--smoke-test');
+/** The supervisor kills the child at its own deadline (10 s + 5 s); this only guards against a stuck host. */
+const QUIT_DEADLINE_MS = 20_000;
 
-function token(dataDir: string): string | null {
+const dataDir = resolveDataDir(undefined);
+// Before `ready` and before the single-instance lock (whose file lives in userData).
+configureAppPaths(app, dataDir);
+
+let openFromSecondLaunch: () => void = () => {};
+if (claimSingleInstance(app, () => openFromSecondLaunch())) void app.whenReady().then(start);
+
+/** The feed the app was built for (electron-builder writes it to app-update.yml); config and policy outrank it. */
+function builtInFeed(): string | null {
   try {
-    return fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+    const doc = yaml.load(fs.readFileSync(path.join(process.resourcesPath, 'app-update.yml'), 'utf8')) as { url?: unknown };
+    return typeof doc.url === 'string' ? doc.url : null;
   } catch {
     return null;
   }
 }
 
-async function api<T>(url: string, dataDir: string, init: RequestInit = {}): Promise<T> {
-  const t = token(dataDir);
-  const res = await fetch(url, { ...init, headers: { ...(t ? { authorization: `Bearer ${t}` } : {}), ...init.headers }, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  return (await res.json()) as T;
+function updateConfig(): UpdateConfig {
+  try {
+    return loadConfig(dataDir).updates;
+  } catch {
+    return DEFAULT_UPDATE_CONFIG;
+  }
 }
 
-const dataDir = defaultDataDir();
-// Before `ready` and before the single-instance lock (whose file lives in userData).
-configureAppPaths(app, dataDir);
+function start(): void {
+  const log = createMainLogger(electronLog, { dir: app.getPath('logs'), console: !app.isPackaged });
+  process.on('uncaughtException', (e) => log.error('uncaught exception in main', { error: e }));
+  process.on('unhandledRejection', (e) => log.error('unhandled rejection in main', { error: e }));
 
-if (!app.requestSingleInstanceLock()) app.quit();
+  const host = createAppIndexerHost({ dataDir, entry: { modulePath: ENTRY, execArgv: SERVICE_EXEC_ARGV, version: app.getVersion() }, utilityProcess, safeStorage, log, trayAlerts: true });
+  const client = createServiceClient({ baseUrl: () => host.url, token: () => readApiToken(dataDir) });
+  const origin = () => (host.url ? new URL(host.url).origin : undefined);
 
-app.whenReady().then(() => {
-  const log = createLogger(createRotatingFileSink({ file: path.join(app.getPath('logs'), 'main.log'), maxBytes: DEFAULT_LOG_MAX_BYTES, maxFiles: DEFAULT_LOG_FILES }), {
-    component: 'main',
-    fields: { pid: process.pid },
+  let win: BrowserWindow | null = null;
+  const dashboard = new DashboardOpener({
+    create: (url) => (win = createDashboardWindow(BrowserWindow, url, PRELOAD)),
+    client,
+    origin,
   });
-  const host = createAppIndexerHost({
-    dataDir,
-    entry: { modulePath: ENTRY, execArgv: SERVICE_EXEC_ARGV, version: app.getVersion() },
-    utilityProcess,
-    safeStorage,
+  registerBridge({ ipcMain, window: () => (win && !win.isDestroyed() ? win : null), serviceOrigin: origin, client, dialog, shell, log: log.child('bridge') });
+
+  const toast = (title: string, body: string) => {
+    if (Notification.isSupported()) new Notification({ title, body }).show();
+  };
+  const report = (what: string, e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    log.warn('tray action failed', { action: what, code: (e as { code?: string }).code, message });
+    toast(`${what} failed`, message);
+  };
+  const open = (hash?: string) => void dashboard.open(hash).catch((e) => report('Opening Owlet', e));
+  openFromSecondLaunch = () => open();
+
+  const notifier = new AlertNotifier({ create: (o) => new Notification(o), open: (id) => open(`alert=${id}`) });
+  host.onDidAlert((n) => {
+    const outcome = Notification.isSupported() ? notifier.handle(n) : 'ignored';
+    log.info('tray alert', { alert: n.id, event: n.event, severity: n.severity, outcome });
+  });
+
+  const loginItem = new LoginItem({
+    app,
+    prefsFile: path.join(app.getPath('userData'), 'preferences.json'),
+    linux: { autostartDir: path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'autostart'), exec: process.env.APPIMAGE ?? process.execPath },
     log,
   });
-  const tray = new Tray(nativeImage.createFromPath(path.join(here, '..', '..', 'build', ICONS.busy)));
-  let window: BrowserWindow | null = null;
+  // A development run must not register the bare Electron binary to start at login.
+  if (app.isPackaged) loginItem.apply();
 
-  const openDashboard = async () => {
-    const url = host.url;
-    if (!url) return;
-    if (window && !window.isDestroyed()) return window.focus();
-    // A one-time login link: the page gets an HttpOnly session cookie, never the API token.
-    const link = await api<{ url: string }>(`${url}/api/v1/auth/login-link`, dataDir, { method: 'POST' }).catch(() => ({ url }));
-    window = createDashboardWindow(BrowserWindow, link.url);
+  let updater: TrayUpdater | null = null;
+  const getUpdater = (): TrayUpdater => {
+    updater ??= new TrayUpdater({
+      autoUpdater: electronUpdater.autoUpdater,
+      stateDir: app.getPath('userData'),
+      currentVersion: app.getVersion(),
+      trusted: loadTrustedKeys(app.getAppPath()),
+      settings: () => {
+        const cfg = updateConfig();
+        return effectiveSettings({ ...cfg, feedUrl: cfg.feedUrl ?? builtInFeed() }, readPolicy(defaultPolicyFile()));
+      },
+      backup: async () => {
+        const r = await client.backupNow();
+        if (!r.id) throw new Error('the pre-update backup reported no id');
+        return r.id;
+      },
+      restore: async (id) => void (await client.restoreBackup(id)),
+      installers: createInstallerStore({
+        dir: path.join(app.getPath('userData'), 'installers'),
+        run: async (file) => {
+          if (file.endsWith('.AppImage')) {
+            fs.chmodSync(file, 0o755);
+            spawn(file, [], { detached: true, stdio: 'ignore' }).unref();
+          } else {
+            const err = await shell.openPath(file);
+            if (err) throw new Error(err);
+          }
+          app.quit();
+        },
+      }),
+      notify: (m) => toast('Owlet update', m),
+    });
+    return updater;
   };
-  const refresh = async () => {
-    const url = host.url;
-    const status = url ? await api<StatusReport>(`${url}/api/v1/status`, dataDir).catch(() => null) : null;
-    const view = trayView(status, host.state, host.failure?.message);
-    tray.setImage(nativeImage.createFromPath(path.join(here, '..', '..', 'build', ICONS[view.level])));
-    tray.setToolTip(view.tooltip);
-  };
-  tray.setContextMenu(
-    Menu.buildFromTemplate([
-      { label: 'Open Owlet', click: () => void openDashboard() },
-      { type: 'separator' },
-      { label: 'Quit', click: () => app.quit() },
-    ]),
-  );
-  tray.on('click', () => void openDashboard());
-  host.onDidChangeState(() => void refresh());
-  const timer = setInterval(() => void refresh(), 5000);
-  host.start();
+  const checkForUpdates = () => checkForUpdatesAction(getUpdater, toast);
 
-  let quitting = false;
-  app.on('before-quit', (e) => {
-    if (quitting) return;
-    e.preventDefault();
-    quitting = true;
-    clearInterval(timer);
-    // Drains: the service commits its batch and checkpoints before it exits (SIGKILL only after the deadline).
-    void host.stop('app quit').finally(() => app.quit());
+
+  const icon = (level: TrayLevel) => nativeImage.createFromPath(path.join(ICONS, TRAY_ICONS[level]));
+  const tray = new Tray(icon('indexing'));
+  const trayCtl = new TrayController({
+    tray,
+    menu: Menu,
+    icon,
+    client,
+    host: () => ({ state: host.state, ...(host.failure ? { failure: host.failure.message } : {}) }),
+    update: () => updater?.status() ?? null,
+    startAtLogin: () => loginItem.enabled,
+    actions: {
+      client,
+      openDashboard: (hash) => dashboard.open(hash),
+      checkForUpdates,
+      openLogsFolder: async () => {
+        const err = await shell.openPath(app.getPath('logs'));
+        if (err) throw new Error(err);
+      },
+      setStartAtLogin: (on) => loginItem.set(on),
+      quit: () => app.quit(),
+      report,
+    },
   });
+  tray.on('click', () => open());
+  host.onDidChangeState(() => void trayCtl.refresh());
+  const timer = setInterval(() => void trayCtl.refresh(), 5_000);
+  void trayCtl.refresh();
+
+  installQuitDrain({ app, stop: (reason) => host.stop(reason), deadlineMs: QUIT_DEADLINE_MS, beforeDrain: () => clearInterval(timer), log });
   // A tray app keeps running with no window open.
   app.on('window-all-closed', () => {});
-});
+  host.start();
+
+  if (SMOKE) {
+    host.whenReady(120_000).then(
+      (r) => {
+        process.stdout.write(`OWLET_SMOKE_OK ${r.url}\n`);
+        app.quit();
+      },
+      (e: Error) => {
+        process.stdout.write(`OWLET_SMOKE_FAIL ${e.message}\n`);
+        app.exit(1);
+      },
+    );
+    return;
+  }
+  // After an update: the health gate of the new version (rolls back on failure; updater.ts).
+  try {
+    const u = getUpdater();
+    const crashedWithin = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const sub = host.onDidCrash(() => {
+          clearTimeout(t);
+          sub.dispose();
+          resolve(true);
+        });
+        const t = setTimeout(() => {
+          sub.dispose();
+          resolve(false);
+        }, ms);
+      });
+    void u.verifyAfterLaunch({ ready: (ms) => host.whenReady(ms).then(() => {}), crashedWithin }, updateConfig().healthGate).then(
+      (outcome) => outcome !== 'none' && log.info('update verification', { outcome }),
+      (e) => log.warn('update verification failed', { message: e instanceof Error ? e.message : String(e) }),
+    );
+  } catch (e) {
+    // A development run has no trusted-keys.json: no updates, said once.
+    log.info('updates are unavailable in this build', { reason: e instanceof Error ? e.message : String(e) });
+  }
+  // A manual launch shows the dashboard once the indexer is up; a launch at login stays in the tray.
+  const atLogin = process.argv.includes(HIDDEN_ARG) || app.getLoginItemSettings().wasOpenedAtLogin;
+  if (!atLogin) host.whenReady().then(() => open(), (e) => log.warn('the indexer did not start', { message: e instanceof Error ? e.message : String(e) }));
+}

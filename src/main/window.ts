@@ -2,8 +2,9 @@ import type { BrowserWindow, BrowserWindowConstructorOptions, WebContents } from
 
 /**
  * The dashboard window: an ordinary web page served by the service on loopback. The renderer has
- * no Node access (contextIsolation and sandbox on, nodeIntegration off, no preload), may not
- * navigate away from the service's origin, and may not open new windows.
+ * no Node access (contextIsolation and sandbox on, nodeIntegration off), may not navigate away
+ * from the service's origin, and may not open new windows. Its only extra is the tiny preload
+ * (preload.cts: `window.owlet`), whose calls main checks (bridge-main.ts).
  */
 export const WINDOW_OPTIONS: BrowserWindowConstructorOptions = {
   width: 1100,
@@ -45,8 +46,13 @@ export interface WindowFactory {
   new (options: BrowserWindowConstructorOptions): BrowserWindow;
 }
 
-export function createDashboardWindow(Window: WindowFactory, loginUrl: string): BrowserWindow {
-  const win = new Window(WINDOW_OPTIONS);
+/** The window options with the preload (a sandboxed CommonJS script: dist/main/preload.cjs). */
+export function dashboardWindowOptions(preload: string): BrowserWindowConstructorOptions {
+  return { ...WINDOW_OPTIONS, webPreferences: { ...WINDOW_OPTIONS.webPreferences, preload } };
+}
+
+export function createDashboardWindow(Window: WindowFactory, loginUrl: string, preload: string): BrowserWindow {
+  const win = new Window(dashboardWindowOptions(preload));
   lockNavigation(win.webContents, new URL(loginUrl).origin);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(loginUrl);

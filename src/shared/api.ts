@@ -74,6 +74,8 @@ export interface StatusReport {
   paused: boolean;
   /** Why indexing is paused: 'user', 'battery', 'disk-full', … */
   pausedBecause: string[];
+  /** When a timed pause by the user ends by itself (ISO 8601); absent when not paused for a time. */
+  pausedUntil?: string;
   dataDir: string;
   progress: Progress;
   /**

@@ -44,6 +44,26 @@ export interface LogRecord {
  */
 export type FatalPhase = 'startup' | 'running';
 
+/**
+ * An alert the service's engine routed to the `tray` channel (only sent when the host asked for
+ * them with `serve --tray-alerts`: the Electron app, which shows them as OS notifications). The
+ * engine has already decided routing and deduplication; the host only presents them.
+ */
+export interface AlertNotice {
+  event: 'firing' | 'escalated' | 'resolved' | 'acknowledged';
+  /** ms since the epoch. */
+  at: number;
+  /** The alert occurrence's id (the dashboard opens it: `#alert=<id>`). */
+  id: string;
+  rule: string;
+  severity: 'info' | 'warning' | 'critical';
+  summary: string;
+  remedy: string | null;
+}
+
+const ALERT_EVENTS: readonly unknown[] = ['firing', 'escalated', 'resolved', 'acknowledged'];
+const SEVERITIES: readonly unknown[] = ['info', 'warning', 'critical'];
+
 /** Service → host. */
 export type ServiceMessage =
   | { type: 'ready'; protocol: number; url: string; port: number; pid: number }
@@ -55,7 +75,8 @@ export type ServiceMessage =
    */
   | { type: 'fatal'; kind: string; phase: FatalPhase; error: ErrorInfo }
   | { type: 'stopping'; reason: string }
-  | { type: 'log'; record: LogRecord };
+  | { type: 'log'; record: LogRecord }
+  | { type: 'alert'; notice: AlertNotice };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -78,6 +99,8 @@ export function isServiceMessage(v: unknown): v is ServiceMessage {
       return typeof v.reason === 'string';
     case 'log':
       return isLogRecord(v.record);
+    case 'alert':
+      return isAlertNotice(v.notice);
     default:
       return false;
   }
@@ -87,6 +110,15 @@ function isLogRecord(v: unknown): v is LogRecord {
   return (
     isObject(v) && typeof v.time === 'string' && typeof v.component === 'string' && typeof v.msg === 'string' &&
     (LOG_LEVELS as readonly unknown[]).includes(v.level) && (v.fields === undefined || isObject(v.fields))
+  );
+}
+
+function isAlertNotice(v: unknown): v is AlertNotice {
+  return (
+    isObject(v) && ALERT_EVENTS.includes(v.event) && typeof v.at === 'number' && Number.isFinite(v.at) &&
+    typeof v.id === 'string' && /^[a-z0-9-]{1,100}$/.test(v.id) && typeof v.rule === 'string' &&
+    SEVERITIES.includes(v.severity) && typeof v.summary === 'string' && v.summary.length <= 1000 &&
+    (v.remedy === null || (typeof v.remedy === 'string' && v.remedy.length <= 2000))
   );
 }
 

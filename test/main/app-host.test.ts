@@ -206,9 +206,15 @@ test('main.ts moves userData before the single-instance lock and before ready, a
   // The Electron entry cannot run here; its order of calls is checked in its source.
   const src = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/main/main.ts'), 'utf8');
   const paths = src.indexOf('configureAppPaths(app, dataDir)');
-  const lock = src.indexOf('app.requestSingleInstanceLock()');
+  // claimSingleInstance (single-instance.ts) is what calls app.requestSingleInstanceLock().
+  const lock = src.indexOf('claimSingleInstance(app');
   const ready = src.indexOf('app.whenReady()');
-  assert.ok(paths > 0 && paths < lock && lock < ready, 'configureAppPaths → requestSingleInstanceLock → whenReady');
+  assert.ok(paths > 0 && paths < lock && lock < ready, 'configureAppPaths → claimSingleInstance → whenReady');
   assert.ok(src.includes('createAppIndexerHost('));
   assert.ok(!/createSupervisor|utilityProcess\.fork|hostKeyMessage/.test(src), 'no second wiring of the service in main.ts');
+  // The tested parts are what main.ts wires (each is tested on its own in test/main).
+  for (const part of ['trayAlerts: true', 'registerBridge(', 'installQuitDrain(', 'new TrayController(', 'new AlertNotifier(', 'host.onDidAlert(', 'createMainLogger(electronLog', 'new LoginItem(', 'createDashboardWindow(BrowserWindow, url, PRELOAD)']) {
+    assert.ok(src.includes(part), `main.ts wires ${part}`);
+  }
+  assert.ok(!/fetch\(/.test(src), 'every call to the service goes through the service client, not ad-hoc fetches');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { utilityServiceLauncher, type UtilityProcessApi } from '../../src/main/utility-launcher.js';
-import { WINDOW_OPTIONS, isAllowedUrl, lockNavigation } from '../../src/main/window.js';
+import { WINDOW_OPTIONS, dashboardWindowOptions, isAllowedUrl, lockNavigation } from '../../src/main/window.js';
 import { trayView } from '../../src/main/tray-state.js';
 import type { StatusReport } from '../../src/shared/api.js';
 
@@ -62,6 +62,9 @@ test('the dashboard window has no Node access and cannot navigate away from the 
   assert.equal(wp.sandbox, true);
   assert.equal(wp.nodeIntegration, false);
   assert.equal(wp.preload, undefined);
+  // The preload is the only addition, and it changes none of the isolation.
+  const withPreload = dashboardWindowOptions('/app/dist/main/preload.cjs').webPreferences!;
+  assert.deepEqual(withPreload, { ...wp, preload: '/app/dist/main/preload.cjs' });
   const origin = 'http://127.0.0.1:4321';
   assert.ok(isAllowedUrl('http://127.0.0.1:4321/search?q=x', origin));
   assert.ok(!isAllowedUrl('http://127.0.0.1:9999/', origin));
@@ -84,12 +87,12 @@ test('the dashboard window has no Node access and cannot navigate away from the 
 });
 
 test('the tray shows one colour per service state', () => {
-  const base = { state: 'idle', degraded: [], progress: { done: 1, queued: 2 }, counts: { indexed: 10 } } as unknown as StatusReport;
-  assert.equal(trayView(null, 'starting').level, 'busy');
+  const base = { state: 'idle', degraded: [], progress: { done: 1, queued: 0 }, counts: { indexed: 10 } } as unknown as StatusReport;
+  assert.equal(trayView(null, 'starting').level, 'indexing');
   assert.equal(trayView(null, 'crash-loop').level, 'failed');
   assert.equal(trayView(base, 'running').level, 'ok');
   assert.match(trayView(base, 'running').tooltip, /10 documents/);
-  assert.equal(trayView({ ...base, state: 'indexing' }, 'running').level, 'busy');
+  assert.equal(trayView({ ...base, state: 'indexing' }, 'running').level, 'indexing');
   const d = trayView({ ...base, state: 'degraded', degraded: [{ component: 'disk', message: 'disk almost full' }] }, 'running');
   assert.deepEqual(d, { level: 'degraded', tooltip: 'Owlet: disk almost full' });
 });

@@ -183,12 +183,14 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--key-from-host').hideHelp())
     // A host (supervisor or the app) asks for the service's log records at or above this level as messages.
     .addOption(new Option('--forward-logs <level>').hideHelp().choices(LOG_LEVELS))
-    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel }) => {
+    // The app asks for the alerts routed to the tray, as messages it shows as notifications.
+    .addOption(new Option('--tray-alerts').hideHelp())
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel; trayAlerts?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
       const roots = resolveRoots(o.root);
       ensureDataDir(dataDir);
       rememberRoots(dataDir, startConfig(dataDir, 'service'), roots);
-      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, out: io.out }));
+      setCode(await serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, trayAlerts: o.trayAlerts, out: io.out }));
     });
 
   program

@@ -34,7 +34,7 @@ import {
   type SupervisorStats,
 } from './supervisor.js';
 import { OwletError, toErrorInfo } from '../../shared/errors.js';
-import type { HostMessage, LogLevel } from '../../shared/protocol.js';
+import type { AlertNotice, HostMessage, LogLevel } from '../../shared/protocol.js';
 import type { Logger } from '../log/logger.js';
 
 /** Which service code a child runs. */
@@ -69,6 +69,8 @@ export interface IndexerHostOptions {
   supervisorPid?: number;
   /** The child forwards its log records at or above this level (default `warn`). */
   forwardLogs?: LogLevel;
+  /** Ask the child for the alerts its engine routes to `tray` (the app shows them; `owlet run` has no tray). */
+  trayAlerts?: boolean;
   /** Supervisor events go here (warnings for crashes, hangs and failures; the rest as info). */
   log: Logger;
   /** Restart policy knobs and a clock for tests; the defaults are the same for both hosts. */
@@ -114,12 +116,14 @@ export interface IndexerHost {
   onDidCrash(listener: Listener<CrashInfo>): Disposable;
   /** Log records the child forwarded, and lines of a piped stdout/stderr. */
   onDidLog(listener: Listener<ChildLog>): Disposable;
+  /** Alerts routed to the tray (only with `trayAlerts`). */
+  onDidAlert(listener: Listener<AlertNotice>): Disposable;
 }
 
 const WARN_EVENTS: ReadonlySet<SupervisorEvent['type']> = new Set(['crash', 'crash-loop', 'failed', 'hang', 'fatal', 'launch-refused', 'launch-error', 'kill', 'abandon']);
 
 /** The `serve` arguments for one child. Pure, so the adapter tests can check them. */
-export function serveArgs(o: { dataDir: string; port: number | undefined; supervisorPid?: number; keyFromHost: boolean; forwardLogs: LogLevel }): string[] {
+export function serveArgs(o: { dataDir: string; port: number | undefined; supervisorPid?: number; keyFromHost: boolean; forwardLogs: LogLevel; trayAlerts?: boolean }): string[] {
   return [
     'serve',
     '--data-dir', o.dataDir,
@@ -127,6 +131,7 @@ export function serveArgs(o: { dataDir: string; port: number | undefined; superv
     ...(o.supervisorPid !== undefined ? ['--supervisor-pid', String(o.supervisorPid)] : []),
     ...(o.keyFromHost ? ['--key-from-host'] : []),
     '--forward-logs', o.forwardLogs,
+    ...(o.trayAlerts ? ['--tray-alerts'] : []),
   ];
 }
 
@@ -150,7 +155,7 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
     }
     const spec: LaunchSpec = {
       modulePath: entry.modulePath,
-      args: serveArgs({ dataDir: opts.dataDir, port, ...(opts.supervisorPid !== undefined ? { supervisorPid: opts.supervisorPid } : {}), keyFromHost: key !== undefined, forwardLogs }),
+      args: serveArgs({ dataDir: opts.dataDir, port, ...(opts.supervisorPid !== undefined ? { supervisorPid: opts.supervisorPid } : {}), keyFromHost: key !== undefined, forwardLogs, trayAlerts: opts.trayAlerts === true }),
       execArgv: entry.execArgv ?? [],
     };
     const child = opts.launcher(spec);
@@ -231,6 +236,7 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
     onDidBecomeReady: (l) => sup.onDidBecomeReady(l),
     onDidCrash: (l) => sup.onDidCrash(l),
     onDidLog: (l) => sup.onDidLog(l),
+    onDidAlert: (l) => sup.onDidAlert(l),
   };
   return host;
 }

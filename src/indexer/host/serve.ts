@@ -21,6 +21,7 @@ import { ProtectedIndex } from '../recovery/protected-index.js';
 import { updateSummary } from '../update/summary.js';
 import type { GuardianAlert } from '../recovery/plan.js';
 import { backupBeforeMigration } from '../backup/migration.js';
+import { trayAlertChannel } from './tray-alerts.js';
 
 export { fileLogger };
 
@@ -36,6 +37,8 @@ export interface ServeOptions {
   keyFromHost?: boolean;
   /** Also send log records at or above this level to the host as `log` messages. */
   forwardLogs?: LogLevel;
+  /** Send the alerts routed to the `tray` channel to the host as `alert` messages (the app). */
+  trayAlerts?: boolean;
 }
 
 /** The service log, teed to the host when it asked for forwarded records. */
@@ -115,7 +118,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
   if (!first.ok) throw first.error;
   // One audit log for the life of the process (its key comes from the same store as the index's).
   const audit = first.service.audit;
-  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity });
+  const monitoring = createMonitoring({ service, settings: service.config.monitoring, log: log.child('monitoring'), backup: () => index.backups.backupInfo(), integrity: index.integrity, ...(opts.trayAlerts && host.kind !== 'none' ? { channels: [trayAlertChannel(host)] } : {}) });
   raise = (a) => monitoring.reportEvent(a);
   for (const a of early.splice(0)) raise(a);
   const app = buildServer(instrument(service, monitoring), {

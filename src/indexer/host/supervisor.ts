@@ -35,7 +35,7 @@
  *   any state without a child ──stop()──────────────────────────────────────────────────► stopped
  */
 import type { ErrorInfo } from '../../shared/errors.js';
-import { ExitCodes, PROTOCOL_VERSION, isServiceMessage, type LogRecord, type ServiceMessage } from '../../shared/protocol.js';
+import { ExitCodes, PROTOCOL_VERSION, isServiceMessage, type AlertNotice, type LogRecord, type ServiceMessage } from '../../shared/protocol.js';
 import { CrashWindow, backoffDelay, type BackoffOptions, type CrashLoopOptions } from './backoff.js';
 import { LaunchRefusedError, type ChildHandle, type Launcher } from './launcher.js';
 
@@ -167,6 +167,8 @@ export interface Supervisor {
   onDidCrash(listener: Listener<CrashInfo>): Disposable;
   /** A log record forwarded by the child (`log` message), or a line of its piped stdout/stderr. */
   onDidLog(listener: Listener<ChildLog>): Disposable;
+  /** An alert the child's engine routed to the tray (`alert` message). */
+  onDidAlert(listener: Listener<AlertNotice>): Disposable;
 }
 
 /** A log record from the current child, with the child it came from. */
@@ -306,6 +308,8 @@ class ProcessSupervisor implements Supervisor {
   readonly onDidCrash = (l: Listener<CrashInfo>): Disposable => this.crashEmitter.event(l);
   private readonly logEmitter = new Emitter<ChildLog>((e) => this.listenerError(e));
   readonly onDidLog = (l: Listener<ChildLog>): Disposable => this.logEmitter.event(l);
+  private readonly alertEmitter = new Emitter<AlertNotice>((e) => this.listenerError(e));
+  readonly onDidAlert = (l: Listener<AlertNotice>): Disposable => this.alertEmitter.event(l);
 
   constructor(options: SupervisorOptions) {
     this.o = resolveOptions(options);
@@ -455,6 +459,9 @@ class ProcessSupervisor implements Supervisor {
         return this.onFatal(run, m);
       case 'log':
         this.logEmitter.fire({ pid: run.pid, record: m.record });
+        return;
+      case 'alert':
+        this.alertEmitter.fire(m.notice);
         return;
       case 'stopping':
         this.log({ type: 'child-stopping', pid: run.pid, reason: m.reason });

@@ -17,7 +17,8 @@ export interface ServiceApi {
   status(): StatusReport;
   search(q: string, limit: number, offset: number): SearchResult;
   problems(limit: number, offset: number): ProblemFile[];
-  pause(): void;
+  /** `until`: ms since the epoch when indexing resumes by itself (absent: until resumed). */
+  pause(until?: number): void;
   resume(): void;
   rescan(): Promise<void>;
 }
@@ -51,6 +52,23 @@ export const SearchParams = z
     offset: z.coerce.number().int().min(0).max(SEARCH_MAX_OFFSET).default(0),
   })
   .strict();
+
+/** The longest timed pause (a week): longer is "until resumed", which says what it means. */
+export const PAUSE_MAX_MS = 7 * 86_400_000;
+
+/** `POST /api/v1/index/pause` body: no `until` pauses until resumed; `until` must lie 1 s to 7 days ahead. */
+export function pauseBody(now: () => number = Date.now) {
+  return z
+    .object({
+      until: z
+        .iso.datetime({ offset: true, error: 'until: must be an ISO 8601 date and time, e.g. 2026-12-03T09:00:00Z' })
+        .transform((s) => Date.parse(s))
+        .refine((t) => t > now() + 999, 'until: must be in the future')
+        .refine((t) => t <= now() + PAUSE_MAX_MS, 'until: at most 7 days ahead; pause without "until" to pause until resumed')
+        .optional(),
+    })
+    .strict();
+}
 
 export const PageParams = z
   .object({

@@ -20,7 +20,7 @@ export function instrument(api: ServiceApi, observer: SearchObserver | undefined
     isReady: () => api.isReady(),
     status: () => api.status(),
     problems: (l, o) => api.problems(l, o),
-    pause: () => api.pause(),
+    pause: (until) => api.pause(until),
     resume: () => api.resume(),
     rescan: () => api.rescan(),
     search: (q, limit, offset) => {

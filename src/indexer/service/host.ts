@@ -11,6 +11,7 @@ import type { DocumentPreview } from '../security/preview.js';
 import type { Current, IndexService, NotReadyError, StatusNote, StatusSource } from './index-service.js';
 import type { OwletService } from './service.js';
 import { placeholderStatus, withNotes } from './status.js';
+import { PauseSchedule, type PauseTimers } from './pause-schedule.js';
 
 export interface ServiceHostOptions {
   dataDir: string;
@@ -20,6 +21,8 @@ export interface ServiceHostOptions {
    * (ServiceOptions.onCorrupt): the host re-emits it as onDidDetectCorruption.
    */
   create: (hooks: { onCorrupt: (e: unknown) => void }) => OwletService;
+  /** The clock of timed pauses (tests). */
+  pauseTimers?: PauseTimers;
 }
 
 const NOT_READY_MESSAGE = 'the index is being recovered; try again in a moment';
@@ -64,8 +67,19 @@ export class ServiceHost implements IndexService {
   readonly onDidDetectCorruption = this.corruptEmitter.event;
   readonly dataDir: string;
 
+  /** The automatic end of a timed user pause ("for 1 hour", "until tomorrow"). */
+  private readonly pauseSchedule: PauseSchedule;
+
   constructor(private readonly o: ServiceHostOptions) {
     this.dataDir = o.dataDir;
+    this.pauseSchedule = new PauseSchedule(() => {
+      try {
+        this.svc?.resume();
+        this.o.log.info('timed pause ended; indexing resumed');
+      } catch (e) {
+        this.o.log.warn('resuming after a timed pause failed', { error: e });
+      }
+    }, o.pauseTimers);
   }
 
   /** A host around a service built elsewhere (one-shot commands, tests): no recovery, no swap. */
@@ -120,6 +134,8 @@ export class ServiceHost implements IndexService {
       }
     }
     const out = withNotes(s, [...notes, ...extra]);
+    const until = this.pauseSchedule.until;
+    if (until !== null && out.pausedBecause.includes('user')) out.pausedUntil = new Date(until).toISOString();
     return svc ? out : { ...out, state: 'degraded' };
   }
 
@@ -147,12 +163,15 @@ export class ServiceHost implements IndexService {
     return this.require().preview(requested);
   }
 
-  pause(): void {
+  /** Pauses indexing for the user; with `until` (ms since the epoch) it resumes by itself then. */
+  pause(until?: number): void {
     this.require().pause();
+    this.pauseSchedule.set(until ?? null);
   }
 
   resume(): void {
     this.require().resume();
+    this.pauseSchedule.clear();
   }
 
   rescan(): Promise<void> {
@@ -234,6 +253,7 @@ export class ServiceHost implements IndexService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.pauseSchedule.clear();
     const svc = this.svc;
     this.svc = null;
     this.notReadyMessage = 'the service has stopped';

@@ -50,7 +50,8 @@ export interface IndexService {
   problems(limit: number, offset: number): ProblemFile[];
   /** The start of an indexed document's stored text (only under the roots). */
   preview(requested: string): DocumentPreview;
-  pause(): void;
+  /** The user's pause; with `until` (ms since the epoch) indexing resumes by itself then. */
+  pause(until?: number): void;
   resume(): void;
   rescan(): Promise<void>;
 

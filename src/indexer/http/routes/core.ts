@@ -1,5 +1,5 @@
 import type { UpdateSummary } from '../../../shared/api.js';
-import { PageParams, parseOr400, SearchParams, type Route, type ServiceApi } from '../contract.js';
+import { PageParams, parseOr400, pauseBody, SearchParams, type Route, type ServiceApi } from '../contract.js';
 
 /** Search, status, the problem list and the indexing controls. */
 export function coreRoutes(api: ServiceApi, updates?: () => UpdateSummary): Route[] {
@@ -28,9 +28,10 @@ export function coreRoutes(api: ServiceApi, updates?: () => UpdateSummary): Rout
       method: 'POST',
       url: '/api/v1/index/pause',
       access: 'authenticated',
-      handler: async () => {
-        api.pause();
-        return { paused: true };
+      handler: async (req) => {
+        const { until } = parseOr400(pauseBody(), req.body ?? {});
+        api.pause(until);
+        return { paused: true, until: until === undefined ? null : new Date(until).toISOString() };
       },
     },
     {
