@@ -19,6 +19,8 @@ import { httpLimitsFrom } from '../security/settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
 import { backupBeforeMigration } from '../backup/migration.js';
+import { ConfigEditor } from '../service/config-editor.js';
+import { defaultPolicyFile, policyLocks, readPolicy } from '../update/policy.js';
 
 export { fileLogger };
 
@@ -34,6 +36,8 @@ export interface ServeOptions {
   keyFromHost?: boolean;
   /** Also send log records at or above this level to the host as `log` messages. */
   forwardLogs?: LogLevel;
+  /** The machine policy file (default: the platform's; tests pass one in a temp folder). */
+  policyFile?: string;
 }
 
 /** The service log, teed to the host when it asked for forwarded records. */
@@ -120,6 +124,9 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     limits: httpLimitsFrom(service.config.security.http),
     preview: (p) => service.preview(p),
     backups: index.backups,
+    problems: service,
+    // Folders and settings from the dashboard: saved to config.json, audited, applied at once.
+    config: new ConfigEditor({ dataDir: opts.dataDir, apply: (next) => service.applyConfig(next), audit, locks: () => policyLocks(readPolicy(opts.policyFile ?? defaultPolicyFile())) }),
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;
