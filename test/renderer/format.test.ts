@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ago, fmtBytes, pageRange, shortenMiddle, timeTicks, withFilters } from '../../src/renderer/format.js';
+
+test('long paths are shortened in the middle, keeping the file name and never passing the limit', () => {
+  const p = '/home/ann/Documents/projects/2024/customers/very-long-folder-name/quarterly-report-final.pdf';
+  const s = shortenMiddle(p, 50);
+  assert.ok(s.length <= 50, s);
+  assert.ok(s.startsWith('/home/'), s);
+  assert.ok(s.endsWith('/quarterly-report-final.pdf'), s);
+  assert.ok(s.includes('…'));
+  assert.equal(shortenMiddle('/short/path.txt', 50), '/short/path.txt');
+  // A file name longer than the limit: cut in the middle of everything.
+  const long = shortenMiddle(`/a/${'x'.repeat(100)}.txt`, 30);
+  assert.equal(long.length, 30);
+  assert.ok(long.endsWith('.txt'));
+  assert.equal(shortenMiddle('C:\\Users\\ann\\Documents\\deep\\deeper\\deepest\\file.docx', 30).endsWith('\\file.docx'), true);
+});
+
+test('filters become query-language filters appended to what was typed', () => {
+  const now = Date.parse('2026-12-02T12:00:00Z');
+  assert.equal(withFilters('owl report', '', '', now), 'owl report');
+  assert.equal(withFilters(' owl ', 'pdf', '', now), 'owl ext:pdf');
+  assert.equal(withFilters('owl', 'word', 'week', now), 'owl ext:docx ext:odt ext:rtf after:2026-11-25');
+  assert.equal(withFilters('', 'text', '', now), 'ext:txt ext:md');
+  assert.equal(withFilters('owl', 'unknown-type', 'unknown-date', now), 'owl');
+});
+
+test('page ranges, sizes and ages read as a person would say them', () => {
+  assert.equal(pageRange(0, 20, 57), '1–20 of 57');
+  assert.equal(pageRange(2, 20, 57), '41–57 of 57');
+  assert.equal(pageRange(0, 20, 0), '0');
+  assert.equal(fmtBytes(1536), '1.5 KB');
+  assert.equal(fmtBytes(12), '12 B');
+  assert.equal(ago(0, 30_000), '30 s ago');
+  assert.equal(ago(0, 3 * 86_400_000), '3 days ago');
+});
+
+test('chart time ticks span the range: clock times within two days, dates beyond', () => {
+  const t0 = Date.parse('2026-12-02T10:00:00') / 1000;
+  const ticks = timeTicks(t0, t0 + 3600, 3);
+  assert.deepEqual(ticks.map((t) => t.label), ['10:00', '10:30', '11:00']);
+  const days = timeTicks(t0, t0 + 7 * 86_400, 2);
+  assert.deepEqual(days.map((t) => t.label), ['2 Dec', '9 Dec']);
+});
