@@ -134,6 +134,7 @@ async function togglePause(): Promise<void> {
     else say($('indexing-status'), (e as Error).message, 'error');
   } finally {
     b.disabled = false;
+    if (document.activeElement === document.body || document.activeElement === null) b.focus();
   }
 }
 
@@ -147,7 +148,7 @@ async function start(): Promise<void> {
   initSearch(handle);
   initFolders(() => void Promise.all([refresh(), refreshProblems()]).catch(handle), handle);
   initProblems(handle);
-  initBackups(handle);
+  initBackups(handle, () => void refresh().catch(handle));
   initSettings(handle);
   initCharts(handle);
   $('pause-toggle').addEventListener('click', () => void togglePause());

@@ -8,12 +8,14 @@ import { fmtBytes } from './format.js';
  */
 
 let onSignedOut: (e: unknown) => void = () => {};
+let onChange: () => void = () => {};
 let pending: BackupSummary | null = null;
 
 const when = (iso: string) => new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' });
 
-export function initBackups(signedOut: (e: unknown) => void): void {
+export function initBackups(signedOut: (e: unknown) => void, changed: () => void): void {
   onSignedOut = signedOut;
+  onChange = changed;
   $('backup-now').addEventListener('click', () => void act($<HTMLButtonElement>('backup-now'), 'Backing up…', async () => {
     const r = await post<{ status: string; manifest?: { documentCount: number } }>('/api/v1/backups', { reason: 'manual' });
     return r.status === 'created' ? `Backup taken and verified (${(r.manifest?.documentCount ?? 0).toLocaleString('en')} documents).` : `Backup: ${r.status}.`;
@@ -43,11 +45,16 @@ async function act(btn: HTMLButtonElement | null, busy: string, run: () => Promi
   try {
     say(status, await run());
     await refreshBackups();
+    // The health checks and counts say what the backup or restore changed.
+    onChange();
   } catch (e) {
     if (e instanceof SignedOut) onSignedOut(e);
     else say(status, (e as Error).message, 'error');
   } finally {
-    if (btn) btn.disabled = false;
+    if (btn) {
+      btn.disabled = false;
+      if (document.activeElement === document.body || document.activeElement === null) btn.focus();
+    }
   }
 }
 
@@ -67,14 +74,12 @@ export async function refreshBackups(): Promise<void> {
     ...(rows.length
       ? rows.map((b) =>
           el(
-            'tr',
+            'li',
             { 'data-backup': b.id },
-            el('td', {}, when(b.createdAt), el('div', { class: 'muted small-text' }, `${b.kind}, ${b.reason}`)),
-            el('td', { class: 'num' }, b.documentCount.toLocaleString('en')),
-            el('td', { class: 'num' }, fmtBytes(b.size)),
-            el('td', {}, b.verified ? el('span', { class: 'badge ok' }, 'verified') : b.verification && !b.verification.ok ? el('span', { class: 'badge failed', title: b.verification.message ?? '' }, 'failed') : el('span', { class: 'badge muted-badge' }, 'not yet')),
+            el('div', { class: 'backup-head' }, el('strong', {}, when(b.createdAt)), ' ', b.verified ? el('span', { class: 'badge ok' }, 'verified') : b.verification && !b.verification.ok ? el('span', { class: 'badge failed', title: b.verification.message ?? '' }, 'failed') : el('span', { class: 'badge muted-badge' }, 'not verified')),
+            el('div', { class: 'muted small-text' }, `${b.documentCount.toLocaleString('en')} documents · ${fmtBytes(b.size)} · ${b.kind}, ${b.reason}`),
             el(
-              'td',
+              'div',
               { class: 'actions' },
               button('Verify', async () => act(null, `Verifying ${when(b.createdAt)}…`, async () => {
                 const r = await post<{ results: { verification: { ok: boolean; message: string | null } }[] }>(`/api/v1/backups/${encodeURIComponent(b.id)}/verify`);
@@ -85,7 +90,7 @@ export async function refreshBackups(): Promise<void> {
             ),
           ),
         )
-      : [el('tr', {}, el('td', { colspan: '5', class: 'muted' }, 'No backups yet.'))]),
+      : [el('li', { class: 'muted' }, 'No backups yet.')]),
   );
 }
 

@@ -14,6 +14,7 @@ export const CHARTS: { name: string; label: string }[] = [
 ];
 
 let range = '1h';
+const RANGE_SECONDS: Record<string, number> = { '15m': 900, '1h': 3600, '24h': 86_400, '7d': 7 * 86_400, '90d': 90 * 86_400 };
 const RANGE_WORDS: Record<string, string> = { '15m': '15 minutes', '1h': 'hour', '24h': '24 hours', '7d': '7 days', '90d': '90 days' };
 
 export function initCharts(onError: (e: unknown) => void): void {
@@ -45,8 +46,9 @@ function chart(points: [number, number | null][], unit: string, label: string, n
   });
   svg.append(svgEl('line', { class: 'axis', x1: L, y1: H - B + 0.5, x2: W, y2: H - B + 0.5 }));
   if (vals.length >= 1) {
-    const t0 = points[0]![0];
-    const t1 = points[points.length - 1]![0];
+    // The axis spans the whole range asked for, so a service that started recently draws at the right.
+    const t1 = Math.max(points[points.length - 1]![0], Math.floor(Date.now() / 1000));
+    const t0 = Math.min(points[0]![0], t1 - (RANGE_SECONDS[range] ?? 3600));
     const max = Math.max(...vals.map((v) => v[1]), unit === 'ratio' ? 0.01 : 1);
     const x = (t: number) => L + ((t - t0) / Math.max(1, t1 - t0)) * (W - L - 2);
     const y = (v: number) => H - B - 2 - (v / max) * (H - B - 14);

@@ -24,6 +24,8 @@ export function button(label: string, onClick: (b: HTMLButtonElement) => void | 
       // A finished action gives the button back; a failed one was already reported by the action.
       void r.finally(() => {
         b.disabled = false;
+        // Disabling a focused button drops the focus to the page: a keyboard user gets it back.
+        if (b.isConnected && (document.activeElement === document.body || document.activeElement === null)) b.focus();
       });
     }
   });

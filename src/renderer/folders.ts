@@ -79,17 +79,17 @@ function render(v: RootsView): void {
   $('welcome').hidden = !first;
   $('suggestions').replaceChildren(
     ...v.suggestions.map((s) =>
-      el('li', {}, button(`Add ${s.name}`, async () => void (await addFolder(s.path, $('welcome-status'))), { 'aria-label': `Add your ${s.name} folder, ${s.path}`, class: 'primary' }), ' ', pathText(s.path, shortenMiddle(s.path, 60))),
+      el('li', {}, button(`Add ${s.name}`, async () => void (await addFolder(s.path, $('welcome-status'))), { 'aria-label': `Add ${s.name} (${s.path})`, class: 'primary' }), ' ', pathText(s.path, shortenMiddle(s.path, 60))),
     ),
   );
   $('folder-list').replaceChildren(
     ...(v.roots.length
       ? v.roots.map((r) =>
-          el('li', {}, pathText(r, shortenMiddle(r, 56)), button('Remove', async () => void (await change(() => post<RootsView>('/api/v1/roots/remove', { path: r }), $('folders-status'), `Stopped indexing ${r}.`)), { class: 'small', 'aria-label': `Stop indexing ${r}` })),
+          el('li', {}, pathText(r, shortenMiddle(r, 56)), button('Remove', async () => void (await change(() => post<RootsView>('/api/v1/roots/remove', { path: r }), $('folders-status'), `Stopped indexing ${r}.`)), { class: 'small', 'aria-label': `Remove ${r}` })),
         )
       : [el('li', { class: 'muted' }, 'No folders yet.')]),
   );
   $('exclude-list').replaceChildren(
-    ...v.exclude.map((x) => el('li', {}, el('code', {}, x), button('Remove', async () => void (await change(() => post<RootsView>('/api/v1/exclusions/remove', { pattern: x }), $('folders-status'), `"${x}" is indexed again.`)), { class: 'small', 'aria-label': `Stop excluding ${x}` }))),
+    ...v.exclude.map((x) => el('li', {}, el('code', {}, x), button('Remove', async () => void (await change(() => post<RootsView>('/api/v1/exclusions/remove', { pattern: x }), $('folders-status'), `"${x}" is indexed again.`)), { class: 'small', 'aria-label': `Remove the exclusion ${x}` }))),
   );
 }

@@ -105,8 +105,9 @@ export function timeTicks(t0: number, t1: number, count = 3): { t: number; label
 const PAUSE_WORDS: Record<string, string> = { user: 'by you', battery: 'on battery power', 'disk-full': 'the disk is full' };
 
 /** The Indexing card tells the truth: "Up to date" only when the service has no work in hand. */
-export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedBecause' | 'progress'>): { text: string; busy: boolean } {
+export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedBecause' | 'progress' | 'roots'>): { text: string; busy: boolean } {
   const p = s.progress;
+  if (s.roots.length === 0 && s.state !== 'starting') return { text: 'No folders yet: add one to start indexing.', busy: false };
   // The service's state is 'indexing' whenever files are queued, the extraction pool is busy,
   // watcher changes wait or a rescan is pending, even between two passes (phase 'idle').
   const busy = s.state === 'indexing' || s.state === 'starting' || p.phase !== 'idle' || p.queued > 0;

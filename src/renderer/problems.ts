@@ -60,7 +60,7 @@ async function loadFiles(reason: string): Promise<void> {
           { 'data-path': f.path },
           pathText(f.path, shortenMiddle(f.path, 52)),
           el('span', { class: 'msg' }, f.message),
-          button('Try again', async () => retry(f.path), { class: 'small', 'aria-label': `Try ${f.path} again` }),
+          button('Try again', async () => retry(f.path), { class: 'small', 'aria-label': `Try again: ${f.path}` }),
         ),
       ),
     );
