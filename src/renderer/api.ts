@@ -81,8 +81,15 @@ export function bridge(): OwletBridge | null {
   return b && typeof b.pickFolder === 'function' && typeof b.openPath === 'function' && typeof b.showInFolder === 'function' ? (b as OwletBridge) : null;
 }
 
-/** A bridge call's answer may carry an error (the main process refused the path): shown, not swallowed. */
+/**
+ * A bridge call's answer may be a refusal (`{ ok: false, code, message }`: the main process
+ * refused the path): shown, not swallowed.
+ */
 export function bridgeError(r: unknown): string | null {
+  if (r && typeof r === 'object' && 'ok' in r && (r as { ok: unknown }).ok === false) {
+    const m = (r as { message?: unknown }).message;
+    return typeof m === 'string' && m ? m : 'the app refused';
+  }
   if (r && typeof r === 'object' && 'error' in r) {
     const e = (r as { error: unknown }).error;
     return typeof e === 'string' ? e : e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : 'the app refused';

@@ -138,6 +138,24 @@ async function togglePause(): Promise<void> {
   }
 }
 
+/**
+ * A place in the page named by the fragment (the app's tray opens `#search`, a notification
+ * `#alert=<id>`): the search box gets the focus, or the alert is brought into view and focused.
+ */
+function goToFragment(): void {
+  const h = decodeURIComponent(location.hash.slice(1));
+  if (h === 'search') return $('search-input').focus();
+  const m = /^alert=([a-z0-9-]{1,100})$/.exec(h);
+  if (!m) return;
+  const target = document.querySelector<HTMLElement>(`#banner [data-alert="${m[1]}"], #alerts [data-alert="${m[1]}"], #history [data-alert="${m[1]}"]`);
+  if (!target) return void ($('updated').textContent = 'That alert is no longer listed: it was resolved and left the history.');
+  if (target.closest('details')) target.closest('details')!.open = true;
+  target.tabIndex = -1;
+  target.classList.add('highlight');
+  target.scrollIntoView({ block: 'center' });
+  target.focus();
+}
+
 async function start(): Promise<void> {
   try {
     setCsrf((await api<{ csrf: string | null }>('/api/v1/session')).csrf);
@@ -153,6 +171,8 @@ async function start(): Promise<void> {
   initCharts(handle);
   $('pause-toggle').addEventListener('click', () => void togglePause());
   await Promise.all([refresh(), refreshFolders(), refreshProblems(), refreshBackups(), refreshSettings(), refreshCharts()]).catch(handle);
+  goToFragment();
+  window.addEventListener('hashchange', goToFragment);
   let n = 0;
   timer = window.setInterval(() => {
     if (document.hidden) return;

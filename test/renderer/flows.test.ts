@@ -308,3 +308,89 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     assert.equal(exit.killed, false, `the service stopped cleanly\n${child.output().slice(-2000)}`);
   }
 });
+
+test('in the app window (window.owlet present): the native folder picker adds a folder, a result opens the file, "Show in folder" reveals it, a refusal is shown; #search and #alert=<id> land in place', { timeout: 120_000 }, async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    t.skip('Chromium is not installed at /usr/bin/chromium (apt-get install chromium)');
+    return;
+  }
+  const home = tmpDir('owlet-home-');
+  const data = tmpDir('owlet-data-');
+  fs.chmodSync(data, 0o700);
+  const picked = path.join(home, 'Projects');
+  writeTree(picked, { 'plan.txt': 'The owlscape plan for the app window.', 'secret.txt': 'owlscape second file' });
+  const base = defaultConfig();
+  const config = {
+    ...base,
+    roots: [],
+    monitoring: {
+      ...base.monitoring,
+      sampleSeconds: 1,
+      alerts: { ...base.monitoring.alerts, rules: [{ id: 'test-uptime', metric: 'uptime_seconds', op: '>', threshold: 0, forSeconds: 0, severity: 'warning', summary: 'Test alert for the notification click', remedy: 'Acknowledge it.' }] },
+    },
+  };
+  fs.writeFileSync(path.join(data, 'config.json'), JSON.stringify(config, null, 2));
+  const child = startOwlet(['serve', '--data-dir', data, '--port', '0'], { HOME: home });
+  let browser: Browser | null = null;
+  try {
+    const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
+    const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    // The preload's object, as src/shared/bridge.ts describes it; it records what the page asks.
+    // A string, not a function: tsx would add helpers to a function's source that the page lacks.
+    await context.addInitScript(`(() => {
+      const calls = [];
+      window.owletCalls = calls;
+      window.owlet = {
+        pickFolder: async () => (calls.push(['pickFolder']), ${JSON.stringify(picked)}),
+        openPath: async (p) => (calls.push(['openPath', p]), p.endsWith('secret.txt') ? { ok: false, code: 'OWL_ERR_PATH_FORBIDDEN', message: 'not a document of the index' } : { ok: true }),
+        showInFolder: async (p) => (calls.push(['showInFolder', p]), { ok: true }),
+      };
+    })();`);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const calls = () => page.evaluate(() => (window as unknown as { owletCalls: string[][] }).owletCalls);
+
+    await page.goto(link.url);
+    await page.locator('#welcome').waitFor({ state: 'visible' });
+    // The app has the native picker: no path field.
+    // The app has the native picker: no path field.
+    assert.equal(await page.locator('#welcome-form').isHidden(), true);
+    await page.locator('#welcome-form-pick').click();
+    await page.locator('#welcome').waitFor({ state: 'hidden' });
+    assert.deepEqual((await calls())[0], ['pickFolder']);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(data, 'config.json'), 'utf8')).roots, [picked]);
+    await page.locator('#search-input').fill('owlscape');
+    await page.locator('#search-status', { hasText: '2 documents' }).waitFor({ timeout: 60_000 });
+    const plan = path.join(picked, 'plan.txt');
+    await page.locator(`#results .hit[data-path="${plan}"]`).click();
+    await page.getByRole('button', { name: /Show .* in its folder/ }).first().click();
+    await waitFor(async () => (await calls()).length >= 3, 5_000, 'bridge calls');
+    const c = await calls();
+    assert.deepEqual(c[1], ['openPath', plan]);
+    assert.equal(c[2]![0], 'showInFolder');
+    assert.equal(await page.locator('#preview').isHidden(), true, 'the app opens the file instead of a preview');
+    await page.locator(`#results .hit[data-path="${path.join(picked, 'secret.txt')}"]`).click();
+    await page.locator('#search-status[role="alert"]', { hasText: 'not a document of the index' }).waitFor();
+    await shot(page, '09-app-window');
+
+    // The tray's "Search…" opens #search; a notification click opens #alert=<id>.
+    await page.goto(`${info.url}/#search`);
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await waitFor(() => page.evaluate(() => document.activeElement?.id === 'search-input'), 10_000, 'the search box focused');
+    const alertId = await waitFor(async () => ((await (await fetchAuthed(data, `${info.url}/api/v1/alerts`)).json()) as { banner: { id: string }[] }).banner[0]?.id, 30_000, 'the test alert fires');
+    await page.goto(`${info.url}/#alert=${alertId}`);
+    await waitFor(() => page.evaluate((id) => document.activeElement?.getAttribute('data-alert') === id, alertId), 10_000, 'the alert focused');
+    assert.equal(await page.locator(`[data-alert="${alertId}"].highlight`).count(), 1);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await browser?.close();
+    child.kill('SIGTERM');
+    const exit = await waitExit(child, 15_000);
+    assert.equal(exit.killed, false, 'the service stopped cleanly');
+  }
+});
