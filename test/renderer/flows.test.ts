@@ -298,6 +298,12 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     assert.deepEqual(violations, []);
     for (const rule of ['color-contrast', 'label', 'button-name']) assert.ok(result.passes.some((p) => p.id === rule), `axe checked ${rule}`);
 
+    // ── Remove the folder from Settings: it stops being indexed and the welcome returns.
+    await page.getByRole('button', { name: `Remove ${docs}` }).click();
+    await page.locator('#welcome').waitFor({ state: 'visible' });
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(data, 'config.json'), 'utf8')).roots, []);
+    assert.equal(((await (await fetchAuthed(data, `${info.url}/api/v1/search?q=owlscape`)).json()) as { total: number }).total, 0);
+
     assert.deepEqual(problems, []);
     assert.deepEqual(failed.filter((f) => f !== '400 /api/v1/roots' && f !== '400 /api/v1/settings'), [], 'only the two refused inputs failed');
     await context.close();
