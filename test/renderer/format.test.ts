@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ago, fmtBytes, pageRange, shortenMiddle, timeTicks, withFilters } from '../../src/renderer/format.js';
+import { ago, fmtBytes, indexingText, pageRange, shortenMiddle, timeTicks, withFilters } from '../../src/renderer/format.js';
 
 test('long paths are shortened in the middle, keeping the file name and never passing the limit', () => {
   const p = '/home/ann/Documents/projects/2024/customers/very-long-folder-name/quarterly-report-final.pdf';
@@ -42,4 +42,14 @@ test('chart time ticks span the range: clock times within two days, dates beyond
   assert.deepEqual(ticks.map((t) => t.label), ['10:00', '10:30', '11:00']);
   const days = timeTicks(t0, t0 + 7 * 86_400, 2);
   assert.deepEqual(days.map((t) => t.label), ['2 Dec', '9 Dec']);
+});
+
+test('the Indexing card never says "Up to date" while work is in hand, and says what is left', () => {
+  const idle = { state: 'idle', paused: false, pausedBecause: [] as string[], progress: { phase: 'idle', scanned: 10, queued: 0, done: 10 }, roots: [{ path: '/r', state: 'online', lastScanAt: null }] };
+  assert.deepEqual(indexingText(idle), { text: 'Up to date', busy: false });
+  assert.equal(indexingText({ ...idle, state: 'indexing' }).busy, true, 'the service says indexing (pool busy, changes waiting) even between passes');
+  assert.equal(indexingText({ ...idle, state: 'indexing', progress: { ...idle.progress, queued: 2 } }).text, 'Catching up: 2 queued');
+  assert.equal(indexingText({ ...idle, state: 'indexing', progress: { phase: 'indexing', scanned: 1200, queued: 1150, done: 50 } }).text, 'Indexing: 50 done, 1,150 files left, 1,200 found');
+  assert.equal(indexingText({ ...idle, state: 'paused', paused: true, pausedBecause: ['battery'], progress: { ...idle.progress, queued: 7 } }).text, 'Paused (on battery power): 7 files left');
+  assert.equal(indexingText({ ...idle, roots: [] }).text, 'No folders yet: add one to start indexing.');
 });
