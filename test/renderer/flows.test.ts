@@ -297,6 +297,30 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     const violations = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
     assert.deepEqual(violations, []);
     for (const rule of ['color-contrast', 'label', 'button-name']) assert.ok(result.passes.some((p) => p.id === rule), `axe checked ${rule}`);
+    // The dark scheme too (its own colours).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = (await page.evaluate(() => (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<unknown> } }).axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } }))) as { violations: { id: string; nodes: { target: string[] }[] }[] };
+    assert.deepEqual(dark.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('; ')}`), []);
+    await shot(page, '10-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // ── A narrow window: nothing runs out of its card, long paths included.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.locator('#search-input').fill('owlscape');
+    await page.locator('#results li').nth(19).waitFor();
+    const overflow = await page.evaluate(() => {
+      const out: string[] = [];
+      if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`page ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+      for (const e of document.querySelectorAll<HTMLElement>('.card .path, .card li, .card p, .card button, .card input')) {
+        const card = e.closest('.card')!.getBoundingClientRect();
+        const r = e.getBoundingClientRect();
+        if (r.width > 0 && r.right > card.right + 1) out.push(`${e.className || e.tagName} ${e.textContent?.slice(0, 40)} ends at ${Math.round(r.right)} > ${Math.round(card.right)}`);
+      }
+      return out;
+    });
+    assert.deepEqual(overflow, []);
+    await shot(page, '11-narrow-window');
+    await page.setViewportSize({ width: 1280, height: 1000 });
 
     // ── Remove the folder from Settings: it stops being indexed and the welcome returns.
     await page.getByRole('button', { name: `Remove ${docs}` }).click();
