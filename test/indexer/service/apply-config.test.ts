@@ -69,3 +69,29 @@ test('a changed configuration applies to the running service: a new folder is sc
     await svc.stop();
   }
 });
+
+test('"Try again" on a quarantined file lifts the quarantine: the worker gets the file once more', { timeout: 60_000 }, async () => {
+  const data = tmpDir('owlet-data-');
+  const root = tmpDir('owlet-root-');
+  writeTree(root, { 'report-crash.txt': 'crashes the scripted worker', 'fine.txt': 'golf words' });
+  const base = defaultConfig();
+  saveConfig(data, { ...base, roots: [root], resilience: { ...base.resilience, quarantineAttempts: 1, pauseOnBattery: false } });
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted, tickMs: 50 });
+  const crash = path.join(root, 'report-crash.txt');
+  const reason = () => svc.problems(100, 0).find((p) => p.path === crash)?.reason;
+  try {
+    await svc.start();
+    await waitFor(() => reason() === 'crash', 20_000, 'the crashing file failed');
+    // Seen again unchanged, it is not handed to a worker: recorded as quarantined.
+    await svc.rescan();
+    assert.equal(reason(), 'quarantined');
+    await svc.rescan();
+    assert.equal(reason(), 'quarantined', 'a quarantined file stays quarantined while unchanged');
+    assert.deepEqual(svc.retry([crash]), []);
+    // The worker ran on it again (and crashed again): the failure is a crash, no longer "quarantined".
+    await waitFor(() => reason() === 'crash', 20_000, 'the retried file extracted again');
+    assert.equal(svc.search('golf', 10, 0).total, 1);
+  } finally {
+    await svc.stop();
+  }
+});
