@@ -89,13 +89,36 @@ export function checkRoot(input: string, rules: RootRules): string {
   return real;
 }
 
-/** The usual document folders of this user that exist, for the first-run welcome. */
-export function suggestedFolders(home: string): { name: string; path: string }[] {
-  const out: { name: string; path: string }[] = [];
-  for (const name of ['Documents', 'Desktop', 'Downloads']) {
-    const p = path.join(home, name);
+/**
+ * Where the desktop says the user's Documents, Desktop and Downloads folders are: on Linux the
+ * XDG user-dirs file (localised names such as ~/Dokumente), elsewhere the usual names in the home.
+ */
+export function userFolderPaths(home: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): { name: string; path: string }[] {
+  const names = { Documents: 'XDG_DOCUMENTS_DIR', Desktop: 'XDG_DESKTOP_DIR', Downloads: 'XDG_DOWNLOAD_DIR' } as const;
+  const xdg: Record<string, string> = {};
+  if (platform !== 'win32' && platform !== 'darwin') {
+    const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
     try {
-      if (fs.statSync(p).isDirectory()) out.push({ name, path: fs.realpathSync(p) });
+      for (const line of fs.readFileSync(path.join(config, 'user-dirs.dirs'), 'utf8').split('\n')) {
+        const m = /^\s*(XDG_[A-Z]+_DIR)="(.*)"\s*$/.exec(line);
+        if (!m) continue;
+        const value = m[2]!.replace(/^\$HOME(?=\/|$)/, home);
+        // A folder set to the home itself means "none" in user-dirs; relative values are not honoured.
+        if (path.isAbsolute(value) && path.resolve(value) !== path.resolve(home)) xdg[m[1]!] = value;
+      }
+    } catch {
+      // No user-dirs file: the usual names.
+    }
+  }
+  return (Object.keys(names) as (keyof typeof names)[]).map((name) => ({ name, path: xdg[names[name]] ?? path.join(home, name) }));
+}
+
+/** The usual document folders of this user that exist, for the first-run welcome. */
+export function suggestedFolders(home: string, env: NodeJS.ProcessEnv = process.env): { name: string; path: string }[] {
+  const out: { name: string; path: string }[] = [];
+  for (const f of userFolderPaths(home, env)) {
+    try {
+      if (fs.statSync(f.path).isDirectory()) out.push({ name: f.name, path: fs.realpathSync(f.path) });
     } catch {
       // Not there on this machine: not offered.
     }

@@ -74,6 +74,8 @@ export interface ConfigEditorApi {
 export interface ConfigEditorOptions {
   dataDir: string;
   home?: string;
+  /** Where XDG_CONFIG_HOME comes from (the user-dirs file names the Documents folder); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Applies a saved configuration to the running service (ServiceHost.applyConfig). */
   apply: (next: Config) => Promise<void>;
   audit: AuditLog;
@@ -123,7 +125,7 @@ export class ConfigEditor implements ConfigEditorApi {
 
   private view(c: Config): RootsView {
     const roots = c.roots.map((r) => path.resolve(r));
-    return { roots, exclude: c.exclude, suggestions: suggestedFolders(this.home).filter((s) => !roots.some((r) => isWithin(s.path, r))) };
+    return { roots, exclude: c.exclude, suggestions: suggestedFolders(this.home, this.o.env ?? process.env).filter((s) => !roots.some((r) => isWithin(s.path, r))) };
   }
 
   async addRoot(folder: string): Promise<RootsView & { added: string; excluded: string | null }> {

@@ -33,6 +33,7 @@ function setup(o: { policy?: unknown } = {}) {
   const editor = new ConfigEditor({
     dataDir: data,
     home,
+    env: {},
     apply: async (c) => void applied.push(c),
     audit: { append: (event, fields) => void audit.push({ event, fields }) },
     locks: () => policyLocks(readPolicy(policyFile)),
