@@ -311,7 +311,7 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     const overflow = await page.evaluate(() => {
       const out: string[] = [];
       if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`page ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
-      for (const e of document.querySelectorAll<HTMLElement>('.card .path, .card li, .card p, .card button, .card input')) {
+      for (const e of Array.from(document.querySelectorAll<HTMLElement>('.card .path, .card li, .card p, .card button, .card input'))) {
         const card = e.closest('.card')!.getBoundingClientRect();
         const r = e.getBoundingClientRect();
         if (r.width > 0 && r.right > card.right + 1) out.push(`${e.className || e.tagName} ${e.textContent?.slice(0, 40)} ends at ${Math.round(r.right)} > ${Math.round(card.right)}`);
