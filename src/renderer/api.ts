@@ -51,6 +51,8 @@ export interface StatusReport {
   state: string;
   paused: boolean;
   pausedBecause: string[];
+  /** When a timed pause ends by itself (the tray and the dashboard can pause for a time). */
+  pausedUntil?: string;
   progress: { phase: string; scanned: number; queued: number; done: number };
   counts: { indexed: number; skipped: number; failed: number; bytes: number };
   roots: { path: string; state: string; lastScanAt: string | null }[];

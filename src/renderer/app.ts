@@ -5,7 +5,7 @@
  */
 import { api, post, setCsrf, SignedOut, type Alert, type AlertsView, type Health, type Status, type StatusReport } from './api.js';
 import { $, el, pathText, say } from './dom.js';
-import { ago, indexingText, shortenMiddle } from './format.js';
+import { ago, indexingText, pauseUntil, shortenMiddle } from './format.js';
 import { initSearch } from './search.js';
 import { initFolders, refreshFolders } from './folders.js';
 import { initProblems, refreshProblems } from './problems.js';
@@ -54,6 +54,7 @@ function renderStatus(s: StatusReport): void {
   const toggle = $<HTMLButtonElement>('pause-toggle');
   toggle.textContent = paused ? 'Resume indexing' : 'Pause indexing';
   toggle.setAttribute('aria-pressed', String(paused));
+  $('pause-for').hidden = paused;
   const item = (label: string, value: string) => el('div', {}, el('dt', {}, label), el('dd', {}, value));
   $('counts').replaceChildren(item('Indexed', s.counts.indexed.toLocaleString('en')), item('Skipped', s.counts.skipped.toLocaleString('en')), item('Failed', s.counts.failed.toLocaleString('en')));
   $('roots').replaceChildren(
@@ -126,8 +127,9 @@ async function togglePause(): Promise<void> {
   const b = $<HTMLButtonElement>('pause-toggle');
   b.disabled = true;
   try {
-    await post(paused ? '/api/v1/index/resume' : '/api/v1/index/pause');
-    say($('indexing-status'), paused ? 'Indexing resumed.' : 'Indexing paused until you resume it.');
+    const until = paused ? null : pauseUntil($<HTMLSelectElement>('pause-for').value);
+    await post(paused ? '/api/v1/index/resume' : '/api/v1/index/pause', until === null ? {} : { until: new Date(until).toISOString() });
+    say($('indexing-status'), paused ? 'Indexing resumed.' : until === null ? 'Indexing paused until you resume it.' : `Indexing paused until ${new Date(until).toLocaleString('en', { weekday: 'short', hour: '2-digit', minute: '2-digit' })}.`);
     await refresh();
   } catch (e) {
     if (e instanceof SignedOut) handle(e);

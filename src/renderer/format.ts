@@ -105,7 +105,7 @@ export function timeTicks(t0: number, t1: number, count = 3): { t: number; label
 const PAUSE_WORDS: Record<string, string> = { user: 'by you', battery: 'on battery power', 'disk-full': 'the disk is full' };
 
 /** The Indexing card tells the truth: "Up to date" only when the service has no work in hand. */
-export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedBecause' | 'progress' | 'roots'>): { text: string; busy: boolean } {
+export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedBecause' | 'pausedUntil' | 'progress' | 'roots'>): { text: string; busy: boolean } {
   const p = s.progress;
   if (s.roots.length === 0 && s.state !== 'starting') return { text: 'No folders yet: add one to start indexing.', busy: false };
   // The service's state is 'indexing' whenever files are queued, the extraction pool is busy,
@@ -113,7 +113,7 @@ export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedB
   const busy = s.state === 'indexing' || s.state === 'starting' || p.phase !== 'idle' || p.queued > 0;
   const left = p.queued;
   const text = s.paused
-    ? `Paused (${s.pausedBecause.map((r) => PAUSE_WORDS[r] ?? r).join(', ') || 'by you'})${left ? `: ${left.toLocaleString('en')} files left` : ''}`
+    ? `Paused (${s.pausedBecause.map((r) => PAUSE_WORDS[r] ?? r).join(', ') || 'by you'}${s.pausedUntil ? ` until ${clock(Date.parse(s.pausedUntil))}` : ''})${left ? `: ${left.toLocaleString('en')} files left` : ''}`
     : !busy
       ? 'Up to date'
       : s.state === 'starting'
@@ -124,3 +124,22 @@ export function indexingText(s: Pick<StatusReport, 'state' | 'paused' | 'pausedB
   return { text, busy };
 }
 
+
+/** "14:05", or "Thu 08:00" when not today. */
+export function clock(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return new Date(now).toDateString() === d.toDateString() ? hm : `${d.toLocaleString('en', { weekday: 'short' })} ${hm}`;
+}
+
+/** When a timed pause ends: in an hour, or tomorrow at 08:00 local time; null: until resumed. */
+export function pauseUntil(choice: string, now = Date.now()): number | null {
+  if (choice === '1h') return now + 3_600_000;
+  if (choice === 'tomorrow') {
+    const d = new Date(now);
+    d.setDate(d.getDate() + 1);
+    d.setHours(8, 0, 0, 0);
+    return d.getTime();
+  }
+  return null;
+}

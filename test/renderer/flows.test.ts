@@ -284,6 +284,22 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     assert.equal(((await (await fetchAuthed(data, `${info.url}/api/v1/status`)).json()) as { paused: boolean }).paused, true);
     await page.keyboard.press('Enter');
     await page.locator('#pause-toggle', { hasText: 'Pause indexing' }).waitFor();
+    // A timed pause sends when it ends (the service's timed pause is the tray's half of #13).
+    const bodies: string[] = [];
+    await page.route('**/api/v1/index/pause', async (route) => {
+      bodies.push(route.request().postData() ?? '');
+      await route.continue();
+    });
+    await page.getByLabel('How long to pause').selectOption('1h');
+    const before = Date.now();
+    await page.locator('#pause-toggle').click();
+    await page.locator('#indexing-status', { hasText: 'Indexing paused until' }).waitFor();
+    const until = Date.parse((JSON.parse(bodies[0] ?? '{}') as { until: string }).until);
+    assert.ok(until >= before + 3_590_000 && until <= Date.now() + 3_600_000, `until ${bodies[0]}`);
+    await page.unroute('**/api/v1/index/pause');
+    await page.locator('#pause-toggle', { hasText: 'Resume indexing' }).click();
+    await page.locator('#pause-toggle', { hasText: 'Pause indexing' }).waitFor();
+    assert.equal(((await (await fetchAuthed(data, `${info.url}/api/v1/status`)).json()) as { paused: boolean }).paused, false);
 
     // ── Accessibility: axe-core (WCAG 2 A/AA: labels, roles, contrast) on the whole page.
     const require = createRequire(import.meta.url);

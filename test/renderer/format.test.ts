@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ago, fmtBytes, indexingText, pageRange, shortenMiddle, timeTicks, withFilters } from '../../src/renderer/format.js';
+import { ago, clock, fmtBytes, indexingText, pageRange, pauseUntil, shortenMiddle, timeTicks, withFilters } from '../../src/renderer/format.js';
 
 test('long paths are shortened in the middle, keeping the file name and never passing the limit', () => {
   const p = '/home/ann/Documents/projects/2024/customers/very-long-folder-name/quarterly-report-final.pdf';
@@ -52,4 +52,15 @@ test('the Indexing card never says "Up to date" while work is in hand, and says 
   assert.equal(indexingText({ ...idle, state: 'indexing', progress: { phase: 'indexing', scanned: 1200, queued: 1150, done: 50 } }).text, 'Indexing: 50 done, 1,150 files left, 1,200 found');
   assert.equal(indexingText({ ...idle, state: 'paused', paused: true, pausedBecause: ['battery'], progress: { ...idle.progress, queued: 7 } }).text, 'Paused (on battery power): 7 files left');
   assert.equal(indexingText({ ...idle, roots: [] }).text, 'No folders yet: add one to start indexing.');
+});
+
+test('a timed pause ends in an hour or tomorrow at 08:00, and the card says until when', () => {
+  const now = new Date(2026, 11, 2, 22, 30).getTime();
+  assert.equal(pauseUntil('', now), null);
+  assert.equal(pauseUntil('1h', now), now + 3_600_000);
+  assert.equal(pauseUntil('tomorrow', now), new Date(2026, 11, 3, 8, 0).getTime());
+  assert.equal(clock(new Date(2026, 11, 2, 23, 5).getTime(), now), '23:05');
+  assert.equal(clock(new Date(2026, 11, 3, 8, 0).getTime(), now), 'Thu 08:00');
+  const s = { state: 'paused', paused: true, pausedBecause: ['user'], pausedUntil: new Date(Date.now() + 60_000).toISOString(), progress: { phase: 'idle', scanned: 0, queued: 0, done: 0 }, roots: [{ path: '/r', state: 'online', lastScanAt: null }] };
+  assert.match(indexingText(s).text, /^Paused \(by you until (\w{3} )?\d\d:\d\d\)$/);
 });
