@@ -257,6 +257,8 @@ export class OwletService {
       await old.stop();
       if (this.stopping) return;
       await this.startWatcher();
+      // stop() ran while the new watcher was starting: it stopped the old one, so stop this one.
+      if (this.stopping) await this.watcher?.stop();
     }
     void this.rescan();
   }
