@@ -10,6 +10,12 @@ export type AuditEventName =
   | 'auth.token-failed'
   | 'auth.token-rotated'
   | 'config.changed'
+  // Written by the dashboard's folder and settings routes (service/config-editor.ts).
+  | 'root.added'
+  | 'root.removed'
+  | 'exclusion.added'
+  | 'exclusion.removed'
+  | 'settings.changed'
   | 'key.rotated'
   | 'key.migrated'
   | 'backup.created'

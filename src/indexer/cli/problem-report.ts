@@ -1,4 +1,5 @@
 import type { ProblemFile } from '../../shared/api.js';
+import { reasonText } from '../../shared/problem-reasons.js';
 
 /** A group of files not indexed, as `owlet errors` and the index summary word it. */
 export interface ProblemGroupView {
@@ -7,26 +8,9 @@ export interface ProblemGroupView {
   count: number;
 }
 
-/** What each reason means, briefly: skips are files that are not documents, not faults. */
-const REASON_WORDS: Readonly<Record<string, string>> = {
-  binary: 'binary content, not text',
-  unsupported: 'a kind of file Owlet has no extractor for',
-  'too-large': 'over the size limit',
-  symlink: 'symbolic links are not followed',
-  special: 'not a regular file',
-  'invalid-name': 'file name is not valid UTF-8',
-  unreadable: 'cannot read file information',
-  'parse-error': 'damaged, or uses features the extractor cannot read',
-  'io-error': 'could not be read from disk',
-  timeout: 'extraction took too long',
-  crash: 'the extraction worker died or failed',
-  memory: 'extraction needed too much memory',
-  quarantined: 'workers crashed or hung on it repeatedly; tried again when it changes',
-  deferred: 'waiting for its extractor to recover',
-};
-
+/** What each reason means, briefly (the same words as the dashboard's, from shared/problem-reasons.ts). */
 export function reasonWords(reason: string): string {
-  return REASON_WORDS[reason] ?? reason;
+  return reasonText(reason).meaning;
 }
 
 /**

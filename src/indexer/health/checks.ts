@@ -134,7 +134,7 @@ export function checkPool(i: HealthInputs): HealthCheck {
 }
 
 export function checkRoots(i: HealthInputs): HealthCheck[] {
-  if (i.roots.length === 0) return [{ id: 'roots', name: 'Indexed folders', status: 'degraded', message: 'no folder is configured for indexing', remedy: 'add one with "owlet index --root DIR"' }];
+  if (i.roots.length === 0) return [{ id: 'roots', name: 'Indexed folders', status: 'degraded', message: 'no folder is configured for indexing', remedy: 'add one in the dashboard (Settings, Folders) or with "owlet index --root DIR"' }];
   return i.roots.map((r) =>
     r.state === 'offline'
       ? { id: `root:${r.path}`, name: `Folder ${r.path}`, status: 'degraded', message: 'offline (unplugged or unmounted); its documents are kept and stay searchable', remedy: 'reconnect the drive or share; Owlet notices and catches up' }

@@ -22,6 +22,8 @@ import { updateSummary } from '../update/summary.js';
 import type { GuardianAlert } from '../recovery/plan.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 import { trayAlertChannel } from './tray-alerts.js';
+import { ConfigEditor } from '../service/config-editor.js';
+import { defaultPolicyFile, policyLocks, readPolicy } from '../update/policy.js';
 
 export { fileLogger };
 
@@ -39,6 +41,8 @@ export interface ServeOptions {
   forwardLogs?: LogLevel;
   /** Send the alerts routed to the `tray` channel to the host as `alert` messages (the app). */
   trayAlerts?: boolean;
+  /** The machine policy file (default: the platform's; tests pass one in a temp folder). */
+  policyFile?: string;
 }
 
 /** The service log, teed to the host when it asked for forwarded records. */
@@ -136,6 +140,9 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     // The update state beside the service's own: read from the installation this process runs from.
     updates: () => updateSummary(process.argv[1] ?? ''),
     backups: index.backups,
+    problems: service,
+    // Folders and settings from the dashboard: saved to config.json, audited, applied at once.
+    config: new ConfigEditor({ dataDir: opts.dataDir, apply: (next) => service.applyConfig(next), audit, locks: () => policyLocks(readPolicy(opts.policyFile ?? defaultPolicyFile())) }),
   });
   const bindHost = service.config.server.host;
   const port = opts.port ?? service.config.server.port;

@@ -85,6 +85,31 @@ export const BackupCreateBody = z.object({ reason: z.enum(['manual', 'pre-update
 
 export const PreviewQuery = z.object({ path: z.string().min(1, 'path is required').max(4096, 'path is longer than 4096 characters') }).strict();
 
+/** Folders and exclusions (the dashboard's first run and settings). */
+export const RootBody = z.object({ path: z.string().min(1, 'path is required').max(4096, 'path is longer than 4096 characters') }).strict();
+export const ExclusionBody = z.object({ pattern: z.string().min(1, 'pattern is required').max(500, 'pattern is longer than 500 characters') }).strict();
+export const SettingsBody = z
+  .object({ changes: z.record(z.string().max(100), z.unknown()).refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 50, 'name between 1 and 50 settings to change') })
+  .strict();
+
+/** The problem list by reason, and files to try again. */
+export const ProblemsQuery = z
+  .object({
+    reason: z.string().regex(/^[a-z-]{1,40}$/, 'not a reason').optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export const RetryBody = z.object({ paths: z.array(z.string().min(1).max(4096)).min(1, 'name at least one file').max(200, 'at most 200 files at a time') }).strict();
+
+/** What the problems routes need from the service (the ServiceHost). */
+export interface ProblemsApi {
+  problemGroups(): { status: 'skipped' | 'failed'; reason: string; count: number }[];
+  problemsWithReason(reason: string, limit: number, offset: number): ProblemFile[];
+  problems(limit: number, offset: number): ProblemFile[];
+  retry(paths: readonly string[]): string[];
+}
+
 export const LoginQuery = z.object({ code: z.string().max(200).optional() }).strict();
 
 /** Chart ranges the time-series endpoint accepts, in seconds. */

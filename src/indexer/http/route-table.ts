@@ -2,7 +2,8 @@ import type { UpdateSummary } from '../../shared/api.js';
 import type { BackupApi } from '../backup/listing.js';
 import type { Observability } from '../metrics/monitoring.js';
 import type { DocumentPreview } from '../security/preview.js';
-import type { Route, ServiceApi } from './contract.js';
+import type { ConfigEditorApi } from '../service/config-editor.js';
+import type { ProblemsApi, Route, ServiceApi } from './contract.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes, type AuthRouteOptions } from './routes/auth.js';
 import { backupRoutes } from './routes/backup.js';
@@ -11,6 +12,8 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { previewRoutes } from './routes/preview.js';
+import { problemRoutes } from './routes/problems.js';
+import { configRoutes } from './routes/roots.js';
 import { timeseriesRoutes } from './routes/timeseries.js';
 
 /** The features a service brings; each absent one simply has no routes (tests drive subsets). */
@@ -27,6 +30,10 @@ export interface RouteFeatures {
   updates?: () => UpdateSummary;
   /** GET /api/v1/preview (indexed documents under the roots only). */
   preview?: (path: string) => DocumentPreview;
+  /** Folders, exclusions and settings from the dashboard (validated, audited, applied). */
+  config?: ConfigEditorApi;
+  /** The problem list by reason and "try again". */
+  problems?: ProblemsApi;
 }
 
 /**
@@ -43,5 +50,7 @@ export function routeTable(f: RouteFeatures): Route[] {
     ...(f.backups ? backupRoutes(f.backups) : []),
     ...(f.auth ? authRoutes(f.auth) : []),
     ...(f.preview ? previewRoutes(f.preview) : []),
+    ...(f.config ? configRoutes(f.config) : []),
+    ...(f.problems ? problemRoutes(f.problems) : []),
   ];
 }

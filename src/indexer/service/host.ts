@@ -10,6 +10,7 @@ import type { BreakerChange } from '../resilience/breakers.js';
 import type { DocumentPreview } from '../security/preview.js';
 import type { Current, IndexService, NotReadyError, StatusNote, StatusSource } from './index-service.js';
 import type { OwletService } from './service.js';
+import type { ProblemGroup } from '../store/documents.js';
 import { placeholderStatus, withNotes } from './status.js';
 import { PauseSchedule, type PauseTimers } from './pause-schedule.js';
 
@@ -161,6 +162,28 @@ export class ServiceHost implements IndexService {
 
   preview(requested: string): DocumentPreview {
     return this.require().preview(requested);
+  }
+
+  problemGroups(): ProblemGroup[] {
+    return this.require().problemGroups();
+  }
+
+  problemsWithReason(reason: string, limit: number, offset: number): ProblemFile[] {
+    return this.require().problemsWithReason(reason, limit, offset);
+  }
+
+  /** Skipped or failed files tried again now; returns the paths that were not such files. */
+  retry(paths: readonly string[]): string[] {
+    return this.require().retry(paths);
+  }
+
+  /**
+   * A configuration saved to config.json takes effect in the running service (roots, exclusions,
+   * CPU share, battery pause). A service opened later (recovery, restore) reads it from the file.
+   */
+  async applyConfig(next: Config): Promise<void> {
+    this.lastConfig = next;
+    await this.svc?.applyConfig(next);
   }
 
   /** Pauses indexing for the user; with `until` (ms since the epoch) it resumes by itself then. */

@@ -134,7 +134,8 @@ export class OwletService {
     const r = config.resilience;
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
     this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
-    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), r.cpuShare), r.breaker, this.now);
+    // The CPU share is read per job: the dashboard can change it while running.
+    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), this.ctx.config.resilience.cpuShare), r.breaker, this.now);
     this.breakers.onDidChange(({ kind, state }) => this.onBreakerChange(kind, state));
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,
@@ -186,42 +187,8 @@ export class OwletService {
   /** Starts the first reconcile and, when asked, the watcher. Returns at once; work runs in the background. */
   async start(): Promise<void> {
     if (this.opts.watch) {
-      const backend = this.opts.watchBackend ?? ((await import('@parcel/watcher')) as unknown as WatchBackend);
-      const cfg = this.ctx.config;
-      this.watcher = new Watcher({
-        roots: indexerSettings(cfg).roots,
-        exclude: cfg.exclude,
-        debounceMs: cfg.indexing.watchDebounceMs,
-        pollMs: Math.max(30_000, cfg.indexing.rescanMinutes * 60_000 || 300_000),
-        backend,
-        log: this.opts.log.child('watcher'),
-        onChanges: async (paths) => {
-          this.changesInFlight += paths.length;
-          try {
-            await this.running;
-            if (this.stopping) return;
-            return await withCorrelation(newCorrelationId('chg'), async () => {
-              try {
-                const s = await this.indexer.applyChanges(paths, this.abort.signal);
-                // Watcher-driven work is logged like a reconcile, but only when something changed.
-                if (s.changed > 0) {
-                  const { indexed, skipped, failed, deleted, renamed, bytes, seconds } = s;
-                  this.opts.log.info('changes applied', { paths: paths.length, indexed, skipped, failed, deleted, renamed, bytes, seconds });
-                }
-                return s;
-              } catch (e) {
-                if (!this.disk.report(e)) throw e;
-                return undefined;
-              }
-            });
-          } finally {
-            this.changesInFlight -= paths.length;
-          }
-        },
-        onPoll: () => this.rescan(),
-      });
-      await this.watcher.start();
-      const minutes = cfg.indexing.rescanMinutes;
+      await this.startWatcher();
+      const minutes = this.ctx.config.indexing.rescanMinutes;
       if (minutes > 0) {
         this.rescanTimer = setInterval(() => void this.rescan(), minutes * 60_000);
         this.rescanTimer.unref();
@@ -230,6 +197,96 @@ export class OwletService {
     this.disk.arm();
     this.startMaintenance();
     void this.rescan();
+  }
+
+  /** Watches the configured roots (a new watcher after the roots or exclusions change). */
+  private async startWatcher(): Promise<void> {
+    const backend = this.opts.watchBackend ?? ((await import('@parcel/watcher')) as unknown as WatchBackend);
+    const cfg = this.ctx.config;
+    this.watcher = new Watcher({
+      roots: indexerSettings(cfg).roots,
+      exclude: cfg.exclude,
+      debounceMs: cfg.indexing.watchDebounceMs,
+      pollMs: Math.max(30_000, cfg.indexing.rescanMinutes * 60_000 || 300_000),
+      backend,
+      log: this.opts.log.child('watcher'),
+      onChanges: async (paths) => {
+        this.changesInFlight += paths.length;
+        try {
+          await this.running;
+          if (this.stopping) return;
+          return await withCorrelation(newCorrelationId('chg'), async () => {
+            try {
+              const s = await this.indexer.applyChanges(paths, this.abort.signal);
+              // Watcher-driven work is logged like a reconcile, but only when something changed.
+              if (s.changed > 0) {
+                const { indexed, skipped, failed, deleted, renamed, bytes, seconds } = s;
+                this.opts.log.info('changes applied', { paths: paths.length, indexed, skipped, failed, deleted, renamed, bytes, seconds });
+              }
+              return s;
+            } catch (e) {
+              if (!this.disk.report(e)) throw e;
+              return undefined;
+            }
+          });
+        } finally {
+          this.changesInFlight -= paths.length;
+        }
+      },
+      onPoll: () => this.rescan(),
+    });
+    await this.watcher.start();
+  }
+
+  /**
+   * Applies a changed configuration while running (the dashboard's folders and settings): the
+   * roots, exclusions, CPU share and battery pause take effect now and a reconcile starts, so a
+   * new folder is indexed and a removed one stops being searched at once. Everything else is read
+   * when the service starts; the caller says so to the user.
+   */
+  async applyConfig(next: Config): Promise<void> {
+    if (this.stopping) return;
+    const before = this.ctx.config;
+    this.ctx.config = next;
+    this.indexer.updateSettings(indexerSettings(next));
+    this.searchCache.clear();
+    if (!next.resilience.pauseOnBattery && before.resilience.pauseOnBattery) this.indexer.resume('battery');
+    const watched = (c: Config) => JSON.stringify([indexerSettings(c).roots, c.exclude]);
+    if (this.opts.watch && this.watcher && watched(before) !== watched(next)) {
+      const old = this.watcher;
+      await old.stop();
+      if (this.stopping) return;
+      await this.startWatcher();
+      // stop() ran while the new watcher was starting: it stopped the old one, so stop this one.
+      if (this.stopping) await this.watcher?.stop();
+    }
+    void this.rescan();
+  }
+
+  /**
+   * Tries skipped or failed files again now (the dashboard's "try again"): their quarantine and
+   * retry records are cleared and they go through the normal change path. Returns the paths that
+   * were not skipped or failed files of the index (nothing to retry).
+   */
+  retry(paths: readonly string[]): string[] {
+    const unknown: string[] = [];
+    const known: string[] = [];
+    for (const p of paths) {
+      this.quarantine.end(p);
+      this.retries.remove(p);
+      if (this.ctx.store.markForRetry(p)) known.push(p);
+      else unknown.push(p);
+    }
+    if (known.length && !this.stopping) {
+      const run = this.running.then(() => this.indexer.applyChanges(known, this.abort.signal)).then(
+        () => undefined,
+        (e: unknown) => {
+          if (!this.disk.report(e)) this.opts.log.error('retrying files failed', { error: e });
+        },
+      );
+      this.running = run;
+    }
+    return unknown;
   }
 
   /**
@@ -248,15 +305,14 @@ export class OwletService {
     const tick = this.opts.tickMs ?? 1000;
     every(tick, () => this.runDueRetries());
     every(this.config.resilience.rootCheckMs, () => this.checkOfflineRoots());
-    if (this.config.resilience.pauseOnBattery) {
-      const power = this.opts.power ?? defaultPowerProbe();
-      const check = async () => {
-        if (await power.onBattery()) this.indexer.pause('battery');
-        else this.indexer.resume('battery');
-      };
-      void check();
-      every(this.opts.powerCheckMs ?? 60_000, check);
-    }
+    // Read at every check: the setting can be changed while running (applyConfig).
+    const power = this.opts.power ?? defaultPowerProbe();
+    const check = async () => {
+      if (this.config.resilience.pauseOnBattery && (await power.onBattery())) this.indexer.pause('battery');
+      else this.indexer.resume('battery');
+    };
+    void check();
+    every(this.opts.powerCheckMs ?? 60_000, check);
   }
 
   /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */
@@ -334,6 +390,10 @@ export class OwletService {
 
   problems(limit: number, offset: number): ProblemFile[] {
     return this.ctx.store.problems(limit, offset).map(problemOf);
+  }
+
+  problemsWithReason(reason: string, limit: number, offset: number): ProblemFile[] {
+    return this.ctx.store.problemsWithReason(reason, limit, offset).map(problemOf);
   }
 
   /** Files not indexed, counted by status and reason (failures first). */

@@ -156,6 +156,11 @@ export class DocumentStore {
       problems: db.prepare<[number, number], DocRow>(
         `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' ORDER BY path LIMIT ? OFFSET ?`,
       ),
+      problemsWithReason: db.prepare<[string, number, number], DocRow>(
+        `SELECT ${DOC_COLUMNS} FROM documents WHERE status <> 'indexed' AND coalesce(reason, 'unknown') = ? ORDER BY path LIMIT ? OFFSET ?`,
+      ),
+      // mtime -1 matches no file on disk, so the next look at the file extracts it again.
+      markForRetry: db.prepare<[string]>(`UPDATE documents SET mtime_ms = -1 WHERE path = ? AND status <> 'indexed'`),
       problemGroups: db.prepare<[], ProblemGroup>(
         `SELECT status, coalesce(reason, 'unknown') AS reason, count(*) AS count FROM documents WHERE status <> 'indexed'
          GROUP BY status, coalesce(reason, 'unknown') ORDER BY status = 'failed' DESC, count DESC, reason`,
@@ -311,6 +316,16 @@ export class DocumentStore {
 
   problems(limit = 1000, offset = 0): DocRow[] {
     return this.q.problems.all(limit, offset);
+  }
+
+  /** Files not indexed for one reason (the dashboard lists each group on its own). */
+  problemsWithReason(reason: string, limit: number, offset: number): DocRow[] {
+    return this.q.problemsWithReason.all(reason, limit, offset);
+  }
+
+  /** Makes a skipped or failed file look changed, so it is extracted again; false when it is not such a file. */
+  markForRetry(filePath: string): boolean {
+    return this.q.markForRetry.run(filePath).changes > 0;
   }
 
   /** Files not indexed, counted by status and reason: failures first, then the largest groups. */

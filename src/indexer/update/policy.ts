@@ -101,3 +101,19 @@ export function policyForbids(s: EffectiveUpdateSettings, version: string): stri
   if (s.pinnedVersion !== undefined && !semver.satisfies(version, s.pinnedVersion)) return `the policy pins the version to ${s.pinnedVersion}`;
   return null;
 }
+
+/**
+ * The config.json keys the policy fixes, each with the reason shown beside it in the dashboard
+ * (where the setting is displayed as locked). With updates disabled by policy, every update setting is.
+ */
+export function policyLocks(p: PolicyInForce): Record<string, string> {
+  if (p.status === 'absent') return {};
+  const by = p.status === 'invalid' ? `the machine policy (${p.file} is unusable, so updates are off)` : `the machine policy (${p.file})`;
+  const out: Record<string, string> = {};
+  const pol = p.policy;
+  if (pol.updatesDisabled) for (const k of ['updates.channel', 'updates.autoApply', 'updates.checkHours', 'updates.feedUrl']) out[k] = by;
+  if (pol.channel !== undefined) out['updates.channel'] = by;
+  if (pol.autoApply !== undefined) out['updates.autoApply'] = by;
+  if (pol.feedUrl !== undefined) out['updates.feedUrl'] = by;
+  return out;
+}

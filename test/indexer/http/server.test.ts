@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.js';
 import { routeTable } from '../../../src/indexer/http/route-table.js';
@@ -123,9 +124,13 @@ test('the route table is the only source of endpoints: every row is served, and 
     backups: {} as never,
     auth: { sessions: {} as never, audit: { append: () => {} } },
     preview: () => ({}) as never,
+    config: {} as never,
+    problems: {} as never,
+    // The page's own folder (not dist/, which may or may not be built): its icons are public.
+    dashboardDir: fileURLToPath(new URL('../../../src/renderer', import.meta.url)),
   };
   const table = routeTable(features);
-  const app = buildServer(features.api, { observability: features.observability, backups: features.backups, preview: features.preview });
+  const app = buildServer(features.api, { observability: features.observability, backups: features.backups, preview: features.preview, config: features.config, problems: features.problems, dashboardDir: features.dashboardDir });
   await app.ready();
   for (const r of routeTable({ ...features, auth: undefined })) assert.ok(app.hasRoute({ method: r.method, url: r.url }), `${r.method} ${r.url}`);
   assert.deepEqual(
@@ -133,6 +138,7 @@ test('the route table is the only source of endpoints: every row is served, and 
     // The icons: the sign-in page (no session yet) shows them, and browsers fetch /favicon.ico by themselves.
     ['GET /favicon.ico', 'GET /favicon.svg', 'GET /health/live', 'GET /health/ready', 'GET /login'],
   );
+  for (const url of ['/api/v1/roots', '/api/v1/settings', '/api/v1/problems']) assert.ok(table.some((r) => r.url === url && r.access === 'authenticated'), `${url} needs a sign-in`);
   assert.equal(new Set(table.map((r) => `${r.method} ${r.url}`)).size, table.length, 'no endpoint is declared twice');
 });
 
