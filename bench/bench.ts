@@ -46,6 +46,7 @@ options:
   --cli-rounds N       interleaved rounds of the CLI start-up table (default 15)
   --compare-bin PATH   also measure another build's bin/owlet.js in the CLI start-up table
   --cli-only           index, then only the CLI start-up table (and recollq if Recoll runs)
+  --memory-only        only the memory profile (of this build and of --compare-bin)
   --no-memory          skip the memory profile (owlet serve indexing a fresh folder, then idle)
   --idle-wait S        seconds the memory profile waits after indexing (default 60)
   --recoll-defaults-only  run Recoll with its defaults only (not also usesystemfilecommand = 0)
@@ -138,6 +139,7 @@ async function main(): Promise<number> {
       'compare-bin': { type: 'string' },
       'cli-only': { type: 'boolean' },
       'no-memory': { type: 'boolean' },
+      'memory-only': { type: 'boolean' },
       'idle-wait': { type: 'string' },
       'recoll-defaults-only': { type: 'boolean' },
       keep: { type: 'boolean' },
@@ -160,6 +162,7 @@ async function main(): Promise<number> {
   const cliRounds = int(values['cli-rounds'], '--cli-rounds', 15, 1);
   const idleWaitS = int(values['idle-wait'], '--idle-wait', 60, 0);
   const cliOnly = Boolean(values['cli-only']);
+  const memoryOnly = Boolean(values['memory-only']);
   const compareBin = values['compare-bin'] !== undefined ? path.resolve(values['compare-bin']) : null;
   if (compareBin && !fs.existsSync(compareBin)) throw new Error(`--compare-bin ${compareBin} does not exist`);
   const indexTimeoutMs = int(values['index-timeout'], '--index-timeout', 30, 1) * 60_000;
@@ -190,6 +193,27 @@ async function main(): Promise<number> {
   log(`working in ${work}`);
   const loadStart = os.loadavg();
   if (loadStart[0]! > os.cpus().length * 0.25) log(`warning: load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs: other work is running, figures will be noisy`);
+  if (memoryOnly) {
+    try {
+      const profiles = [];
+      for (const [i, bin] of [OWLET_BIN, ...(compareBin ? [compareBin] : [])].entries()) {
+        log(`memory: ${bin} serve indexing a fresh folder, then ${idleWaitS} s idle`);
+        warmPageCache(corpusDir);
+        const m = await memoryProfile(corpusDir, path.join(work, `memory-data-${i}`), idleWaitS, indexTimeoutMs, bin);
+        for (const l of formatMemory(m)) log(l);
+        profiles.push(m);
+      }
+      fs.mkdirSync(outDir, { recursive: true });
+      const file = path.join(outDir, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}-${corpusName}-memory.json`);
+      fs.writeFileSync(file, JSON.stringify({ corpus: { name: corpusName, files: tree.files, bytes: tree.bytes }, loadavg: [loadStart, os.loadavg()], profiles }, null, 2) + '\n');
+      for (const m of profiles) for (const l of formatMemory(m)) process.stdout.write(l + '\n');
+      process.stdout.write(`Saved ${file}\n`);
+      return profiles.every((m) => m.ok) ? 0 : 1;
+    } finally {
+      if (values.keep) log(`kept ${work}`);
+      else rmrf(work);
+    }
+  }
   try {
     // ---- Owlet indexing (--runs: the median run is kept, its index used for everything below)
     const indexRuns: { dataDir: string; result: Awaited<ReturnType<typeof indexCorpus>> }[] = [];
@@ -327,7 +351,7 @@ async function main(): Promise<number> {
       ...gitInfo(),
       loadavgStart: loadStart.map((x) => round(x, 2)),
       loadavgEnd: os.loadavg().map((x) => round(x, 2)),
-      options: { reps, warmup, cliReps, cliRounds, idleWaitS, cliOnly, compareBin, liveTrials, runs, queries: QUERIES },
+      options: { reps, warmup, cliReps, cliRounds, idleWaitS, cliOnly, memoryOnly, compareBin, liveTrials, runs, queries: QUERIES },
       startedAt: startedAt.toISOString(),
       durationS: round((performance.now() - t0) / 1000, 1),
     };

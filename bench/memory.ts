@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { memOf, processTree } from './lib/proc.js';
 import { round } from './lib/stats.js';
-import { startServe } from './owlet.js';
+import { OWLET_BIN, startServe } from './owlet.js';
 
 export interface ProcessMemory {
   pid: number;
@@ -20,6 +20,8 @@ export interface ProcessMemory {
 }
 
 export interface MemoryProfile {
+  /** The launcher measured (bin/owlet.js of this build, or --compare-bin). */
+  bin: string;
   ok: boolean;
   error: string | null;
   /** From spawn until the first pass finished. */
@@ -89,13 +91,13 @@ class PerProcessSampler {
   }
 }
 
-export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number): Promise<MemoryProfile> {
-  const out: MemoryProfile = { ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
+export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN): Promise<MemoryProfile> {
+  const out: MemoryProfile = { bin, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
   let serve: Awaited<ReturnType<typeof startServe>> | null = null;
   let sampler: PerProcessSampler | null = null;
   try {
     // startServe resolves when the first pass is over; the sampler starts as soon as the pid exists.
-    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()));
+    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin);
     serve = await starting;
     const s = sampler as PerProcessSampler | null;
     if (!s) throw new Error('the service started without a pid');
@@ -126,7 +128,7 @@ export function formatMemory(m: MemoryProfile): string[] {
     return [...by].map(([role, v]) => `${role}${v.length > 1 ? ` ×${v.length}` : ''} ${v.length > 1 ? `max ${Math.max(...v)}` : v[0]} MB`).join(', ');
   };
   return [
-    `Memory of \`owlet serve\` indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
+    `Memory of \`owlet serve\` (${m.bin}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
     `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
     `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
   ];
