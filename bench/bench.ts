@@ -17,9 +17,11 @@ import { runBaselineWithStats } from './baseline.js';
 import { makeTmp, rmrf, walkFiles } from './lib/fsutil.js';
 import { killAllStarted, run } from './lib/proc.js';
 import { round } from './lib/stats.js';
-import { cliSearch, indexCorpus, liveUpdates, REPO, searchHttpInProcess, searchInProcess, searchServe } from './owlet.js';
+import { OWLET_BIN, cliSearch, indexCorpus, liveUpdates, REPO, searchHttpInProcess, searchInProcess, searchServe } from './owlet.js';
 import { QUERIES } from './queries.js';
-import { recollInstalled, runRecoll } from './recoll.js';
+import { RECOLL_VARIANTS, recollInstalled, runRecoll, type RecollResult } from './recoll.js';
+import { cliStartup, formatCliStartup } from './cli-startup.js';
+import { formatMemory, memoryProfile } from './memory.js';
 import { computeRatios, computeTargets, printReport, type BenchReport } from './report.js';
 
 const USAGE = `usage: npm run bench -- [--small | --full | --corpus DIR] [options]
@@ -41,6 +43,13 @@ options:
   --no-baseline        skip the plain FTS5 baseline
   --no-live            skip the live-update test
   --no-serve           skip the HTTP measurement against a real \`owlet serve\`
+  --cli-rounds N       interleaved rounds of the CLI start-up table (default 15)
+  --compare-bin PATH   also measure another build's bin/owlet.js in the CLI start-up table
+  --cli-only           index, then only the CLI start-up table (and recollq if Recoll runs)
+  --memory-only        only the memory profile (of this build and of --compare-bin)
+  --no-memory          skip the memory profile (owlet serve indexing a fresh folder, then idle)
+  --idle-wait S        seconds the memory profile waits after indexing (default 60)
+  --recoll-defaults-only  run Recoll with its defaults only (not also usesystemfilecommand = 0)
   --keep               keep the temporary index folders (their path is printed)
   --out DIR            where to save the JSON (default bench/results)
   -h, --help`;
@@ -126,6 +135,13 @@ async function main(): Promise<number> {
       'no-baseline': { type: 'boolean' },
       'no-live': { type: 'boolean' },
       'no-serve': { type: 'boolean' },
+      'cli-rounds': { type: 'string' },
+      'compare-bin': { type: 'string' },
+      'cli-only': { type: 'boolean' },
+      'no-memory': { type: 'boolean' },
+      'memory-only': { type: 'boolean' },
+      'idle-wait': { type: 'string' },
+      'recoll-defaults-only': { type: 'boolean' },
       keep: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -143,6 +159,12 @@ async function main(): Promise<number> {
   const cliReps = int(values['cli-reps'], '--cli-reps', 10, 1);
   const liveTrials = int(values['live-trials'], '--live-trials', 10, 1);
   const runs = int(values.runs, '--runs', 1, 1);
+  const cliRounds = int(values['cli-rounds'], '--cli-rounds', 15, 1);
+  const idleWaitS = int(values['idle-wait'], '--idle-wait', 60, 0);
+  const cliOnly = Boolean(values['cli-only']);
+  const memoryOnly = Boolean(values['memory-only']);
+  const compareBin = values['compare-bin'] !== undefined ? path.resolve(values['compare-bin']) : null;
+  if (compareBin && !fs.existsSync(compareBin)) throw new Error(`--compare-bin ${compareBin} does not exist`);
   const indexTimeoutMs = int(values['index-timeout'], '--index-timeout', 30, 1) * 60_000;
   const cache = path.resolve(values.cache ?? path.join(os.homedir(), '.cache', 'owlet-bench'));
   const outDir = path.resolve(values.out ?? path.join(REPO, 'bench', 'results'));
@@ -171,6 +193,27 @@ async function main(): Promise<number> {
   log(`working in ${work}`);
   const loadStart = os.loadavg();
   if (loadStart[0]! > os.cpus().length * 0.25) log(`warning: load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs: other work is running, figures will be noisy`);
+  if (memoryOnly) {
+    try {
+      const profiles = [];
+      for (const [i, bin] of [OWLET_BIN, ...(compareBin ? [compareBin] : [])].entries()) {
+        log(`memory: ${bin} serve indexing a fresh folder, then ${idleWaitS} s idle`);
+        warmPageCache(corpusDir);
+        const m = await memoryProfile(corpusDir, path.join(work, `memory-data-${i}`), idleWaitS, indexTimeoutMs, bin);
+        for (const l of formatMemory(m)) log(l);
+        profiles.push(m);
+      }
+      fs.mkdirSync(outDir, { recursive: true });
+      const file = path.join(outDir, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}-${corpusName}-memory.json`);
+      fs.writeFileSync(file, JSON.stringify({ corpus: { name: corpusName, files: tree.files, bytes: tree.bytes }, loadavg: [loadStart, os.loadavg()], profiles }, null, 2) + '\n');
+      for (const m of profiles) for (const l of formatMemory(m)) process.stdout.write(l + '\n');
+      process.stdout.write(`Saved ${file}\n`);
+      return profiles.every((m) => m.ok) ? 0 : 1;
+    } finally {
+      if (values.keep) log(`kept ${work}`);
+      else rmrf(work);
+    }
+  }
   try {
     // ---- Owlet indexing (--runs: the median run is kept, its index used for everything below)
     const indexRuns: { dataDir: string; result: Awaited<ReturnType<typeof indexCorpus>> }[] = [];
@@ -201,29 +244,50 @@ async function main(): Promise<number> {
         index,
         indexRuns: indexRuns.map((x) => ({ wallS: x.result.wallS, cpuS: x.result.peak?.cpuS ?? null, peakTreeBytes: x.result.peak?.peakTreeBytes ?? null, exitCode: x.result.exitCode })),
         workers,
-        search: { inProcess: null, http: null, serve: null, cli: null }, live: null },
+        search: { inProcess: null, http: null, serve: null, cli: null }, live: null, cliStartup: null, memory: null },
       baseline: { skipped: 'not run' },
       recoll: { skipped: 'not run' },
     };
 
-    // ---- Recoll indexing (+ recollq), right after ours, same warm cache
+    // ---- Recoll indexing (+ recollq), right after ours, same warm cache; with its defaults and at
+    // its best (usesystemfilecommand = 0); Owlet is compared against the faster (issue #14).
     const recoll = recollInstalled();
+    const done: RecollResult[] = [];
     if (values['no-recoll']) report.recoll = { skipped: 'skipped (--no-recoll)' };
     else if (!recoll) {
       report.recoll = { skipped: 'recoll not installed: skipped (apt-get install recoll poppler-utils)' };
       log('recoll not installed: skipped');
     } else {
-      log(`recollindex${runs > 1 ? ` ×${runs}` : ''} (page cache warmed before each)…`);
-      try {
-        report.recoll = await runRecoll(corpusDir, tree.bytes, tree.files, work, QUERIES, cliReps, indexTimeoutMs, runs, () => void warmPageCache(corpusDir));
-        log(`recollindex: exit ${report.recoll.exitCode} in ${report.recoll.wallS} s; recollq done`);
-      } catch (e) {
-        report.recoll = { error: errorText(e) };
-        log(`recoll failed: ${errorText(e)}`);
+      const variants = values['recoll-defaults-only'] ? RECOLL_VARIANTS.slice(0, 1) : RECOLL_VARIANTS;
+      report.recollVariants = [];
+      for (const v of variants) {
+        log(`recollindex (${v.name})${runs > 1 ? ` ×${runs}` : ''} (page cache warmed before each)…`);
+        try {
+          const rr = await runRecoll(corpusDir, tree.bytes, tree.files, work, QUERIES, cliOnly ? 1 : cliReps, indexTimeoutMs, runs, () => void warmPageCache(corpusDir), v);
+          log(`recollindex (${v.name}): exit ${rr.exitCode} in ${rr.wallS} s; recollq done`);
+          done.push(rr);
+          report.recollVariants.push({ variant: v.name, ok: rr.ok, wallS: rr.wallS, peakTreeBytes: rr.peak?.peakTreeBytes ?? null, cliMedianMs: rr.cli?.overallMedianMs ?? null });
+        } catch (e) {
+          report.recollVariants.push({ variant: v.name, ok: false, wallS: null, peakTreeBytes: null, cliMedianMs: null, error: errorText(e) });
+          log(`recoll (${v.name}) failed: ${errorText(e)}`);
+        }
       }
+      const best = done.filter((x) => x.ok).sort((a, b) => a.wallS - b.wallS)[0];
+      report.recoll = best ?? done[0] ?? { error: report.recollVariants.map((x) => `${x.variant}: ${x.error ?? 'failed'}`).join('; ') };
     }
+    const recollConfs = done.filter((x) => x.ok).map((x) => ({ name: x.variant, conf: x.conf }));
 
     if (index.ok) {
+      log(`CLI start-up: ${cliRounds} interleaved rounds${compareBin ? ` (and ${compareBin})` : ''}`);
+      report.owlet.cliStartup = await cliStartup(dataDir, QUERIES[0]!, cliRounds, recollConfs, [{ label: '', bin: OWLET_BIN }, ...(compareBin ? [{ label: 'compare: ', bin: compareBin }] : [])]);
+      for (const l of formatCliStartup(report.owlet.cliStartup)) log(l);
+    }
+    if (cliOnly) {
+      report.owlet.live = { skipped: 'skipped (--cli-only)' };
+      report.baseline = { skipped: 'skipped (--cli-only)' };
+    }
+
+    if (index.ok && !cliOnly) {
       // ---- Search latency
       log(`search in-process: ${QUERIES.length} queries × ${reps}`);
       report.owlet.search.inProcess = searchInProcess(dataDir, QUERIES, reps, warmup);
@@ -256,8 +320,19 @@ async function main(): Promise<number> {
       report.baseline = { skipped: 'owlet index failed' };
     }
 
+    // ---- Memory: owlet serve indexing a fresh folder, then idle
+    if (values['no-memory'] || cliOnly) report.owlet.memory = { skipped: cliOnly ? 'skipped (--cli-only)' : 'skipped (--no-memory)' };
+    else {
+      log(`memory: owlet serve indexing a fresh folder, then ${idleWaitS} s idle`);
+      warmPageCache(corpusDir);
+      report.owlet.memory = await memoryProfile(corpusDir, path.join(work, 'memory-data'), idleWaitS, indexTimeoutMs);
+      for (const l of formatMemory(report.owlet.memory)) log(l);
+    }
+
     // ---- Live updates
-    if (values['no-live']) report.owlet.live = { skipped: 'skipped (--no-live)' };
+    if (cliOnly) {
+      /* skipped above */
+    } else if (values['no-live']) report.owlet.live = { skipped: 'skipped (--no-live)' };
     else {
       log(`live updates: owlet serve on a copy, ${liveTrials} adds`);
       report.owlet.live = await liveUpdates(corpusDir, work, liveTrials);
@@ -276,7 +351,7 @@ async function main(): Promise<number> {
       ...gitInfo(),
       loadavgStart: loadStart.map((x) => round(x, 2)),
       loadavgEnd: os.loadavg().map((x) => round(x, 2)),
-      options: { reps, warmup, cliReps, liveTrials, runs, queries: QUERIES },
+      options: { reps, warmup, cliReps, cliRounds, idleWaitS, cliOnly, memoryOnly, compareBin, liveTrials, runs, queries: QUERIES },
       startedAt: startedAt.toISOString(),
       durationS: round((performance.now() - t0) / 1000, 1),
     };

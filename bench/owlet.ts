@@ -21,7 +21,7 @@ export const REPO = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const OWLET_BIN = path.join(REPO, 'bin', 'owlet.js');
 
 /** Environment for Owlet children: no inherited data directory, no colour, no debugger flags. */
-function owletEnv(): NodeJS.ProcessEnv {
+export function owletEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.OWLET_DATA_DIR;
   delete env.NODE_OPTIONS;
@@ -313,9 +313,10 @@ async function waitIdle(url: string, timeoutMs: number, headers: Record<string, 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startServe(args: string[], readyTimeoutMs: number): Promise<{ proc: LongProcess; url: string; startedMs: number; idle: StatusReport }> {
+export async function startServe(args: string[], readyTimeoutMs: number, onStart: (pid: number) => void = () => {}, bin = OWLET_BIN): Promise<{ proc: LongProcess; url: string; startedMs: number; idle: StatusReport }> {
   const t0 = performance.now();
-  const proc = start(process.execPath, [OWLET_BIN, 'serve', ...args, '--port', '0'], { cwd: REPO, env: owletEnv() });
+  const proc = start(process.execPath, [bin, 'serve', ...args, '--port', '0'], { cwd: REPO, env: owletEnv() });
+  onStart(proc.pid);
   try {
     const m = await proc.waitFor(/serving on (http:\/\/\S+)/, 30_000);
     const url = m[1]!;
@@ -335,8 +336,22 @@ export interface ServeLatencyResult extends LatencyResult {
   forcedKill: boolean;
 }
 
+/**
+ * Sets the service's rate limit on search (security.http.rateLimitPerMinute) to fit the run: a
+ * benchmark that measures the limiter's 429s measures nothing. Every request of the run fits in
+ * one window, so none is refused however fast they come.
+ */
+export function configureForBench(dataDir: string, requests: number): void {
+  const file = path.join(dataDir, 'config.json');
+  const config = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as { security?: { http?: Record<string, unknown> } };
+  const perMinute = Math.min(1_000_000, Math.max(600, Math.ceil(requests * 1.2) + 100));
+  config.security = { ...config.security, http: { ...config.security?.http, rateLimitPerMinute: perMinute } };
+  fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+}
+
 /** Over HTTP against a real `owlet serve` process on the benchmark index (separate process, as users run it). */
 export async function searchServe(dataDir: string, queries: readonly BenchQuery[], reps: number, warmup: number): Promise<ServeLatencyResult> {
+  configureForBench(dataDir, queries.length * (reps + warmup));
   const { proc, url, startedMs } = await startServe(['--data-dir', dataDir], 600_000);
   try {
     const r = await httpLoop(url, queries, reps, warmup, apiAuth(dataDir));

@@ -25,7 +25,28 @@ export function recollInstalled(): { recollindex: string; recollq: string } | nu
   return recollindex && recollq ? { recollindex, recollq } : null;
 }
 
+/**
+ * How Recoll is configured for a run. By default it runs the system's `file -i` (and through
+ * xdg-utils `xdg-mime`) for every file whose type its extension does not give; on a desktop that
+ * is what dominates its indexing time. `usesystemfilecommand = 0` is Recoll at its best, and the
+ * comparison is made against the faster of the two (issue #14).
+ */
+export interface RecollVariant {
+  name: string;
+  /** Extra recoll.conf lines. */
+  conf: string;
+}
+
+export const RECOLL_VARIANTS: readonly RecollVariant[] = [
+  { name: 'defaults', conf: '' },
+  { name: 'usesystemfilecommand = 0', conf: 'usesystemfilecommand = 0\n' },
+];
+
 export interface RecollResult {
+  /** Which configuration (RECOLL_VARIANTS) this is. */
+  variant: string;
+  /** Its configuration folder (recollq -c). */
+  conf: string;
   version: string | null;
   ok: boolean;
   exitCode: number | null;
@@ -69,11 +90,11 @@ interface IndexRun {
   diags: string;
 }
 
-async function indexOnce(corpus: string, conf: string, diags: string, timeoutMs: number): Promise<IndexRun> {
+async function indexOnce(corpus: string, conf: string, diags: string, timeoutMs: number, extraConf: string): Promise<IndexRun> {
   fs.mkdirSync(conf, { recursive: true });
   // noaspell: the spelling dictionary is an extra pass Owlet has no equivalent of (and it fails
   // without aspell language data anyway). Everything else keeps recoll's defaults.
-  fs.writeFileSync(path.join(conf, 'recoll.conf'), `topdirs = ${corpus}\nnoaspell = 1\nloglevel = 2\n`);
+  fs.writeFileSync(path.join(conf, 'recoll.conf'), `topdirs = ${corpus}\nnoaspell = 1\nloglevel = 2\n${extraConf}`);
   const r = await run('recollindex', ['-c', conf, '-z', '--diagsfile', diags], { env: recollEnv(), timeoutMs, sampleMemory: true, maxOutput: 256 * 1024 });
   return { conf, code: r.code, timedOut: r.timedOut, wallMs: r.wallMs, peak: r.peak, stderr: r.stderr, diags };
 }
@@ -88,12 +109,14 @@ export async function runRecoll(
   timeoutMs: number,
   runs = 1,
   beforeEachRun: () => void = () => {},
+  variant: RecollVariant = RECOLL_VARIANTS[0]!,
 ): Promise<RecollResult> {
+  const tag = variant.name.replace(/[^a-z0-9]+/gi, '-');
   // Several runs (--runs): the one with the median wall time is reported, the others are listed.
   const all: IndexRun[] = [];
   for (let i = 0; i < runs; i++) {
     beforeEachRun();
-    all.push(await indexOnce(corpus, path.join(workDir, `recoll-conf-${i}`), path.join(workDir, `recoll-diags-${i}.txt`), timeoutMs));
+    all.push(await indexOnce(corpus, path.join(workDir, `recoll-conf-${tag}-${i}`), path.join(workDir, `recoll-diags-${tag}-${i}.txt`), timeoutMs, variant.conf));
     if (all[i]!.code !== 0) break;
   }
   const sorted = [...all].sort((a, b) => a.wallMs - b.wallMs);
@@ -161,6 +184,8 @@ export async function runRecoll(
     cli = { reps: cliReps, overallMedianMs: round(median(allMs), 1), queries: qs };
   }
   return {
+    variant: variant.name,
+    conf,
     version,
     ok: r.code === 0,
     exitCode: r.code,

@@ -2,6 +2,8 @@
 import type { BaselineResult } from './baseline.js';
 import type { CliLatency, LatencyResult, LiveResult, OwletIndexResult, ServeLatencyResult } from './owlet.js';
 import type { RecollResult } from './recoll.js';
+import { formatCliStartup, type CliStartupResult } from './cli-startup.js';
+import { formatMemory, type MemoryProfile } from './memory.js';
 import type { DbBreakdown } from './lib/dbstat.js';
 import type { TreePeak } from './lib/proc.js';
 import { mb, ratio, type Summary } from './lib/stats.js';
@@ -24,9 +26,15 @@ export interface BenchReport {
     workers: number | null;
     search: { inProcess: LatencyResult | null; http: LatencyResult | null; serve: ServeLatencyResult | { error: string } | null; cli: CliLatency | null };
     live: LiveResult | { skipped: string } | null;
+    /** `node -e 0` vs `owlet --version | --help | status | search`, with and without a service (issue #14). */
+    cliStartup: CliStartupResult | null;
+    /** Peak and idle RSS of `owlet serve`'s process tree, per process. */
+    memory: MemoryProfile | { skipped: string } | null;
   };
   baseline: BaselineResult | { skipped: string } | { error: string };
+  /** The faster of the Recoll configurations run (recollVariants): the one Owlet is compared against. */
   recoll: RecollResult | { skipped: string } | { error: string };
+  recollVariants?: { variant: string; ok: boolean; wallS: number | null; peakTreeBytes: number | null; cliMedianMs: number | null; error?: string }[];
   ratios: Record<string, number | null>;
   targets: Target[];
 }
@@ -73,7 +81,7 @@ export function computeTargets(r: Omit<BenchReport, 'targets'>, isFull: boolean)
   const scope = isFull ? undefined : 'target is for the full corpus; this run is not';
   const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
   t.push({
-    name: 'indexing throughput vs Recoll',
+    name: `indexing throughput vs Recoll${rc ? ` (${rc.variant}, the faster)` : ''}`,
     target: '≥ 2×',
     value: x(r.ratios.throughputVsRecoll ?? null),
     pass: r.ratios.throughputVsRecoll == null ? null : r.ratios.throughputVsRecoll >= 2,
@@ -107,6 +115,17 @@ export function computeTargets(r: Omit<BenchReport, 'targets'>, isFull: boolean)
     pass: r.ratios.cliMedianVsRecollq == null ? null : r.ratios.cliMedianVsRecollq <= 1,
     note: rc ? undefined : 'recoll not measured',
   });
+  const cs = r.owlet.cliStartup;
+  if (cs) {
+    for (const row of cs.rows.filter((x) => !x.name.startsWith('compare: ') && x.name.startsWith('owlet '))) {
+      t.push({ name: `\`${row.name.split(' ').slice(0, 2).join(' ')}\`${row.service === 'n/a' ? '' : ` (service ${row.service})`} vs node -e 0`, target: '≤ 2×', value: row.ratio === null ? 'n/a' : `${row.ratio}× (${row.medianMs} ms)`, pass: row.ratio === null ? null : row.ratio <= 2 });
+    }
+  }
+  const mem = isObj<MemoryProfile>(r.owlet.memory, 'peakTreeMb') && r.owlet.memory.ok ? r.owlet.memory : null;
+  if (mem) {
+    t.push({ name: 'owlet serve: peak RSS of the tree indexing', target: '< 300 MB', value: `${mem.peakTreeMb} MB`, pass: mem.peakTreeMb < 300, note: scope });
+    t.push({ name: `owlet serve: tree RSS ${mem.idleAfterS} s after indexing`, target: '< 100 MB', value: `${mem.idleTreeMb} MB`, pass: mem.idleTreeMb === null ? null : mem.idleTreeMb < 100, note: mem.idleAfterS < 60 ? 'the target is for 60 s' : undefined });
+  }
   const l = asLive(r.owlet.live);
   t.push({
     name: 'change on disk visible in search',
@@ -171,7 +190,8 @@ export function printReport(r: BenchReport, out: (s: string) => void): void {
       w1,
     ),
   );
-  if (rc) out(row(['recollindex -z', fmt(rc.wallS, 2), fmt(rc.peak?.cpuS), fmt(rc.filesPerS), fmt(rc.mbPerS, 2), rss(rc.peak), fmt(mb(rc.indexBytes)), fmt(rc.indexFraction, 3)], w1));
+  for (const v of r.recollVariants ?? []) if (!rc || v.variant !== rc.variant) out(row([`recollindex -z (${v.variant})`.slice(0, 28), fmt(v.wallS, 2), '', '', '', v.peakTreeBytes ? `${mb(v.peakTreeBytes, 0)}` : '—', '', ''], w1) + (v.error ? `  error: ${v.error}` : ''));
+  if (rc) out(row([`recollindex -z (${rc.variant})`.slice(0, 28), fmt(rc.wallS, 2), fmt(rc.peak?.cpuS), fmt(rc.filesPerS), fmt(rc.mbPerS, 2), rss(rc.peak), fmt(mb(rc.indexBytes)), fmt(rc.indexFraction, 3)], w1));
   else out(`  recoll: ${'skipped' in r.recoll ? r.recoll.skipped : 'error' in r.recoll ? `error: ${r.recoll.error}` : 'failed (see JSON)'}`);
   if (b) out(row(['fts5 baseline (insert only)', fmt(b.insertS, 2), '—', fmt(b.docsPerS), `${fmt(b.textMbPerS, 1)}t`, '—', fmt(mb(b.dbBytes)), fmt(b.indexFraction, 3)], w1));
   else out(`  fts5 baseline: ${'skipped' in r.baseline ? r.baseline.skipped : 'error' in r.baseline ? r.baseline.error : '?'}`);
@@ -243,6 +263,15 @@ export function printReport(r: BenchReport, out: (s: string) => void): void {
           })
           .join(', ') + (rc?.cli ? '  (owlet/recollq ms)' : ''),
     );
+    out('');
+  }
+  if (r.owlet.cliStartup) {
+    for (const line of formatCliStartup(r.owlet.cliStartup)) out(line);
+    out('');
+  }
+  if (r.owlet.memory) {
+    if ('skipped' in r.owlet.memory) out(`Memory: ${r.owlet.memory.skipped}`);
+    else for (const line of formatMemory(r.owlet.memory)) out(line);
     out('');
   }
   const l = asLive(r.owlet.live);

@@ -32,6 +32,8 @@ export const ExtractorSettings = z
     memoryMb: z.number().int().min(64).max(8192).default(768),
     /** Soft limit: a worker above this after a job is replaced between jobs (PDFium memory only grows). */
     recycleMb: z.number().int().min(32).max(8192).default(160),
+    /** With nothing to extract for this long, the workers exit (the next file starts them again); 0 keeps them. */
+    idleExitSeconds: z.number().int().min(0).max(86_400).default(30),
     /** Upper bound on extracted text kept per document (the rest is dropped, not indexed). */
     maxTextMb: z.number().min(0.1).max(512).default(32),
     /** Bound on bytes inflated from one zip-based document (docx, odt, epub, ...): stops zip bombs. */
@@ -95,6 +97,20 @@ export const SearchSettings = z
   })
   .strict();
 
+/** What the service keeps in memory (issue #14: a tray app should be small when it has nothing to do). */
+export const MemorySettings = z
+  .object({
+    /** SQLite page cache of each index connection, MB (the OS page cache holds the rest of the file). */
+    sqliteCacheMb: z.number().int().min(1).max(1024).default(8),
+    /** SQLite memory-mapped reads, MB; 0 turns them off (mapped pages count as the service's resident memory). */
+    sqliteMmapMb: z.number().int().min(0).max(65_536).default(0),
+    /** Search results kept for repeated queries (every index write clears them); 0 keeps none. */
+    searchCacheEntries: z.number().int().min(0).max(10_000).default(256),
+    /** After this long with nothing to do, the service gives back SQLite's cache and its cached results; 0 never. */
+    idleReleaseSeconds: z.number().int().min(0).max(86_400).default(30),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -109,6 +125,8 @@ export const ConfigSchema = z
       .object({
         /** Documents written per transaction. */
         batchSize: z.number().int().min(1).max(10_000).default(200),
+        /** …or fewer, once their text reaches this many MB: FTS5 holds a batch's terms in memory until commit. */
+        maxBatchMb: z.number().min(0.25).max(256).default(4),
         /** A batch is flushed after this long even if not full, so live edits show quickly. */
         flushMs: z.number().int().min(10).max(60_000).default(250),
         /** Watcher events are coalesced for this long before being applied. */
@@ -117,7 +135,7 @@ export const ConfigSchema = z
         rescanMinutes: z.number().min(0).max(10_080).default(60),
       })
       .strict()
-      .default({ batchSize: 200, flushMs: 250, watchDebounceMs: 150, rescanMinutes: 60 }),
+      .default({ batchSize: 200, maxBatchMb: 4, flushMs: 250, watchDebounceMs: 150, rescanMinutes: 60 }),
     resilience: ResilienceSettings.default(ResilienceSettings.parse({})),
     server: z
       .object({
@@ -132,6 +150,8 @@ export const ConfigSchema = z
     security: SecuritySettings.default(SecuritySettings.parse({})),
     /** Stemming languages for indexing and queries. */
     search: SearchSettings.default(SearchSettings.parse({})),
+    /** Caches and idle behaviour that bound the service's memory. */
+    memory: MemorySettings.default(MemorySettings.parse({})),
     /** Scheduled, verified backups of the index and their retention (defaults in backup/settings.ts). */
     backup: BackupSettings.default(BackupSettings.parse({})),
     /** Signed updates: feed, channel, check interval, health gate (defaults in update/settings.ts). */

@@ -48,6 +48,12 @@ export interface PoolOptions {
    * between jobs (PDFium's WebAssembly memory only grows). Default: half of memoryMb.
    */
   recycleMb?: number;
+  /**
+   * With no job queued or running for this long, every worker exits; the next job starts them
+   * again. An idle service then holds no worker memory at all (each is a whole Node process).
+   * 0 or absent: workers stay.
+   */
+  idleExitMs?: number;
 }
 
 export interface ExtractionPool {
@@ -135,6 +141,9 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   let closed = false;
   let closing: Promise<void> | undefined;
   let onAllExited: (() => void) | undefined;
+  /** Workers let go after idleExitMs without work; the next job brings them back. */
+  let dormant = false;
+  let idleTimer: NodeJS.Timeout | undefined;
 
   function settle(p: Pending, o: ExtractOutcome): void {
     p.resolve(o);
@@ -260,12 +269,42 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       if (slots.size === 0) onAllExited?.();
       return;
     }
+    if (dormant && !slot.current) return;
     if (!slot.ready) startFailed();
     else replenish();
   }
 
+  /** (Re)arms the idle timer when nothing is queued or running; cancels it otherwise. */
+  function armIdle(): void {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (!opts.idleExitMs || closed || dormant || queue.length > 0) return;
+    for (const s of slots) if (s.current) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      if (closed || queue.length > 0 || [...slots].some((s) => s.current)) return;
+      dormant = true;
+      for (const s of slots) retire(s);
+    }, opts.idleExitMs);
+    idleTimer.unref();
+  }
+
+  /** A job arrived while the workers were let go: start them again (not counted as restarts). */
+  function wake(): void {
+    if (!dormant) return;
+    dormant = false;
+    let live = 0;
+    for (const s of slots) if (!s.retired) live++;
+    for (let i = live; i < size; i++) spawn(false);
+  }
+
   function dispatch(): void {
     if (closed) return;
+    dispatchNext();
+    armIdle();
+  }
+
+  function dispatchNext(): void {
     for (const slot of slots) {
       if (queue.length === 0) return;
       if (!slot.ready || slot.current || slot.retired) continue;
@@ -321,6 +360,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       }
       return new Promise<ExtractOutcome>((resolve) => {
         queue.push({ id: nextId++, job, resolve, startedAt: 0 });
+        wake();
         if (startFailures >= START_FAILURE_LIMIT && ![...slots].some((s) => s.ready && !s.retired)) {
           for (const p of queue.drain()) {
             settle(p, { ok: false, reason: 'crash', message: 'extraction workers fail to start; file not extracted' });
@@ -334,6 +374,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;
+        clearTimeout(idleTimer);
         if (memTimer) clearInterval(memTimer);
         clearTimeout(respawnTimer);
         const cancelled: ExtractOutcome = { ok: false, reason: 'crash', message: 'extraction cancelled: the extraction pool was closed' };

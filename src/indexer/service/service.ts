@@ -15,6 +15,7 @@ import { BatchWriter } from '../index/writer.js';
 import { Indexer, type IndexerSettings, type RunSummary } from '../index/indexer.js';
 import { parseQuery } from '../search/query.js';
 import { SearchCache } from '../search/cache.js';
+import { IdleRelease } from './idle-release.js';
 import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
 import { documentRows, servingProblems } from '../store/stats.js';
@@ -99,7 +100,9 @@ export class OwletService {
   /** The tamper-evident audit trail (backup/restore, updates and wipes append here too). */
   readonly audit: AuditLog;
   /** Recent search results; cleared by every committed index batch. */
-  readonly searchCache = new SearchCache();
+  readonly searchCache: SearchCache;
+  /** Gives SQLite's cache and cached results back after a quiet spell (config.memory). */
+  readonly idleRelease: IdleRelease;
   /** Pauses indexing while the data volume is full and resumes it when space returns. */
   readonly disk: DiskSpaceGuard;
   watcher: Watcher | null = null;
@@ -127,6 +130,7 @@ export class OwletService {
       timeoutMs: config.extractors.timeoutMs,
       memoryMb: config.extractors.memoryMb,
       recycleMb: config.extractors.recycleMb,
+      idleExitMs: config.extractors.idleExitSeconds * 1000,
       limits: poolLimits(config),
       languages: config.search.languages,
       launch: lowPriority(opts.launchWorker ?? defaultWorkerLauncher(config.extractors.memoryMb), opts.log),
@@ -141,8 +145,11 @@ export class OwletService {
       batchSize: config.indexing.batchSize,
       flushMs: config.indexing.flushMs,
       // FTS5 holds a batch's terms in memory until commit: a small byte budget bounds the peak.
-      maxPendingBytes: 4 * 1024 * 1024,
+      maxPendingBytes: config.indexing.maxBatchMb * 1024 * 1024,
     });
+    this.searchCache = new SearchCache(config.memory.searchCacheEntries);
+    this.idleRelease = new IdleRelease({ idleMs: config.memory.idleReleaseSeconds * 1000, isIdle: () => this.isQuiet(), release: () => this.releaseMemory(), now: this.now });
+    this.writer.onDidCommit(() => this.idleRelease.activity());
     this.disk = new DiskSpaceGuard({
       dir: opts.dataDir,
       retry: () => this.writer.flush(),
@@ -304,6 +311,7 @@ export class OwletService {
     };
     const tick = this.opts.tickMs ?? 1000;
     every(tick, () => this.runDueRetries());
+    every(tick, () => void this.idleRelease.tick());
     every(this.config.resilience.rootCheckMs, () => this.checkOfflineRoots());
     // Read at every check: the setting can be changed while running (applyConfig).
     const power = this.opts.power ?? defaultPowerProbe();
@@ -313,6 +321,19 @@ export class OwletService {
     };
     void check();
     every(this.opts.powerCheckMs ?? 60_000, check);
+  }
+
+  /** Nothing queued, extracting, unwritten or announced by the watcher. */
+  private isQuiet(): boolean {
+    const b = this.backlog();
+    return this.indexer.progress.phase === 'idle' && b.queued === 0 && b.unwritten === 0 && b.poolBusy === 0 && b.poolQueued === 0 && b.changes === 0 && !b.rescanPending;
+  }
+
+  /** SQLite frees what its cache holds beyond the pages in use; cached results go too. */
+  private releaseMemory(): void {
+    this.searchCache.clear();
+    if (this.ctx.db.open) this.ctx.db.pragma('shrink_memory');
+    this.opts.log.debug('idle: released cached memory', { releases: this.idleRelease.count });
   }
 
   /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */

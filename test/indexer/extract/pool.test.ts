@@ -315,3 +315,36 @@ test('a worker above the soft memory limit after a job is replaced between jobs,
   assert.ok(pool.stats().recycled >= 2, `recycled ${pool.stats().recycled}`);
   assert.equal(pool.stats().crashes, 0);
 });
+
+test('with idleExitMs, idle workers exit and the next job starts them again, losing nothing', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 2; i++) fs.writeFileSync(path.join(dir, `idle${i}.txt`), `idle token ${i}`);
+  const { launch, handles } = tracking(forkWorkerLauncher());
+  const pool = poolFor(t, { launch, workers: 2, idleExitMs: 300 });
+  const first = await within(pool.extract(job(path.join(dir, 'idle0.txt'))), 20_000, 'first job');
+  assert.ok(first.ok && first.text.includes('token 0'));
+  assert.equal(handles.length, 2);
+  // Nothing to do: both workers go, and nothing replaces them.
+  await waitFor(() => pool.stats().workers === 0, 15_000, 'workers gone while idle');
+  await waitFor(() => !handles.some((h) => isAlive(h.pid!)), 10_000, 'worker processes exited');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(handles.length, 2, 'no worker started while idle');
+  // A new job wakes the pool: a full set of workers, not counted as restarts or crashes.
+  const second = await within(pool.extract(job(path.join(dir, 'idle1.txt'))), 20_000, 'job after idle');
+  assert.ok(second.ok && second.text.includes('token 1'));
+  assert.equal(handles.length, 4);
+  assert.equal(pool.stats().workers, 2);
+  assert.equal(pool.stats().restarts, 0);
+  assert.equal(pool.stats().crashes, 0);
+});
+
+test('without idleExitMs, idle workers stay', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'stay.txt'), 'stay token');
+  const { launch, handles } = tracking(forkWorkerLauncher());
+  const pool = poolFor(t, { launch });
+  assert.ok((await within(pool.extract(job(path.join(dir, 'stay.txt'))), 20_000, 'job')).ok);
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal(pool.stats().workers, 1);
+  assert.ok(handles.every((h) => isAlive(h.pid!)));
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { openLoginInBrowser, systemBrowserLauncher } from '../../../src/indexer/cli/commands/open.js';
+import { openLoginInBrowser, systemBrowserLauncher } from '../../../src/indexer/cli/commands/open-login.js';
 import { handoverDir, pruneHandoverPages, writeHandoverPage } from '../../../src/indexer/security/login-handover.js';
 import { tmpDir, waitFor } from '../../helpers/tmp.js';
 

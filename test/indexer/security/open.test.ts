@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { spawn } from 'node:child_process';
-import { hasDisplay, systemBrowserLauncher } from '../../../src/indexer/cli/commands/open.js';
+import { hasDisplay, systemBrowserLauncher } from '../../../src/indexer/cli/commands/open-login.js';
 
 /** A spawn stand-in: records the command and then reports either 'spawn' or an error. */
 function fakeSpawn(outcome: 'spawn' | 'error', calls: string[][]): typeof spawn {

@@ -1,63 +1,18 @@
 import { Option, type Command } from 'commander';
-import { resolveDataDir } from '../../config/paths.js';
+import type { CommandIo } from '../io.js';
 import type { Logger } from '../../log/logger.js';
-import type { CreateOutcome } from '../../backup/create.js';
-import { backupSettings, callService, createLocal, keysForBackups, localAudit, restoreLocal } from '../../backup/local.js';
-import type { BackupListing, BackupSummary } from '../../backup/listing.js';
-import { listing } from '../../backup/listing.js';
-import type { RestoreResult } from '../../backup/restore.js';
-import type { Verification } from '../../backup/manifest.js';
-import { backupDir } from '../../backup/paths.js';
-import { assertBackupId } from '../../backup/ids.js';
-import { verifyAll, verifyBackup } from '../../backup/verify.js';
-import { runningService } from '../../service/service-file.js';
-import { withDataLock } from '../../service/data-lock.js';
-import { fileLogger } from '../../log/file-logger.js';
 
-export interface BackupIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+export type BackupIo = CommandIo;
 
-function mb(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MB`;
-}
-
-function mark(b: BackupSummary): string {
-  if (!b.present) return 'missing';
-  if (b.verification === null) return 'unverified';
-  return b.verified ? 'verified' : 'FAILED';
-}
-
-function printListing(l: BackupListing, io: BackupIo): void {
-  io.out(`Backups in ${l.dir}: ${l.backups.length}${l.lastVerifiedAt ? `, last verified ${l.lastVerifiedAt}` : ', none verified yet'}`);
-  if (l.nextScheduledAt) io.out(`Next scheduled: ${l.nextScheduledAt}`);
-  io.out(`Storage: ${mb(l.storage.usedBytes)} used of a ${mb(l.storage.budgetBytes)} budget (backup.maxBytes)`);
-  for (const b of l.backups) io.out(`  ${b.id}  ${b.createdAt}  ${b.reason.padEnd(13)} ${(b.kind === 'incremental' ? 'incr' : 'full').padEnd(4)} ${String(b.documentCount).padStart(7)} docs  ${mb(b.size).padStart(9)}  ${mark(b)}${b.verification && !b.verification.ok ? ` (${b.verification.message})` : ''}`);
-  if (l.state.lastSkip) io.out(`Last skipped: ${l.state.lastSkip.at}: ${l.state.lastSkip.message}`);
-  if (l.state.lastFailure) io.out(`Last failure: ${l.state.lastFailure.at}: ${l.state.lastFailure.message}`);
-  if (l.state.lastRecovery) {
-    const r = l.state.lastRecovery;
-    io.out(`Last recovery: ${r.at}: ${r.action}${r.backupId ? ` from ${r.backupId}` : ''}${r.quarantined ? `; damaged file kept at ${r.quarantined}` : ''}`);
-  }
-}
-
-function printVerification(results: { id: string; verification: Verification }[], io: BackupIo): boolean {
-  let allOk = true;
-  for (const r of results) {
-    allOk &&= r.verification.ok;
-    io.out(r.verification.ok ? `ok      ${r.id}` : `FAILED  ${r.id}: ${r.verification.message}`);
-  }
-  if (results.length === 0) io.out('No backups to verify.');
-  return allOk;
-}
+/** What the backup commands do (backup-actions.ts) is loaded only when one runs. */
+const actions = () => import('./backup-actions.js');
 
 /**
  * `owlet backup create | list [--json] | verify [ID] | restore ID`. With a service running,
  * create, verify and restore go through its API (it owns the index; a restore must swap its
  * database); without one they run here.
  */
-export function registerBackup(program: Command, io: BackupIo, setCode: (c: number) => void, logFor: (dataDir: string) => Logger = (d) => fileLogger(d, 'backup')): void {
+export function registerBackup(program: Command, io: BackupIo, setCode: (c: number) => void, logFor?: (dataDir: string) => Logger): void {
   const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)');
   const cmd = program.command('backup').description('verified backups of the index: create, list, verify, restore');
 
@@ -66,42 +21,14 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .description('take a backup now (compressed, verified; retention prunes old ones)')
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
-    .action(async (o: { dataDir?: string; json?: boolean }) => {
-      const dataDir = resolveDataDir(o.dataDir);
-      const out: CreateOutcome = runningService(dataDir)
-        ? await callService<CreateOutcome>(dataDir, 'POST', '/api/v1/backups', { reason: 'manual' })
-        : await (async () => {
-            const log = logFor(dataDir);
-            return createLocal(dataDir, 'manual', log, localAudit(dataDir, log));
-          })();
-      if (o.json) io.out(JSON.stringify(out));
-      if (out.status === 'skipped') {
-        if (!o.json) io.err(`owlet: ${out.skip.message}`);
-        return setCode(1);
-      }
-      const m = out.manifest;
-      if (!o.json) {
-        io.out(`Backup ${m.id} (${m.kind}${m.kind === 'incremental' ? ` on ${m.parentId}` : ''}): ${m.documentCount} documents, ${mb(m.size)}${m.encrypted ? ', encrypted' : ''}, ${m.verification?.ok ? 'verified' : `NOT verified: ${m.verification?.message ?? 'unknown'}`} (${(out.ms / 1000).toFixed(1)} s)`);
-        if (out.retention) {
-          io.out(`Retention: ${out.retention.message}; backups use ${mb(out.retention.usedBytes)} of ${mb(out.retention.budgetBytes)}.`);
-          for (const id of out.retention.announced) io.out(`Backup ${id} is covered by a newer verified backup and will be removed at the next backup.`);
-          if (out.retention.budgetWarning) io.err(`owlet: warning: ${out.retention.budgetWarning}`);
-        }
-      }
-      if (!m.verification?.ok) setCode(1);
-    });
+    .action(async (o: { dataDir?: string; json?: boolean }) => (await actions()).createBackup(o, io, setCode, logFor));
 
   cmd
     .command('list')
     .description('list backups, newest first')
     .addOption(dataDirOption())
     .option('--json', 'print the list as JSON')
-    .action((o: { dataDir?: string; json?: boolean }) => {
-      const dataDir = resolveDataDir(o.dataDir);
-      const l = listing(dataDir, backupSettings(dataDir), null, null);
-      if (o.json) io.out(JSON.stringify(l));
-      else printListing(l, io);
-    });
+    .action(async (o: { dataDir?: string; json?: boolean }) => (await actions()).listBackups(o, io, setCode, logFor));
 
   cmd
     .command('verify')
@@ -109,20 +36,7 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .argument('[id]', 'backup id (see "owlet backup list")')
     .addOption(dataDirOption())
     .option('--json', 'print the results as JSON')
-    .action(async (id: string | undefined, o: { dataDir?: string; json?: boolean }) => {
-      if (id !== undefined) assertBackupId(id);
-      const dataDir = resolveDataDir(o.dataDir);
-      let results: { id: string; verification: Verification }[];
-      if (runningService(dataDir)) results = (await callService<{ results: typeof results }>(dataDir, 'POST', id ? `/api/v1/backups/${encodeURIComponent(id)}/verify` : '/api/v1/backups/verify')).results;
-      else {
-        const dir = backupDir(dataDir, backupSettings(dataDir));
-        const keys = keysForBackups(dataDir);
-        results = id ? [{ id, verification: await verifyBackup(dir, id, keys) }] : await verifyAll(dir, keys);
-      }
-      const ok = o.json ? results.every((r) => r.verification.ok) : printVerification(results, io);
-      if (o.json) io.out(JSON.stringify({ results }));
-      if (!ok) setCode(1);
-    });
+    .action(async (id: string | undefined, o: { dataDir?: string; json?: boolean }) => (await actions()).verifyBackups(id, o, io, setCode, logFor));
 
   cmd
     .command('restore')
@@ -130,19 +44,6 @@ export function registerBackup(program: Command, io: BackupIo, setCode: (c: numb
     .argument('<id>', 'backup id (see "owlet backup list")')
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
-    .action(async (id: string, o: { dataDir?: string; json?: boolean }) => {
-      assertBackupId(id);
-      const dataDir = resolveDataDir(o.dataDir);
-      let r: RestoreResult;
-      if (runningService(dataDir)) r = await callService<RestoreResult>(dataDir, 'POST', `/api/v1/backups/${encodeURIComponent(id)}/restore`);
-      else {
-        const log = logFor(dataDir);
-        // No service.json does not prove no service: the data folder's lock does.
-        r = await withDataLock(dataDir, `backup restore`, () => restoreLocal(dataDir, id, log, localAudit(dataDir, log)));
-      }
-      if (o.json) return io.out(JSON.stringify(r));
-      io.out(`Restored backup ${r.id} (${r.documents} documents).${r.setAside ? ` The previous index is kept at ${r.setAside}.` : ''}`);
-      io.out(runningService(dataDir) ? 'The service is bringing it up to date with your folders.' : 'The next "owlet serve" or "owlet index" brings it up to date with your folders.');
-    });
+    .action(async (id: string, o: { dataDir?: string; json?: boolean }) => (await actions()).restoreBackup(id, o, io, setCode, logFor));
 }
 

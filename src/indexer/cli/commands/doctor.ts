@@ -1,31 +1,8 @@
 import { Option, type Command } from 'commander';
-import { resolveDataDir } from '../../config/paths.js';
-import { runDoctor, type DoctorDeps, type DoctorReport } from '../../health/doctor.js';
+import type { DoctorDeps } from '../../health/doctor.js';
+import type { DoctorIo } from './doctor-format.js';
 
-export interface DoctorIo {
-  out: (s: string) => void;
-  stdoutIsTTY?: boolean;
-}
-
-const MARK = { ok: 'ok', degraded: 'DEGRADED', failed: 'FAILED' } as const;
-
-/** The human form: one line per check, the remedy under anything not ok, then what --fix did. */
-export function formatDoctor(r: DoctorReport, tty = false): string[] {
-  const colour = (s: keyof typeof MARK, text: string) => (tty ? `${s === 'ok' ? '\x1b[32m' : s === 'degraded' ? '\x1b[33m' : '\x1b[31m'}${text}\x1b[39m` : text);
-  const lines = [`Owlet doctor: ${colour(r.status, MARK[r.status])} (${r.dataDir})`];
-  for (const c of r.checks) {
-    lines.push(`  ${colour(c.status, MARK[c.status].padEnd(8))}  ${c.name}: ${c.message}`);
-    if (c.status !== 'ok' && c.remedy) lines.push(`            remedy: ${c.remedy}${c.fix ? ' (--fix does this)' : ''}`);
-    if (c.status !== 'ok' && c.runbook) lines.push(`            runbook: ${c.runbook}`);
-  }
-  if (r.fixed.length) {
-    lines.push('Fixed:');
-    for (const f of r.fixed) lines.push(`  ${f.ok ? 'done' : 'FAILED'}  ${f.action}: ${f.message}`);
-  }
-  const fixable = r.checks.filter((c) => c.status !== 'ok' && c.fix);
-  if (!r.fixed.length && fixable.length) lines.push(`Run "owlet doctor --fix" to ${fixable.map((c) => c.fix).join('; ')}.`);
-  return lines;
-}
+export { formatDoctor, type DoctorIo } from './doctor-format.js';
 
 /** `owlet doctor [--json] [--fix]`: exit 0 when nothing failed (ok or degraded), 1 otherwise. */
 export function registerDoctor(program: Command, io: DoctorIo, setCode: (c: number) => void, deps: DoctorDeps = {}): void {
@@ -35,10 +12,6 @@ export function registerDoctor(program: Command, io: DoctorIo, setCode: (c: numb
     .addOption(new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)'))
     .option('--fix', 'apply the safe automatic remedies (permissions, stale service file, full-text rebuild, rescans) and check again')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { dataDir?: string; fix?: boolean; json?: boolean }) => {
-      const report = await runDoctor(resolveDataDir(o.dataDir), { fix: Boolean(o.fix) }, deps);
-      if (o.json) io.out(JSON.stringify(report));
-      else for (const l of formatDoctor(report, Boolean(io.stdoutIsTTY))) io.out(l);
-      setCode(report.status === 'failed' ? 1 : 0);
-    });
+    // Loaded when run: the checks open the index, the keys and metrics.db.
+    .action(async (o: { dataDir?: string; fix?: boolean; json?: boolean }) => (await import('./doctor-run.js')).doctor(o, io, setCode, deps));
 }

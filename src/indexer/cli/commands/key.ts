@@ -1,31 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { OwletError, owletError } from '../../../shared/errors.js';
-import { loadConfig } from '../../config/load.js';
-import { resolveDataDir } from '../../config/paths.js';
-import { openAuditLog } from '../../audit/log.js';
-import { INDEX_FILE } from '../../service/context.js';
-import { readServiceInfo } from '../../service/service-file.js';
-import { withDataLock } from '../../service/data-lock.js';
-import { fileHeaderIsPlain } from '../../security/cipher.js';
-import { METRICS_FILE } from '../../metrics/metrics-db.js';
-import { rotateDataKey } from '../../security/rekey.js';
-import { describeSecretStore, openSecretStore } from '../../security/secrets.js';
-import { rotateApiToken } from '../../security/token.js';
+import type { CommandIo } from '../io.js';
 
-export interface KeyIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+export type KeyIo = CommandIo;
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'data directory (default: $OWLET_DATA_DIR or the OS per-user data folder)');
 
-function existingDataDir(flag: string | undefined): string {
-  const dataDir = resolveDataDir(flag);
-  if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
-  return dataDir;
-}
+/** The key commands; what they do (key-actions.ts) is loaded only when one runs. */
+const actions = () => import('./key-actions.js');
 
 export function registerKey(program: Command, io: KeyIo): void {
   const key = program.command('key').description('encryption key and API token: status, rotation');
@@ -35,54 +16,18 @@ export function registerKey(program: Command, io: KeyIo): void {
     .description('where the keys are kept and whether the index is encrypted')
     .addOption(dataDirOption())
     .option('--json', 'print as JSON')
-    .action((o: { dataDir?: string; json?: boolean }) => {
-      const dataDir = existingDataDir(o.dataDir);
-      const store = describeSecretStore(dataDir);
-      const plain = fileHeaderIsPlain(path.join(dataDir, INDEX_FILE));
-      const encrypted = plain === null ? null : !plain;
-      if (o.json) return io.out(JSON.stringify({ ...store, indexEncrypted: encrypted }));
-      io.out(`keys:  ${store.kind} (${store.where})`);
-      io.out(`index: ${encrypted === null ? 'none yet' : encrypted ? 'encrypted' : 'NOT encrypted (it is encrypted the next time the service or "owlet index" opens it)'}`);
-      if (store.weakness) io.out(`note:  ${store.weakness}`);
-    });
+    .action(async (o: { dataDir?: string; json?: boolean }) => (await actions()).keyStatus(o, io));
 
   key
     .command('rotate')
     .description('re-encrypt the index under a new key (safe to interrupt: it opens with the old or the new key)')
     .addOption(dataDirOption())
     .option('--json', 'print the result as JSON')
-    .action(async (o: { dataDir?: string; json?: boolean }) => {
-      const dataDir = existingDataDir(o.dataDir);
-      // The data folder's lock, not service.json, says whether a service has the index open.
-      await withDataLock(dataDir, 'key rotate', () => rotate(dataDir, o));
-    });
-
-  function rotate(dataDir: string, o: { json?: boolean }): void {
-    const config = loadConfig(dataDir);
-    const file = path.join(dataDir, INDEX_FILE);
-    if (!fs.existsSync(file)) throw owletError('OWL_ERR_DB_MISSING', { file });
-    const store = openSecretStore(dataDir, config.security.secretStore);
-    const audit = openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024, keepFiles: config.security.audit.keepFiles });
-    // metrics.db shares the index's key: re-keyed in the same procedure (its history survives).
-    const r = rotateDataKey(file, store, undefined, [path.join(dataDir, METRICS_FILE)]);
-    audit.appendOrThrow('key.rotated', { documents: r.documents, store: store.kind });
-    if (o.json) return io.out(JSON.stringify({ rotated: true, documents: r.documents, bytes: r.bytes, ms: Math.round(r.ms) }));
-    io.out(`Re-encrypted the index (${r.documents} documents, ${(r.bytes / 1048576).toFixed(1)} MB) under a new key in ${(r.ms / 1000).toFixed(1)} s.`);
-    io.out('Backups made before now still open with the earlier key, which Owlet keeps.');
-  }
+    .action(async (o: { dataDir?: string; json?: boolean }) => (await actions()).rotateKey(o, io));
 
   key
     .command('rotate-token')
     .description('replace the API token (clients read the new one from the api-token file; dashboard sessions end)')
     .addOption(dataDirOption())
-    .action((o: { dataDir?: string }) => {
-      const dataDir = existingDataDir(o.dataDir);
-      rotateApiToken(dataDir);
-      const config = loadConfig(dataDir);
-      const store = openSecretStore(dataDir, config.security.secretStore);
-      openAuditLog(dataDir, store, { maxFileBytes: config.security.audit.maxFileKb * 1024 }).appendOrThrow('auth.token-rotated', {
-        serviceRunning: readServiceInfo(dataDir) !== null,
-      });
-      io.out(`New API token written to ${path.join(dataDir, 'api-token')}; a running service uses it from its next request.`);
-    });
+    .action(async (o: { dataDir?: string }) => (await actions()).rotateToken(o, io));
 }

@@ -1,0 +1,135 @@
+/**
+ * Memory of the service's process tree (issue #14): `owlet serve` indexes the corpus into a fresh
+ * data folder while /proc is sampled every 100 ms; then it is left alone and sampled again after
+ * `idleS` seconds. Both are reported per process (the service, each extraction worker), because
+ * "the tree" hides whether the service or a worker holds the memory.
+ */
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { memOf, processTree } from './lib/proc.js';
+import { round } from './lib/stats.js';
+import { OWLET_BIN, startServe } from './owlet.js';
+
+export interface ProcessMemory {
+  pid: number;
+  role: string;
+  /** Highest VmHWM seen (kernel-tracked peak resident set), MB. */
+  peakMb: number;
+  /** VmRSS at the last sample it was alive in, MB. */
+  lastMb: number;
+}
+
+export interface MemoryProfile {
+  /** The launcher measured (bin/owlet.js of this build, or --compare-bin). */
+  bin: string;
+  ok: boolean;
+  error: string | null;
+  /** From spawn until the first pass finished. */
+  indexWallS: number | null;
+  /** Highest sum of VmRSS over the tree at one sampling instant, MB. */
+  peakTreeMb: number;
+  /** Every process the tree had while indexing (workers replaced by recycling show up separately). */
+  indexing: ProcessMemory[];
+  idleAfterS: number;
+  /** The tree `idleAfterS` seconds after the first pass finished, MB. */
+  idleTreeMb: number | null;
+  idle: ProcessMemory[];
+  /** [s since start, tree MB, service MB, processes] every ~1 s. */
+  timeline: [number, number, number, number][];
+}
+
+function roleOf(pid: number, root: number): string {
+  if (pid === root) return 'service';
+  let cmd = '';
+  try {
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return 'gone';
+  }
+  if (/extract\/worker-main/.test(cmd)) return 'extraction worker';
+  return cmd.split(' ').slice(0, 2).join(' ').slice(-60) || 'child';
+}
+
+class PerProcessSampler {
+  readonly procs = new Map<number, ProcessMemory>();
+  peakTree = 0;
+  readonly timeline: MemoryProfile['timeline'] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastLine = -Infinity;
+  private readonly t0 = performance.now();
+  constructor(private readonly root: number) {}
+
+  sample(): { tree: number; alive: ProcessMemory[] } {
+    let tree = 0;
+    let main = 0;
+    const alive: ProcessMemory[] = [];
+    for (const pid of processTree(this.root)) {
+      const m = memOf(pid);
+      if (!m) continue;
+      let p = this.procs.get(pid);
+      if (!p) this.procs.set(pid, (p = { pid, role: roleOf(pid, this.root), peakMb: 0, lastMb: 0 }));
+      p.peakMb = Math.max(p.peakMb, round(m.hwm / 1048576, 1));
+      p.lastMb = round(m.rss / 1048576, 1);
+      tree += m.rss;
+      if (pid === this.root) main = m.rss;
+      alive.push({ ...p });
+    }
+    this.peakTree = Math.max(this.peakTree, tree);
+    const s = (performance.now() - this.t0) / 1000;
+    if (s - this.lastLine >= 1) {
+      this.lastLine = s;
+      this.timeline.push([round(s, 1), Math.round(tree / 1048576), Math.round(main / 1048576), alive.length]);
+    }
+    return { tree, alive };
+  }
+  start(): this {
+    this.timer = setInterval(() => this.sample(), 100);
+    return this;
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN): Promise<MemoryProfile> {
+  const out: MemoryProfile = { bin, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
+  let serve: Awaited<ReturnType<typeof startServe>> | null = null;
+  let sampler: PerProcessSampler | null = null;
+  try {
+    // startServe resolves when the first pass is over; the sampler starts as soon as the pid exists.
+    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin);
+    serve = await starting;
+    const s = sampler as PerProcessSampler | null;
+    if (!s) throw new Error('the service started without a pid');
+    out.indexWallS = round(serve.startedMs / 1000, 1);
+    out.peakTreeMb = round(s.peakTree / 1048576, 1);
+    out.indexing = [...s.procs.values()];
+    await new Promise((r) => setTimeout(r, idleS * 1000));
+    const idle = s.sample();
+    out.idleTreeMb = round(idle.tree / 1048576, 1);
+    out.idle = idle.alive.map((p) => ({ ...p }));
+    out.timeline = s.timeline;
+    out.ok = true;
+  } catch (e) {
+    out.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    (sampler as PerProcessSampler | null)?.stop();
+    await serve?.proc.stop('SIGTERM', 30_000);
+    await serve?.proc.stop('SIGKILL', 1000);
+  }
+  return out;
+}
+
+export function formatMemory(m: MemoryProfile): string[] {
+  if (!m.ok) return [`Memory (owlet serve): not measured: ${m.error}`];
+  const per = (ps: ProcessMemory[], key: 'peakMb' | 'lastMb') => {
+    const by = new Map<string, number[]>();
+    for (const p of ps) by.set(p.role, [...(by.get(p.role) ?? []), p[key]]);
+    return [...by].map(([role, v]) => `${role}${v.length > 1 ? ` ×${v.length}` : ''} ${v.length > 1 ? `max ${Math.max(...v)}` : v[0]} MB`).join(', ');
+  };
+  return [
+    `Memory of \`owlet serve\` (${m.bin}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
+    `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
+    `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
+  ];
+}

@@ -1,0 +1,48 @@
+import { ensureDataDir, resolveDataDir } from '../../config/paths.js';
+import { loadOrRepairConfig } from '../../config/repair.js';
+import { rememberRoots, resolveRoots } from '../../service/context.js';
+import { serve } from '../../host/serve.js';
+import { runSupervised } from '../../host/run.js';
+import { assertDataFolderFree } from '../../service/data-lock.js';
+import { fileLogger } from '../../log/file-logger.js';
+import type { LogLevel } from '../../../shared/protocol.js';
+import type { Io } from '../io.js';
+
+/** A long-running process starts on the last good configuration rather than not at all (config/repair.ts). */
+function startConfig(dataDir: string, component: 'service' | 'supervisor') {
+  const { config, restored } = loadOrRepairConfig(dataDir);
+  if (restored) fileLogger(dataDir, component).error('config.json was damaged; restored the last good configuration', { brokenFile: restored.brokenFile, reason: restored.reason });
+  return config;
+}
+
+export interface ServeOptions {
+  root: string[];
+  dataDir?: string;
+  port?: number;
+  supervisorPid?: number;
+  keyFromHost?: boolean;
+  forwardLogs?: LogLevel;
+  /** The app asks for the alerts routed to the tray as messages. */
+  trayAlerts?: boolean;
+}
+
+/** `owlet serve`: the service in this process; resolves with its exit code. */
+export async function serveHere(o: ServeOptions, io: Io): Promise<number> {
+  const dataDir = resolveDataDir(o.dataDir);
+  const roots = resolveRoots(o.root);
+  ensureDataDir(dataDir);
+  rememberRoots(dataDir, startConfig(dataDir, 'service'), roots);
+  return serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, trayAlerts: o.trayAlerts, out: io.out });
+}
+
+/** `owlet run`: a supervisor that keeps a serving child alive; resolves with its exit code. */
+export async function runSupervisor(o: { root: string[]; dataDir?: string; port?: number }, io: Io): Promise<number> {
+  const dataDir = resolveDataDir(o.dataDir);
+  const roots = resolveRoots(o.root);
+  ensureDataDir(dataDir);
+  // The serving child takes the data folder's lock; a supervisor whose child could never get it
+  // would only restart it in a loop, so a second `owlet run` is refused here.
+  assertDataFolderFree(dataDir, 'use it (owlet open, owlet status), or stop it before starting another');
+  const config = rememberRoots(dataDir, startConfig(dataDir, 'supervisor'), roots);
+  return runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out });
+}
