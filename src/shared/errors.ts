@@ -45,6 +45,7 @@ export const ErrorCodes = {
   OWL_ERR_PATH_FORBIDDEN: { kind: 'http', http: 403, message: 'path: {reason}', remedy: 'only indexed documents under the configured roots can be read' },
   OWL_ERR_SECRET_STORE: { kind: 'environment', http: 500, message: '{reason}', remedy: 'unlock the OS keychain (or start its service) and try again; "owlet key status" shows where the keys are' },
   OWL_ERR_AUDIT_BROKEN: { kind: 'environment', http: 500, message: '{reason}', remedy: 'run "owlet audit verify"; see the security guide on what a broken audit chain means' },
+  OWL_ERR_PRIVILEGED_USER: { kind: 'usage', http: 403, message: '{reason}', remedy: 'run Owlet as the user whose documents it indexes; in a container, pass --allow-root (or set OWLET_ALLOW_ROOT=1)' },
   OWL_ERR_ROOT_REFUSED: { kind: 'usage', http: 400, message: '{reason}', remedy: 'choose a folder that is not a system folder or the data directory' },
   OWL_ERR_SETTING_LOCKED: { kind: 'usage', http: 403, message: '{key} is fixed by {reason}', remedy: 'ask the administrator who manages this computer\'s Owlet policy to change it' },
   OWL_ERR_BACKUP_NOT_FOUND: { kind: 'usage', http: 404, message: 'no backup "{id}" in {dir}', remedy: '"owlet backup list" shows the ids' },

@@ -44,7 +44,7 @@ export function assertNotRoot(allowFlag: boolean | undefined, p: PrivilegeProbe 
   if (allowFlag || p.env.OWLET_ALLOW_ROOT === '1') return;
   if (!runningAsRoot(p)) return;
   const who = p.platform === 'win32' ? 'as Administrator' : 'as root';
-  throw owletError('OWL_ERR_ROOT_REFUSED', { reason: `refusing to run ${who}: Owlet reads your documents and should run as your own user. Pass --allow-root (or set OWLET_ALLOW_ROOT=1) if you really mean it, e.g. in a container.` });
+  throw owletError('OWL_ERR_PRIVILEGED_USER', { reason: `refusing to run ${who}: Owlet reads your documents and should run as your own user. Pass --allow-root (or set OWLET_ALLOW_ROOT=1) if you really mean it, e.g. in a container.` });
 }
 
 /**

@@ -7,7 +7,7 @@ import { assertNotRoot, type PrivilegeProbe } from '../../../src/indexer/securit
 import { isOwletError } from '../../../src/shared/errors.js';
 
 const probe = (over: Partial<PrivilegeProbe>): PrivilegeProbe => ({ platform: 'linux', env: {}, uid: 1000, isWindowsAdmin: () => false, ...over });
-const refused = (e: unknown) => isOwletError(e) && e.code === 'OWL_ERR_ROOT_REFUSED' && /--allow-root/.test(e.message);
+const refused = (e: unknown) => isOwletError(e) && e.code === 'OWL_ERR_PRIVILEGED_USER' && /--allow-root/.test(e.message);
 
 test('root and Administrator are refused unless explicitly allowed', () => {
   assert.doesNotThrow(() => assertNotRoot(false, probe({ uid: 1000 })));
@@ -31,6 +31,7 @@ test('the CLI refuses serve, run and index as root without --allow-root (real pr
     const r = await runOwlet([...args, '--root', root, '--data-dir', data], { env, timeoutMs: 20_000 });
     assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
     assert.match(r.stderr, /refusing to run as root.*--allow-root/s, cmd);
+    assert.match(r.stderr, /what to do: run Owlet as the user whose documents it indexes/, 'the remedy is about the user, not about folders');
   }
   assert.ok(!fs.existsSync(`${data}/index.db`), 'refused before touching the data');
   const allowed = await runOwlet(['index', '--root', root, '--data-dir', data, '--allow-root'], { env, timeoutMs: 30_000 });
