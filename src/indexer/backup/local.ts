@@ -11,7 +11,7 @@ import { openIndex } from '../service/context.js';
 import { runningService } from '../service/service-file.js';
 import { createBackup, type CreateOutcome } from './create.js';
 import { diagnose } from '../store/damage.js';
-import { documentRows } from '../store/stats.js';
+import { indexedDocuments } from '../store/stats.js';
 import { backupBeforeMigration } from './migration.js';
 import { listBackups, type BackupReason } from './manifest.js';
 import { backupDir, indexFile } from './paths.js';
@@ -84,7 +84,7 @@ export function restoreLocal(dataDir: string, id: string, log: Logger, audit?: A
       try {
         const d = diagnose(ctx.db);
         if (d.kind !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the restored index fails its check: ${d.problems.join('; ')}` });
-        return documentRows(ctx.db);
+        return indexedDocuments(ctx.db);
       } finally {
         ctx.close();
       }

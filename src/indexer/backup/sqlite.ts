@@ -55,9 +55,13 @@ export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/**
+ * Searchable documents (status 'indexed'): the one meaning of "N documents" (status, the dashboard,
+ * `owlet backup list`); skipped and failed files are rows too, but not documents a backup holds.
+ */
 export function documentCount(db: RawDb): number {
   const has = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'documents'").get() as { n: number };
-  return has.n === 0 ? 0 : (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+  return has.n === 0 ? 0 : (db.prepare("SELECT count(*) AS n FROM documents WHERE status = 'indexed'").get() as { n: number }).n;
 }
 
 export function userVersion(db: RawDb): number {

@@ -18,7 +18,6 @@ import type { SecretStore } from '../security/secret-store.js';
 import type { ServiceHost } from '../service/host.js';
 import type { StatusNote } from '../service/index-service.js';
 import type { OwletService } from '../service/service.js';
-import { documentRows } from '../store/stats.js';
 import type { StatusReport } from '../../shared/api.js';
 import { damagedOnDisk, MAX_RECOVERIES, RECOVERY_WINDOW_MS, type GuardianAlert, type GuardianPhase, type Outcome } from './plan.js';
 

@@ -18,7 +18,7 @@ import { SearchCache } from '../search/cache.js';
 import { IdleRelease } from './idle-release.js';
 import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
-import { documentRows, servingProblems } from '../store/stats.js';
+import { indexedDocuments, servingProblems } from '../store/stats.js';
 import { diagnose } from '../store/damage.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { statusReport, type Backlog, type StatusNote } from './status.js';
@@ -509,7 +509,7 @@ export class OwletService {
   check(expectedRows: number): string | null {
     const d = diagnose(this.ctx.db);
     if (d.kind !== 'ok') return 'is damaged';
-    const n = documentRows(this.ctx.db);
+    const n = indexedDocuments(this.ctx.db);
     return n === expectedRows ? null : `holds ${n} documents, the backup ${expectedRows}`;
   }
 

@@ -147,3 +147,24 @@ test('a backup cancelled because the service stops leaves nothing behind and is 
     await svc.stop();
   }
 });
+
+test('a backup counts documents as status does: skipped and failed files are not documents (#10 "one definition of each count")', async () => {
+  const { data, root, svc } = await indexed('owlet-backup-counts-', 10);
+  try {
+    // Files Owlet skips (binary without a known format) are rows of the index, not documents.
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(root, `blob${i}.bin`), Buffer.from([0, 1, 2, 3, 0, 255, 254, 0, i]));
+    await svc.indexOnce();
+    svc.writer.flush();
+    const counts = svc.ctx.store.counts();
+    assert.equal(counts.indexed, 10);
+    assert.ok((svc.ctx.db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n > 10, 'the skipped files are rows');
+    const made = await createBackup(deps(data, svc.ctx.key), 'manual');
+    assert.ok(made.status === 'created');
+    assert.equal(made.manifest.documentCount, counts.indexed, 'the manifest says what status says');
+    await svc.stop();
+    const r = await restoreLocal(data, made.manifest.id, nullLogger);
+    assert.equal(r.documents, 10, 'and the restore is proven against the same count');
+  } finally {
+    await svc.stop();
+  }
+});
