@@ -28,12 +28,12 @@ function fixesOf(check: DoctorCheck, findings: DoctorFinding[], ctx: DoctorConte
 }
 
 /** Runs the checks in order over one shared context. */
-export async function inspect(dataDir: string, deps: ResolvedDoctorDeps, checks: readonly DoctorCheck[] = DOCTOR_CHECKS): Promise<Inspection> {
+async function inspect(dataDir: string, deps: ResolvedDoctorDeps): Promise<Inspection> {
   const findings: DoctorFinding[] = [];
   const fixes: PlannedFix[] = [];
   const ctx: DoctorContext = { dataDir, deps, now: deps.now(), findings, stop: false, config: null, service: { info: null, running: false, live: null }, index: null, indexKey: undefined, integrity: null, space: null };
   try {
-    for (const check of checks) {
+    for (const check of deps.checks ?? DOCTOR_CHECKS) {
       const found = await check.inspect(ctx);
       findings.push(...found);
       fixes.push(...fixesOf(check, found, ctx));
@@ -47,7 +47,7 @@ export async function inspect(dataDir: string, deps: ResolvedDoctorDeps, checks:
 }
 
 /**
- * `owlet doctor`: every check in DOCTOR_CHECKS; with `fix`, the remedies that cannot lose data are
+ * `owlet doctor`: every check in DOCTOR_CHECKS (or `deps.checks`), in order; with `fix`, the remedies that cannot lose data are
  * applied in the order they were found and everything is checked again, so the report shows the
  * state after the fixes.
  */

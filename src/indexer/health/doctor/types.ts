@@ -35,6 +35,8 @@ export interface DoctorDeps {
   uid?: number | null;
   /** The machine-wide update policy file (default: the platform's, e.g. /etc/owlet/policy.json). */
   policyFile?: string;
+  /** The checks to run, in order (default: DOCTOR_CHECKS). */
+  checks?: readonly DoctorCheck[];
 }
 
 export type ResolvedDoctorDeps = Required<Pick<DoctorDeps, 'now' | 'space' | 'fetch'>> & DoctorDeps;
