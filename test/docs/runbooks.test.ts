@@ -49,13 +49,26 @@ test('every event alert (backups, recovery, updates) has a runbook', () => {
   for (const id of Object.keys(EVENT_ALERTS)) assertRunbook(alertRunbook(id), `event alert ${id}`);
 });
 
-/** Finding ids as the health and doctor code writes them: `id: 'disk'` and `id: \`root:${…}\``. */
+const DOCTOR_CHECKS_DIR = 'src/indexer/health/doctor/checks';
+
+/**
+ * Finding ids as the health and doctor code writes them: `id: 'disk'` and `id: \`root:${…}\``.
+ * In the doctor's check modules a finding is `id: …, name: …`; the check itself (`id: …, inspect`)
+ * names a check, not a finding, and needs no runbook of its own.
+ */
 function findingIdsInSource(): Set<string> {
   const ids = new Set<string>();
-  for (const f of ['src/indexer/health/doctor.ts', 'src/indexer/health/checks.ts', 'src/indexer/metrics/monitoring.ts']) {
+  for (const f of ['src/indexer/health/checks.ts', 'src/indexer/metrics/monitoring.ts']) {
     const src = fs.readFileSync(path.join(root, f), 'utf8');
     for (const m of src.matchAll(/\bid: '([a-z][a-z-]*)'/g)) ids.add(m[1]!);
     for (const m of src.matchAll(/\bid: `([a-z][a-z-]*):\$\{/g)) ids.add(m[1]!);
+  }
+  const doctor = fs.readdirSync(path.join(root, DOCTOR_CHECKS_DIR)).filter((f) => f.endsWith('.ts'));
+  assert.ok(doctor.length >= 10, `the scan sees the doctor's check modules in ${DOCTOR_CHECKS_DIR}`);
+  for (const f of doctor) {
+    const src = fs.readFileSync(path.join(root, DOCTOR_CHECKS_DIR, f), 'utf8');
+    for (const m of src.matchAll(/\bid: '([a-z][a-z-]*)',\s*name:/g)) ids.add(m[1]!);
+    for (const m of src.matchAll(/\bid: `([a-z][a-z-]*):\$\{[^}]*\}`,\s*name:/g)) ids.add(m[1]!);
     for (const m of src.matchAll(/\bid: rel \? `([a-z][a-z-]*):\$\{/g)) ids.add(m[1]!);
   }
   return ids;
@@ -63,7 +76,7 @@ function findingIdsInSource(): Set<string> {
 
 test('every health check and doctor finding id has a runbook (ids with a folder or kind share one by prefix)', () => {
   const ids = findingIdsInSource();
-  for (const known of ['database', 'disk', 'fts', 'root', 'breaker', 'audit', 'updates', 'datadir']) assert.ok(ids.has(known), `the source scan sees "${known}" (guards against a vacuous pass)`);
+  for (const known of ['database', 'disk', 'fts', 'root', 'breaker', 'audit', 'updates', 'datadir', 'config', 'service', 'keys', 'metrics']) assert.ok(ids.has(known), `the source scan sees "${known}" (guards against a vacuous pass)`);
   for (const id of ids) assertRunbook(checkRunbook(id), `finding ${id}`);
   assert.equal(checkRunbook('root:/home/me/Documents'), checkRunbook('root'));
   assert.equal(checkRunbook('breaker:pdf'), 'docs/operations/runbooks/doctor/breaker.md');
