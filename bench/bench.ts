@@ -331,7 +331,7 @@ async function main(): Promise<number> {
           log(`baseline failed: ${errorText(e)}`);
         }
       }
-    } else {
+    } else if (!index.ok) {
       report.baseline = { skipped: 'owlet index failed' };
     }
 
