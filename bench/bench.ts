@@ -47,6 +47,8 @@ options:
   --compare-bin PATH   also measure another build's bin/owlet.js in the CLI start-up table
   --cli-only           index, then only the CLI start-up table (and recollq if Recoll runs)
   --memory-only        only the memory profile (of this build and of --compare-bin)
+  --config-json JSON   memory profile: also run this build with this config.json (repeatable: one
+                       profile per value, for a curve of a knob)
   --no-memory          skip the memory profile (owlet serve indexing a fresh folder, then idle)
   --idle-wait S        seconds the memory profile waits after indexing (default 60)
   --recoll-defaults-only  run Recoll with its defaults only (not also usesystemfilecommand = 0)
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
       'cli-only': { type: 'boolean' },
       'no-memory': { type: 'boolean' },
       'memory-only': { type: 'boolean' },
+      'config-json': { type: 'string', multiple: true },
       'idle-wait': { type: 'string' },
       'recoll-defaults-only': { type: 'boolean' },
       keep: { type: 'boolean' },
@@ -196,10 +199,22 @@ async function main(): Promise<number> {
   if (memoryOnly) {
     try {
       const profiles = [];
-      for (const [i, bin] of [OWLET_BIN, ...(compareBin ? [compareBin] : [])].entries()) {
-        log(`memory: ${bin} serve indexing a fresh folder, then ${idleWaitS} s idle`);
+      const configs = (values['config-json'] ?? []).map((j) => {
+        try {
+          return JSON.parse(j) as Record<string, unknown>;
+        } catch {
+          throw new Error(`--config-json ${j}: not JSON`);
+        }
+      });
+      const plan: { bin: string; config: Record<string, unknown> | null }[] = [
+        { bin: OWLET_BIN, config: null },
+        ...configs.map((config) => ({ bin: OWLET_BIN, config })),
+        ...(compareBin ? [{ bin: compareBin, config: null }] : []),
+      ];
+      for (const [i, { bin, config }] of plan.entries()) {
+        log(`memory: ${bin} serve${config ? ` with ${JSON.stringify(config)}` : ''} indexing a fresh folder, then ${idleWaitS} s idle`);
         warmPageCache(corpusDir);
-        const m = await memoryProfile(corpusDir, path.join(work, `memory-data-${i}`), idleWaitS, indexTimeoutMs, bin);
+        const m = await memoryProfile(corpusDir, path.join(work, `memory-data-${i}`), idleWaitS, indexTimeoutMs, bin, config);
         for (const l of formatMemory(m)) log(l);
         profiles.push(m);
       }
@@ -316,7 +331,7 @@ async function main(): Promise<number> {
           log(`baseline failed: ${errorText(e)}`);
         }
       }
-    } else {
+    } else if (!index.ok) {
       report.baseline = { skipped: 'owlet index failed' };
     }
 

@@ -92,6 +92,9 @@ export async function cliStartup(dataDir: string, query: BenchQuery, n: number, 
     });
   const recoll: Cmd[] = recollConfs.map((r) => ({ name: `recollq (${r.name})`, service: 'n/a', cmd: 'recollq', args: ['-c', r.conf, '-n', String(LIMIT), '-A', query.recoll], env: recollEnv(), expect: /results/ }));
 
+  // Another build (--compare-bin) may not know keys this build's `owlet index` wrote out with their
+  // defaults: config.json keeps only what the run sets, so both builds read it (same defaults).
+  if (bins.length > 1) minimalConfig(dataDir);
   const stopped = [node, ...owletCmds('stopped'), ...recoll];
   const a = rowsOf(stopped, await rounds(stopped, n), node.name);
   const result: CliStartupResult = { rounds: n, query: query.q, nodeMedianMs: { stopped: a.nodeMs, running: null }, rows: a.rows, serveError: null };
@@ -112,6 +115,12 @@ export async function cliStartup(dataDir: string, query: BenchQuery, n: number, 
     await serve?.proc.stop('SIGKILL', 1000);
   }
   return result;
+}
+
+function minimalConfig(dataDir: string): void {
+  const file = path.join(dataDir, 'config.json');
+  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: number; roots?: string[] };
+  fs.writeFileSync(file, JSON.stringify({ version: c.version, roots: c.roots }, null, 2) + '\n', { mode: 0o600 });
 }
 
 /** The printed table. */

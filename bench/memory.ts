@@ -5,6 +5,8 @@
  * "the tree" hides whether the service or a worker holds the memory.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { memOf, processTree } from './lib/proc.js';
 import { round } from './lib/stats.js';
@@ -22,6 +24,10 @@ export interface ProcessMemory {
 export interface MemoryProfile {
   /** The launcher measured (bin/owlet.js of this build, or --compare-bin). */
   bin: string;
+  /** Node flags the service ran with (the hosts' SERVICE_EXEC_ARGV of that build). */
+  execArgv: string[];
+  /** config.json the data folder started with (--config-json), or null for the defaults. */
+  config: Record<string, unknown> | null;
   ok: boolean;
   error: string | null;
   /** From spawn until the first pass finished. */
@@ -91,13 +97,33 @@ class PerProcessSampler {
   }
 }
 
-export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN): Promise<MemoryProfile> {
-  const out: MemoryProfile = { bin, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
+/**
+ * The Node flags the hosts (`owlet run`'s supervisor, the Electron app) start the service with,
+ * read from the build being measured: the profile is of the service as users run it.
+ */
+export async function serviceExecArgv(bin: string): Promise<string[]> {
+  const runJs = path.join(path.dirname(bin), '..', 'dist', 'indexer', 'host', 'run.js');
+  try {
+    const m = (await import(pathToFileURL(runJs).href)) as { SERVICE_EXEC_ARGV?: string[] };
+    return [...(m.SERVICE_EXEC_ARGV ?? [])];
+  } catch {
+    return [];
+  }
+}
+
+export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN, config: Record<string, unknown> | null = null): Promise<MemoryProfile> {
+  const out: MemoryProfile = { bin, execArgv: [], config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
   let serve: Awaited<ReturnType<typeof startServe>> | null = null;
   let sampler: PerProcessSampler | null = null;
   try {
     // startServe resolves when the first pass is over; the sampler starts as soon as the pid exists.
-    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin);
+    out.execArgv = await serviceExecArgv(bin);
+    if (config) {
+      // Knobs under test (--config-json): the fresh data folder starts with them.
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+    }
+    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin, out.execArgv);
     serve = await starting;
     const s = sampler as PerProcessSampler | null;
     if (!s) throw new Error('the service started without a pid');
@@ -128,7 +154,7 @@ export function formatMemory(m: MemoryProfile): string[] {
     return [...by].map(([role, v]) => `${role}${v.length > 1 ? ` ×${v.length}` : ''} ${v.length > 1 ? `max ${Math.max(...v)}` : v[0]} MB`).join(', ');
   };
   return [
-    `Memory of \`owlet serve\` (${m.bin}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
+    `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
     `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
     `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
   ];

@@ -313,9 +313,15 @@ async function waitIdle(url: string, timeoutMs: number, headers: Record<string, 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startServe(args: string[], readyTimeoutMs: number, onStart: (pid: number) => void = () => {}, bin = OWLET_BIN): Promise<{ proc: LongProcess; url: string; startedMs: number; idle: StatusReport }> {
+export async function startServe(
+  args: string[],
+  readyTimeoutMs: number,
+  onStart: (pid: number) => void = () => {},
+  bin = OWLET_BIN,
+  execArgv: readonly string[] = [],
+): Promise<{ proc: LongProcess; url: string; startedMs: number; idle: StatusReport }> {
   const t0 = performance.now();
-  const proc = start(process.execPath, [bin, 'serve', ...args, '--port', '0'], { cwd: REPO, env: owletEnv() });
+  const proc = start(process.execPath, [...execArgv, bin, 'serve', ...args, '--port', '0'], { cwd: REPO, env: owletEnv() });
   onStart(proc.pid);
   try {
     const m = await proc.waitFor(/serving on (http:\/\/\S+)/, 30_000);

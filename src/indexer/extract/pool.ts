@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { forkWorkerLauncher, type WorkerHandle, type WorkerLauncher } from './launcher.js';
 import { MEMORY_EXIT_CODE, isReady, isReply, type ConfigMessage, type JobMessage } from './protocol.js';
 import { truncateUtf8 } from './text-sink.js';
+import { Fifo } from './fifo.js';
 import type { ExtractLimits, FailureReason } from './types.js';
 
 /**
@@ -85,33 +86,6 @@ interface Slot {
   memKilled: boolean;
   /** Being killed: gets no more jobs even before its exit event arrives. */
   retired: boolean;
-}
-
-/** FIFO with O(1) shift (the crawler can queue tens of thousands of files). */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(x: T): void {
-    this.items.push(x);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const x = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-  drain(): T[] {
-    const rest = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return rest;
-  }
 }
 
 /** V8 heap bound for a worker: most of the cap, leaving room for wasm memory and buffers. */

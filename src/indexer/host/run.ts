@@ -8,8 +8,12 @@ import { attachHeadlessUpdates } from '../update/attach.js';
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
 
-/** A small young generation keeps the long-running service's resident memory down (measured by the bench). */
-export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2'];
+/**
+ * A small young generation keeps the long-running service's resident memory down (measured by the
+ * bench); --expose-gc lets the service run one full collection when it goes idle, so the heap that
+ * indexing grew is handed back (service.ts releaseMemory, config memory.idleReleaseSeconds).
+ */
+export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2', '--expose-gc'];
 
 /** The service this checkout (or installed version) runs headless. */
 export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV };

@@ -84,6 +84,13 @@ export function problemOf(r: { path: string; status: string; reason: string | nu
   };
 }
 
+/** Resident and heap memory in MB, for the log. */
+function memoryFigures(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 104857.6) / 10;
+  return { rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
+}
+
 /**
  * The indexer service: owns the database, the extraction pool, the indexer and the watcher.
  * It is the same object whether driven by `owlet index` (one pass), `owlet serve`, or the
@@ -329,11 +336,17 @@ export class OwletService {
     return this.indexer.progress.phase === 'idle' && b.queued === 0 && b.unwritten === 0 && b.poolBusy === 0 && b.poolQueued === 0 && b.changes === 0 && !b.rescanPending;
   }
 
-  /** SQLite frees what its cache holds beyond the pages in use; cached results go too. */
+  /**
+   * SQLite frees what its cache holds beyond the pages in use; cached results go too; and when the
+   * host started this process with --expose-gc (SERVICE_EXEC_ARGV, host/run.ts), a full collection lets V8 hand
+   * back the heap that indexing grew.
+   */
   private releaseMemory(): void {
+    const before = memoryFigures();
     this.searchCache.clear();
     if (this.ctx.db.open) this.ctx.db.pragma('shrink_memory');
-    this.opts.log.debug('idle: released cached memory', { releases: this.idleRelease.count });
+    (globalThis as { gc?: () => void }).gc?.();
+    this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures() });
   }
 
   /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */
