@@ -50,6 +50,26 @@ const MEMORY_HISTORY = 200;
 
 const raiseRank = (s: Severity): number => ({ info: 0, warning: 1, critical: 2 })[s];
 
+/** A new occurrence of `rule` (`<rule>-<start time base36>-<random>`), not yet notified. */
+function newAlert(
+  rule: string,
+  now: number,
+  f: Pick<Alert, 'state' | 'severity' | 'summary' | 'remedy' | 'metric' | 'op' | 'threshold' | 'value' | 'firedAt' | 'source'>,
+): Alert {
+  return {
+    id: `${rule}-${now.toString(36)}-${randomBytes(3).toString('hex')}`,
+    rule,
+    ruleSeverity: f.severity,
+    startedAt: now,
+    resolvedAt: null,
+    acknowledgedAt: null,
+    escalations: 0,
+    lastNotifiedAt: null,
+    runbook: alertRunbook(rule),
+    ...f,
+  };
+}
+
 export class AlertEngine {
   private readonly active = new Map<string, Alert>();
   private readonly memHistory: Alert[] = [];
@@ -89,27 +109,7 @@ export class AlertEngine {
       let a = this.active.get(rule.id);
       if (holds) {
         if (!a) {
-          a = {
-            id: `${rule.id}-${now.toString(36)}-${randomBytes(3).toString('hex')}`,
-            rule: rule.id,
-            state: 'pending',
-            severity: rule.severity,
-            ruleSeverity: rule.severity,
-            summary: rule.summary,
-            remedy: rule.remedy ?? null,
-            metric: rule.metric,
-            op: rule.op,
-            threshold: rule.threshold,
-            value,
-            startedAt: now,
-            firedAt: null,
-            resolvedAt: null,
-            acknowledgedAt: null,
-            escalations: 0,
-            lastNotifiedAt: null,
-            runbook: alertRunbook(rule.id),
-            source: 'rule',
-          };
+          a = newAlert(rule.id, now, { state: 'pending', severity: rule.severity, summary: rule.summary, remedy: rule.remedy ?? null, metric: rule.metric, op: rule.op, threshold: rule.threshold, value, firedAt: null, source: 'rule' });
           this.active.set(rule.id, a);
         }
         a.value = value;
@@ -166,27 +166,7 @@ export class AlertEngine {
       this.onDidChange();
       return { ...a };
     }
-    a = {
-      id: `${event.id}-${now.toString(36)}-${randomBytes(3).toString('hex')}`,
-      rule: event.id,
-      state: 'firing',
-      severity: event.severity,
-      ruleSeverity: event.severity,
-      summary: event.message,
-      remedy: event.remedy ?? null,
-      metric: 'event',
-      op: '>=',
-      threshold: 1,
-      value: 1,
-      startedAt: now,
-      firedAt: now,
-      resolvedAt: null,
-      acknowledgedAt: null,
-      escalations: 0,
-      lastNotifiedAt: null,
-      runbook: alertRunbook(event.id),
-      source: 'event',
-    };
+    a = newAlert(event.id, now, { state: 'firing', severity: event.severity, summary: event.message, remedy: event.remedy ?? null, metric: 'event', op: '>=', threshold: 1, value: 1, firedAt: now, source: 'event' });
     this.active.set(event.id, a);
     this.emit('firing', a, now);
     this.onDidChange();

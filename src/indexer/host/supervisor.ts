@@ -34,6 +34,7 @@
  *   any state with a child ──stop()──► stopping ──exit (SIGKILL at shutdownDeadlineMs)──► stopped
  *   any state without a child ──stop()──────────────────────────────────────────────────► stopped
  */
+import { Emitter, type Disposable, type Listener } from '../../shared/event.js';
 import type { ErrorInfo } from '../../shared/errors.js';
 import { ExitCodes, PROTOCOL_VERSION, isServiceMessage, type AlertNotice, type LogRecord, type ServiceMessage } from '../../shared/protocol.js';
 import { CrashWindow, backoffDelay, type BackoffOptions, type CrashLoopOptions } from './backoff.js';
@@ -89,11 +90,8 @@ export interface StateChange {
   state: SupervisorState;
 }
 
-export interface Disposable {
-  dispose(): void;
-}
-
-export type Listener<T> = (e: T) => void;
+// The one typed emitter (shared/event.ts); its types are re-exported for the supervisor's callers.
+export type { Disposable, Listener };
 
 /** Structured log records. They carry no message contents from the child, only shapes. */
 export type SupervisorEvent =
@@ -259,26 +257,6 @@ interface Run {
 }
 
 type TimerName = 'ready' | 'ping' | 'watchdog' | 'healthy' | 'restart' | 'deadline' | 'abandon';
-
-class Emitter<T> {
-  private readonly listeners = new Set<Listener<T>>();
-  constructor(private readonly onError: (e: unknown) => void) {}
-  event(listener: Listener<T>): Disposable {
-    // Wrapped so the same function can subscribe twice and dispose independently.
-    const l: Listener<T> = (e) => listener(e);
-    this.listeners.add(l);
-    return { dispose: () => void this.listeners.delete(l) };
-  }
-  fire(e: T): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.onError(err);
-      }
-    }
-  }
-}
 
 class ProcessSupervisor implements Supervisor {
   private readonly o: Resolved;

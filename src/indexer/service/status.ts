@@ -109,8 +109,9 @@ export function withNotes(s: StatusReport, notes: readonly StatusNote[]): Status
 }
 
 /** What the host answers while no service is open and none has answered before. */
-export function placeholderStatus(dataDir: string): StatusReport {
-  return statusReport({
+/** The input of a service that is not running: nothing in hand, nothing counted; callers fill in what they know. */
+export function idleInput(dataDir: string, over: Partial<StatusInput> = {}): StatusInput {
+  return {
     dataDir,
     ready: false,
     starting: false,
@@ -125,7 +126,12 @@ export function placeholderStatus(dataDir: string): StatusReport {
     schemaVersion: 0,
     uptimeMs: 0,
     resilience: { breakers: [], retryQueue: 0, quarantined: 0, deferred: 0, pool: NO_POOL },
-  });
+    ...over,
+  };
+}
+
+export function placeholderStatus(dataDir: string): StatusReport {
+  return statusReport(idleInput(dataDir));
 }
 
 /**
@@ -135,22 +141,15 @@ export function placeholderStatus(dataDir: string): StatusReport {
 export function offlineStatus(dataDir: string): StatusReport {
   const ctx = openIndex(dataDir, { readonly: true });
   try {
-    return statusReport({
-      dataDir,
-      ready: false,
-      starting: false,
-      paused: false,
-      pausedBecause: [],
-      progress: IDLE_PROGRESS,
-      backlog: NO_BACKLOG,
-      counts: ctx.store.counts(),
-      roots: ctx.store.roots(),
-      watcher: { mode: 'off', message: 'no service running' },
-      notes: [],
-      schemaVersion: schemaVersion(ctx.db),
-      uptimeMs: 0,
-      resilience: { breakers: [], retryQueue: retryQueueSize(ctx.db), quarantined: quarantinedFiles(ctx.db, ctx.config.resilience.quarantineAttempts), deferred: 0, pool: NO_POOL },
-    });
+    return statusReport(
+      idleInput(dataDir, {
+        counts: ctx.store.counts(),
+        roots: ctx.store.roots(),
+        watcher: { mode: 'off', message: 'no service running' },
+        schemaVersion: schemaVersion(ctx.db),
+        resilience: { breakers: [], retryQueue: retryQueueSize(ctx.db), quarantined: quarantinedFiles(ctx.db, ctx.config.resilience.quarantineAttempts), deferred: 0, pool: NO_POOL },
+      }),
+    );
   } finally {
     ctx.close();
   }

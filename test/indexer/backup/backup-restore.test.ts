@@ -1,46 +1,25 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { createBackup, type BackupAlert, type BackupDeps } from '../../../src/indexer/backup/create.js';
+import { createBackup } from '../../../src/indexer/backup/create.js';
 import { createLocal, restoreLocal } from '../../../src/indexer/backup/local.js';
-import { isVerified, listBackups, readManifest } from '../../../src/indexer/backup/manifest.js';
+import { isVerified, listBackups } from '../../../src/indexer/backup/manifest.js';
 import { restoreBackup } from '../../../src/indexer/backup/restore.js';
-import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../../../src/indexer/backup/settings.js';
 import { readState } from '../../../src/indexer/backup/state.js';
 import { backupBeforeUpdate } from '../../../src/indexer/backup/update.js';
 import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
-import { OwletService } from '../../../src/indexer/service/service.js';
-import { parseQuery } from '../../../src/indexer/search/query.js';
 import { writeServiceInfo } from '../../../src/indexer/service/service-file.js';
 import { MIGRATIONS, migrate } from '../../../src/indexer/store/migrations.js';
 import { tmpDir } from '../../helpers/tmp.js';
-import { makeCorpus, writeConfig } from './helpers.js';
+import { writeConfig } from './helpers.js';
+import { deps, indexed } from './fixtures.js';
 
 // (Split from backup.test.ts so that each file stays well inside the per-file time limit on a busy machine.)
 
-async function indexed(prefix: string, files = 30, config: Record<string, unknown> = {}) {
-  const base = tmpDir(prefix);
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, files);
-  writeConfig(data, { roots: [root], ...config });
-  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
-  await svc.indexOnce();
-  svc.writer.flush();
-  return { base, root, data, svc };
-}
-
-function deps(data: string, key: Buffer | null, extra: Partial<BackupDeps> = {}): BackupDeps {
-  return { dataDir: data, settings: DEFAULT_BACKUP_CONFIG, key, log: nullLogger, ...extra };
-}
-
-const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 test('restore sets the current index aside (never deleted) and puts it back when the restored one is not proven good', async () => {
   const { data, root, svc } = await indexed('owlet-backup-restore-', 12);

@@ -5,66 +5,24 @@ import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { createBackup, type BackupDeps } from '../../../src/indexer/backup/create.js';
+import { createBackup } from '../../../src/indexer/backup/create.js';
 import { decompress } from '../../../src/indexer/backup/codec.js';
-import { backupSecret, keyId } from '../../../src/indexer/backup/keys.js';
 import { keysForBackups, restoreLocal } from '../../../src/indexer/backup/local.js';
 import { backupFile, listBackups, manifestFile, readManifest, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
 import { stageRestore, verifiedBackups } from '../../../src/indexer/backup/restore.js';
 import { runTask } from '../../../src/indexer/backup/runner.js';
-import { HEADER_BYTES, MAGIC, openSeal } from '../../../src/indexer/backup/sealed.js';
-import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
 import { verifyBackup } from '../../../src/indexer/backup/verify.js';
-import type { UnpackResult } from '../../../src/indexer/backup/worker.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openSecretStore } from '../../../src/indexer/security/secrets.js';
 import { rotateDataKey } from '../../../src/indexer/security/rekey.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
-import { OwletService } from '../../../src/indexer/service/service.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
-import { applyKey } from '../../../src/indexer/security/cipher.js';
-import { tmpDir } from '../../helpers/tmp.js';
-import { makeCorpus, writeConfig } from './helpers.js';
+import { indexedEncrypted as indexed, deps, made } from './fixtures.js';
 
 /**
  * The backup format of issue 16 and the attacks of issue 11 (points 1, 5, 12): compress then
  * encrypt in authenticated chunks, incremental chains, signed manifests, bounded inflation.
  */
-
-async function indexed(prefix: string, files = 30) {
-  const base = tmpDir(prefix);
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, files);
-  writeConfig(data, { roots: [root] });
-  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
-  await svc.indexOnce();
-  svc.writer.flush();
-  assert.ok(svc.ctx.key, 'the index is encrypted (Owlet always encrypts; a build that does not is a failure, not "not applicable")');
-  return { base, root, data, svc, dir: path.join(data, 'backups'), key: svc.ctx.key };
-}
-
-function deps(data: string, key: Buffer, extra: Partial<BackupDeps> = {}): BackupDeps {
-  return { dataDir: data, settings: DEFAULT_BACKUP_CONFIG, key, log: nullLogger, ...extra };
-}
-
-async function made(p: ReturnType<typeof createBackup>): Promise<Manifest> {
-  const out = await p;
-  assert.equal(out.status, 'created');
-  if (out.status !== 'created') throw new Error('skipped');
-  return out.manifest;
-}
-
-/** Path, hash and status of every document: what a restore must bring back. */
-function docsOf(db: Database.Database): string[] {
-  return (db.prepare('SELECT path, hash, status, size FROM documents ORDER BY path').all() as object[]).map((r) => JSON.stringify(r));
-}
-
-function openRestored(file: string, key: Buffer): Database.Database {
-  const db = new Database(file, { readonly: true });
-  applyKey(db, key);
-  return db;
-}
 
 test('a forged backup (plaintext from another installation, "verified", dated 2099) is refused by verify, restore and recovery', async () => {
   const { base, data, svc, dir, key } = await indexed('owlet-bk2-forge-', 8);

@@ -9,31 +9,16 @@ import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
-import { IDLE_PROGRESS, NO_BACKLOG, NO_COUNTS, NO_POOL, offlineStatus, statusReport, type Backlog, type StatusInput } from '../../../src/indexer/service/status.js';
+import { NO_BACKLOG, idleInput, offlineStatus, statusReport, type Backlog, type StatusInput } from '../../../src/indexer/service/status.js';
 import { databaseFiles } from '../../../src/indexer/store/stats.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
 const scripted: WorkerLauncher = () => handleFromChild(fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] }), { forwardStderr: false });
 
+/** A running, settled service's input; each test changes what it is about. */
 function input(over: Partial<StatusInput> = {}): StatusInput {
-  return {
-    dataDir: tmpDir('owlet-status-'),
-    ready: true,
-    starting: false,
-    paused: false,
-    pausedBecause: [],
-    progress: IDLE_PROGRESS,
-    backlog: NO_BACKLOG,
-    counts: NO_COUNTS,
-    roots: [],
-    watcher: { mode: 'events', message: null },
-    notes: [],
-    schemaVersion: 3,
-    uptimeMs: 1,
-    resilience: { breakers: [], retryQueue: 0, quarantined: 0, deferred: 0, pool: NO_POOL },
-    ...over,
-  };
+  return idleInput(tmpDir('owlet-status-'), { ready: true, watcher: { mode: 'events', message: null }, schemaVersion: 3, uptimeMs: 1, ...over });
 }
 
 test('the state is never idle while any work is in hand, even between two passes', () => {
