@@ -106,13 +106,9 @@ const KNOWN_VIOLATIONS = new Set<string>([
   'config -> metrics',
   'config -> update',
   'config -> security',
-  // security/http-guard.ts audits refused tokens through the AuditLog type (audit/types.ts);
-  // security/host-keys.ts reads the key hand-over from service/host-channel.ts (proc is moving
-  // it into host/); data-key.ts, rekey.ts and preview.ts open or read the index through store/.
-  'security -> audit',
-  'security -> service',
+  // data-key.ts, rekey.ts and preview.ts open or read the index through store/.
   'security -> store',
-  // service.ts appends audit events through audit/.
+  // service.ts opens its audit log through audit/service-audit.ts (the types are in src/shared).
   'service -> audit',
   // Same rank, both ways: alerts reads metrics' signal names and rule settings while metrics
   // composes the alert engine; health reads metrics.db while monitoring builds health reports.

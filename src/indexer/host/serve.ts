@@ -14,7 +14,7 @@ import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { noteRefusal } from '../log/request-log.js';
 import { auditServiceStart } from '../audit/service-audit.js';
-import { keysFromHost } from '../security/host-keys.js';
+import { keysFromHost } from './host-keys.js';
 import { httpLimitsFrom } from '../security/settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';

@@ -1,4 +1,4 @@
-import type { AuditEventName, AuditFields, AuditLog } from '../audit/types.js';
+import type { AuditEventName, AuditFields, AuditLog } from '../../shared/audit.js';
 
 /**
  * Failed authentications recorded as one audit entry per window with a count, never one per

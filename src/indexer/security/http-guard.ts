@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../../shared/audit.js';
 import { CSRF_HEADER, SESSION_COOKIE, readCookie, type Session, type SessionStore } from './sessions.js';
 import { secretsEqual } from './token.js';
 import type { HttpLimits } from './limits.js';

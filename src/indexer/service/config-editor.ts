@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { owletError } from '../../shared/errors.js';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../../shared/audit.js';
 import { describeIssues, loadConfig, saveConfig } from '../config/load.js';
 import { checkRoot, isWithin, suggestedFolders } from '../config/roots.js';
 import { ConfigSchema, type Config } from '../config/schema.js';

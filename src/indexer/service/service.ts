@@ -29,7 +29,7 @@ import { openIndex, type BeforeMigrate, type IndexContext } from './context.js';
 import type { ProblemGroup } from '../store/documents.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { previewDocument, type DocumentPreview } from '../security/preview.js';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditLog } from '../../shared/audit.js';
 import { serviceAuditLog } from '../audit/service-audit.js';
 
 export interface ServiceOptions {

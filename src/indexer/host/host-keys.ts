@@ -1,7 +1,7 @@
 import { OwletError, owletError } from '../../shared/errors.js';
 import { isHostMessage, type HostMessage } from '../../shared/protocol.js';
 import type { HostChannel } from '../service/host-channel.js';
-import { MemorySecretStore, type SecretStore } from './secret-store.js';
+import { MemorySecretStore, type SecretStore } from '../security/secret-store.js';
 
 export const KEY_WAIT_MS = 30_000;
 
