@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Db } from '../../src/indexer/store/db.js';
-import { openKeyedDatabase } from '../../src/indexer/security/data-key.js';
+import { openKeyedDatabase } from '../../src/indexer/store/data-key.js';
 import { openSecretStore } from '../../src/indexer/security/secrets.js';
 
 /**

@@ -4,7 +4,7 @@ import { noAudit, type AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { discoverKeys } from '../security/key-discovery.js';
+import { discoverKeys } from '../store/key-discovery.js';
 import { openSecretStore } from '../security/secrets.js';
 import { readApiToken } from '../security/token.js';
 import { openIndex } from '../service/context.js';

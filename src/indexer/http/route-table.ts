@@ -1,7 +1,7 @@
 import type { UpdateSummary } from '../../shared/api.js';
 import type { BackupApi } from '../backup/listing.js';
 import type { Observability } from '../metrics/monitoring.js';
-import type { DocumentPreview } from '../security/preview.js';
+import type { DocumentPreview } from '../service/preview.js';
 import type { ConfigEditorApi } from '../service/config-editor.js';
 import type { ProblemsApi, Route, ServiceApi } from './contract.js';
 import { alertRoutes } from './routes/alerts.js';

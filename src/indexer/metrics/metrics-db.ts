@@ -4,7 +4,7 @@ import { closeDatabase, openDatabase, type Db } from '../store/db.js';
 import { migrate, type Migration } from '../store/migrations.js';
 import { isOwletError } from '../../shared/errors.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { rekeyCompanion } from '../security/rekey.js';
+import { rekeyCompanion } from '../store/rekey.js';
 
 export const METRICS_FILE = 'metrics.db';
 

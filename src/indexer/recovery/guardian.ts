@@ -13,7 +13,7 @@ import { openWithKeys, type RawDb } from '../backup/sqlite.js';
 import { readState, updateState, type RecoveryRecord } from '../backup/state.js';
 import type { Logger } from '../log/logger.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { discoverKeys } from '../security/key-discovery.js';
+import { discoverKeys } from '../store/key-discovery.js';
 import type { SecretStore } from '../security/secret-store.js';
 import type { ServiceHost } from '../service/host.js';
 import type { StatusNote } from '../service/index-service.js';

@@ -11,7 +11,7 @@ import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { openSecretStore } from '../security/secrets.js';
-import { openKeyedDatabase, type KeyedOpen } from '../security/data-key.js';
+import { openKeyedDatabase, type KeyedOpen } from '../store/data-key.js';
 import { assertEncrypted } from '../security/cipher.js';
 import { trapCorruption } from '../store/corruption-trap.js';
 import { INDEX_FILE } from '../store/stats.js';

@@ -1,13 +1,13 @@
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, owletError } from '../../shared/errors.js';
-import { candidateKeys } from '../security/data-key.js';
+import { candidateKeys } from '../store/data-key.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/event.js';
 import type { Config } from '../config/schema.js';
 import type { Processed } from '../index/indexer.js';
 import type { WriteOp } from '../index/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { BreakerChange } from '../resilience/breakers.js';
-import type { DocumentPreview } from '../security/preview.js';
+import type { DocumentPreview } from './preview.js';
 import type { Current, IndexService, NotReadyError, StatusNote, StatusSource } from './index-service.js';
 import type { OwletService } from './service.js';
 import type { ProblemGroup } from '../store/documents.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Processed } from '../index/indexer.js';
 import type { WriteOp } from '../index/writer.js';
 import type { BreakerChange } from '../resilience/breakers.js';
-import type { DocumentPreview } from '../security/preview.js';
+import type { DocumentPreview } from './preview.js';
 import type { OwletService } from './service.js';
 import type { StatusNote } from './status.js';
 

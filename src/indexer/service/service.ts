@@ -28,7 +28,7 @@ import type { Config } from '../config/schema.js';
 import { openIndex, type BeforeMigrate, type IndexContext } from './context.js';
 import type { ProblemGroup } from '../store/documents.js';
 import type { SecretStore } from '../security/secret-store.js';
-import { previewDocument, type DocumentPreview } from '../security/preview.js';
+import { previewDocument, type DocumentPreview } from './preview.js';
 import type { AuditLog } from '../../shared/audit.js';
 import { serviceAuditLog } from '../audit/service-audit.js';
 

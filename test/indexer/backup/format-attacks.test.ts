@@ -14,7 +14,7 @@ import { runTask } from '../../../src/indexer/backup/runner.js';
 import { verifyBackup } from '../../../src/indexer/backup/verify.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openSecretStore } from '../../../src/indexer/security/secrets.js';
-import { rotateDataKey } from '../../../src/indexer/security/rekey.js';
+import { rotateDataKey } from '../../../src/indexer/store/rekey.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
 import { indexedEncrypted as indexed, deps, made } from './fixtures.js';

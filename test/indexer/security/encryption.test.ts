@@ -15,8 +15,8 @@ import { DocumentStore } from '../../../src/indexer/store/documents.js';
 import { KeyFileSecretStore } from '../../../src/indexer/security/key-file.js';
 import { MemorySecretStore } from '../../../src/indexer/security/secret-store.js';
 import { assertEncrypted, fileHeaderIsPlain } from '../../../src/indexer/security/cipher.js';
-import { openKeyedDatabase, plaintextAsidePath, migratingPath, candidateKeys } from '../../../src/indexer/security/data-key.js';
-import { rotateDataKey, type RotationStep } from '../../../src/indexer/security/rekey.js';
+import { openKeyedDatabase, plaintextAsidePath, migratingPath, candidateKeys } from '../../../src/indexer/store/data-key.js';
+import { rotateDataKey, type RotationStep } from '../../../src/indexer/store/rekey.js';
 import { isOwletError } from '../../../src/shared/errors.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
 

@@ -9,7 +9,7 @@ import { saveConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig } from '../../../src/indexer/config/schema.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
 import { KeyFileSecretStore } from '../../../src/indexer/security/key-file.js';
-import { openKeyedDatabase } from '../../../src/indexer/security/data-key.js';
+import { openKeyedDatabase } from '../../../src/indexer/store/data-key.js';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
 import { verifyAuditLog } from '../../../src/indexer/audit/log.js';
 

@@ -9,7 +9,7 @@ import { readServiceInfo } from '../../service/service-file.js';
 import { withDataLock } from '../../service/data-lock.js';
 import { fileHeaderIsPlain } from '../../security/cipher.js';
 import { METRICS_FILE } from '../../metrics/metrics-db.js';
-import { rotateDataKey } from '../../security/rekey.js';
+import { rotateDataKey } from '../../store/rekey.js';
 import { describeSecretStore, openSecretStore } from '../../security/secrets.js';
 import { rotateApiToken } from '../../security/token.js';
 import type { CommandIo as KeyIo } from '../io.js';

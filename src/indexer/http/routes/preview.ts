@@ -1,4 +1,4 @@
-import type { DocumentPreview } from '../../security/preview.js';
+import type { DocumentPreview } from '../../service/preview.js';
 import { parseOr400, PreviewQuery, type Route } from '../contract.js';
 
 /** `GET /api/v1/preview?path=…`: the first ~2 KB of an indexed document's stored text. */

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { candidateKeys } from './data-key.js';
-import type { SecretStore } from './secret-store.js';
-import { openSecretStore } from './secrets.js';
+import type { SecretStore } from '../security/secret-store.js';
+import { openSecretStore } from '../security/secrets.js';
 
 /**
  * Every key that may open this install's databases and backups: the live key first, then the

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError, isOwletError } from '../../shared/errors.js';
-import { closeDatabase, openDatabase, type Db, type OpenOptions } from '../store/db.js';
-import { DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from './cipher.js';
-import { fsyncDir } from './files.js';
-import type { SecretStore } from './secret-store.js';
+import { closeDatabase, openDatabase, type Db, type OpenOptions } from './db.js';
+import { DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from '../security/cipher.js';
+import { fsyncDir } from '../security/files.js';
+import type { SecretStore } from '../security/secret-store.js';
 
 /**
  * Opening an index database with its data key, and the two ways a file changes key:

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError } from '../../shared/errors.js';
-import { closeDatabase, openDatabase } from '../store/db.js';
-import { applyKey, rekey } from './cipher.js';
+import { closeDatabase, openDatabase } from './db.js';
+import { applyKey, rekey } from '../security/cipher.js';
 import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
-import { fsyncDir } from './files.js';
-import type { SecretStore } from './secret-store.js';
+import { fsyncDir } from '../security/files.js';
+import type { SecretStore } from '../security/secret-store.js';
 
 export interface RotationResult {
   documents: number;
