@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from './commander.js';
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET } from '../../shared/api.js';
 import { owletError, isOwletError, toErrorInfo } from '../../shared/errors.js';
 import { ExitCodes, LOG_LEVELS, type LogLevel } from '../../shared/protocol.js';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { OwletError, owletError } from '../../shared/errors.js';
 
 /** The commands that run the service or read the user's files for long. */
@@ -54,7 +54,7 @@ export function assertNotRoot(allowFlag: boolean | undefined, p: PrivilegeProbe 
 export function registerLeastPrivilege(program: Command, probe: () => PrivilegeProbe = systemProbe): void {
   for (const c of program.commands) {
     if ((PRIVILEGE_CHECKED_COMMANDS as readonly string[]).includes(c.name())) {
-      c.addOption(new Option('--allow-root', 'run even as root/Administrator (not recommended)'));
+      c.addOption(c.createOption('--allow-root', 'run even as root/Administrator (not recommended)'));
     }
   }
   program.hook('preAction', (_program, action) => {

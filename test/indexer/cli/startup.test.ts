@@ -13,6 +13,8 @@ import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
  */
 
 const TRACE_HOOK = path.join(repoRoot, 'test', 'helpers', 'module-trace-register.mjs');
+/** CommonJS modules (require, e.g. commander) are listed at exit by this preload. */
+const TRACE_CJS = path.join(repoRoot, 'test', 'helpers', 'module-trace-cjs.cjs');
 
 /** Packages that cost tens to hundreds of milliseconds to load, and what each is for. */
 const HEAVY = ['zod', 'fastify', 'better-sqlite3-multiple-ciphers', '@napi-rs/keyring', '@hyzyla/pdfium', 'prom-client', '@orama/stemmers', 'franc-min'];
@@ -27,7 +29,7 @@ interface Traced {
 
 async function traced(args: string[]): Promise<Traced> {
   const file = path.join(tmpDir('owlet-trace-'), 'modules.txt');
-  const r = await runOwlet(args, { env: { NODE_OPTIONS: `--import ${TRACE_HOOK}`, OWLET_MODULE_TRACE: file } });
+  const r = await runOwlet(args, { env: { NODE_OPTIONS: `--require ${TRACE_CJS} --import ${TRACE_HOOK}`, OWLET_MODULE_TRACE: file } });
   const urls = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   const modules = [...new Set(urls.filter((u) => u.startsWith('file:')).map((u) => path.relative(repoRoot, new URL(u).pathname)))].sort();
   return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules };

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import type { DoctorDeps } from '../../health/doctor.js';
 import type { DoctorIo } from './doctor-format.js';
 

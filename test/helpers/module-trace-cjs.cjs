@@ -1,0 +1,12 @@
+// `node --require ./test/helpers/module-trace-cjs.cjs …`: at exit, appends every CommonJS module the
+// process loaded (require.cache, which the ESM resolve hook of module-trace.mjs does not see) to
+// $OWLET_MODULE_TRACE as file: URLs.
+const fs = require('node:fs');
+const { pathToFileURL } = require('node:url');
+
+process.on('exit', () => {
+  const file = process.env.OWLET_MODULE_TRACE;
+  if (!file) return;
+  const urls = Object.keys(require.cache).filter((p) => p.startsWith('/') || /^[A-Za-z]:\\/.test(p)).map((p) => pathToFileURL(p).href);
+  fs.appendFileSync(file, urls.join('\n') + '\n');
+});
