@@ -47,14 +47,7 @@ export function prepareRekeyedCopy(file: string, oldKey: Buffer, newKey: Buffer)
     closeDatabase(src);
   }
   fs.chmodSync(tmp, 0o600);
-  const copy = new Database(tmp);
-  try {
-    applyKey(copy, oldKey);
-    copy.pragma('journal_mode = DELETE');
-    rekey(copy, newKey);
-  } finally {
-    copy.close();
-  }
+  rekeyCopy(tmp, oldKey, newKey);
   const check = openDatabase(tmp, { key: newKey });
   try {
     if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy of ${path.basename(file)} failed its check; the file is unchanged`);
@@ -118,14 +111,7 @@ export function rotateDataKey(file: string, store: SecretStore, onStep: (s: Rota
   } finally {
     closeDatabase(db);
   }
-  const copy = new Database(tmp);
-  try {
-    applyKey(copy, oldKey);
-    copy.pragma('journal_mode = DELETE');
-    rekey(copy, newKey);
-  } finally {
-    copy.close();
-  }
+  rekeyCopy(tmp, oldKey, newKey);
   onStep('rekeyed');
   const check = openDatabase(tmp, { key: newKey });
   try {
@@ -155,4 +141,16 @@ export function rotateDataKey(file: string, store: SecretStore, onStep: (s: Rota
   promotePending(store, newKey);
   onStep('promoted');
   return { documents, bytes: fs.statSync(file).size, ms: performance.now() - t0 };
+}
+
+/** Re-encrypts a private copy (no WAL: rekey needs a rollback journal) from `oldKey` to `newKey`. */
+function rekeyCopy(file: string, oldKey: Buffer, newKey: Buffer): void {
+  const copy = new Database(file);
+  try {
+    applyKey(copy, oldKey);
+    copy.pragma('journal_mode = DELETE');
+    rekey(copy, newKey);
+  } finally {
+    copy.close();
+  }
 }
