@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { OwletError } from '../../shared/errors.js';
 import { assertBackupId, BACKUP_ID_PATTERN, insideBackupDir, isBackupId } from './ids.js';
 import { keyFor, keyId, macMatches, manifestMac } from './keys.js';
-import { ensureDir, fsyncDir } from './paths.js';
+import { ensureDir } from './paths.js';
+import { writePrivateFile } from '../security/files.js';
 
 /**
  * One backup = a data file + `<id>.json`, this manifest. The manifest is written only after the
@@ -105,22 +106,7 @@ export function writeManifest(dir: string, m: Manifest, key: Buffer | null): voi
     if (!key || keyId(key) !== m.keyId) throw new OwletError('OWL_ERR_BACKUP_FAILED', `cannot sign the manifest of backup ${m.id}: the key that wrote it is not available`);
     m = { ...m, mac: manifestMac(key, m as unknown as Record<string, unknown>) };
   }
-  const file = manifestFile(dir, m.id);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, JSON.stringify(m, null, 2) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
+  writePrivateFile(manifestFile(dir, m.id), JSON.stringify(m, null, 2) + '\n');
 }
 
 export function readManifest(dir: string, id: string): Manifest | null {

@@ -24,21 +24,22 @@ export function tighten(file: string, mode: number): void {
 }
 
 /**
- * Writes a secret atomically: a 0600 temp file beside the target, fsync'd, then renamed over it.
+ * Writes a file atomically (secrets, manifests, state): a 0600 temp file beside the target, fsync'd, then renamed over it.
  * A crash leaves either the old content or the new one, never half of either.
  */
 export function writePrivateFile(file: string, content: string | Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
   try {
-    fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    try {
+      fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
+    // A full disk fails the write as well as the rename: no temp file is left behind either way.
     fs.rmSync(tmp, { force: true });
     throw e;
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
 import { errnoCode, OwletError } from '../../shared/errors.js';
+import { writePrivateFile } from '../security/files.js';
 
 /**
  * What this installation remembers about updates across restarts (`update-state.json` beside the
@@ -53,26 +54,7 @@ export function readState(dir: string): UpdateState {
 
 /** Atomic and durable: temp file, fsync, rename, fsync of the folder. */
 export function writeState(dir: string, s: UpdateState): void {
-  const file = path.join(dir, STATE_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(s, null, 2) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  try {
-    const d = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(d);
-    } finally {
-      fs.closeSync(d);
-    }
-  } catch {
-    // directories cannot be opened for fsync on Windows; the rename is still atomic
-  }
+  writePrivateFile(path.join(dir, STATE_FILE), JSON.stringify(s, null, 2) + '\n');
 }
 
 export function updateState(dir: string, change: (s: UpdateState) => void): UpdateState {
