@@ -11,7 +11,7 @@ import type { DocumentPreview } from './preview.js';
 import type { Current, IndexService, NotReadyError, StatusNote, StatusSource } from './index-service.js';
 import type { OwletService } from './service.js';
 import type { ProblemGroup } from '../store/documents.js';
-import { placeholderStatus, withNotes } from './status.js';
+import { notOpenStatus, withNotes } from './status.js';
 import { PauseSchedule, type PauseTimers } from './pause-schedule.js';
 
 export interface ServiceHostOptions {
@@ -123,7 +123,7 @@ export class ServiceHost implements IndexService {
       s = this.lastStatus = svc.status();
     } else {
       // Never throws (the host process's heartbeat asks for it): the last status, marked as recovering.
-      s = { ...(this.lastStatus ?? placeholderStatus(this.dataDir)), ready: false };
+      s = { ...(this.lastStatus ?? notOpenStatus(this.dataDir)), ready: false };
       extra = [{ component: 'index-recovery', message: 'the index was damaged and is being recovered; search answers again in a moment' }];
     }
     const notes: StatusNote[] = [];

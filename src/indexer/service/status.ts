@@ -130,7 +130,7 @@ export function idleInput(dataDir: string, over: Partial<StatusInput> = {}): Sta
   };
 }
 
-export function placeholderStatus(dataDir: string): StatusReport {
+export function notOpenStatus(dataDir: string): StatusReport {
   return statusReport(idleInput(dataDir));
 }
 
