@@ -108,7 +108,6 @@ export function withNotes(s: StatusReport, notes: readonly StatusNote[]): Status
   return { ...s, state: s.state === 'starting' ? s.state : 'degraded', degraded: [...s.degraded, ...notes] };
 }
 
-/** What the host answers while no service is open and none has answered before. */
 /** The input of a service that is not running: nothing in hand, nothing counted; callers fill in what they know. */
 export function idleInput(dataDir: string, over: Partial<StatusInput> = {}): StatusInput {
   return {
@@ -130,6 +129,7 @@ export function idleInput(dataDir: string, over: Partial<StatusInput> = {}): Sta
   };
 }
 
+/** What the host answers while no service is open and none has answered before. */
 export function notOpenStatus(dataDir: string): StatusReport {
   return statusReport(idleInput(dataDir));
 }
