@@ -9,18 +9,11 @@ import { loadConfig, saveConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig, type Config } from '../../../src/indexer/config/schema.js';
 import { policyLocks, readPolicy } from '../../../src/indexer/update/policy.js';
 import type { AuditEventName, AuditFields } from '../../../src/indexer/audit/types.js';
-import type { ProblemFile, StatusReport } from '../../../src/shared/api.js';
+import type { ProblemFile } from '../../../src/shared/api.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { quietApi } from '../../helpers/fake-api.js';
 
-const api: ServiceApi = {
-  isReady: () => true,
-  status: () => ({ state: 'idle' }) as StatusReport,
-  search: () => ({ total: 0, hits: [] }),
-  problems: () => [],
-  pause: () => {},
-  resume: () => {},
-  rescan: async () => {},
-};
+const api: ServiceApi = quietApi();
 
 function setup(o: { policy?: unknown } = {}) {
   const data = tmpDir('owlet-data-');

@@ -9,8 +9,8 @@ import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.j
 import { OwletService } from '../../../src/indexer/service/service.js';
 import { saveConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig } from '../../../src/indexer/config/schema.js';
-import type { StatusReport } from '../../../src/shared/api.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { quietApi } from '../../helpers/fake-api.js';
 
 test('the file sink rotates by size and keeps a fixed number of files: the log never exceeds maxBytes × (files + 1)', () => {
   const dir = tmpDir('owlet-log-');
@@ -73,18 +73,12 @@ test('log lines: time, level, component, message; correlation id when inside one
 test('every HTTP request has a correlation id: in the X-Request-Id answer header, on its log line and on lines logged while handling it', async () => {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => void lines.push(l) }, { level: 'debug' });
-  const api: ServiceApi = {
-    isReady: () => true,
-    status: () => ({ state: 'idle' }) as StatusReport,
+  const api: ServiceApi = quietApi({
     search: () => {
       log.child('search').info('searching');
       return { total: 0, hits: [] };
     },
-    problems: () => [],
-    pause: () => {},
-    resume: () => {},
-    rescan: async () => {},
-  };
+  });
   const app = buildServer(api, { requestLog: log.child('http') });
   const r = await app.inject({ url: '/api/v1/search?q=confidential+merger' });
   const cid = String(r.headers['x-request-id']);

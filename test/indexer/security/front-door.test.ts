@@ -6,8 +6,8 @@ import { SessionStore } from '../../../src/indexer/security/sessions.js';
 import { logSafe, logSafePath } from '../../../src/indexer/log/log-safe.js';
 import { createLogger } from '../../../src/indexer/log/logger.js';
 import type { AuditFields } from '../../../src/indexer/audit/types.js';
-import type { StatusReport } from '../../../src/shared/api.js';
 import { waitFor } from '../../helpers/tmp.js';
+import { quietApi } from '../../helpers/fake-api.js';
 
 /**
  * Issue #11 points 8, 9, 11 and 14 and the log-escaping part of 3: the HTTP front door against
@@ -16,17 +16,7 @@ import { waitFor } from '../../helpers/tmp.js';
 
 const TOKEN = 'A'.repeat(43);
 
-function fakeApi(): ServiceApi {
-  return {
-    isReady: () => true,
-    status: () => ({ state: 'idle' }) as StatusReport,
-    search: () => ({ total: 0, hits: [] }),
-    problems: () => [],
-    pause: () => {},
-    resume: () => {},
-    rescan: async () => {},
-  };
-}
+const fakeApi = (): ServiceApi => quietApi();
 
 function setup(opts: { now?: () => number; port?: number; limits?: Record<string, number> } = {}) {
   const audit: { event: string; fields?: AuditFields }[] = [];

@@ -3,25 +3,22 @@ import assert from 'node:assert/strict';
 import { buildServer, type ServiceApi } from '../../../src/indexer/http/server.js';
 import { SessionStore } from '../../../src/indexer/security/sessions.js';
 import type { AuditFields } from '../../../src/indexer/audit/types.js';
-import type { StatusReport } from '../../../src/shared/api.js';
+import { quietApi } from '../../helpers/fake-api.js';
 
 const PORT = 4321;
 const TOKEN = 'A'.repeat(43);
 const HOST = `127.0.0.1:${PORT}`;
 
 function fakeApi(calls: string[]): ServiceApi {
-  return {
-    isReady: () => true,
-    status: () => ({ state: 'idle' }) as StatusReport,
+  return quietApi({
     search: (q) => {
       calls.push(`search:${q}`);
       return { total: 0, hits: [] };
     },
-    problems: () => [],
     pause: () => void calls.push('pause'),
     resume: () => void calls.push('resume'),
     rescan: async () => void calls.push('rescan'),
-  };
+  });
 }
 
 function setup(opts: { now?: () => number; rateLimitMax?: number } = {}) {
