@@ -26,9 +26,19 @@ test('serve creates a 0600 api-token; CLI clients use it; owlet open signs a bro
         const p = path.join(d, e.name);
         return e.isDirectory() ? [{ f: p, dir: true }, ...walk(p)] : [{ f: p, dir: false }];
       });
+    // A file the running service renames away between the listing and the stat (an atomic write's
+    // temp file) is no longer there to check; every file that is there is checked.
+    const modeOf = (f: string): number | null => {
+      try {
+        return fs.statSync(f).mode & 0o777;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    };
     const loose = walk(data)
-      .map(({ f, dir }) => ({ f: path.relative(data, f), dir, mode: fs.statSync(f).mode & 0o777 }))
-      .filter(({ dir, mode }) => mode !== (dir ? 0o700 : 0o600));
+      .map(({ f, dir }) => ({ f: path.relative(data, f), dir, mode: modeOf(f) }))
+      .filter(({ dir, mode }) => mode !== null && mode !== (dir ? 0o700 : 0o600));
     assert.deepEqual(loose, []);
 
     assert.equal((await fetch(`${info.url}/health/live`)).status, 200);
