@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError } from '../../shared/errors.js';
 import { applyKey, fileHeaderIsPlain } from '../security/cipher.js';
+import { plaintextReadFailure } from '../store/sqlite-errors.js';
 import { keyId } from './keys.js';
 
 export type RawDb = Database.Database;
@@ -38,7 +39,14 @@ export function orderKeys(keys: readonly Buffer[], wanted: string | null): Buffe
  * the key used. A file no key opens is OWL_ERR_DB_KEY: restoring needs the key that wrote it.
  */
 export function openWithKeys(file: string, keys: readonly Buffer[], opts: { readonly?: boolean; wantedKeyId?: string | null; untrusted?: boolean } = {}): { db: RawDb; key: Buffer | null } {
-  if (fileHeaderIsPlain(file) === true || keys.length === 0) return { db: openRaw(file, { readonly: opts.readonly, untrusted: opts.untrusted }), key: null };
+  if (fileHeaderIsPlain(file) === true) {
+    try {
+      return { db: openRaw(file, { readonly: opts.readonly, untrusted: opts.untrusted }), key: null };
+    } catch (e) {
+      throw plaintextReadFailure(file, e);
+    }
+  }
+  if (keys.length === 0) return { db: openRaw(file, { readonly: opts.readonly, untrusted: opts.untrusted }), key: null };
   let last: unknown;
   for (const key of orderKeys(keys, opts.wantedKeyId ?? null)) {
     try {

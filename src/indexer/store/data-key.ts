@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError, isOwletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase, type Db, type OpenOptions } from './db.js';
+import { plaintextReadFailure } from './sqlite-errors.js';
 import { DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from '../security/cipher.js';
 import { fsyncDir } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
@@ -100,13 +101,18 @@ export function recoverInterruptedSwap(file: string): void {
 export function migratePlaintext(file: string, key: Buffer): { documents: number } {
   const tmp = migratingPath(file);
   for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
-  const src = openDatabase(file);
   let documents: number;
   try {
-    documents = countDocuments(src);
-    src.exec(`VACUUM INTO ${sqlString(tmp)}`);
-  } finally {
-    closeDatabase(src);
+    const src = openDatabase(file);
+    try {
+      documents = countDocuments(src);
+      src.exec(`VACUUM INTO ${sqlString(tmp)}`);
+    } finally {
+      closeDatabase(src);
+    }
+  } catch (e) {
+    for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
+    throw plaintextReadFailure(file, e);
   }
   fs.chmodSync(tmp, 0o600);
   const copy = new Database(tmp);

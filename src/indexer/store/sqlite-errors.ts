@@ -1,4 +1,4 @@
-import { errnoCode, isOwletError } from '../../shared/errors.js';
+import { errnoCode, isOwletError, owletError } from '../../shared/errors.js';
 
 /**
  * THE SQLite error classifier: every "is this corruption / a full disk / a lock?" question in
@@ -41,4 +41,30 @@ export function sqliteFailureOf(e: unknown): SqliteFailure | null {
 /** True for SQLITE_CORRUPT*, SQLITE_NOTADB and OWL_ERR_DB_CORRUPT, also when wrapped as a cause. */
 export function isCorruptionError(e: unknown): boolean {
   return sqliteFailureOf(e) === 'corrupt';
+}
+
+/** The first SQLite result code on the `cause` chain (SQLITE_ERROR, SQLITE_CORRUPT, …), if any. */
+function sqliteCodeOf(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+    const code = errnoCode(cur);
+    if (code?.startsWith('SQLITE_')) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A file whose first bytes say "plaintext SQLite" but that SQLite cannot read as one is damaged
+ * (an encrypted index whose header was overwritten reads "unsupported file format" or "malformed"),
+ * not a database from before encryption. Such failures become OWL_ERR_DB_CORRUPT, so recovery
+ * restores a backup instead of the migration failing for good (issue 11, point 13). A lock or a
+ * full disk, and errors that are not SQLite's (permissions), pass through unchanged.
+ */
+export function plaintextReadFailure(file: string, e: unknown): unknown {
+  const kind = sqliteFailureOf(e);
+  if (kind === 'busy' || kind === 'full') return e;
+  const code = sqliteCodeOf(e);
+  if (!code && kind !== 'corrupt') return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return owletError('OWL_ERR_DB_CORRUPT', { reason: `${file} begins like a plaintext SQLite database but cannot be read as one (${msg}): it is damaged, not an index from an earlier version` }, { detail: { sqlite: code ?? 'unknown' }, cause: e });
 }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { isVerified, listBackups } from '../../../src/indexer/backup/manifest.js';
 import { trapCorruption } from '../../../src/indexer/store/corruption-trap.js';
 import type { GuardianAlert } from '../../../src/indexer/recovery/plan.js';
-import { applyKey } from '../../../src/indexer/security/cipher.js';
+import { applyKey, fileHeaderIsPlain, PLAIN_HEADER } from '../../../src/indexer/security/cipher.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
 
@@ -266,5 +266,40 @@ test('SQLITE_CORRUPT raised by any statement on a trapped connection is reported
     assert.equal(seen.length, before, 'other errors are not reported');
   } finally {
     db.close();
+  }
+});
+
+test('an encrypted index whose first 16 bytes read "SQLite format 3" is damage, not a legacy plaintext file: the verified backup is restored (#11.13)', async () => {
+  const base = tmpDir('owlet-recover-plainheader-');
+  const root = path.join(base, 'docs');
+  const data = path.join(base, 'data');
+  makeCorpus(root, 9);
+  writeConfig(data, { roots: [root] });
+  let g = await openGuardian(data);
+  await startAndSettle(g);
+  const made = await g.create('manual');
+  assert.ok(made.status === 'created');
+  await g.stop();
+
+  const file = path.join(data, 'index.db');
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, PLAIN_HEADER, 0, PLAIN_HEADER.length, 0);
+  fs.closeSync(fd);
+  assert.equal(fileHeaderIsPlain(file), true, 'the header now reads like a plaintext database');
+
+  const alerts: GuardianAlert[] = [];
+  g = await openGuardian(data, { onAlert: (a) => alerts.push(a) });
+  try {
+    assert.equal(g.lastRecovery?.action, 'restored', 'the failed "migration" was treated as damage');
+    assert.equal(g.lastRecovery?.backupId, made.manifest.id);
+    assert.ok(g.lastRecovery?.quarantined && fs.existsSync(path.join(data, g.lastRecovery.quarantined)), 'the damaged file is kept aside');
+    assert.equal(fileHeaderIsPlain(file), false, 'the live index is encrypted again');
+    assert.equal(fs.existsSync(`${file}.plaintext`), false, 'no plaintext copy was left beside it');
+    await startAndSettle(g);
+    assert.deepEqual(indexedPaths(g), diskFiles(root));
+    assert.deepEqual(hits(g, 'uniq4word'), [path.join(root, 'doc4.txt')]);
+    assert.ok(alerts.some((a) => a.id === 'index-recovered'));
+  } finally {
+    await g.stop();
   }
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError } from '../../../src/shared/errors.js';
-import { isCorruptionError, sqliteFailureOf } from '../../../src/indexer/store/sqlite-errors.js';
+import { isCorruptionError, plaintextReadFailure, sqliteFailureOf } from '../../../src/indexer/store/sqlite-errors.js';
 import { classifySqliteError } from '../../../src/indexer/store/db.js';
 import { isDiskFullError } from '../../../src/indexer/resilience/disk-space.js';
 import { isCorruptionError as fromBackup } from '../../../src/indexer/store/damage.js';
@@ -53,5 +53,17 @@ test('a real damaged file is classified as corrupt', () => {
     assert.ok(isCorruptionError(err));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that looks like plaintext SQLite but cannot be read as one is damage; locks, a full disk and permissions are not (#11.13)', () => {
+  const unreadable = plaintextReadFailure('/d/index.db', coded('SQLITE_ERROR', 'unsupported file format'));
+  assert.ok(unreadable instanceof OwletError && unreadable.code === 'OWL_ERR_DB_CORRUPT');
+  assert.match(unreadable.message, /begins like a plaintext SQLite database but cannot be read as one \(unsupported file format\)/);
+  assert.equal(isCorruptionError(unreadable), true, 'recovery takes it');
+  const wrapped = classifySqliteError(coded('SQLITE_ERROR', 'unsupported file format'), '/d/index.db');
+  assert.equal((plaintextReadFailure('/d/index.db', wrapped) as OwletError).code, 'OWL_ERR_DB_CORRUPT', 'also when store/db.ts wrapped it');
+  for (const e of [coded('SQLITE_BUSY', 'database is locked'), coded('SQLITE_FULL', 'database or disk is full'), coded('EACCES', 'permission denied')]) {
+    assert.equal(plaintextReadFailure('/d/index.db', e), e, `${(e as { code: string }).code} passes through unchanged`);
   }
 });
