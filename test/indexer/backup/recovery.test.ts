@@ -8,6 +8,10 @@ import { trapCorruption } from '../../../src/indexer/store/corruption-trap.js';
 import type { GuardianAlert } from '../../../src/indexer/recovery/plan.js';
 import { applyKey, fileHeaderIsPlain, PLAIN_HEADER } from '../../../src/indexer/security/cipher.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
+import { RECOVERY_KEEP } from '../../../src/indexer/backup/restore.js';
+import { openSecretStore } from '../../../src/indexer/security/secrets.js';
+import { rotateDataKey } from '../../../src/indexer/store/rekey.js';
+import { openDatabase } from '../../../src/indexer/store/db.js';
 import { damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
 
 /**
@@ -302,4 +306,61 @@ test('an encrypted index whose first 16 bytes read "SQLite format 3" is damage, 
   } finally {
     await g.stop();
   }
+});
+
+test('after "owlet key rotate", damage is recovered from a backup made under the old key, re-keyed; with that key gone too, the index is rebuilt from the disk; the service comes up every time and recovery/ stays capped (#11.2)', async () => {
+  const base = tmpDir('owlet-recover-rotated-');
+  const root = path.join(base, 'docs');
+  const data = path.join(base, 'data');
+  const file = path.join(data, 'index.db');
+  makeCorpus(root, 9);
+  writeConfig(data, { roots: [root] });
+  let g = await openGuardian(data);
+  await startAndSettle(g);
+  const made = await g.create('manual');
+  assert.ok(made.status === 'created');
+  await g.stop();
+  const store = openSecretStore(data, 'key-file');
+  const oldKey = store.get('data-key')!;
+  rotateDataKey(file, store);
+  const current = store.get('data-key')!;
+  assert.equal(current.equals(oldKey), false);
+
+  // 1. The only backup was written under the retired key: restored, and re-keyed to the current one.
+  damage(file, 'garbage-pages');
+  g = await openGuardian(data);
+  try {
+    assert.equal(g.lastRecovery?.action, 'restored');
+    assert.equal(g.lastRecovery?.backupId, made.manifest.id);
+    assert.ok(g.service.isReady(), 'the service is up on the restored index');
+    assert.deepEqual(hits(g, 'uniq5word'), [path.join(root, 'doc5.txt')]);
+  } finally {
+    await g.stop();
+  }
+  const reopened = openDatabase(file, { key: current, readonly: true });
+  try {
+    assert.ok((reopened.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n > 0, 'the restored file opens with the current key');
+  } finally {
+    reopened.close();
+  }
+
+  // 2. The retired key is lost as well: no backup can be read, so recovery rebuilds from the disk
+  // instead of failing (the crash loop of the audit), again and again without filling recovery/.
+  store.delete('data-key-retired');
+  for (let round = 0; round < RECOVERY_KEEP + 2; round++) {
+    damage(file, 'garbage-pages', 11 + round);
+    g = await openGuardian(data);
+    try {
+      assert.equal(g.lastRecovery?.action, 'rebuilt-from-disk', `round ${round}: rebuilt, not a crash`);
+      assert.ok(g.service.isReady());
+      if (round === 0) {
+        await startAndSettle(g);
+        assert.deepEqual(indexedPaths(g), diskFiles(root), 'the rebuilt index equals the disk');
+      }
+    } finally {
+      await g.stop();
+    }
+  }
+  const setAside = fs.readdirSync(path.join(data, 'recovery')).filter((n) => /^index\.db\.\d{8}T\d{9}Z\.corrupt(\.\d+)?$/.test(n));
+  assert.equal(setAside.length, RECOVERY_KEEP, 'recovery/ keeps only the newest damaged copies');
 });
