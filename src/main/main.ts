@@ -31,6 +31,7 @@ import { DashboardOpener } from './dashboard.js';
 import { createInstallerStore } from './installers.js';
 import { createMainLogger } from './logging.js';
 import { HIDDEN_ARG, LoginItem } from './login-item.js';
+import { openLogsFolder } from './logs-folder.js';
 import { AlertNotifier } from './notifications.js';
 import { installQuitDrain } from './quit.js';
 import { createServiceClient } from './service-client.js';
@@ -169,10 +170,7 @@ function start(): void {
       client,
       openDashboard: (hash) => dashboard.open(hash),
       checkForUpdates,
-      openLogsFolder: async () => {
-        const err = await shell.openPath(app.getPath('logs'));
-        if (err) throw new Error(err);
-      },
+      openLogsFolder: async () => void (await openLogsFolder(dataDir, shell)),
       setStartAtLogin: (on) => loginItem.set(on),
       quit: () => app.quit(),
       report,
