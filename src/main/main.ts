@@ -26,7 +26,7 @@ import { defaultPolicyFile, effectiveSettings, readPolicy } from '../indexer/upd
 import { DEFAULT_UPDATE_CONFIG, type UpdateConfig } from '../indexer/update/settings.js';
 import { createAppIndexerHost } from './app-host.js';
 import { configureAppPaths } from './app-paths.js';
-import { registerBridge } from './bridge-main.js';
+import { registerBridge, registerUpdateBridge } from './bridge-main.js';
 import { DashboardOpener } from './dashboard.js';
 import { createInstallerStore } from './installers.js';
 import { createMainLogger } from './logging.js';
@@ -154,6 +154,16 @@ function start(): void {
     return updater;
   };
   const checkForUpdates = () => checkForUpdatesAction(getUpdater, toast);
+  // The dashboard's Updates card asks main's updater through window.owlet.updates (progress is pushed).
+  const cardUpdater = (): TrayUpdater | { unavailable: string } => {
+    try {
+      return getUpdater();
+    } catch (e) {
+      return { unavailable: `This build cannot update itself (${e instanceof Error ? e.message : String(e)}): updates are off. Install a release of Owlet to get updates.` };
+    }
+  };
+  const updateBridge = registerUpdateBridge({ ipcMain, window: () => (win && !win.isDestroyed() ? win : null), serviceOrigin: origin, updater: cardUpdater, version: app.getVersion(), log: log.child('bridge') });
+  updateBridge.push();
 
 
   const icon = (level: TrayLevel) => nativeImage.createFromPath(path.join(ICONS, TRAY_ICONS[level]));
