@@ -89,7 +89,7 @@ export function serviceUpdateView(d: ServiceUpdateViewDeps): UpdateCardView {
   const inst = detectInstallation(d.binFile);
   if (!inst) {
     const from = path.dirname(path.dirname(d.binFile));
-    return { ...base, off: { kind: 'not-installed', message: `This Owlet runs from ${from}, not from an installation (PREFIX/versions/<version>/), so it cannot replace itself: updates are off. Install a release to get updates.` } };
+    return { ...base, off: { kind: 'not-installed', message: `This Owlet runs from ${from}, not from an installation (PREFIX/versions/<version>/), so it cannot replace itself. Install a release to get updates.` } };
   }
   const view: UpdateCardView = { ...base, running: inst.version };
   try {
