@@ -187,6 +187,9 @@ function start(): void {
     },
   });
   tray.on('click', () => open());
+  // The icon and tooltip follow an update too (checking, downloading n %, installing).
+  const trayUpdater = cardUpdater();
+  if (!('unavailable' in trayUpdater)) trayUpdater.onDidChange(() => void trayCtl.refresh());
   host.onDidChangeState(() => void trayCtl.refresh());
   const timer = setInterval(() => void trayCtl.refresh(), 5_000);
   void trayCtl.refresh();
