@@ -1,4 +1,5 @@
 import type { OpenDialogOptions } from 'electron';
+import type { UpdateCardView } from '../shared/api.js';
 import { BRIDGE_CHANNELS, type BridgeResult } from '../shared/bridge.js';
 import type { ServiceClient } from './service-client.js';
 
@@ -137,4 +138,94 @@ export function registerBridge(d: BridgeDeps) {
   d.ipcMain.handle(BRIDGE_CHANNELS.openPath, handlers.openPath);
   d.ipcMain.handle(BRIDGE_CHANNELS.showInFolder, handlers.showInFolder);
   return handlers;
+}
+
+/** The slice of TrayUpdater the card's channel drives. */
+export interface CardUpdater {
+  view(): UpdateCardView;
+  check(): Promise<unknown>;
+  download(): Promise<unknown>;
+  install(): Promise<unknown>;
+  rollback(): Promise<unknown>;
+  onDidChange(listener: () => void): () => void;
+}
+
+export interface UpdateBridgeDeps extends Pick<BridgeDeps, 'ipcMain' | 'serviceOrigin' | 'log'> {
+  window: () => { webContents: { mainFrame: FrameLike; send(channel: string, ...args: unknown[]): void } } | null;
+  /** The app's updater, or why there is none (a development run without trusted keys). */
+  updater: () => CardUpdater | { unavailable: string };
+  /** The version shown when there is no updater. */
+  version: string;
+}
+
+/**
+ * `window.owlet.updates`: the dashboard's Updates card talking to main's updater (download
+ * progress and "Restart to update" live in main, beside electron-updater). Every call is checked
+ * like the others (the dashboard window's main frame on the service origin); a refused call
+ * rejects. Changes are pushed to the dashboard window only.
+ */
+export function registerUpdateBridge(d: UpdateBridgeDeps) {
+  const unavailableView = (why: string): UpdateCardView => ({
+    host: 'app',
+    running: d.version,
+    off: { kind: 'not-installed', message: why },
+    channel: 'latest',
+    available: null,
+    lastCheck: null,
+    progress: null,
+    readyToRestart: false,
+    previous: null,
+    problem: null,
+    history: [],
+    bad: [],
+  });
+  const current = () => {
+    const u = d.updater();
+    return 'unavailable' in u ? { u: null, why: u.unavailable } : { u, why: null };
+  };
+  const guarded =
+    (what: string, act: (u: CardUpdater) => Promise<unknown>) =>
+    async (event: IpcEventLike): Promise<UpdateCardView> => {
+      try {
+        checkSender({ window: d.window, serviceOrigin: d.serviceOrigin }, event);
+      } catch (e) {
+        const r = e as BridgeRefusal;
+        d.log.warn('dashboard bridge call refused', { call: what, code: r.code, reason: r.message });
+        throw new Error(r.message);
+      }
+      const { u, why } = current();
+      if (!u) return unavailableView(why!);
+      await act(u);
+      return u.view();
+    };
+  const handlers = {
+    state: guarded('updates.state', async () => {}),
+    check: guarded('updates.check', (u) => u.check()),
+    download: guarded('updates.download', (u) => u.download()),
+    restart: guarded('updates.restart', (u) => u.install()),
+    rollback: guarded('updates.rollback', (u) => u.rollback()),
+  };
+  d.ipcMain.handle(BRIDGE_CHANNELS.updateState, handlers.state);
+  d.ipcMain.handle(BRIDGE_CHANNELS.updateCheck, handlers.check);
+  d.ipcMain.handle(BRIDGE_CHANNELS.updateDownload, handlers.download);
+  d.ipcMain.handle(BRIDGE_CHANNELS.updateRestart, handlers.restart);
+  d.ipcMain.handle(BRIDGE_CHANNELS.updateRollback, handlers.rollback);
+  /** Starts pushing the updater's changes to the dashboard window; returns the unsubscribe. */
+  const push = (): (() => void) => {
+    const { u } = current();
+    if (!u) return () => {};
+    return u.onDidChange(() => {
+      const win = d.window();
+      if (!win) return;
+      // Only to the service's own page: the same origin check as the calls.
+      let origin = 'null';
+      try {
+        origin = new URL(win.webContents.mainFrame.url).origin;
+      } catch {
+        /* not a URL: not ours */
+      }
+      if (origin === d.serviceOrigin()) win.webContents.send(BRIDGE_CHANNELS.updateChanged, u.view());
+    });
+  };
+  return { handlers, push };
 }

@@ -38,6 +38,13 @@ export function createInstallerStore(o: { dir: string; run: (file: string) => Pr
         return null;
       }
     },
+    versions: () => versions().filter((v) => {
+      try {
+        return fs.readdirSync(path.join(o.dir, v)).length > 0;
+      } catch {
+        return false;
+      }
+    }),
     reinstall: (file) => o.run(file),
   };
 }

@@ -26,11 +26,12 @@ import { defaultPolicyFile, effectiveSettings, readPolicy } from '../indexer/upd
 import { DEFAULT_UPDATE_CONFIG, type UpdateConfig } from '../indexer/update/settings.js';
 import { createAppIndexerHost } from './app-host.js';
 import { configureAppPaths } from './app-paths.js';
-import { registerBridge } from './bridge-main.js';
+import { registerBridge, registerUpdateBridge } from './bridge-main.js';
 import { DashboardOpener } from './dashboard.js';
 import { createInstallerStore } from './installers.js';
 import { createMainLogger } from './logging.js';
 import { HIDDEN_ARG, LoginItem } from './login-item.js';
+import { openLogsFolder } from './logs-folder.js';
 import { AlertNotifier } from './notifications.js';
 import { installQuitDrain } from './quit.js';
 import { createServiceClient } from './service-client.js';
@@ -153,6 +154,16 @@ function start(): void {
     return updater;
   };
   const checkForUpdates = () => checkForUpdatesAction(getUpdater, toast);
+  // The dashboard's Updates card asks main's updater through window.owlet.updates (progress is pushed).
+  const cardUpdater = (): TrayUpdater | { unavailable: string } => {
+    try {
+      return getUpdater();
+    } catch (e) {
+      return { unavailable: `This build cannot update itself (${e instanceof Error ? e.message : String(e)}): updates are off. Install a release of Owlet to get updates.` };
+    }
+  };
+  const updateBridge = registerUpdateBridge({ ipcMain, window: () => (win && !win.isDestroyed() ? win : null), serviceOrigin: origin, updater: cardUpdater, version: app.getVersion(), log: log.child('bridge') });
+  updateBridge.push();
 
 
   const icon = (level: TrayLevel) => nativeImage.createFromPath(path.join(ICONS, TRAY_ICONS[level]));
@@ -169,16 +180,16 @@ function start(): void {
       client,
       openDashboard: (hash) => dashboard.open(hash),
       checkForUpdates,
-      openLogsFolder: async () => {
-        const err = await shell.openPath(app.getPath('logs'));
-        if (err) throw new Error(err);
-      },
+      openLogsFolder: async () => void (await openLogsFolder(dataDir, shell)),
       setStartAtLogin: (on) => loginItem.set(on),
       quit: () => app.quit(),
       report,
     },
   });
   tray.on('click', () => open());
+  // The icon and tooltip follow an update too (checking, downloading n %, installing).
+  const trayUpdater = cardUpdater();
+  if (!('unavailable' in trayUpdater)) trayUpdater.onDidChange(() => void trayCtl.refresh());
   host.onDidChangeState(() => void trayCtl.refresh());
   const timer = setInterval(() => void trayCtl.refresh(), 5_000);
   void trayCtl.refresh();

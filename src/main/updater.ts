@@ -24,6 +24,8 @@ import type { TrustedKey } from '../indexer/update/keys.js';
 import { policyForbids, type EffectiveUpdateSettings } from '../indexer/update/policy.js';
 import { isRefusal, UpdateRefusal } from '../indexer/update/refusal.js';
 import { isBad, markBad, noteInstalled, readState, updateState } from '../indexer/update/state.js';
+import type { UpdateCardView, UpdateHistoryEntry } from '../shared/api.js';
+import { appendHistory, readHistory } from './update-history.js';
 
 /** The slice of electron-updater's AppUpdater this adapter drives. */
 export interface AutoUpdaterLike {
@@ -54,6 +56,8 @@ export interface InstallerStore {
   keep(version: string, file: string): string;
   /** The kept installer of `version`, if any. */
   find(version: string): string | null;
+  /** The versions whose installers are kept, newest first. */
+  versions(): string[];
   /** Runs a kept installer to reinstall that version (the app quits and restarts on it). */
   reinstall(file: string): Promise<void>;
 }
@@ -85,6 +89,8 @@ export class TrayUpdater {
   private s: TrayUpdateStatus;
   private gate: SignedManifest | null = null;
   private downloaded: string | null = null;
+  private lastCheck: { at: string; result: string } | null = null;
+  private readonly listeners = new Set<(s: TrayUpdateStatus) => void>();
   constructor(private readonly d: TrayUpdaterDeps) {
     this.s = { state: 'idle', currentVersion: d.currentVersion, version: null, percent: null, message: null, reason: null };
     const u = d.autoUpdater;
@@ -97,13 +103,107 @@ export class TrayUpdater {
   status(): TrayUpdateStatus {
     return { ...this.s };
   }
+  /** Every change (download progress included); the dashboard's card follows it. Returns the unsubscribe. */
+  onDidChange(listener: (s: TrayUpdateStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
   private set(p: Partial<TrayUpdateStatus>): void {
     this.s = { ...this.s, ...p };
+    for (const l of this.listeners) {
+      try {
+        l(this.status());
+      } catch {
+        // A closed window's listener must not break the update.
+      }
+    }
   }
-  private refuse(e: unknown): TrayUpdateStatus {
+  private now(): Date {
+    return (this.d.now ?? (() => new Date()))();
+  }
+  private record(e: Omit<UpdateHistoryEntry, 'at'>): void {
+    try {
+      appendHistory(this.d.stateDir, { at: this.now().toISOString(), ...e });
+    } catch {
+      // The history is for the user; a full disk must not turn an update into a failure.
+    }
+  }
+  /** `recorded`: a refused download or install goes into the history (a refused check only into lastCheck). */
+  private refuse(e: unknown, recorded = true): TrayUpdateStatus {
     const msg = e instanceof Error ? e.message : String(e);
+    const to = this.gate?.manifest.version ?? this.s.version;
     this.gate = null;
     this.set({ state: isRefusal(e) ? 'refused' : 'error', message: msg, reason: isRefusal(e) ? e.reason : null, percent: null });
+    if (recorded) this.record({ outcome: 'refused', from: this.d.currentVersion, to, reason: isRefusal(e) ? e.reason : 'error', message: msg });
+    return this.status();
+  }
+
+  /** The dashboard's Updates card (the same shape the headless service answers on GET /api/v1/update). */
+  view(): UpdateCardView {
+    const s = this.s;
+    let off: UpdateCardView['off'] = null;
+    let channel = 'latest';
+    try {
+      const st = this.d.settings();
+      channel = st.channel;
+      if (st.disabled) {
+        const by = st.disabledBy ?? 'policy';
+        off = by.startsWith('no feed')
+          ? { kind: 'no-feed', message: 'No update feed is configured for this build (updates.feedUrl), so Owlet cannot look for updates.' }
+          : { kind: 'policy', message: `Updates are turned off by the machine policy: ${by.replace(/^policy /, '')}.` };
+      }
+    } catch (e) {
+      off = { kind: 'policy', message: `the update settings cannot be read: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    let bad: UpdateCardView['bad'] = [];
+    try {
+      bad = readState(this.d.stateDir).bad;
+    } catch {
+      // a damaged state file is reported by the check itself
+    }
+    const downloading = s.state === 'downloading' || s.state === 'installing' || s.state === 'verifying';
+    return {
+      host: 'app',
+      running: this.d.currentVersion,
+      off,
+      channel,
+      available: ['available', 'downloading', 'ready-to-install', 'installing'].includes(s.state) ? s.version : null,
+      lastCheck: this.lastCheck,
+      progress: downloading && s.version ? { version: s.version, phase: s.state, percent: s.state === 'downloading' ? s.percent : null } : null,
+      readyToRestart: s.state === 'ready-to-install',
+      previous: this.previousKept(),
+      problem: s.state === 'refused' || s.state === 'error' ? s.message : null,
+      history: readHistory(this.d.stateDir),
+      bad,
+    };
+  }
+
+  /** The newest kept installer older than the running version: what "Roll back" reinstalls. */
+  private previousKept(): string | null {
+    return this.d.installers.versions().find((v) => semver.valid(v) !== null && semver.lt(v, this.d.currentVersion)) ?? null;
+  }
+
+  /**
+   * Dashboard "Roll back": reinstalls the kept previous version (the one explicit downgrade). The
+   * version left stays the highest installed, so it is not offered automatically again.
+   */
+  async rollback(): Promise<TrayUpdateStatus> {
+    const previous = this.previousKept();
+    const file = previous ? this.d.installers.find(previous) : null;
+    if (!previous || !file) return this.refuse(new UpdateRefusal('no-artifact', 'no previous version is kept to roll back to'), false);
+    updateState(this.d.stateDir, (st) => {
+      noteInstalled(st, this.d.currentVersion);
+      st.lastResult = { outcome: 'rolled-back', from: this.d.currentVersion, to: previous, reason: 'requested', at: this.now().toISOString() };
+    });
+    this.record({ outcome: 'rolled-back', from: this.d.currentVersion, to: previous, reason: 'requested', message: null });
+    this.set({ state: 'installing', version: previous, message: `rolling back to ${previous}` });
+    this.d.autoUpdater.allowDowngrade = true;
+    try {
+      await this.d.installers.reinstall(file);
+    } catch (e) {
+      this.d.autoUpdater.allowDowngrade = false;
+      return this.refuse(e);
+    }
     return this.status();
   }
 
@@ -128,6 +228,7 @@ export class TrayUpdater {
     try {
       const signed = await this.verifiedOffer();
       if (signed.manifest.version === this.d.currentVersion) {
+        this.lastCheck = { at: this.now().toISOString(), result: 'up-to-date' };
         this.set({ state: 'up-to-date', version: signed.manifest.version });
         return this.status();
       }
@@ -139,10 +240,12 @@ export class TrayUpdater {
         throw new UpdateRefusal('bad-manifest', `electron-updater sees ${offered?.updateInfo.version ?? 'no update'}, the signed manifest ${signed.manifest.version}`);
       }
       this.gate = signed;
+      this.lastCheck = { at: this.now().toISOString(), result: `available ${signed.manifest.version}` };
       this.set({ state: 'available', version: signed.manifest.version });
       return this.status();
     } catch (e) {
-      return this.refuse(e);
+      this.lastCheck = { at: this.now().toISOString(), result: isRefusal(e) ? `refused: ${e.reason}` : 'error' };
+      return this.refuse(e, false);
     }
   }
 
@@ -215,6 +318,7 @@ export class TrayUpdater {
         s.pending = null;
         s.lastResult = { outcome: 'installed', from: pending.previous, to: pending.version, at: now.toISOString() };
       });
+      this.record({ outcome: 'installed', from: pending.previous, to: pending.version, reason: null, message: null });
       this.set({ state: 'up-to-date' });
       return 'installed';
     }
@@ -224,6 +328,7 @@ export class TrayUpdater {
       s.pending = null;
       s.lastResult = { outcome: 'rolled-back', from: pending.previous, to: pending.version, reason: failure, at: now.toISOString() };
     });
+    this.record({ outcome: 'rolled-back', from: pending.previous, to: pending.version, reason: 'health-gate', message: `${pending.version} ${failure}` });
     if (pending.backupId) await this.d.restore(pending.backupId).catch((e) => this.d.notify(`restoring the pre-update backup failed: ${e instanceof Error ? e.message : String(e)}`));
     this.set({ state: 'rolled-back', message: `${pending.version} ${failure}; reinstalling ${pending.previous ?? 'the previous version'}` });
     this.d.notify(`Owlet ${pending.version} ${failure} and was rolled back to ${pending.previous ?? 'the previous version'}.`);

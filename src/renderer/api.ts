@@ -71,11 +71,45 @@ export interface BackupSummary { id: string; createdAt: string; reason: string; 
 export interface BackupListing { dir: string; backups: BackupSummary[]; storage: { usedBytes: number; budgetBytes: number }; lastVerifiedAt: string | null; nextScheduledAt: string | null; phase: string | null }
 export interface Setting { key: string; label: string; group: string; live: boolean; unit?: string; choices?: string[]; value: unknown; locked: string | null }
 
+export interface UpdateHistoryEntry { at: string; outcome: 'installed' | 'rolled-back' | 'refused'; from: string | null; to: string | null; reason: string | null; message: string | null }
+export interface UpdateCardView {
+  host: 'service' | 'app';
+  running: string;
+  off: { kind: 'not-installed' | 'policy' | 'no-feed' | 'no-supervisor'; message: string } | null;
+  channel: string;
+  available: string | null;
+  lastCheck: { at: string; result: string } | null;
+  progress: { version: string; phase: string; percent: number | null } | null;
+  readyToRestart: boolean;
+  previous: string | null;
+  problem: string | null;
+  history: UpdateHistoryEntry[];
+  bad: { version: string; at: string; reason: string }[];
+}
+
+/** The app's updater, through the preload (src/shared/bridge.ts). */
+export interface UpdatesBridge {
+  state(): Promise<UpdateCardView>;
+  check(): Promise<UpdateCardView>;
+  download(): Promise<UpdateCardView>;
+  restart(): Promise<UpdateCardView>;
+  rollback(): Promise<UpdateCardView>;
+  onState(listener: (v: UpdateCardView) => void): () => void;
+}
+
 /** What the Electron preload exposes (absent in a browser): only what a page cannot do itself. */
 export interface OwletBridge {
   pickFolder(): Promise<string | null | undefined>;
   openPath(path: string): Promise<unknown>;
   showInFolder(path: string): Promise<unknown>;
+  updates?: UpdatesBridge;
+}
+
+/** The app's updater when the preload offers it, else null (a browser: the HTTP API). */
+export function updatesBridge(): UpdatesBridge | null {
+  const u = (window as unknown as { owlet?: { updates?: Partial<UpdatesBridge> } }).owlet?.updates;
+  const names = ['state', 'check', 'download', 'restart', 'rollback', 'onState'] as const;
+  return u && names.every((n) => typeof u[n] === 'function') ? (u as UpdatesBridge) : null;
 }
 
 export function bridge(): OwletBridge | null {

@@ -3,7 +3,7 @@
  * (the service's CSP allows nothing else). The same page runs in a browser and in the app's
  * window, where the preload adds `window.owlet` (folder picker, open a file, show in folder).
  */
-import { api, post, setCsrf, SignedOut, type Alert, type AlertsView, type Health, type Status, type StatusReport } from './api.js';
+import { api, post, setCsrf, SignedOut, updatesBridge, type Alert, type AlertsView, type Health, type Status, type StatusReport } from './api.js';
 import { $, el, pathText, say } from './dom.js';
 import { ago, indexingText, pauseUntil, shortenMiddle } from './format.js';
 import { initSearch } from './search.js';
@@ -12,6 +12,7 @@ import { initProblems, refreshProblems } from './problems.js';
 import { initBackups, refreshBackups } from './backups.js';
 import { initSettings, refreshSettings } from './settings.js';
 import { initCharts, refreshCharts } from './charts.js';
+import { initUpdates, refreshUpdates } from './updates.js';
 
 let timer: number | undefined;
 let paused = false;
@@ -171,8 +172,9 @@ async function start(): Promise<void> {
   initBackups(handle, () => void refresh().catch(handle));
   initSettings(handle);
   initCharts(handle);
+  initUpdates(handle, updatesBridge());
   $('pause-toggle').addEventListener('click', () => void togglePause());
-  await Promise.all([refresh(), refreshFolders(), refreshProblems(), refreshBackups(), refreshSettings(), refreshCharts()]).catch(handle);
+  await Promise.all([refresh(), refreshFolders(), refreshProblems(), refreshBackups(), refreshSettings(), refreshCharts(), refreshUpdates()]).catch(handle);
   goToFragment();
   window.addEventListener('hashchange', goToFragment);
   let n = 0;
@@ -180,6 +182,8 @@ async function start(): Promise<void> {
     if (document.hidden) return;
     refresh().catch(handle);
     refreshProblems().catch(handle);
+    // An update under way is followed closely (the app's preload also pushes its progress).
+    refreshUpdates().catch(handle);
     if (++n % 3 === 0) {
       refreshCharts().catch(handle);
       refreshBackups().catch(handle);

@@ -123,3 +123,41 @@ export interface ServiceInfo {
   /** Present under `owlet run`: the supervising process. `pid` is always the current serving child. */
   supervisorPid?: number;
 }
+
+/** One line of the dashboard's update history (from the audit trail, newest first). */
+export interface UpdateHistoryEntry {
+  at: string;
+  outcome: 'installed' | 'rolled-back' | 'refused';
+  from: string | null;
+  to: string | null;
+  /** Why (a refusal reason, the failed health gate, "requested" for a user's rollback). */
+  reason: string | null;
+  message: string | null;
+}
+
+/**
+ * The dashboard's Updates card, the same shape from both hosts: GET /api/v1/update (the headless
+ * service, `owlet run`) and `window.owlet.updates.state()` (the tray app's updater).
+ */
+export interface UpdateCardView {
+  /** Who applies updates: the supervisor of `owlet run`, or the tray app (electron-updater). */
+  host: 'service' | 'app';
+  running: string;
+  /** Null when updates can run here; else why not. `policy`: locked by the machine policy. */
+  off: { kind: 'not-installed' | 'policy' | 'no-feed' | 'no-supervisor'; message: string } | null;
+  channel: string;
+  /** The newest version the last check found, not yet installed. */
+  available: string | null;
+  lastCheck: { at: string; result: string } | null;
+  /** An update under way: its phase and, while downloading in the app, the percentage. */
+  progress: { version: string; phase: string; percent: number | null } | null;
+  /** The app downloaded and verified an update: "Restart to update" installs it. */
+  readyToRestart: boolean;
+  /** The kept previous version "Roll back" returns to; null when none is kept. */
+  previous: string | null;
+  /** The last refusal or error of a check or download, for the card to show. */
+  problem: string | null;
+  history: UpdateHistoryEntry[];
+  /** Versions that failed their health gate: never installed automatically again. */
+  bad: { version: string; at: string; reason: string }[];
+}

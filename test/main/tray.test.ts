@@ -12,6 +12,8 @@ import type { TrayUpdateStatus } from '../../src/main/updater.js';
 import { startFakeService, statusOf, TOKEN, type FakeService } from './fake-service.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
+import { openLogsFolder } from '../../src/main/logs-folder.js';
 
 class FakeTray {
   images: TrayLevel[] = [];
@@ -203,5 +205,22 @@ test('every level has its icon file, at 1x and 2x', () => {
     const f = path.join('build', TRAY_ICONS[level]);
     assert.ok(fs.existsSync(f), f);
     assert.ok(fs.existsSync(f.replace(/\.png$/, '@2x.png')), `${f} @2x`);
+  }
+});
+
+test('"Open logs folder" opens the data folder\'s logs/ (where service.log lives), creating it private on a fresh install', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'owlet-logs-'));
+  try {
+    const opened: string[] = [];
+    const shell = { openPath: async (p: string) => (opened.push(p), '') };
+    // Fresh install: the service has not written a line yet.
+    assert.equal(await openLogsFolder(dataDir, shell), path.join(dataDir, 'logs'));
+    assert.deepEqual(opened, [path.join(dataDir, 'logs')]);
+    assert.ok(fs.statSync(path.join(dataDir, 'logs')).isDirectory());
+    if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(dataDir, 'logs')).mode & 0o777, 0o700);
+    // The OS refusing is an error the tray reports (shell.openPath answers a string, never rejects).
+    await assert.rejects(openLogsFolder(dataDir, { openPath: async () => 'no application is registered for folders' }), /could not be opened: no application is registered/);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -82,6 +82,7 @@ async function rig(opts: { signWith?: typeof key; downloaded?: Buffer; offered?:
       return f;
     },
     find: (v) => kept.get(v) ?? null,
+    versions: () => [...kept.keys()].sort((a, b) => (a < b ? 1 : -1)),
     reinstall: async (f) => void reinstalled.push(f),
   };
   const restored: string[] = [];
@@ -183,5 +184,83 @@ describe('the tray app updater (electron-updater adapter)', () => {
     // The bad version is never offered again.
     const again = new TrayUpdater({ ...r.deps, currentVersion: '1.0.0' });
     assert.equal((await again.check()).reason, 'marked-bad');
+  });
+
+  it('the dashboard card sees the offer, the download progress as it happens, and "Restart to update" once verified', async () => {
+    const r = await rig();
+    const pushed: string[] = [];
+    const stop = r.updater.onDidChange((st) => void pushed.push(`${st.state}${st.percent !== null ? ` ${st.percent}` : ''}`));
+    let v = r.updater.view();
+    assert.deepEqual([v.host, v.running, v.off, v.available, v.readyToRestart, v.previous], ['app', '1.0.0', null, null, false, null]);
+    await r.updater.check();
+    v = r.updater.view();
+    assert.equal(v.available, '1.1.0');
+    assert.match(v.lastCheck?.result ?? '', /^available 1\.1\.0$/);
+    await r.updater.download();
+    assert.ok(pushed.includes('downloading 50'), `progress was pushed: ${pushed.join(', ')}`);
+    v = r.updater.view();
+    assert.deepEqual([v.readyToRestart, v.progress, v.available], [true, null, '1.1.0']);
+    stop();
+    await r.updater.install();
+    assert.deepEqual(pushed.slice(-1), ['ready-to-install 100'], 'nothing pushed after unsubscribing');
+  });
+
+  it('policy-disabled updates show as locked with the reason', async () => {
+    const r = await rig();
+    const locked = new TrayUpdater({ ...r.deps, currentVersion: '1.0.0', settings: () => effectiveSettings({ ...DEFAULT_UPDATE_CONFIG, feedUrl: r.feed.url }, { file: '/etc/owlet/policy.json', status: 'ok', policy: { updatesDisabled: true } }) });
+    assert.deepEqual(locked.view().off, { kind: 'policy', message: 'Updates are turned off by the machine policy: /etc/owlet/policy.json.' });
+  });
+
+  it('"Roll back" reinstalls the kept previous version (the one allowed downgrade) and the history says so, newest first', async () => {
+    const r = await rig();
+    r.kept.set('1.0.0', '/kept/Owlet-1.0.0.AppImage');
+    await r.updater.check();
+    await r.updater.download();
+    await r.updater.install();
+    const relaunched = new TrayUpdater({ ...r.deps, currentVersion: '1.1.0' });
+    assert.equal(await relaunched.verifyAfterLaunch({ ready: async () => {}, crashedWithin: async () => false }, { readySeconds: 30, stableSeconds: 300 }), 'installed');
+    assert.equal(relaunched.view().previous, '1.0.0');
+    const s = await relaunched.rollback();
+    assert.equal(s.state, 'installing');
+    assert.deepEqual(r.reinstalled, ['/kept/Owlet-1.0.0.AppImage']);
+    assert.equal(r.u.allowDowngrade, true);
+    assert.deepEqual(
+      relaunched.view().history.map((h) => [h.outcome, h.from, h.to, h.reason]),
+      [
+        ['rolled-back', '1.1.0', '1.0.0', 'requested'],
+        ['installed', '1.0.0', '1.1.0', null],
+      ],
+    );
+    assert.equal(readState(r.stateDir).highestInstalled, '1.1.0', 'the version left is not offered automatically again');
+    // Nothing older kept: refused, nothing run.
+    const oldest = new TrayUpdater({ ...r.deps, currentVersion: '1.0.0' });
+    const refused = await oldest.rollback();
+    assert.equal(refused.state, 'refused');
+    assert.match(refused.message ?? '', /no previous version is kept/);
+    assert.equal(r.reinstalled.length, 1);
+  });
+
+  it('a refused download and a failed health gate are in the history with their reasons', async () => {
+    const bad = Buffer.from(installerBytes);
+    bad[0] = bad[0]! ^ 1;
+    const r = await rig({ downloaded: bad });
+    await r.updater.check();
+    await r.updater.download();
+    await r.updater.install();
+    const h = r.updater.view().history;
+    assert.deepEqual(h.map((x) => [x.outcome, x.to, x.reason]), [['refused', '1.1.0', 'sha512-mismatch']]);
+    assert.match(h[0]!.message ?? '', /does not match the signed sha512/);
+    assert.match(r.updater.view().problem ?? '', /sha512/);
+
+    const g = await rig();
+    await g.updater.check();
+    await g.updater.download();
+    await g.updater.install();
+    const relaunched = new TrayUpdater({ ...g.deps, currentVersion: '1.1.0' });
+    await relaunched.verifyAfterLaunch({ ready: async () => Promise.reject(new Error('timeout')), crashedWithin: async () => false }, { readySeconds: 30, stableSeconds: 300 });
+    const gh = relaunched.view().history;
+    assert.deepEqual(gh.map((x) => [x.outcome, x.from, x.to, x.reason]), [['rolled-back', '1.0.0', '1.1.0', 'health-gate']]);
+    assert.match(gh[0]!.message ?? '', /not ready within 30 s/);
+    assert.deepEqual(relaunched.view().bad.map((b) => b.version), ['1.1.0']);
   });
 });

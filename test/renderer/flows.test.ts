@@ -440,3 +440,233 @@ test('in the app window (window.owlet present): the native folder picker adds a 
     assert.equal(exit.killed, false, 'the service stopped cleanly');
   }
 });
+
+const LONG_REASON =
+  '1.2.0 crashed within its first 300 s (exit, code 1): Error: /home/someone-with-a-long-name/.local/share/owlet/versions/1.2.0/node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node: invalid ELF header';
+
+function installedView(over: Record<string, unknown> = {}) {
+  return {
+    host: 'service',
+    running: '1.2.1',
+    off: null,
+    channel: 'latest',
+    available: '1.3.0',
+    lastCheck: { at: '2026-12-03T02:00:00.000Z', result: 'available 1.3.0' },
+    progress: null,
+    readyToRestart: false,
+    previous: '1.1.0',
+    problem: null,
+    history: [
+      { at: '2026-12-02T08:00:00.000Z', outcome: 'refused', from: '1.2.1', to: '1.2.9', reason: 'bad-signature', message: 'the manifest latest-linux.yml is not signed by a trusted key (bad signature): nothing was downloaded' },
+      { at: '2026-12-01T08:01:00.000Z', outcome: 'installed', from: '1.1.0', to: '1.2.1', reason: null, message: null },
+      { at: '2026-11-20T10:05:00.000Z', outcome: 'rolled-back', from: '1.1.0', to: '1.2.0', reason: 'crashed', message: LONG_REASON },
+    ],
+    bad: [{ version: '1.2.0', at: '2026-11-20T10:05:00.000Z', reason: LONG_REASON }],
+    ...over,
+  };
+}
+
+async function axeOn(page: Page, selector: string): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const r = (await page.evaluate(
+    (sel) => (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<unknown> } }).axe.run({ include: [sel] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    selector,
+  )) as { violations: { id: string; help: string; nodes: { target: string[] }[] }[] };
+  return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+}
+
+async function overflowIn(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((sel) => {
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push(`page ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+    const card = document.querySelector(sel)!.getBoundingClientRect();
+    for (const e of Array.from(document.querySelectorAll<HTMLElement>(`${sel} *`))) {
+      const r = e.getBoundingClientRect();
+      if (r.width > 0 && r.right > card.right + 1) out.push(`${e.tagName}.${e.className} "${e.textContent?.slice(0, 40)}" ends at ${Math.round(r.right)} > ${Math.round(card.right)}`);
+    }
+    return out;
+  }, selector);
+}
+
+test('the Updates card: off from a source checkout (real service); available, history, install progress, roll back with a confirmation, locked by policy; and in the app, download progress and Restart to update through window.owlet.updates', { timeout: 150_000 }, async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    t.skip('Chromium is not installed at /usr/bin/chromium (apt-get install chromium)');
+    return;
+  }
+  const home = tmpDir('owlet-home-');
+  const data = tmpDir('owlet-data-');
+  fs.chmodSync(data, 0o700);
+  const child = startOwlet(['serve', '--data-dir', data, '--port', '0'], { HOME: home });
+  let browser: Browser | null = null;
+  try {
+    const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
+    const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const card = page.locator('#updates-card');
+
+    // ── The real service runs from this source checkout: updates are off, and the card says why.
+    await page.goto(link.url);
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await page.locator('#updates-card[data-off="not-installed"]').waitFor();
+    assert.match(await page.locator('#update-off').innerText(), /^Updates are off: This Owlet runs from .*, not from an installation .*Install a release to get updates\.$/s);
+    assert.match(await page.locator('#update-version').innerText(), /^Owlet \d+\.\d+\.\d+.* · channel latest$/);
+    assert.equal(await page.locator('#update-actions button').count(), 0, 'no action offered where none can work');
+    assert.equal(await page.locator('#update-history').innerText(), 'No updates yet.');
+    await card.screenshot({ path: path.join(SHOTS, '12-updates-source-checkout.png') });
+    const real = await (await fetchAuthed(data, `${info.url}/api/v1/update/apply`, { method: 'POST' })).json() as { error: { code: string; message: string } };
+    assert.equal(real.error.code, 'OWL_ERR_UPDATE_REFUSED');
+
+    // ── States a source checkout cannot produce, fed to the page on the same routes.
+    let view = installedView();
+    const posted: string[] = [];
+    await page.route('**/api/v1/update', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view) }));
+    await page.route('**/api/v1/update/*', async (route) => {
+      const action = new URL(route.request().url()).pathname.split('/').pop()!;
+      posted.push(action);
+      if (action === 'apply') {
+        view = installedView({ progress: { version: '1.3.0', phase: 'unpacking', percent: null } });
+        return route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ started: 'apply', version: '1.3.0' }) });
+      }
+      if (action === 'rollback') return route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ started: 'rollback', version: '1.1.0' }) });
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(view) });
+    });
+    await page.reload();
+    await page.locator('#update-available', { hasText: 'Owlet 1.3.0 is available.' }).waitFor();
+    assert.equal(await page.locator('#update-off').isHidden(), true);
+    assert.deepEqual(await page.locator('#update-actions button').allInnerTexts(), ['Check for updates', 'Install 1.3.0 and restart', 'Roll back to 1.1.0…']);
+    const rows = page.locator('#update-history li');
+    assert.equal(await rows.count(), 3, 'the bad version is the rollback already in the history, not listed twice');
+    assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome'))), ['refused', 'installed', 'rolled-back']);
+    assert.match(await rows.nth(0).innerText(), /refused\s+Dec 2, 2026.*1\.2\.9 \(from 1\.2\.1\): the manifest latest-linux\.yml is not signed/s);
+    assert.match(await rows.nth(1).innerText(), /installed\s+Dec 1, 2026.*1\.2\.1 \(from 1\.1\.0\)/s);
+    assert.match(await rows.nth(2).innerText(), /rolled back\s+Nov 20, 2026.*1\.2\.0 \(from 1\.1\.0\): 1\.2\.0 crashed within its first 300 s/s);
+    await page.getByRole('button', { name: 'Check for updates' }).click();
+    await waitFor(() => posted.includes('check'), 5_000, 'the check posted');
+    assert.deepEqual(await axeOn(page, '#updates-card'), [], 'light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assert.deepEqual(await axeOn(page, '#updates-card'), [], 'dark');
+    await card.screenshot({ path: path.join(SHOTS, '13-updates-available-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await card.screenshot({ path: path.join(SHOTS, '13-updates-available.png') });
+
+    // Install: handed to the supervisor; the card follows the update under way.
+    await page.getByRole('button', { name: 'Install 1.3.0 and restart' }).click();
+    await page.locator('#update-status', { hasText: 'Installing Owlet 1.3.0: the service restarts' }).waitFor();
+    await page.locator('#update-available', { hasText: 'Updating to 1.3.0: unpacking…' }).waitFor();
+    assert.equal(await page.locator('#update-progress').isVisible(), true);
+    assert.deepEqual(await page.locator('#update-actions button').allInnerTexts(), ['Check for updates']);
+    assert.equal(await page.getByRole('button', { name: 'Check for updates' }).isDisabled(), true, 'no second update while one runs');
+    await card.screenshot({ path: path.join(SHOTS, '14-updates-installing.png') });
+
+    // Roll back: a confirmation that says what happens, the safe choice focused; Escape cancels.
+    view = installedView({ available: null, lastCheck: { at: '2026-12-03T02:00:00.000Z', result: 'up-to-date' } });
+    await page.reload();
+    await page.locator('#update-available', { hasText: 'Up to date, checked' }).waitFor();
+    await page.getByRole('button', { name: 'Roll back to 1.1.0…' }).click();
+    const dialog = page.locator('#rollback-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.innerText(), /Owlet 1\.2\.1 will be replaced by 1\.1\.0.*index and settings stay.*1\.2\.1 will not be installed automatically again/s);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rollback-cancel');
+    assert.deepEqual(await axeOn(page, '#rollback-dialog'), []);
+    await shot(page, '15-updates-rollback-confirmation');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.ok(!posted.includes('rollback'), 'cancelled: nothing sent');
+    await page.getByRole('button', { name: 'Roll back to 1.1.0…' }).click();
+    await page.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await page.locator('#update-status', { hasText: 'Rolling back to Owlet 1.1.0' }).waitFor();
+    assert.ok(posted.includes('rollback'));
+
+    // Locked by the machine policy: shown as locked, with the reason; nothing to press.
+    view = installedView({ off: { kind: 'policy', message: 'Updates are turned off by the machine policy: /etc/owlet/policy.json.' } });
+    await page.reload();
+    await page.locator('#updates-card[data-off="policy"]').waitFor();
+    assert.equal(await page.locator('#update-off').innerText(), 'Locked: Updates are turned off by the machine policy: /etc/owlet/policy.json.');
+    assert.equal(await page.locator('#update-available').innerText(), '', 'an update found before cannot be installed: not offered');
+    assert.equal(await page.locator('#update-actions button').count(), 0);
+    assert.deepEqual(await axeOn(page, '#updates-card'), []);
+    await card.screenshot({ path: path.join(SHOTS, '16-updates-locked-by-policy.png') });
+
+    // A narrow window: the long reason wraps inside the card.
+    view = installedView();
+    await page.reload();
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.locator('#update-history li').nth(2).waitFor();
+    assert.deepEqual(await overflowIn(page, '#updates-card'), []);
+    await card.screenshot({ path: path.join(SHOTS, '17-updates-narrow.png') });
+    await page.unroute('**/api/v1/update');
+    await page.unroute('**/api/v1/update/*');
+    assert.deepEqual(problems, []);
+    await context.close();
+
+    // ── In the app: the card asks main's updater through the preload; progress is pushed.
+    const app = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    await app.addInitScript(`(() => {
+      const calls = [];
+      const listeners = [];
+      let v = ${JSON.stringify({ ...installedView({ host: 'app', previous: null, history: [], bad: [] }) })};
+      const push = (p) => { v = { ...v, ...p }; for (const l of listeners) l(v); };
+      window.owletUpdateCalls = calls;
+      window.owletPush = push;
+      window.owlet = {
+        pickFolder: async () => null,
+        openPath: async () => ({ ok: true }),
+        showInFolder: async () => ({ ok: true }),
+        updates: {
+          state: async () => (calls.push('state'), v),
+          check: async () => (calls.push('check'), v),
+          download: async () => {
+            calls.push('download');
+            push({ progress: { version: '1.3.0', phase: 'downloading', percent: 30 } });
+            await new Promise((r) => (window.owletFinishDownload = r));
+            push({ progress: null, readyToRestart: true });
+            return v;
+          },
+          restart: async () => (calls.push('restart'), v),
+          rollback: async () => (calls.push('rollback'), v),
+          onState: (l) => { listeners.push(l); return () => {}; },
+        },
+      };
+    })();`);
+    const appPage = await app.newPage();
+    appPage.setDefaultTimeout(20_000);
+    const httpUpdateCalls: string[] = [];
+    appPage.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/v1/update')) httpUpdateCalls.push(r.url());
+    });
+    const appProblems: string[] = [];
+    appPage.on('pageerror', (e) => appProblems.push(e.message));
+    // A sign-in link works once: the app's window gets its own.
+    const appLink = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
+    await appPage.goto(appLink.url);
+    await appPage.locator('#updates-card[data-host="app"]').waitFor();
+    await appPage.getByRole('button', { name: 'Download 1.3.0' }).click();
+    await appPage.locator('#update-available', { hasText: 'Updating to 1.3.0: downloading (30 %)…' }).waitFor();
+    assert.equal(await appPage.locator('#update-progress').getAttribute('value'), '30');
+    await appPage.evaluate(() => (window as unknown as { owletPush: (p: unknown) => void }).owletPush({ progress: { version: '1.3.0', phase: 'downloading', percent: 75 } }));
+    await appPage.locator('#update-available', { hasText: '(75 %)' }).waitFor();
+    assert.equal(await appPage.locator('#update-progress').getAttribute('value'), '75');
+    await appPage.locator('#updates-card').screenshot({ path: path.join(SHOTS, '18-app-downloading.png') });
+    await appPage.evaluate(() => (window as unknown as { owletFinishDownload: () => void }).owletFinishDownload());
+    await appPage.locator('#update-available', { hasText: 'Owlet 1.3.0 is downloaded and verified: restart to update.' }).waitFor();
+    await appPage.getByRole('button', { name: 'Restart to update' }).click();
+    await appPage.locator('#update-status', { hasText: 'Owlet restarts now to finish the update.' }).waitFor();
+    await appPage.locator('#updates-card').screenshot({ path: path.join(SHOTS, '19-app-restart-to-update.png') });
+    const calls = await appPage.evaluate(() => (window as unknown as { owletUpdateCalls: string[] }).owletUpdateCalls);
+    assert.deepEqual(calls.filter((c) => c !== 'state'), ['download', 'restart']);
+    assert.deepEqual(httpUpdateCalls, [], 'in the app the card never uses the HTTP update routes');
+    assert.deepEqual(appProblems, []);
+    await app.close();
+  } finally {
+    await browser?.close();
+    child.kill('SIGTERM');
+    const exit = await waitExit(child, 15_000);
+    assert.equal(exit.killed, false, 'the service stopped cleanly');
+  }
+});

@@ -23,7 +23,8 @@ import type { GuardianAlert } from '../recovery/plan.js';
 import { backupBeforeMigration } from '../backup/migration.js';
 import { trayAlertChannel } from './tray-alerts.js';
 import { ConfigEditor } from '../service/config-editor.js';
-import { defaultPolicyFile, policyLocks, readPolicy } from '../update/policy.js';
+import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '../update/policy.js';
+import { serviceUpdateCard } from './update-card.js';
 
 export { fileLogger };
 
@@ -139,6 +140,13 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     preview: (p) => service.preview(p),
     // The update state beside the service's own: read from the installation this process runs from.
     updates: () => updateSummary(process.argv[1] ?? ''),
+    // The dashboard's Updates card in a browser: the view and the supervisor's actions.
+    updateCard: serviceUpdateCard({
+      dataDir: opts.dataDir,
+      binFile: process.argv[1] ?? '',
+      settings: () => effectiveSettings(service.config.updates, readPolicy(opts.policyFile ?? defaultPolicyFile())),
+      log: log.child('update'),
+    }),
     backups: index.backups,
     problems: service,
     // Folders and settings from the dashboard: saved to config.json, audited, applied at once.

@@ -15,6 +15,7 @@ import { previewRoutes } from './routes/preview.js';
 import { problemRoutes } from './routes/problems.js';
 import { configRoutes } from './routes/roots.js';
 import { timeseriesRoutes } from './routes/timeseries.js';
+import { updateRoutes, type UpdateCardApi } from './routes/updates.js';
 
 /** The features a service brings; each absent one simply has no routes (tests drive subsets). */
 export interface RouteFeatures {
@@ -28,6 +29,8 @@ export interface RouteFeatures {
   auth?: AuthRouteOptions;
   /** The update state added to GET /api/v1/status (update/summary.ts). */
   updates?: () => UpdateSummary;
+  /** The dashboard's Updates card: view, check, apply, rollback (routes/updates.ts). */
+  updateCard?: UpdateCardApi;
   /** GET /api/v1/preview (indexed documents under the roots only). */
   preview?: (path: string) => DocumentPreview;
   /** Folders, exclusions and settings from the dashboard (validated, audited, applied). */
@@ -52,5 +55,6 @@ export function routeTable(f: RouteFeatures): Route[] {
     ...(f.preview ? previewRoutes(f.preview) : []),
     ...(f.config ? configRoutes(f.config) : []),
     ...(f.problems ? problemRoutes(f.problems) : []),
+    ...(f.updateCard ? updateRoutes(f.updateCard) : []),
   ];
 }

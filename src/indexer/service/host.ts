@@ -12,7 +12,8 @@ import type { Current, IndexService, NotReadyError, StatusNote, StatusSource } f
 import type { OwletService } from './service.js';
 import type { ProblemGroup } from '../store/documents.js';
 import { notOpenStatus, withNotes } from './status.js';
-import { PauseSchedule, type PauseTimers } from './pause-schedule.js';
+import { PauseSchedule, realPauseTimers, type PauseTimers } from './pause-schedule.js';
+import { PauseStore } from './pause-store.js';
 
 export interface ServiceHostOptions {
   dataDir: string;
@@ -70,10 +71,14 @@ export class ServiceHost implements IndexService {
 
   /** The automatic end of a timed user pause ("for 1 hour", "until tomorrow"). */
   private readonly pauseSchedule: PauseSchedule;
+  /** The user's pause on disk: a restarted service stays paused (pause-store.ts). */
+  private readonly pauseStore: PauseStore;
 
   constructor(private readonly o: ServiceHostOptions) {
     this.dataDir = o.dataDir;
+    this.pauseStore = new PauseStore(o.dataDir);
     this.pauseSchedule = new PauseSchedule(() => {
+      this.forgetPause();
       try {
         this.svc?.resume();
         this.o.log.info('timed pause ended; indexing resumed');
@@ -190,11 +195,50 @@ export class ServiceHost implements IndexService {
   pause(until?: number): void {
     this.require().pause();
     this.pauseSchedule.set(until ?? null);
+    try {
+      this.pauseStore.save({ until: until ?? null }, this.clock.now());
+    } catch (e) {
+      // Paused now all the same; only a restart would forget it.
+      this.o.log.warn('the pause could not be saved; a restart would resume indexing', { error: e });
+    }
   }
 
   resume(): void {
     this.require().resume();
     this.pauseSchedule.clear();
+    this.forgetPause();
+  }
+
+  private get clock(): PauseTimers {
+    return this.o.pauseTimers ?? realPauseTimers;
+  }
+
+  private forgetPause(): void {
+    try {
+      this.pauseStore.clear();
+    } catch (e) {
+      this.o.log.warn('the saved pause could not be removed', { error: e });
+    }
+  }
+
+  /**
+   * A service becoming current in a running host (start, or a swap after recovery or a restore)
+   * takes the user's saved pause: paused until its time (then resumed by the schedule), or until
+   * resumed. An ended or unreadable pause is dropped and indexing runs.
+   */
+  private restorePause(svc: OwletService): void {
+    const p = this.pauseStore.load(this.clock.now());
+    if (p.kind === 'paused') {
+      svc.pause();
+      this.pauseSchedule.set(p.until);
+      this.o.log.info('indexing stays paused as the user asked', { until: p.until === null ? null : new Date(p.until).toISOString() });
+    } else if (p.kind === 'expired') {
+      this.forgetPause();
+      this.o.log.info('the saved pause ended while the service was stopped; indexing runs');
+    } else if (p.kind === 'unreadable') {
+      this.forgetPause();
+      this.o.log.warn('the saved pause was unreadable and is dropped; indexing runs', { reason: p.message });
+    }
   }
 
   rescan(): Promise<void> {
@@ -234,6 +278,7 @@ export class ServiceHost implements IndexService {
   /** Starts the current service (first reconcile, watcher). */
   async start(): Promise<void> {
     this.started = true;
+    if (this.svc) this.restorePause(this.svc);
     await this.svc?.start();
   }
 
@@ -268,6 +313,7 @@ export class ServiceHost implements IndexService {
   async install(svc: OwletService): Promise<void> {
     this.adopt(svc);
     if (!this.running) return;
+    this.restorePause(svc);
     await svc.start();
     this.swapEmitter.fire(svc);
   }

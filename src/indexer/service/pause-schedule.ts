@@ -1,7 +1,7 @@
 /**
  * "Pause indexing for an hour / until tomorrow": when the user's pause ends by itself. One timer,
- * replaced by every new pause and dropped by resume and stop. Not persisted: a restarted service
- * starts unpaused, exactly like a pause "until resumed" does today.
+ * replaced by every new pause and dropped by resume and stop. The end time survives a restart in
+ * pause-store.ts; the service host re-arms this timer from it.
  */
 export interface PauseTimers {
   now(): number;
