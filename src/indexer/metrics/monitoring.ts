@@ -21,7 +21,7 @@ import { Collector, statfsSpace, type SpaceProbe } from './collectors.js';
 import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from './metrics-db.js';
 import { createMetrics, type OwletMetrics } from './registry.js';
 import { effectiveRules, type MonitoringSettings } from './settings.js';
-import type { SignalName, Signals } from './signals.js';
+import type { SignalName, Signals } from '../../shared/signals.js';
 import { TimeSeriesStore, type SeriesResult } from './timeseries.js';
 
 /** Where the last verified backup comes from (the backup feature); absent in builds without it. */

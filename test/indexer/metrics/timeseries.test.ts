@@ -5,7 +5,7 @@ import path from 'node:path';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
 import { METRICS_FILE, openMetricsDb } from '../../../src/indexer/metrics/metrics-db.js';
 import { defaultMonitoringSettings } from '../../../src/indexer/metrics/settings.js';
-import { SIGNAL_NAMES, type Signals } from '../../../src/indexer/metrics/signals.js';
+import { SIGNAL_NAMES, type Signals } from '../../../src/shared/signals.js';
 import { maxRows, TimeSeriesStore } from '../../../src/indexer/metrics/timeseries.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
