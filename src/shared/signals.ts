@@ -2,9 +2,9 @@
  * The named numbers the sampler computes every few seconds: stored as time series (one column
  * each in metrics.db), charted by the dashboard, and referenced by alert rules. Adding a signal is
  * adding a line here (the store adds the column on open); never rename one, rules refer to it.
- * Imports nothing, so the configuration schema can validate rule metrics against it; it lives in
- * shared because metrics/ (which samples them), alerts/ (whose rules read them), config/ and the
- * dashboard's time-series route all name them, and none of those may import another's folder.
+ * Imports nothing, so the configuration schema can validate rule metrics against it. It lives in
+ * shared, below metrics/ (which samples them), alerts/ (whose rules read them), config/ and the
+ * dashboard's time-series route, so that each of them imports it downward.
  */
 export const SIGNALS = {
   uptime_seconds: { unit: 's', help: 'seconds since the service started' },

@@ -15,7 +15,7 @@ import { SessionStore } from '../security/sessions.js';
 import { noteRefusal } from '../log/request-log.js';
 import { auditServiceStart } from '../audit/service-audit.js';
 import { keysFromHost } from './host-keys.js';
-import { httpLimitsFrom } from '../security/settings.js';
+import { httpLimitsFrom } from '../config/security-settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
 import { updateSummary } from '../update/summary.js';

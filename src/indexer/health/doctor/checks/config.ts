@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, loadConfig } from '../../../config/load.js';
-import { effectiveRules } from '../../../metrics/settings.js';
+import { effectiveRules } from '../../../config/monitoring-settings.js';
 import type { DoctorCheck } from '../types.js';
 
 /** config.json loads and validates (or is absent: defaults); later checks need it. */
