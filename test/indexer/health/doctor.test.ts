@@ -9,7 +9,7 @@ import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
 import { runDoctor, updatesFinding, type DoctorReport } from '../../../src/indexer/health/doctor.js';
 import { formatDoctor } from '../../../src/indexer/cli/commands/doctor.js';
-import { openMetricsDb, readIntegrity } from '../../../src/indexer/metrics/metrics-db.js';
+import { openMetricsDb, readIntegrity } from '../../../src/indexer/store/metrics-db.js';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
 import { runOwlet } from '../../helpers/cli.js';
