@@ -13,7 +13,7 @@ import type { ServiceInfo } from '../../shared/api.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { noteRefusal } from '../log/request-log.js';
-import { auditServiceStart } from '../audit/service-audit.js';
+import { auditServiceStart, serviceAuditLog } from '../audit/service-audit.js';
 import { keysFromHost } from './host-keys.js';
 import { httpLimitsFrom } from '../config/security-settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
@@ -115,7 +115,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     log: log.child('recovery'),
     onAlert: (a) => raise(a),
     ...(secrets ? { secrets } : {}),
-    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, ...(secrets ? { secrets } : {}), ...hooks }),
+    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, openAudit: serviceAuditLog, ...(secrets ? { secrets } : {}), ...hooks }),
   });
   const service = index.service;
   const first = service.current();
