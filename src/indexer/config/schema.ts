@@ -7,7 +7,8 @@ import { DEFAULT_UPDATE_CONFIG, UpdateSettings } from './update-settings.js';
 
 /**
  * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
- * typo ("maxFileSizeMB") is an error rather than a silently ignored setting.
+ * typo ("maxFileSizeMB") is an error rather than a silently ignored setting. (Keys a newer Owlet
+ * wrote are the exception: config/load.ts sets them aside, see NewerSettings.)
  */
 export const CONFIG_VERSION = 1;
 
