@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, loadConfigFile, parseConfigFile, saveConfig } from '../../../src/indexer/config/load.js';
 import { loadOrRepairConfig } from '../../../src/indexer/config/repair.js';
-import { defaultConfig } from '../../../src/indexer/config/schema.js';
+import { ConfigSchema, defaultConfig } from '../../../src/indexer/config/schema.js';
+import { z } from 'zod';
 import { VERSION } from '../../../src/indexer/version.js';
 import { isOwletError } from '../../../src/shared/errors.js';
 import { runOwlet, startOwlet, waitExit } from '../../helpers/cli.js';
@@ -39,6 +40,29 @@ function writeJson(dir: string, v: unknown): void {
 function readJson(dir: string): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
 }
+
+/** Paths of the objects in a zod schema that do not refuse unknown keys (zod 4 internals: a strict object's catchall is never). */
+function lenientObjects(schema: z.ZodType): string[] {
+  const out: string[] = [];
+  const walk = (s: unknown, p: string): void => {
+    const def = (s as { _zod?: { def?: Record<string, any> } })?._zod?.def;
+    if (!def) return;
+    if (def.type === 'object') {
+      if (def.catchall?._zod?.def?.type !== 'never') out.push(p || '(top level)');
+      for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) walk(v, p ? `${p}.${k}` : k);
+      return;
+    }
+    for (const k of ['innerType', 'element', 'in', 'out']) if (def[k]) walk(def[k], k === 'element' ? `${p}[]` : p);
+    for (const o of def.options ?? []) walk(o, p);
+  };
+  walk(schema, '');
+  return out;
+}
+
+test('every object in the schema refuses unknown keys, so none is ever dropped silently: a typo is refused, a newer Owlet\'s key kept', () => {
+  assert.deepEqual(lenientObjects(z.object({ a: z.object({ b: z.number() }).default({ b: 1 }), c: z.array(z.object({}).strict()) }).strict()), ['a'], 'the walk sees a lenient object inside a default');
+  assert.deepEqual(lenientObjects(ConfigSchema), []);
+});
 
 test('a config.json written by a newer Owlet loads: the settings this build knows are used, the others are named and set aside', () => {
   const { config, newer } = parseConfigFile(fromNewer(), 'cfg.json', '1.0.0');
