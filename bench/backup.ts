@@ -26,7 +26,7 @@ import { createBackup } from '../src/indexer/backup/create.js';
 import { newBackupId } from '../src/indexer/backup/manifest.js';
 import { ProtectedIndex } from '../src/indexer/recovery/protected-index.js';
 import { runTask } from '../src/indexer/backup/runner.js';
-import { DEFAULT_BACKUP_CONFIG } from '../src/indexer/backup/settings.js';
+import { DEFAULT_BACKUP_CONFIG } from '../src/indexer/config/backup-settings.js';
 import type { SnapshotResult } from '../src/indexer/backup/worker.js';
 import { nullLogger } from '../src/indexer/log/logger.js';
 import { parseQuery } from '../src/indexer/search/query.js';

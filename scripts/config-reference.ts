@@ -23,7 +23,7 @@ export const DOCUMENTED: { title: string; file: string; schema: z.ZodType; sourc
     title: 'config.json (per user, in the data folder)',
     file: 'config.json',
     schema: ConfigSchema,
-    sources: ['src/indexer/config/schema.ts', 'src/indexer/metrics/settings.ts', 'src/indexer/security/settings.ts', 'src/indexer/backup/settings.ts'],
+    sources: ['src/indexer/config/schema.ts', 'src/indexer/config/monitoring-settings.ts', 'src/indexer/config/security-settings.ts', 'src/indexer/config/backup-settings.ts'],
   },
 ];
 

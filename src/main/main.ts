@@ -23,7 +23,7 @@ import { SERVICE_EXEC_ARGV } from '../indexer/host/run.js';
 import { readApiToken } from '../indexer/security/token.js';
 import { loadTrustedKeys } from '../indexer/update/keys.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy } from '../indexer/update/policy.js';
-import { DEFAULT_UPDATE_CONFIG, type UpdateConfig } from '../indexer/update/settings.js';
+import { DEFAULT_UPDATE_CONFIG, type UpdateConfig } from '../indexer/config/update-settings.js';
 import { createAppIndexerHost } from './app-host.js';
 import { configureAppPaths } from './app-paths.js';
 import { registerBridge, registerUpdateBridge } from './bridge-main.js';

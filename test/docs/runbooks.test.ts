@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { alertRunbook, checkRunbook } from '../../src/shared/runbooks.js';
-import { DEFAULT_ALERT_RULES } from '../../src/indexer/metrics/settings.js';
+import { DEFAULT_ALERT_RULES } from '../../src/indexer/config/monitoring-settings.js';
 import type { BackupAlert } from '../../src/indexer/backup/create.js';
 import type { GuardianAlert } from '../../src/indexer/recovery/plan.js';
 import type { HeadlessUpdaterDeps } from '../../src/indexer/update/headless.js';

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { TrayUpdater, type AutoUpdaterLike, type InstallerStore } from '../../src/main/updater.js';
 import { serializeManifest } from '../../src/indexer/update/manifest.js';
 import { effectiveSettings } from '../../src/indexer/update/policy.js';
-import { DEFAULT_UPDATE_CONFIG } from '../../src/indexer/update/settings.js';
+import { DEFAULT_UPDATE_CONFIG } from '../../src/indexer/config/update-settings.js';
 import { signBytes } from '../../src/indexer/update/signature.js';
 import { readState } from '../../src/indexer/update/state.js';
 import { tmpDir } from '../helpers/tmp.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ChannelName, Severity } from '../metrics/settings.js';
-import type { Signals } from '../metrics/signals.js';
+import type { ChannelName, Severity } from '../config/monitoring-settings.js';
+import type { Signals } from '../../shared/signals.js';
 import { evaluateRule, raise, type AlertRule } from './rules.js';
 import { alertRunbook } from '../../shared/runbooks.js';
 import type { Alert, AlertEvent, AlertEventType, NotificationChannel } from './types.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 import { openAppendNoFollow } from '../security/files.js';
-import type { Severity } from '../metrics/settings.js';
+import type { Severity } from '../config/monitoring-settings.js';
 
 /**
  * Event alerts raised by another Owlet process of the same data folder (the `owlet run`

@@ -1,5 +1,5 @@
-import type { AlertRule, Comparison, Severity } from '../metrics/settings.js';
-import type { Signals } from '../metrics/signals.js';
+import type { AlertRule, Comparison, Severity } from '../config/monitoring-settings.js';
+import type { Signals } from '../../shared/signals.js';
 
 export type { AlertRule, Comparison, Severity };
 

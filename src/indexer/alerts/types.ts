@@ -1,4 +1,4 @@
-import type { Severity } from '../metrics/settings.js';
+import type { Severity } from '../config/monitoring-settings.js';
 
 export type AlertState = 'pending' | 'firing' | 'resolved';
 

@@ -11,7 +11,7 @@ import { chainOf, cleanTemporaries, isVerified, listBackups, newBackupId, readMa
 import { backupDir, ensureDir, indexFile } from './paths.js';
 import { describePlan, planRetention, type RetentionPlan } from './retention.js';
 import { runTask, runTaskSync } from './runner.js';
-import type { BackupConfig } from './settings.js';
+import type { BackupConfig } from '../config/backup-settings.js';
 import { readState, updateState, type BackupSkip } from './state.js';
 import { partialPath, snapshotPath, type ParentRef, type Task } from './worker.js';
 import type { RawDb } from './sqlite.js';

@@ -3,7 +3,7 @@ import { isVerified, listBackups, type BackupReason, type Manifest, type Verific
 import { backupDir, indexFile } from './paths.js';
 import type { RestoreResult } from './restore.js';
 import { budgetBytes, type CreateOutcome } from './create.js';
-import type { BackupConfig } from './settings.js';
+import type { BackupConfig } from '../config/backup-settings.js';
 import { readState, type GuardianPhase, type GuardianState } from './state.js';
 
 export interface BackupSummary {

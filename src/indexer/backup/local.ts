@@ -16,7 +16,7 @@ import { backupBeforeMigration } from './migration.js';
 import { listBackups, type BackupReason } from './manifest.js';
 import { backupDir, indexFile } from './paths.js';
 import { restoreBackup, type RestoreResult } from './restore.js';
-import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from './settings.js';
+import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../config/backup-settings.js';
 
 /**
  * Backups without a running service (the CLI, the updater before the app starts), and the small

@@ -1,7 +1,7 @@
 import { nullLogger, type Logger } from '../log/logger.js';
 import { SCHEMA_VERSION, schemaVersion } from '../store/migrations.js';
 import { createBackupSync, type CreateOutcome } from './create.js';
-import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from './settings.js';
+import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../config/backup-settings.js';
 import { documentCount, type RawDb } from './sqlite.js';
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupConfig } from './settings.js';
+import type { BackupConfig } from '../config/backup-settings.js';
 import { fsyncDir } from '../security/files.js';
 
 /** The live index file name (same as service/context.ts INDEX_FILE; repeated to avoid an import cycle). */

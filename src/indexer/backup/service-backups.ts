@@ -10,7 +10,7 @@ import { listBackups, readManifest, type BackupReason, type Verification } from 
 import { backupDir } from './paths.js';
 import { verifiedBackups, type RestoreResult } from './restore.js';
 import { BackupScheduler, realTimers, type Timers } from './scheduler.js';
-import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from './settings.js';
+import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../config/backup-settings.js';
 import { readState, type GuardianPhase } from './state.js';
 import { verifyBackup } from './verify.js';
 

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import semver from 'semver';
 import { z } from 'zod';
 import { OwletError, errnoCode, isOwletError, owletError } from '../../shared/errors.js';
+import { VERSION } from '../version.js';
 import { ConfigSchema, type Config, defaultConfig } from './schema.js';
 import { readTrustedFile } from '../security/data-dir-guard.js';
 import { writePrivateFile } from '../security/files.js';
@@ -29,30 +31,134 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-/** Loads `<dataDir>/config.json`; a missing file means defaults, anything unparsable is an error. */
-export function loadConfig(dataDir: string): Config {
+/**
+ * Settings that a newer Owlet wrote and this one does not know. config.json records the version
+ * that wrote it (`writtenBy`); when that is newer than this build (an update rolled back, a data
+ * folder opened by an older copy), a key the schema does not know is that version's setting, not a
+ * typo. It is ignored here, kept untouched on every write, and reported (service log, doctor). In a
+ * file this build or an older one wrote, an unknown key is still refused, by name.
+ */
+export interface NewerSettings {
+  /** The version the file says wrote it. */
+  writtenBy: string;
+  /** Each key this build does not know, by its path in the file, with its value as written. */
+  keys: { path: (string | number)[]; value: unknown }[];
+}
+
+export interface ConfigFile {
+  config: Config;
+  /** null unless a newer Owlet wrote keys this one does not know. */
+  newer: NewerSettings | null;
+}
+
+/** "backup.cloud, monitoring.alerts.rules.0.labels": the keys, as a person would look for them. */
+export function describeNewer(n: NewerSettings): string {
+  return n.keys.map((k) => k.path.map(String).join('.')).join(', ');
+}
+
+function isRecord(v: unknown): v is Record<string | number, unknown> {
+  return v !== null && typeof v === 'object';
+}
+
+function at(root: unknown, p: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of p) v = isRecord(v) ? v[k as string] : undefined;
+  return v;
+}
+
+/**
+ * Splits a parsed config.json into its settings (without `writtenBy`) and, when a newer Owlet wrote
+ * it, the keys this schema does not know. Only unknown keys are taken out; any other problem is
+ * left for the schema to report.
+ */
+function splitNewer(raw: unknown, source: string, ownVersion: string): { settings: unknown; newer: NewerSettings | null } {
+  if (!isRecord(raw) || Array.isArray(raw) || !('writtenBy' in raw)) return { settings: raw, newer: null };
+  const { writtenBy, ...rest } = raw;
+  if (typeof writtenBy !== 'string' || semver.valid(writtenBy) === null) {
+    throw owletError('OWL_ERR_CONFIG_INVALID', { source, reason: 'writtenBy: Owlet records here the version that wrote the file; put back a version such as 1.4.0, or remove the line' }, { detail: { key: 'writtenBy' } });
+  }
+  if (!semver.gt(writtenBy, ownVersion)) return { settings: rest, newer: null };
+  const settings = structuredClone(rest);
+  const keys: NewerSettings['keys'] = [];
+  // Unknown keys nested in unknown keys leave with their parent; a few rounds reach any depth the
+  // schema has (each round removes every unknown key zod reports).
+  for (let round = 0; round < 8; round++) {
+    const r = ConfigSchema.safeParse(settings);
+    const unknown = r.success ? [] : r.error.issues.filter((i) => i.code === 'unrecognized_keys');
+    if (unknown.length === 0) break;
+    for (const issue of unknown) {
+      const parent = at(settings, issue.path);
+      if (!isRecord(parent)) continue;
+      for (const k of issue.keys) {
+        if (!(k in parent)) continue;
+        keys.push({ path: [...issue.path.map((p) => (typeof p === 'number' ? p : String(p))), k], value: parent[k] });
+        delete parent[k];
+      }
+    }
+  }
+  return { settings, newer: keys.length ? { writtenBy, keys } : null };
+}
+
+/** Validates a parsed config.json, setting aside the keys a newer Owlet wrote (see NewerSettings). */
+export function parseConfigFile(raw: unknown, source: string, ownVersion: string = VERSION): ConfigFile {
+  const { settings, newer } = splitNewer(raw, source, ownVersion);
+  return { config: parseConfig(settings, source), newer };
+}
+
+/** Reads `<dataDir>/config.json` as JSON; null when there is none. */
+function readConfigJson(dataDir: string): unknown {
   const file = path.join(dataDir, CONFIG_FILE);
   let text: string;
   try {
     // Never through a symlink, and only a file written by this user (roots and settings matter).
     const raw = readTrustedFile(file);
-    if (raw === null) return defaultConfig();
+    if (raw === null) return null;
     text = raw.toString('utf8');
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return defaultConfig();
+    if (errnoCode(e) === 'ENOENT') return null;
     if (isOwletError(e)) throw e;
     throw owletError('OWL_ERR_CONFIG_UNREADABLE', { file, reason: (e as Error).message });
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw owletError('OWL_ERR_CONFIG_INVALID', { source: file, reason: `not valid JSON (${(e as Error).message})` });
   }
-  return parseConfig(raw, file);
 }
 
-/** Writes atomically (O_EXCL temp file with a random name + rename): a crash never leaves half a config. */
-export function saveConfig(dataDir: string, config: Config): void {
-  writePrivateFile(path.join(dataDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
+/** Loads `<dataDir>/config.json` with what a newer Owlet set in it; a missing file means defaults. */
+export function loadConfigFile(dataDir: string, ownVersion: string = VERSION): ConfigFile {
+  const raw = readConfigJson(dataDir);
+  if (raw === null) return { config: defaultConfig(), newer: null };
+  return parseConfigFile(raw, path.join(dataDir, CONFIG_FILE), ownVersion);
+}
+
+/** Loads `<dataDir>/config.json`; a missing file means defaults, anything unparsable is an error. */
+export function loadConfig(dataDir: string, ownVersion: string = VERSION): Config {
+  return loadConfigFile(dataDir, ownVersion).config;
+}
+
+/** Puts a newer Owlet's key back where it was, if its parent is still there and has no such key. */
+function putBack(root: Record<string, unknown>, p: readonly (string | number)[], value: unknown): void {
+  const parent = at(root, p.slice(0, -1));
+  const key = p[p.length - 1]!;
+  if (isRecord(parent) && !(key in parent)) parent[key] = value;
+}
+
+/**
+ * Writes atomically (O_EXCL temp file with a random name + rename): a crash never leaves half a
+ * config. Records the version that wrote it; keys a newer Owlet wrote into the file being replaced
+ * are carried over untouched, under that newer version's name, so they are still its when it returns.
+ */
+export function saveConfig(dataDir: string, config: Config, ownVersion: string = VERSION): void {
+  let newer: NewerSettings | null = null;
+  try {
+    newer = splitNewer(readConfigJson(dataDir), CONFIG_FILE, ownVersion).newer;
+  } catch {
+    /* the file being replaced is unreadable or damaged: nothing in it to carry over */
+  }
+  const { version, ...settings } = structuredClone(config);
+  const out: Record<string, unknown> = { version, writtenBy: newer ? newer.writtenBy : ownVersion, ...settings };
+  for (const k of newer?.keys ?? []) putBack(out, k.path, k.value);
+  writePrivateFile(path.join(dataDir, CONFIG_FILE), JSON.stringify(out, null, 2) + '\n');
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isOwletError } from '../../shared/errors.js';
-import { CONFIG_FILE, loadConfig, parseConfig } from './load.js';
+import { CONFIG_FILE, loadConfigFile, parseConfig, type NewerSettings } from './load.js';
 import type { Config } from './schema.js';
 
 /**
@@ -53,11 +53,11 @@ function lastGood(dataDir: string): Config | null {
  * Loads the configuration for a service start, restoring the last good one when config.json is
  * damaged. Throws the original error when there is nothing good to go back to.
  */
-export function loadOrRepairConfig(dataDir: string, now: () => Date = () => new Date()): { config: Config; restored: ConfigRestore | null } {
+export function loadOrRepairConfig(dataDir: string, now: () => Date = () => new Date()): { config: Config; restored: ConfigRestore | null; newer: NewerSettings | null } {
   try {
-    const config = loadConfig(dataDir);
+    const { config, newer } = loadConfigFile(dataDir);
     rememberGoodConfig(dataDir, config);
-    return { config, restored: null };
+    return { config, restored: null, newer };
   } catch (e) {
     const good = isOwletError(e) && (e.code === 'OWL_ERR_CONFIG_INVALID' || e.code === 'OWL_ERR_CONFIG_UNREADABLE') ? lastGood(dataDir) : null;
     if (!good) throw e;
@@ -68,7 +68,7 @@ export function loadOrRepairConfig(dataDir: string, now: () => Date = () => new 
     writeAtomic(file, JSON.stringify(good, null, 2) + '\n');
     const restored: ConfigRestore = { at, brokenFile, reason: (e as Error).message };
     writeAtomic(path.join(dataDir, RESTORED_MARKER), JSON.stringify(restored, null, 2) + '\n');
-    return { config: good, restored };
+    return { config: good, restored, newer: null };
   }
 }
 

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { MonitoringSettings } from '../metrics/settings.js';
-import { SecuritySettings } from '../security/settings.js';
-import { BackupSettings } from '../backup/settings.js';
+import { MonitoringSettings } from './monitoring-settings.js';
+import { SecuritySettings } from './security-settings.js';
+import { BackupSettings } from './backup-settings.js';
 import { LANGUAGE_CODES, isLanguage } from '../text/language-codes.js';
-import { DEFAULT_UPDATE_CONFIG, UpdateSettings } from '../update/settings.js';
+import { DEFAULT_UPDATE_CONFIG, UpdateSettings } from './update-settings.js';
 
 /**
  * The one configuration schema. Defaults live here and nowhere else; unknown keys are rejected so a
- * typo ("maxFileSizeMB") is an error rather than a silently ignored setting.
+ * typo ("maxFileSizeMB") is an error rather than a silently ignored setting. (Keys a newer Owlet
+ * wrote are the exception: config/load.ts sets them aside, see NewerSettings.)
  */
 export const CONFIG_VERSION = 1;
 
@@ -144,17 +145,17 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 0 }),
-    /** Metrics, time series, health and alert rules (defaults in metrics/settings.ts). */
+    /** Metrics, time series, health and alert rules (defaults in config/monitoring-settings.ts). */
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
-    /** Keys, HTTP limits, audit log (defaults in security/settings.ts). */
+    /** Keys, HTTP limits, audit log (defaults in config/security-settings.ts). */
     security: SecuritySettings.default(SecuritySettings.parse({})),
     /** Stemming languages for indexing and queries. */
     search: SearchSettings.default(SearchSettings.parse({})),
     /** Caches and idle behaviour that bound the service's memory. */
     memory: MemorySettings.default(MemorySettings.parse({})),
-    /** Scheduled, verified backups of the index and their retention (defaults in backup/settings.ts). */
+    /** Scheduled, verified backups of the index and their retention (defaults in config/backup-settings.ts). */
     backup: BackupSettings.default(BackupSettings.parse({})),
-    /** Signed updates: feed, channel, check interval, health gate (defaults in update/settings.ts). */
+    /** Signed updates: feed, channel, check interval, health gate (defaults in config/update-settings.ts). */
     updates: UpdateSettings.default(DEFAULT_UPDATE_CONFIG),
   })
   .strict();

@@ -1,5 +1,5 @@
 import type { HealthCheck } from '../../shared/health.js';
-import type { IntegrityRecord } from '../metrics/metrics-db.js';
+import type { IntegrityRecord } from '../store/metrics-db.js';
 import { resumeThreshold } from '../resilience/disk-space.js';
 
 /**

@@ -2,7 +2,7 @@ import { HEALTH_COLOURS, worstStatus, type HealthCheck, type HealthReport } from
 import { checkRunbook } from '../../shared/runbooks.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { databaseFiles, searchProbe } from '../store/stats.js';
-import type { IntegrityRecord } from '../metrics/metrics-db.js';
+import type { IntegrityRecord } from '../store/metrics-db.js';
 import type { IndexService } from '../service/index-service.js';
 import { allChecks, type BackupInfo, type HealthInputs, type PoolHealth } from './checks.js';
 

@@ -33,7 +33,7 @@ import {
   type SupervisorState,
   type SupervisorStats,
 } from './supervisor.js';
-import { OwletError, toErrorInfo } from '../../shared/errors.js';
+import { OwletError, owletError, toErrorInfo } from '../../shared/errors.js';
 import type { AlertNotice, HostMessage, LogLevel } from '../../shared/protocol.js';
 import type { Logger } from '../log/logger.js';
 
@@ -185,7 +185,7 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
         for (const s of subs) s.dispose();
         f();
       };
-      const timer = setTimeout(() => done(() => reject(new OwletError('OWL_ERR_NOT_READY', `the indexer did not become ready within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+      const timer = setTimeout(() => done(() => reject(owletError('OWL_ERR_NOT_READY', { reason: `the indexer did not become ready within ${Math.round(timeoutMs / 1000)} s` }))), timeoutMs);
       // Waiting for the service must not be what keeps this process alive.
       timer.unref?.();
       subs.push(sup.onDidBecomeReady((r) => done(() => resolve(r))));

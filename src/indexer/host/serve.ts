@@ -13,9 +13,9 @@ import type { ServiceInfo } from '../../shared/api.js';
 import { TokenSource } from '../security/token.js';
 import { SessionStore } from '../security/sessions.js';
 import { noteRefusal } from '../log/request-log.js';
-import { auditServiceStart } from '../audit/service-audit.js';
+import { auditServiceStart, serviceAuditLog } from '../audit/service-audit.js';
 import { keysFromHost } from './host-keys.js';
-import { httpLimitsFrom } from '../security/settings.js';
+import { httpLimitsFrom } from '../config/security-settings.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { ProtectedIndex } from '../recovery/protected-index.js';
 import { updateSummary } from '../update/summary.js';
@@ -116,7 +116,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     log: log.child('recovery'),
     onAlert: (a) => raise(a),
     ...(secrets ? { secrets } : {}),
-    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, ...(secrets ? { secrets } : {}), ...hooks }),
+    create: (hooks) => new OwletService({ dataDir: opts.dataDir, log, watch: true, beforeMigrate: backupBeforeMigration, openAudit: serviceAuditLog, ...(secrets ? { secrets } : {}), ...hooks }),
   });
   const service = index.service;
   const first = service.current();

@@ -7,7 +7,7 @@ import type { IndexService } from '../service/index-service.js';
 import { indexPath } from '../store/stats.js';
 import type { OwletMetrics } from './registry.js';
 import { statfsProbe, type SpaceProbe, type VolumeSpace } from '../resilience/disk-space.js';
-import type { Signals } from './signals.js';
+import type { Signals } from '../../shared/signals.js';
 
 export type SearchOutcome = 'ok' | 'invalid' | 'error';
 

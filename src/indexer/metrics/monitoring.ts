@@ -18,10 +18,10 @@ import { closeDatabase, type Db } from '../store/db.js';
 import type { BackupInfo } from '../health/checks.js';
 import { gatherHealthInputs, healthReport, readiness, reportOf, type Readiness } from '../health/report.js';
 import { Collector, statfsSpace, type SpaceProbe } from './collectors.js';
-import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from './metrics-db.js';
+import { METRICS_FILE, openMetricsDb, readIntegrity, recordStart, recordStop, uncleanStarts, writeIntegrity, type IntegrityRecord } from '../store/metrics-db.js';
 import { createMetrics, type OwletMetrics } from './registry.js';
-import { effectiveRules, type MonitoringSettings } from './settings.js';
-import type { SignalName, Signals } from './signals.js';
+import { effectiveRules, type MonitoringSettings } from '../config/monitoring-settings.js';
+import type { SignalName, Signals } from '../../shared/signals.js';
 import { TimeSeriesStore, type SeriesResult } from './timeseries.js';
 
 /** Where the last verified backup comes from (the backup feature); absent in builds without it. */

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { SIGNAL_NAMES, type SignalName, type Signals } from './signals.js';
+import { SIGNAL_NAMES, type SignalName, type Signals } from '../../shared/signals.js';
 
 /**
  * Time series in metrics.db, in three tiers:

@@ -8,7 +8,7 @@ import { keyFor } from '../backup/keys.js';
 import { backupDir, indexFile, sideFiles } from '../backup/paths.js';
 import { copyAndRebuild, repairFtsInPlace } from '../backup/repair.js';
 import { putBack, setAside, stageRestore, swapIn, verifiedBackups, type RestoreResult } from '../backup/restore.js';
-import type { BackupConfig } from '../backup/settings.js';
+import type { BackupConfig } from '../config/backup-settings.js';
 import { openWithKeys, type RawDb } from '../backup/sqlite.js';
 import { readState, updateState, type RecoveryRecord } from '../backup/state.js';
 import type { Logger } from '../log/logger.js';

@@ -1,7 +1,7 @@
 import { owletError, type OwletError } from '../../shared/errors.js';
 import { Emitter, type Event } from '../../shared/event.js';
 import { readState, updateState, type IntegrityCheckRecord } from '../backup/state.js';
-import { integrityCheckInWorker, type IntegrityResult } from '../health/integrity.js';
+import { integrityCheckInWorker, type IntegrityResult } from '../store/integrity-check.js';
 import type { Logger } from '../log/logger.js';
 import { indexPath } from '../store/stats.js';
 

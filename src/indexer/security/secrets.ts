@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { OwletError, owletError } from '../../shared/errors.js';
-import { resolveDataDir } from '../config/paths.js';
 import { ensurePrivateDir, readIfExists, writePrivateFile } from './files.js';
 import { KeyFileSecretStore, KEYS_DIR } from './key-file.js';
 import { KeychainSecretStore, type EntryFactory } from './keychain.js';
@@ -89,9 +88,10 @@ function probe(s: SecretStore): boolean {
 
 /**
  * Which store holds (or, on a fresh data folder, would hold) the keys: for `owlet doctor`, which
- * reports `key-file` as weaker (see secretStoreWeakness).
+ * reports `key-file` as weaker (see secretStoreWeakness). The caller names the data folder (it
+ * resolved it from --data-dir): security/ stands below config/ and does not look it up itself.
  */
-export function secretStoreKind(dataDir: string = resolveDataDir(undefined), deps: SecretStoreDeps = {}): SecretStoreKind {
+export function secretStoreKind(dataDir: string, deps: SecretStoreDeps = {}): SecretStoreKind {
   const marked = readStoreMarker(dataDir);
   if (marked) return marked;
   if (deps.keychain === null) return 'key-file';
@@ -100,7 +100,7 @@ export function secretStoreKind(dataDir: string = resolveDataDir(undefined), dep
 }
 
 /** One call for `owlet doctor`: the kind, where the keys are, and why it is weaker (or null). */
-export function describeSecretStore(dataDir: string = resolveDataDir(undefined), deps: SecretStoreDeps = {}): { kind: SecretStoreKind; where: string; weakness: string | null } {
+export function describeSecretStore(dataDir: string, deps: SecretStoreDeps = {}): { kind: SecretStoreKind; where: string; weakness: string | null } {
   const kind = secretStoreKind(dataDir, deps);
   const where = kind === 'key-file' ? path.join(dataDir, KEYS_DIR) : kind === 'keychain' ? 'the OS keychain' : 'Electron safeStorage';
   return { kind, where, weakness: secretStoreWeakness(kind, where) };

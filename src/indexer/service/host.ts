@@ -1,5 +1,5 @@
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
-import { OwletError, owletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { candidateKeys } from '../store/data-key.js';
 import { DisposableStore, Emitter, type Disposable } from '../../shared/event.js';
 import type { Config } from '../config/schema.js';
@@ -30,7 +30,7 @@ export interface ServiceHostOptions {
 const NOT_READY_MESSAGE = 'the index is being recovered; try again in a moment';
 
 function notReady(message = NOT_READY_MESSAGE): NotReadyError {
-  return new OwletError('OWL_ERR_NOT_READY', message) as NotReadyError;
+  return owletError('OWL_ERR_NOT_READY', { reason: message }) as NotReadyError;
 }
 
 /**

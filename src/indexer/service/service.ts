@@ -29,8 +29,7 @@ import { openIndex, type BeforeMigrate, type IndexContext } from './context.js';
 import type { ProblemGroup } from '../store/documents.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { previewDocument, type DocumentPreview } from './preview.js';
-import type { AuditLog } from '../../shared/audit.js';
-import { serviceAuditLog } from '../audit/service-audit.js';
+import { noAudit, type AuditLog } from '../../shared/audit.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -51,6 +50,12 @@ export interface ServiceOptions {
   onCorrupt?: (e: unknown) => void;
   /** Runs before a pending schema migration (serve and the CLI pass backupBeforeMigration). */
   beforeMigrate?: BeforeMigrate;
+  /**
+   * Opens the audit trail once the index and its secret store are open. serve, `owlet index` and
+   * doctor pass audit/service-audit.ts's serviceAuditLog; the service stands below audit/ and only
+   * appends through the AuditLog it is handed. Without one nothing is audited (tests).
+   */
+  openAudit?: (ctx: IndexContext, log: Logger) => AuditLog;
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -130,7 +135,7 @@ export class OwletService {
     this.now = opts.now ?? Date.now;
     this.started = this.now();
     this.ctx = openIndex(opts.dataDir, { secrets: opts.secrets, onCorrupt: opts.onCorrupt, beforeMigrate: opts.beforeMigrate });
-    this.audit = serviceAuditLog(this.ctx, opts.log);
+    this.audit = opts.openAudit ? opts.openAudit(this.ctx, opts.log) : noAudit;
     const { config } = this.ctx;
     this.pool = createExtractionPool({
       workers: config.extractors.workers,

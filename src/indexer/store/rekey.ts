@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, owletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase } from './db.js';
 import { applyKey, rekey } from '../security/cipher.js';
 import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
@@ -50,7 +50,7 @@ export function prepareRekeyedCopy(file: string, oldKey: Buffer, newKey: Buffer)
   rekeyCopy(tmp, oldKey, newKey);
   const check = openDatabase(tmp, { key: newKey });
   try {
-    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw new OwletError('OWL_ERR_DB_CORRUPT', `the re-encrypted copy of ${path.basename(file)} failed its check; the file is unchanged`);
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the re-encrypted copy of ${path.basename(file)} failed its check; the file is unchanged` });
   } finally {
     closeDatabase(check);
   }
@@ -60,7 +60,7 @@ export function prepareRekeyedCopy(file: string, oldKey: Buffer, newKey: Buffer)
 /** Swaps a prepared copy in for `file` (its old WAL/SHM must not meet the new file). */
 export function swapInCopy(file: string, copy: string): void {
   for (const f of sideFiles(file)) {
-    if (fs.existsSync(f) && fs.statSync(f).size > 0) throw new OwletError('OWL_ERR_DB_BUSY', `${path.basename(f)} is in use by another process; stop Owlet and try again`);
+    if (fs.existsSync(f) && fs.statSync(f).size > 0) throw owletError('OWL_ERR_DB_BUSY', { reason: `${path.basename(f)} is in use by another process; stop Owlet and try again` });
     fs.rmSync(f, { force: true });
   }
   fs.renameSync(copy, file);

@@ -9,7 +9,7 @@ import { HeadlessUpdater, type UpdatableHost } from './headless.js';
 import { currentVersion, detectInstallation } from './layout.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy } from './policy.js';
 import { isRefusal } from './refusal.js';
-import { nextCheckDelayMs } from './settings.js';
+import { nextCheckDelayMs } from '../config/update-settings.js';
 
 export interface AttachedUpdater {
   updater: HeadlessUpdater | null;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
 import { errnoCode } from '../../shared/errors.js';
-import type { UpdateConfig } from './settings.js';
+import type { UpdateConfig } from '../config/update-settings.js';
 
 /**
  * The machine-wide policy file an administrator installs. It outranks the user's configuration:

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createBackup, type BackupAlert } from '../../../src/indexer/backup/create.js';
 import { isVerified, listBackups, readManifest } from '../../../src/indexer/backup/manifest.js';
-import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../../../src/indexer/backup/settings.js';
+import { DEFAULT_BACKUP_CONFIG, type BackupConfig } from '../../../src/indexer/config/backup-settings.js';
 import { readState } from '../../../src/indexer/backup/state.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
 import { MIGRATIONS } from '../../../src/indexer/store/migrations.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { BackupDeps, createBackup } from '../../../src/indexer/backup/create.js';
 import type { Manifest } from '../../../src/indexer/backup/manifest.js';
-import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
+import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/config/backup-settings.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { applyKey } from '../../../src/indexer/security/cipher.js';
 import { OwletService } from '../../../src/indexer/service/service.js';

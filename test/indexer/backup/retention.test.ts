@@ -6,7 +6,7 @@ import { prune } from '../../../src/indexer/backup/create.js';
 import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
 import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
-import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
+import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/config/backup-settings.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { tmpDir } from '../../helpers/tmp.js';
 

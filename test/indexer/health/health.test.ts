@@ -14,7 +14,7 @@ import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
 import { allChecks, checkBackup, checkBreakers, checkDisk, checkIntegrity, checkPool, checkRestarts, checkWatcher, type HealthInputs } from '../../../src/indexer/health/checks.js';
 import { healthReport } from '../../../src/indexer/health/report.js';
-import { integrityCheckInWorker } from '../../../src/indexer/health/integrity.js';
+import { integrityCheckInWorker } from '../../../src/indexer/store/integrity-check.js';
 import { rebuildFts } from '../../../src/indexer/store/fts-rebuild.js';
 import { HEALTH_COLOURS } from '../../../src/shared/health.js';
 import { INDEX_FILE } from '../../../src/indexer/service/context.js';

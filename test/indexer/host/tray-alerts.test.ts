@@ -8,7 +8,7 @@ import { createIndexerHost, serveArgs } from '../../../src/indexer/host/indexer-
 import type { ChildHandle, LaunchSpec } from '../../../src/indexer/host/launcher.js';
 import { trayAlertChannel } from '../../../src/indexer/host/tray-alerts.js';
 import { createLogger, nullLogger } from '../../../src/indexer/log/logger.js';
-import type { AlertRule } from '../../../src/indexer/metrics/settings.js';
+import type { AlertRule } from '../../../src/indexer/config/monitoring-settings.js';
 import type { HostChannel } from '../../../src/indexer/service/host-channel.js';
 import { isServiceMessage, PROTOCOL_VERSION, type AlertNotice, type ServiceMessage } from '../../../src/shared/protocol.js';
 import { within } from './helpers.js';

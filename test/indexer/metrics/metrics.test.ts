@@ -12,7 +12,7 @@ import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { buildServer } from '../../../src/indexer/http/server.js';
 import { instrument } from '../../../src/indexer/http/instrument.js';
 import { Monitoring } from '../../../src/indexer/metrics/monitoring.js';
-import { METRICS_FILE } from '../../../src/indexer/metrics/metrics-db.js';
+import { METRICS_FILE } from '../../../src/indexer/store/metrics-db.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { parsePrometheusText, valueOf } from './prom-text.js';
 import { ServiceHost } from '../../../src/indexer/service/host.js';

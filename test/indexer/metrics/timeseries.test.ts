@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeDatabase } from '../../../src/indexer/store/db.js';
-import { METRICS_FILE, openMetricsDb } from '../../../src/indexer/metrics/metrics-db.js';
-import { defaultMonitoringSettings } from '../../../src/indexer/metrics/settings.js';
-import { SIGNAL_NAMES, type Signals } from '../../../src/indexer/metrics/signals.js';
+import { METRICS_FILE, openMetricsDb } from '../../../src/indexer/store/metrics-db.js';
+import { defaultMonitoringSettings } from '../../../src/indexer/config/monitoring-settings.js';
+import { SIGNAL_NAMES, type Signals } from '../../../src/shared/signals.js';
 import { maxRows, TimeSeriesStore } from '../../../src/indexer/metrics/timeseries.js';
 import { tmpDir } from '../../helpers/tmp.js';
 

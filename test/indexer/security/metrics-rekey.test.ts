@@ -9,7 +9,7 @@ import { defaultConfig } from '../../../src/indexer/config/schema.js';
 import { KeyFileSecretStore } from '../../../src/indexer/security/key-file.js';
 import { candidateKeys } from '../../../src/indexer/store/data-key.js';
 import { rotateDataKey } from '../../../src/indexer/store/rekey.js';
-import { kvGet, kvSet, METRICS_FILE, openMetricsDb } from '../../../src/indexer/metrics/metrics-db.js';
+import { kvGet, kvSet, METRICS_FILE, openMetricsDb } from '../../../src/indexer/store/metrics-db.js';
 import { closeDatabase, openDatabase } from '../../../src/indexer/store/db.js';
 import { isOwletError } from '../../../src/shared/errors.js';
 

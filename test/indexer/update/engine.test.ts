@@ -11,7 +11,7 @@ import { parseTrustedKeys, trustedKeysDocument, type TrustedKey } from '../../..
 import { artifactName, manifestName, parseManifest, serializeManifest, type Manifest } from '../../../src/indexer/update/manifest.js';
 import { effectiveSettings, readPolicy } from '../../../src/indexer/update/policy.js';
 import { isRefusal, type RefusalReason } from '../../../src/indexer/update/refusal.js';
-import { DEFAULT_UPDATE_CONFIG, nextCheckDelayMs } from '../../../src/indexer/update/settings.js';
+import { DEFAULT_UPDATE_CONFIG, nextCheckDelayMs } from '../../../src/indexer/config/update-settings.js';
 import { signBytes, verifyBytes } from '../../../src/indexer/update/signature.js';
 import { inStagingBucket, markBad, noteInstalled, readState, writeState } from '../../../src/indexer/update/state.js';
 import { tmpDir } from '../../helpers/tmp.js';

@@ -9,7 +9,7 @@ import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type Updatabl
 import { currentVersion, detectInstallation, entryOf, installedVersions, layoutOf, switchCurrent, versionRoot, type InstallLayout } from '../../../src/indexer/update/layout.js';
 import { effectiveSettings } from '../../../src/indexer/update/policy.js';
 import { cutRelease } from '../../../src/indexer/update/release/release.js';
-import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/update/settings.js';
+import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/config/update-settings.js';
 import { readState, updateState } from '../../../src/indexer/update/state.js';
 import { unpackRelease } from '../../../src/indexer/update/unpack.js';
 import { isRefusal } from '../../../src/indexer/update/refusal.js';

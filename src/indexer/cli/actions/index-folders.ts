@@ -6,6 +6,7 @@ import { OwletService } from '../../service/service.js';
 import { fileLogger } from '../../log/file-logger.js';
 import { databaseFiles } from '../../store/stats.js';
 import { backupBeforeMigration } from '../../backup/migration.js';
+import { serviceAuditLog } from '../../audit/service-audit.js';
 import { ProgressBar } from '../progress.js';
 import { summaryOfProblems } from '../problem-report.js';
 import { mb, type Io } from '../io.js';
@@ -17,7 +18,7 @@ export async function indexFolders(o: { root: string[]; dataDir?: string; json?:
   ensureDataDir(dataDir);
   const config = rememberRoots(dataDir, loadConfig(dataDir), roots);
   if (config.roots.length === 0) throw owletError('OWL_ERR_ROOT_MISSING', { reason: 'no root to index: pass --root DIR' });
-  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false, beforeMigrate: backupBeforeMigration });
+  const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'index'), watch: false, beforeMigrate: backupBeforeMigration, openAudit: serviceAuditLog });
   const bar = new ProgressBar(io.stderr);
   const p = service.indexer.progress;
   service.indexer.onDidProcess(() => bar.update(p.done, p.done + p.queued, p.phase));

@@ -1,5 +1,7 @@
 import { ensureDataDir, resolveDataDir } from '../../config/paths.js';
 import { loadOrRepairConfig } from '../../config/repair.js';
+import { describeNewer } from '../../config/load.js';
+import { VERSION } from '../../version.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
 import { runSupervised } from '../../host/run.js';
@@ -10,8 +12,9 @@ import type { Io } from '../io.js';
 
 /** A long-running process starts on the last good configuration rather than not at all (config/repair.ts). */
 function startConfig(dataDir: string, component: 'service' | 'supervisor') {
-  const { config, restored } = loadOrRepairConfig(dataDir);
+  const { config, restored, newer } = loadOrRepairConfig(dataDir);
   if (restored) fileLogger(dataDir, component).error('config.json was damaged; restored the last good configuration', { brokenFile: restored.brokenFile, reason: restored.reason });
+  if (newer) fileLogger(dataDir, component).warn('config.json has settings from a newer Owlet; this one ignores them and keeps them in the file', { writtenBy: newer.writtenBy, version: VERSION, keys: describeNewer(newer) });
   return config;
 }
 

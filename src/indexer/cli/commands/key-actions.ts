@@ -8,7 +8,7 @@ import { INDEX_FILE } from '../../service/context.js';
 import { readServiceInfo } from '../../service/service-file.js';
 import { withDataLock } from '../../service/data-lock.js';
 import { fileHeaderIsPlain } from '../../security/cipher.js';
-import { METRICS_FILE } from '../../metrics/metrics-db.js';
+import { METRICS_FILE } from '../../store/metrics-db.js';
 import { rotateDataKey } from '../../store/rekey.js';
 import { describeSecretStore, openSecretStore } from '../../security/secrets.js';
 import { rotateApiToken } from '../../security/token.js';

@@ -1,6 +1,6 @@
 import { HEALTH_COLOURS, worstStatus, type HealthStatus } from '../../../shared/health.js';
 import { errnoCode } from '../../../shared/errors.js';
-import { statfsSpace } from '../../metrics/collectors.js';
+import { statfsProbe } from '../../resilience/disk-space.js';
 import { withRunbooks } from '../report.js';
 import { DOCTOR_CHECKS } from './checks/index.js';
 import type { DoctorAction, DoctorCheck, DoctorContext, DoctorDeps, DoctorFinding, DoctorReport, ResolvedDoctorDeps } from './types.js';
@@ -52,7 +52,7 @@ async function inspect(dataDir: string, deps: ResolvedDoctorDeps): Promise<Inspe
  * state after the fixes.
  */
 export async function runDoctor(dataDir: string, opts: { fix: boolean }, deps: DoctorDeps = {}): Promise<DoctorReport> {
-  const d: ResolvedDoctorDeps = { ...deps, now: deps.now ?? Date.now, space: deps.space ?? statfsSpace, fetch: deps.fetch ?? globalThis.fetch };
+  const d: ResolvedDoctorDeps = { ...deps, now: deps.now ?? Date.now, space: deps.space ?? statfsProbe, fetch: deps.fetch ?? globalThis.fetch };
   let result = await inspect(dataDir, d);
   const fixed: DoctorAction[] = [];
   if (opts.fix && result.fixes.length) {

@@ -2,8 +2,8 @@ import type { HealthCheck, HealthReport } from '../../../shared/health.js';
 import type { ServiceInfo } from '../../../shared/api.js';
 import type { Config } from '../../config/schema.js';
 import type { IndexContext } from '../../service/context.js';
-import type { IntegrityRecord } from '../../metrics/metrics-db.js';
-import type { SpaceProbe } from '../../metrics/collectors.js';
+import type { IntegrityRecord } from '../../store/metrics-db.js';
+import type { SpaceProbe } from '../../resilience/disk-space.js';
 
 export interface DoctorFinding extends HealthCheck {
   /** The safe automatic remedy `--fix` would apply, in words. */

@@ -1,5 +1,5 @@
 import type { Observability } from '../../metrics/monitoring.js';
-import { SIGNALS, SIGNAL_NAMES, type SignalName } from '../../metrics/signals.js';
+import { SIGNALS, SIGNAL_NAMES, type SignalName } from '../../../shared/signals.js';
 import { parseOr400, TIMESERIES_RANGES, timeseriesParams, type Route } from '../contract.js';
 
 const Params = timeseriesParams(SIGNAL_NAMES);

@@ -1,4 +1,4 @@
-import { integrityCheck } from '../../integrity.js';
+import { integrityCheck } from '../../../store/integrity-check.js';
 import { REBUILD_FTS, rebuildFtsWithWriter } from '../rebuild-fts.js';
 import type { DoctorCheck } from '../types.js';
 

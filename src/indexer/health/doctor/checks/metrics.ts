@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openIndex } from '../../../service/context.js';
 import { withDataLock } from '../../../service/data-lock.js';
 import { closeDatabase } from '../../../store/db.js';
-import { METRICS_FILE, openMetricsDb } from '../../../metrics/metrics-db.js';
+import { METRICS_FILE, openMetricsDb } from '../../../store/metrics-db.js';
 import type { DoctorCheck } from '../types.js';
 
 /** The index key, if any, for opening metrics.db the way the service does. */

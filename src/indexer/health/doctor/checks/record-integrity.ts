@@ -1,5 +1,5 @@
 import { closeDatabase } from '../../../store/db.js';
-import { openMetricsDb, writeIntegrity } from '../../../metrics/metrics-db.js';
+import { openMetricsDb, writeIntegrity } from '../../../store/metrics-db.js';
 import type { DoctorCheck } from '../types.js';
 
 /**

@@ -5,6 +5,7 @@ import { OwletService } from '../../../service/service.js';
 import { withDataLock } from '../../../service/data-lock.js';
 import { readApiToken } from '../../../security/token.js';
 import { backupBeforeMigration } from '../../../backup/migration.js';
+import { serviceAuditLog } from '../../../audit/service-audit.js';
 import type { DoctorCheck, DoctorContext, DoctorFinding } from '../types.js';
 
 function reachable(root: string): boolean {
@@ -61,7 +62,7 @@ async function rescan(ctx: DoctorContext, roots: string[]): Promise<string> {
 /** One indexing pass over the given roots in this process (no service runs). */
 async function rescanHere(dataDir: string, roots: string[]): Promise<void> {
   return withDataLock(dataDir, 'doctor --fix', async () => {
-    const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false, beforeMigrate: backupBeforeMigration });
+    const service = new OwletService({ dataDir, log: fileLogger(dataDir, 'doctor'), watch: false, beforeMigrate: backupBeforeMigration, openAudit: serviceAuditLog });
     try {
       await service.indexOnce(roots);
     } finally {

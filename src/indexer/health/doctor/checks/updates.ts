@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/schema.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy } from '../../../update/policy.js';
-import { DEFAULT_UPDATE_CONFIG } from '../../../update/settings.js';
+import { DEFAULT_UPDATE_CONFIG } from '../../../config/update-settings.js';
 import type { DoctorCheck, DoctorFinding } from '../types.js';
 
 /** The update policy in force, as `owlet doctor` reports it (#12: "owlet doctor reports the policy in force"). */

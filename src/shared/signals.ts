@@ -2,7 +2,9 @@
  * The named numbers the sampler computes every few seconds: stored as time series (one column
  * each in metrics.db), charted by the dashboard, and referenced by alert rules. Adding a signal is
  * adding a line here (the store adds the column on open); never rename one, rules refer to it.
- * Imports nothing, so the configuration schema can validate rule metrics against it.
+ * Imports nothing, so the configuration schema can validate rule metrics against it. It lives in
+ * shared, below metrics/ (which samples them), alerts/ (whose rules read them), config/ and the
+ * dashboard's time-series route, so that each of them imports it downward.
  */
 export const SIGNALS = {
   uptime_seconds: { unit: 's', help: 'seconds since the service started' },

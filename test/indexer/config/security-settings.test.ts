@@ -6,7 +6,7 @@ import { runOwlet } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { parseConfig } from '../../../src/indexer/config/load.js';
 import { defaultConfig } from '../../../src/indexer/config/schema.js';
-import { httpLimitsFrom } from '../../../src/indexer/security/settings.js';
+import { httpLimitsFrom } from '../../../src/indexer/config/security-settings.js';
 import { DEFAULT_LIMITS } from '../../../src/indexer/security/limits.js';
 import { isOwletError } from '../../../src/shared/errors.js';
 

@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeDatabase, openDatabase, type Db } from '../store/db.js';
-import { migrate, type Migration } from '../store/migrations.js';
+import { closeDatabase, openDatabase, type Db } from './db.js';
+import { migrate, type Migration } from './migrations.js';
 import { isOwletError } from '../../shared/errors.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { rekeyCompanion } from '../store/rekey.js';
+import { rekeyCompanion } from './rekey.js';
 
 export const METRICS_FILE = 'metrics.db';
 
 /**
  * The monitoring database, separate from index.db so samples written every few seconds never
  * contend with index batches, and so it can be deleted at any time without losing the index.
- * It holds time series (tables ts_raw, ts_1m, ts_1h; see timeseries.ts), alert state and history,
+ * It holds time series (tables ts_raw, ts_1m, ts_1h; see metrics/timeseries.ts), alert state and history,
  * service start/stop records (crash-loop detection), and small facts such as the last integrity
- * check. Forward-only migrations, like the index.
+ * check. Forward-only migrations, like the index. It sits in store/ with the index's own SQL
+ * because metrics/ writes it while health/, recovery and doctor read and record integrity in it.
  */
 export const METRICS_MIGRATIONS: readonly Migration[] = [
   {

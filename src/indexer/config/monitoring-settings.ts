@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SIGNAL_NAMES } from './signals.js';
+import { SIGNAL_NAMES } from '../../shared/signals.js';
 
 /**
  * The `monitoring` section of config.json: metrics, time series, health and alert rules. Kept in
@@ -21,7 +21,7 @@ export const AlertRule = z
   .object({
     /** Stable name: alerts are deduplicated per rule id. */
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and dashes, at most 64'),
-    /** A signal name (see src/indexer/metrics/signals.ts). */
+    /** A signal name (see src/shared/signals.ts). */
     metric: z.enum(SIGNAL_NAMES),
     op: Comparison,
     threshold: z.number().finite(),

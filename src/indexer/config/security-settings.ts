@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_LIMITS, type HttpLimits } from './limits.js';
+import { DEFAULT_LIMITS, type HttpLimits } from '../security/limits.js';
 
 /** The `security` section of config.json. */
 export const SecuritySettings = z

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 
 export interface IntegrityResult {
   ok: boolean;

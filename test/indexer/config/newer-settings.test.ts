@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, loadConfigFile, parseConfigFile, saveConfig } from '../../../src/indexer/config/load.js';
+import { loadOrRepairConfig } from '../../../src/indexer/config/repair.js';
+import { ConfigSchema, defaultConfig } from '../../../src/indexer/config/schema.js';
+import { z } from 'zod';
+import { VERSION } from '../../../src/indexer/version.js';
+import { isOwletError } from '../../../src/shared/errors.js';
+import { runOwlet, startOwlet, waitExit } from '../../helpers/cli.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+/**
+ * A rollback hazard: `owlet index` and `owlet serve` write the whole config.json, so a file a newer
+ * Owlet wrote holds settings an older one does not know. The older one must load it, use what it
+ * knows, and keep the rest; a typo in a file it wrote itself must still be refused by name.
+ */
+
+const invalid = (re: RegExp) => (e: unknown) => isOwletError(e) && e.code === 'OWL_ERR_CONFIG_INVALID' && re.test(e.message);
+
+/** What a later release might write: its own settings beside ours, at the top and nested. */
+function fromNewer(extra: Record<string, unknown> = {}) {
+  return {
+    version: 1,
+    writtenBy: '99.0.0',
+    roots: ['/r'],
+    maxFileSizeMb: 10,
+    cloudSync: { enabled: true, provider: 'x' },
+    backup: { hour: 5, cloud: 'eu-1' },
+    monitoring: { alerts: { rules: [{ id: 'own', metric: 'queue_depth', op: '>', threshold: 9, summary: 's', labels: ['ops'] }] } },
+    ...extra,
+  };
+}
+
+function writeJson(dir: string, v: unknown): void {
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(v, null, 2), { mode: 0o600 });
+}
+
+function readJson(dir: string): Record<string, any> {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+}
+
+/** Paths of the objects in a zod schema that do not refuse unknown keys (zod 4 internals: a strict object's catchall is never). */
+function lenientObjects(schema: z.ZodType): string[] {
+  const out: string[] = [];
+  const walk = (s: unknown, p: string): void => {
+    const def = (s as { _zod?: { def?: Record<string, any> } })?._zod?.def;
+    if (!def) return;
+    if (def.type === 'object') {
+      if (def.catchall?._zod?.def?.type !== 'never') out.push(p || '(top level)');
+      for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) walk(v, p ? `${p}.${k}` : k);
+      return;
+    }
+    for (const k of ['innerType', 'element', 'in', 'out']) if (def[k]) walk(def[k], k === 'element' ? `${p}[]` : p);
+    for (const o of def.options ?? []) walk(o, p);
+  };
+  walk(schema, '');
+  return out;
+}
+
+test('every object in the schema refuses unknown keys, so none is ever dropped silently: a typo is refused, a newer Owlet\'s key kept', () => {
+  assert.deepEqual(lenientObjects(z.object({ a: z.object({ b: z.number() }).default({ b: 1 }), c: z.array(z.object({}).strict()) }).strict()), ['a'], 'the walk sees a lenient object inside a default');
+  assert.deepEqual(lenientObjects(ConfigSchema), []);
+});
+
+test('a config.json written by a newer Owlet loads: the settings this build knows are used, the others are named and set aside', () => {
+  const { config, newer } = parseConfigFile(fromNewer(), 'cfg.json', '1.0.0');
+  assert.equal(config.maxFileSizeMb, 10);
+  assert.equal(config.backup.hour, 5);
+  assert.deepEqual(config.roots, ['/r']);
+  assert.equal(config.monitoring.alerts.rules[0]!.threshold, 9);
+  assert.equal(newer?.writtenBy, '99.0.0');
+  assert.deepEqual(
+    newer?.keys.map((k) => k.path.join('.')).sort(),
+    ['backup.cloud', 'cloudSync', 'monitoring.alerts.rules.0.labels'],
+  );
+  assert.deepEqual(newer?.keys.find((k) => k.path[0] === 'cloudSync')?.value, { enabled: true, provider: 'x' });
+});
+
+test('saved by the older build, the newer settings stay in the file untouched, still marked as the newer version\'s', () => {
+  const dir = tmpDir();
+  writeJson(dir, fromNewer());
+  const c = loadConfig(dir, '1.0.0');
+  saveConfig(dir, { ...c, roots: [...c.roots, '/s'] }, '1.0.0');
+  const onDisk = readJson(dir);
+  assert.deepEqual(onDisk.roots, ['/r', '/s'], 'the older build\'s own change is written');
+  assert.equal(onDisk.writtenBy, '99.0.0', 'the file still says a newer Owlet set keys in it');
+  assert.deepEqual(onDisk.cloudSync, { enabled: true, provider: 'x' });
+  assert.equal(onDisk.backup.cloud, 'eu-1');
+  assert.equal(onDisk.backup.hour, 5);
+  assert.deepEqual(onDisk.monitoring.alerts.rules[0].labels, ['ops']);
+  // …and it loads again the same way (a second write changes nothing it does not own).
+  saveConfig(dir, loadConfig(dir, '1.0.0'), '1.0.0');
+  assert.deepEqual(readJson(dir), onDisk);
+  assert.equal(loadOrRepairConfig(dir).restored, null, 'never moved aside as damaged');
+});
+
+test('a hand-edited typo is still refused with the key named, in a file this build or an older one wrote', () => {
+  const dir = tmpDir();
+  saveConfig(dir, { ...defaultConfig(), roots: ['/r'] });
+  assert.equal(readJson(dir).writtenBy, VERSION, 'the writer records its version');
+  const edited = { ...readJson(dir), maxFileSizeMB: 5 };
+  writeJson(dir, edited);
+  assert.throws(() => loadConfig(dir), invalid(/maxFileSizeMB/));
+  assert.throws(() => parseConfigFile({ ...edited, writtenBy: '0.0.1' }, 'cfg.json', '1.0.0'), invalid(/maxFileSizeMB/));
+  assert.throws(() => parseConfigFile({ backup: { houre: 3 } }, 'cfg.json', '1.0.0'), invalid(/backup.*houre/), 'no writtenBy: strict');
+  assert.throws(() => parseConfigFile({ writtenBy: '1.0.0', backup: { houre: 3 } }, 'cfg.json', '1.0.0'), invalid(/backup.*houre/), 'written by this very version: strict');
+});
+
+test('a newer writer does not excuse a bad value of a setting this build knows, nor a writtenBy that is not a version', () => {
+  assert.throws(() => parseConfigFile(fromNewer({ maxFileSizeMb: -1 }), 'cfg.json', '1.0.0'), invalid(/maxFileSizeMb/));
+  assert.throws(() => parseConfigFile({ writtenBy: 'tomorrow', roots: [] }, 'cfg.json', '1.0.0'), invalid(/writtenBy: .*version/));
+  assert.throws(() => parseConfigFile({ writtenBy: 7 }, 'cfg.json', '1.0.0'), invalid(/writtenBy/));
+});
+
+test('once no newer setting is left, the file is this build\'s again and strict', () => {
+  const dir = tmpDir();
+  writeJson(dir, { writtenBy: '99.0.0', roots: ['/r'] });
+  assert.equal(loadConfigFile(dir, '1.0.0').newer, null);
+  saveConfig(dir, loadConfig(dir, '1.0.0'), '1.0.0');
+  assert.equal(readJson(dir).writtenBy, '1.0.0');
+});
+
+test('owlet index (the real CLI) indexes with a newer Owlet\'s config.json, keeps its settings, and doctor names them', async () => {
+  const data = tmpDir('owlet-data-');
+  const root = tmpDir('owlet-root-');
+  fs.writeFileSync(path.join(root, 'note.txt'), 'the word zanzibarite is searchable');
+  fs.mkdirSync(data, { recursive: true, mode: 0o700 });
+  writeJson(data, fromNewer({ roots: [], maxFileSizeMb: 1 }));
+  const idx = await runOwlet(['index', '--root', root, '--data-dir', data]);
+  assert.equal(idx.code, 0, idx.stderr);
+  const hits = JSON.parse((await runOwlet(['search', 'zanzibarite', '--json', '--data-dir', data])).stdout) as { total: number };
+  assert.equal(hits.total, 1, 'indexed with the configuration it read');
+  const onDisk = readJson(data);
+  assert.deepEqual(onDisk.roots, [fs.realpathSync(root)], 'the root given on the command line is remembered');
+  assert.equal(onDisk.maxFileSizeMb, 1);
+  assert.deepEqual(onDisk.cloudSync, { enabled: true, provider: 'x' });
+  assert.equal(onDisk.backup.cloud, 'eu-1');
+  assert.equal(onDisk.writtenBy, '99.0.0');
+  const doc = await runOwlet(['doctor', '--data-dir', data]);
+  const said = doc.stdout.split('\n').find((l) => l.includes('set by Owlet 99.0.0')) ?? '';
+  assert.match(said, new RegExp(`ignored by this one \\(${VERSION.replace(/\./g, '\\.')}\\) and kept in config\\.json: `), doc.stdout);
+  for (const k of ['cloudSync', 'backup.cloud', 'monitoring.alerts.rules.0.labels']) assert.ok(said.includes(k), `doctor names ${k}: ${said}`);
+  assert.doesNotMatch(doc.stdout, /FAILED +Configuration/);
+});
+
+test('owlet serve starts on a newer Owlet\'s config.json and logs which settings it ignores', async () => {
+  const data = tmpDir('owlet-data-');
+  fs.mkdirSync(data, { recursive: true, mode: 0o700 });
+  writeJson(data, fromNewer({ roots: [] }));
+  const child = startOwlet(['serve', '--data-dir', data, '--port', '0']);
+  const log = path.join(data, 'logs', 'service.log');
+  const deadline = Date.now() + 30_000;
+  let line: string | undefined;
+  while (Date.now() < deadline && !line && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 100));
+    line = (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').split('\n').find((l) => l.includes('settings from a newer Owlet'));
+  }
+  child.kill('SIGTERM');
+  await waitExit(child, 15_000);
+  assert.ok(line, `the warning is logged\n${child.output()}`);
+  const entry = JSON.parse(line!);
+  assert.equal(entry.writtenBy, '99.0.0');
+  assert.match(entry.keys, /cloudSync/);
+  assert.equal(readJson(data).cloudSync.provider, 'x');
+});
