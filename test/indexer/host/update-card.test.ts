@@ -13,7 +13,7 @@ import { buildServer } from '../../../src/indexer/http/server.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { controlSocketPath } from '../../../src/indexer/update/control.js';
 import { effectiveSettings, type PolicyInForce } from '../../../src/indexer/update/policy.js';
-import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/update/settings.js';
+import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/config/update-settings.js';
 import { writeState } from '../../../src/indexer/update/state.js';
 import { VERSION } from '../../../src/indexer/version.js';
 import type { UpdateCardView } from '../../../src/shared/api.js';
