@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import { QuarantineRows } from '../store/quarantine.js';
 
 /** A file version: a changed size or mtime makes it a new file for the quarantine. */
 export interface FileVersion {
@@ -16,19 +17,9 @@ export interface FileVersion {
  * superseded, is not the file's fault.
  */
 export class Quarantine {
-  private readonly q;
+  private readonly rows: QuarantineRows;
   constructor(db: Db, private readonly maxAttempts: number, private readonly now: () => number = Date.now) {
-    this.q = {
-      get: db.prepare<[string], { size: number; mtimeMs: number; attempts: number }>(
-        'SELECT size, mtime_ms AS mtimeMs, attempts FROM extraction_attempts WHERE path = ?',
-      ),
-      upsert: db.prepare(
-        `INSERT INTO extraction_attempts (path, size, mtime_ms, attempts, started_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, attempts = excluded.attempts, started_at = excluded.started_at`,
-      ),
-      clear: db.prepare('DELETE FROM extraction_attempts WHERE path = ?'),
-      count: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM extraction_attempts WHERE attempts >= ?'),
-    };
+    this.rows = new QuarantineRows(db);
   }
 
   /**
@@ -46,18 +37,18 @@ export class Quarantine {
    */
   recordDeath(file: FileVersion): { attempts: number; quarantined: boolean } {
     const attempts = this.attemptsOf(file) + 1;
-    this.q.upsert.run(file.path, file.size, file.mtimeMs, attempts, this.now());
+    this.rows.upsert(file.path, file.size, file.mtimeMs, attempts, this.now());
     return { attempts, quarantined: attempts >= this.maxAttempts };
   }
 
   /** The file was extracted (or is gone): its record is dropped. */
   end(path: string): void {
-    this.q.clear.run(path);
+    this.rows.clear(path);
   }
 
   /** Worker deaths recorded for this version of the file (0 when none or the file changed). */
   attemptsOf(file: FileVersion): number {
-    const prev = this.q.get.get(file.path);
+    const prev = this.rows.get(file.path);
     return prev && prev.size === file.size && prev.mtimeMs === file.mtimeMs ? prev.attempts : 0;
   }
 
@@ -66,6 +57,6 @@ export class Quarantine {
   }
 
   quarantinedCount(): number {
-    return this.q.count.get(this.maxAttempts)!.n;
+    return this.rows.countAtLeast(this.maxAttempts);
   }
 }

@@ -14,6 +14,7 @@ import { openSecretStore } from '../security/secrets.js';
 import { openKeyedDatabase, type KeyedOpen } from '../store/data-key.js';
 import { assertEncrypted } from '../security/cipher.js';
 import { trapCorruption } from '../store/corruption-trap.js';
+import { applyMemoryLimits } from '../store/memory.js';
 import { INDEX_FILE } from '../store/stats.js';
 
 export { INDEX_FILE };
@@ -70,10 +71,7 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
   // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.
   const secrets = opts.readonly && !fs.existsSync(file) ? null : (opts.secrets ?? openSecretStore(dataDir, config.security.secretStore));
   const { db, key, events: keyEvents } = secrets ? openKeyedDatabase(file, secrets, { readonly: opts.readonly }) : { db: openDatabase(file, { readonly: opts.readonly }), key: null, events: [] };
-  // The memory knobs (config.memory): SQLite's own cache, and memory-mapped reads (off by default:
-  // mapped pages are resident memory of this process).
-  db.pragma(`cache_size = -${config.memory.sqliteCacheMb * 1024}`);
-  db.pragma(`mmap_size = ${config.memory.sqliteMmapMb * 1048576}`);
+  applyMemoryLimits(db, config.memory);
   // Before any statement is prepared: SQLITE_CORRUPT anywhere on this connection reaches recovery.
   if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
   try {

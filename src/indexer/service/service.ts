@@ -20,6 +20,7 @@ import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
 import { indexedDocuments, servingProblems } from '../store/stats.js';
 import { diagnose } from '../store/damage.js';
+import { releaseSqliteMemory } from '../store/memory.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { statusReport, type Backlog, type StatusNote } from './status.js';
 import { Watcher, type WatchBackend } from '../watch/watcher.js';
@@ -349,7 +350,7 @@ export class OwletService {
   private releaseMemory(): void {
     const before = memoryFigures();
     this.searchCache.clear();
-    if (this.ctx.db.open) this.ctx.db.pragma('shrink_memory');
+    releaseSqliteMemory(this.ctx.db);
     (globalThis as { gc?: () => void }).gc?.();
     this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures() });
   }
