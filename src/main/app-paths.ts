@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OwletError } from '../shared/errors.js';
+import { owletError } from '../shared/errors.js';
 
 /** The folder name of the app's own Electron profile under the OS's per-user app-data folder. */
 export const APP_PROFILE_NAME = 'Owlet App';
@@ -20,10 +20,10 @@ export function isWithin(inner: string, outer: string): boolean {
 export function appUserDataDir(appData: string, dataDir: string): string {
   const dir = path.join(appData, APP_PROFILE_NAME);
   if (isWithin(dir, dataDir) || isWithin(dataDir, dir)) {
-    throw new OwletError(
-      'OWL_ERR_DATADIR_UNUSABLE',
-      `the data folder ${dataDir} overlaps the app's own profile folder ${dir}; choose a data folder outside ${appData} or inside a folder of its own`,
-    );
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', {
+      dir: dataDir,
+      reason: `it overlaps the app's own profile folder ${dir}; choose a data folder outside ${appData} or inside a folder of its own`,
+    });
   }
   return dir;
 }

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   OWL_ERR_NOT_READY: { kind: 'service', http: 503, message: '{reason}', remedy: 'try again in a moment' },
   OWL_ERR_SERVICE_NOT_RUNNING: { kind: 'service', http: 503, message: 'no Owlet service is running for {dataDir}', remedy: 'start it with "owlet serve" or "owlet run"' },
   OWL_ERR_SERVICE_UNREACHABLE: { kind: 'service', http: 503, message: 'the service at {url} did not answer {request}: {reason}', remedy: 'check "owlet status"; restart the service if it hangs' },
+  OWL_ERR_SERVICE_START_FAILED: { kind: 'service', http: 503, message: 'the indexer did not start: {reason}', remedy: 'see the service log; fix what the message names, then start Owlet again' },
+  OWL_ERR_SUPERVISOR_NOT_RUNNING: { kind: 'service', http: 503, message: 'this needs the running `owlet run` supervisor: {reason}', remedy: 'start the installed Owlet with "PREFIX/current/bin/owlet.js run", then try again' },
   OWL_ERR_SERVICE_RUNNING: { kind: 'service', http: 409, message: 'the Owlet service (pid {pid}) is using this index', remedy: 'stop the service first, or do this through it' },
   OWL_ERR_EXTRACT_PARSE: { kind: 'extract', http: 500, message: '{reason}', remedy: 'the file is damaged or in a variant Owlet cannot read; it stays listed in "owlet errors"' },
   OWL_ERR_EXTRACT_UNSUPPORTED: { kind: 'extract', http: 415, message: '{reason}', remedy: 'nothing to do: the file is skipped and listed in "owlet errors"' },
@@ -112,6 +114,15 @@ export class OwletError extends Error {
  */
 export function owletError<C extends ErrorCode>(code: C, params: ErrorParams<C>, opts: { detail?: Record<string, unknown>; cause?: unknown } = {}): OwletError {
   return new OwletError(code, formatError(code, params), opts.detail, 'cause' in opts ? { cause: opts.cause } : undefined);
+}
+
+/**
+ * Re-creates an error that crossed a boundary (IPC, HTTP) as ErrorInfo: its message was made by
+ * the catalog on the other side, so it is kept as it came. The one place besides owletError that
+ * builds an OwletError from a ready message (test/indexer/shared/errors.test.ts scans for others).
+ */
+export function fromErrorInfo(info: { code: ErrorCode; message: string; detail?: Record<string, unknown> }): OwletError {
+  return new OwletError(info.code, info.message, info.detail);
 }
 
 /** True when `code` is one of the catalog's (anything else crossing a boundary is mapped to OWL_ERR_INTERNAL). */

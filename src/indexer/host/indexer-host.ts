@@ -150,7 +150,7 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
         key = opts.keys();
       } catch (e) {
         const info = toErrorInfo(e);
-        throw new LaunchRefusedError(e instanceof OwletError ? info : { code: 'OWL_ERR_SECRET_STORE', message: `the encryption key could not be read: ${info.message}` });
+        throw new LaunchRefusedError(e instanceof OwletError ? info : toErrorInfo(owletError('OWL_ERR_SECRET_STORE', { reason: `the encryption key could not be read: ${info.message}` })));
       }
     }
     const spec: LaunchSpec = {
@@ -174,11 +174,12 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
     port = r.port;
   });
 
+  const startFailed = () => owletError('OWL_ERR_SERVICE_START_FAILED', { reason: sup.failure?.message ?? 'it failed and is not restarted' });
   const whenReady = (timeoutMs = 120_000): Promise<ReadyInfo> =>
     new Promise<ReadyInfo>((resolve, reject) => {
       const now = sup.readyInfo;
       if (now) return resolve(now);
-      if (sup.state === 'failed') return reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', sup.failure?.message ?? 'the indexer cannot start'));
+      if (sup.state === 'failed') return reject(startFailed());
       const subs: Disposable[] = [];
       const done = (f: () => void) => {
         clearTimeout(timer);
@@ -191,8 +192,8 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
       subs.push(sup.onDidBecomeReady((r) => done(() => resolve(r))));
       subs.push(
         sup.onDidChangeState((s) => {
-          if (s.state === 'failed') done(() => reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', sup.failure?.message ?? 'the indexer cannot start')));
-          else if (s.state === 'stopped') done(() => reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', 'the indexer was stopped')));
+          if (s.state === 'failed') done(() => reject(startFailed()));
+          else if (s.state === 'stopped') done(() => reject(owletError('OWL_ERR_SERVICE_START_FAILED', { reason: 'it was stopped before it was ready' })));
         }),
       );
     });

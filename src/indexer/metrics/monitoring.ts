@@ -314,7 +314,7 @@ export class Monitoring implements Observability {
   }
 
   acknowledge(id: string): Alert {
-    if (!this.engine) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
+    if (!this.engine) throw owletError('OWL_ERR_MONITORING_OFF', { feature: 'alerts' });
     return this.engine.acknowledge(id);
   }
 

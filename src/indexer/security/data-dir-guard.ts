@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { type OwletError, owletError } from '../../shared/errors.js';
 
 /**
  * The data folder holds the token, the keys (without a keychain), the index and the logs: whoever
@@ -124,7 +124,7 @@ function describe(problems: DirProblem[]): string {
 export function assertPrivateDataDir(dataDir: string, probe: GuardProbe = systemGuardProbe()): void {
   const problems = inspectDataDir(dataDir, probe);
   if (problems.length === 0) return;
-  throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `refusing to use the data folder ${dataDir}: ${describe(problems)}`);
+  throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: `it is not private to you: ${describe(problems)}` });
 }
 
 /** The data folder alone (clients that read one file from it: cheap, no walk). */
@@ -137,7 +137,12 @@ export function assertPrivateFolder(dir: string, probe: GuardProbe = systemGuard
     return; // absent: the caller reports the missing file
   }
   const bad = checkFolder(dir, st, probe.uid);
-  if (bad) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `refusing to use the data folder ${dir}: ${bad.message}. Fix: ${bad.fix}`);
+  if (bad) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir, reason: `it is not private to you: ${bad.message}. Fix: ${bad.fix}` });
+}
+
+/** A file Owlet wrote in its data folder that it must not trust (the folder is the file's). */
+function untrusted(file: string, why: string): OwletError {
+  return owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: path.dirname(file), reason: `${path.basename(file)} ${why}` });
 }
 
 export interface TrustedReadOptions {
@@ -159,16 +164,16 @@ export function readTrustedFile(file: string, opts: TrustedReadOptions = {}): Bu
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `${file} is a symbolic link; Owlet never follows links in its data folder. Fix: rm '${file}'`);
+    if (code === 'ELOOP') throw untrusted(file, `is a symbolic link; Owlet never follows links in its data folder. Fix: rm '${file}'`);
     throw e;
   }
   try {
     const st = fs.fstatSync(fd);
     if (probe.uid !== null) {
-      if (st.uid !== probe.uid) throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `${file} belongs to user ${st.uid}, not to you (${probe.uid}), so it is not trusted. Fix: rm '${file}' after checking who put it there`);
+      if (st.uid !== probe.uid) throw untrusted(file, `belongs to user ${st.uid}, not to you (${probe.uid}), so it is not trusted. Fix: rm '${file}' after checking who put it there`);
       const open = opts.secret ? 0o077 : 0o022;
       if ((st.mode & open) !== 0) {
-        throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `${file} is ${opts.secret ? 'readable' : 'writable'} by other users (mode ${octal(st.mode)}), so it is not trusted. Fix: chmod 600 '${file}'${opts.secret ? ' and replace the secret (it may have been read)' : ''}`);
+        throw untrusted(file, `is ${opts.secret ? 'readable' : 'writable'} by other users (mode ${octal(st.mode)}), so it is not trusted. Fix: chmod 600 '${file}'${opts.secret ? ' and replace the secret (it may have been read)' : ''}`);
       }
     }
     return fs.readFileSync(fd);

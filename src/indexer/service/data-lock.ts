@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, errnoCode } from '../../shared/errors.js';
+import { OwletError, errnoCode, owletError } from '../../shared/errors.js';
 import { createPrivateFile, writePrivateFile } from '../security/files.js';
 import { processAlive, readServiceInfo } from './service-file.js';
 
@@ -65,7 +65,7 @@ function tryLock(dataDir: string, purpose: string, note = true): DataFolderLock 
   try {
     db = new Database(file);
   } catch (e) {
-    throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `cannot open the lock file ${file}: ${(e as Error).message}`, undefined, { cause: e });
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: `cannot open its lock file ${file}: ${(e as Error).message}` }, { cause: e });
   }
   try {
     db.pragma('busy_timeout = 0');
@@ -78,7 +78,7 @@ function tryLock(dataDir: string, purpose: string, note = true): DataFolderLock 
   } catch (e) {
     db.close();
     if (isBusy(e)) return null;
-    throw new OwletError('OWL_ERR_DATADIR_UNUSABLE', `cannot lock the data folder (${file}): ${(e as Error).message}`, undefined, { cause: e });
+    throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: `cannot lock it (${file}): ${(e as Error).message}` }, { cause: e });
   }
   const owner: LockOwner = { pid: process.pid, purpose, since: new Date().toISOString() };
   try {

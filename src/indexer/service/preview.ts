@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError, owletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import type { DocumentStore } from '../store/documents.js';
 
 export const PREVIEW_CHARS = 2048;
@@ -44,6 +44,9 @@ export function insideRoot(real: string, roots: readonly string[]): boolean {
   });
 }
 
+/** The one wording for a path that is not a document of the index (missing, or never indexed). */
+const notIndexed = () => owletError('OWL_ERR_NOT_FOUND', { reason: 'path: no such indexed document' });
+
 export function previewDocument(store: DocumentStore, roots: readonly string[], requested: string, maxChars = PREVIEW_CHARS): DocumentPreview {
   checkRequestedPath(requested);
   const realRoots = roots.map((r) => realOrNull(path.resolve(r))).filter((r): r is string => r !== null);
@@ -53,12 +56,12 @@ export function previewDocument(store: DocumentStore, roots: readonly string[], 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw owletError('OWL_ERR_PATH_FORBIDDEN', { reason: 'not readable' });
-    throw owletError('OWL_ERR_NOT_FOUND', { reason: 'path: no such indexed document' });
+    throw notIndexed();
   }
   if (!insideRoot(real, realRoots)) throw owletError('OWL_ERR_PATH_FORBIDDEN', { reason: 'outside the indexed folders' });
   // Stored paths are as crawled: under a root named through a symlink they differ from the real path.
   const state = store.stateOf(real) ?? store.stateOf(path.normalize(requested));
-  if (!state || state.status !== 'indexed') throw owletError('OWL_ERR_NOT_FOUND', { reason: 'path: no such indexed document' });
+  if (!state || state.status !== 'indexed') throw notIndexed();
   const row = store.get(state.id);
   let text = '';
   for (const passage of store.passages(state.id)) {

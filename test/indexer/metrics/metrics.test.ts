@@ -126,9 +126,12 @@ test('with monitoring off nothing is wrapped, sampled or stored, and /metrics sa
   try {
     const r = await app.inject({ url: '/metrics' });
     assert.equal(r.statusCode, 404);
-    assert.match(r.json().error.message, /monitoring\.enabled/);
+    // One catalog entry words both refusals: what is off, and (the remedy) how to turn it on.
+    assert.deepEqual(r.json().error, { code: 'OWL_ERR_MONITORING_OFF', message: 'metrics are off', remedy: 'set monitoring.enabled to true in config.json and restart' });
     assert.equal((await app.inject({ url: '/api/v1/alerts' })).json().enabled, false);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/alerts/x-1/ack' })).statusCode, 404);
+    const ack = await app.inject({ method: 'POST', url: '/api/v1/alerts/x-1/ack' });
+    assert.equal(ack.statusCode, 404);
+    assert.deepEqual(ack.json().error, { code: 'OWL_ERR_MONITORING_OFF', message: 'alerts are off', remedy: 'set monitoring.enabled to true in config.json and restart' });
     // Health and readiness still work.
     assert.equal((await app.inject({ url: '/health/ready' })).statusCode, 200);
     const h = await app.inject({ url: '/api/v1/health' });

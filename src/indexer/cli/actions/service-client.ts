@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { ServiceInfo } from '../../../shared/api.js';
-import { OwletError, isErrorCode, owletError } from '../../../shared/errors.js';
+import { type OwletError, fromErrorInfo, isErrorCode, owletError } from '../../../shared/errors.js';
 
 /**
  * The CLI's client for a running service: one GET over node:http with the API token and nothing
@@ -45,6 +45,6 @@ export async function askService<T>(running: ServiceInfo, token: string, pathAnd
   }
   // Errors arrive as { error: { code, message } } with a catalog code (http/server.ts).
   const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  const error = isErrorCode(err?.code) && typeof err?.message === 'string' ? new OwletError(err.code, err.message) : owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request, reason: `HTTP ${res.status}` });
+  const error = isErrorCode(err?.code) && typeof err?.message === 'string' ? fromErrorInfo({ code: err.code, message: err.message }) : owletError('OWL_ERR_SERVICE_UNREACHABLE', { url: running.url, request, reason: `HTTP ${res.status}` });
   return { ok: false, status: res.status, error };
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { OwletError } from '../../../shared/errors.js';
+import { owletError } from '../../../shared/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveDataDir } from '../../config/paths.js';
 import { callUpdateControl } from '../../update/control.js';
@@ -23,7 +23,7 @@ export function updateSettingsFor(dataDir: string): EffectiveUpdateSettings {
 function installation(): Installation {
   const inst = detectInstallation(OWN_BIN);
   if (!inst) {
-    throw new OwletError('OWL_ERR_UPDATE_REFUSED', `updates are off: this Owlet runs from a source checkout (${OWN_BIN}), not from PREFIX/versions/<version>/; install a release (see README, "Updates") to get updates`, { reason: 'not-installed' });
+    throw owletError('OWL_ERR_UPDATE_REFUSED', { reason: `updates are off: this Owlet runs from a source checkout (${OWN_BIN}), not from PREFIX/versions/<version>/; install a release (see README, "Updates") to get updates` }, { detail: { reason: 'not-installed' } });
   }
   return inst;
 }
@@ -32,7 +32,7 @@ function installation(): Installation {
 function readOnlyUpdater(inst: Installation, settings: EffectiveUpdateSettings): HeadlessUpdater {
   const version = currentVersion(inst.layout) ?? inst.version;
   const refuse = async (): Promise<never> => {
-    throw new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', 'apply and rollback go through the running `owlet run` supervisor');
+    throw owletError('OWL_ERR_SUPERVISOR_NOT_RUNNING', { reason: 'apply and rollback go through it' });
   };
   return new HeadlessUpdater({
     installation: inst,

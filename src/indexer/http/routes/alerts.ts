@@ -17,7 +17,7 @@ export function alertRoutes(obs: Observability): Route[] {
       access: 'authenticated',
       handler: async (req) => {
         const p = parseOr400(AlertAckParams, req.params);
-        if (!obs.enabled) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'alerts are off: set monitoring.enabled to true in config.json and restart' });
+        if (!obs.enabled) throw owletError('OWL_ERR_MONITORING_OFF', { feature: 'alerts' });
         return { alert: obs.acknowledge(p.id) };
       },
     },

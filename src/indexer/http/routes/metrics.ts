@@ -13,7 +13,7 @@ export function metricsRoutes(obs: Observability): Route[] {
       url: '/metrics',
       access: 'authenticated',
       handler: async (_req, reply) => {
-        if (!obs.enabled) throw owletError('OWL_ERR_NOT_FOUND', { reason: 'metrics are off: set monitoring.enabled to true in config.json and restart' });
+        if (!obs.enabled) throw owletError('OWL_ERR_MONITORING_OFF', { feature: 'metrics' });
         const { contentType, body } = await obs.metricsText();
         return reply.type(contentType).send(body);
       },
