@@ -139,7 +139,8 @@ describe('createIndexerHost with the real service', () => {
     assert.equal(fatal[0]!.phase, 'startup');
     assert.deepEqual(h.crashes.map((c) => [c.reason, c.code]), [['fatal', 78]]);
     assert.equal(h.host.snapshot().stats.starts, 1, 'no restart loop');
-    await assert.rejects(h.host.whenReady(1_000), /roots/);
+    // Waiting callers hear why, under the catalog's code for a start that failed.
+    await assert.rejects(h.host.whenReady(1_000), (e: { code?: string; message?: string }) => e.code === 'OWL_ERR_SERVICE_START_FAILED' && /^the indexer did not start: .*roots/.test(e.message ?? ''));
   });
 
   test('a taken port: the start-up error and the log records leading to it arrive as typed messages; the service binds it once free', async () => {

@@ -140,7 +140,7 @@ test('#11.3: a forged service.json never receives the token: owlet open and back
     // The same file written by us but left writable by others is not trusted either.
     fs.chownSync(path.join(data, 'service.json'), process.getuid!(), process.getgid!());
     fs.chmodSync(path.join(data, 'service.json'), 0o666);
-    assert.throws(() => readServiceInfo(data), /writable by other users/);
+    assert.throws(() => readServiceInfo(data), /^OwletError: no usable Owlet data directory at .*: service\.json is writable by other users \(mode 0?66[46]\), so it is not trusted\. Fix: chmod 600 '/);
     // Nor a service.json pointing anywhere but loopback.
     fs.rmSync(path.join(data, 'service.json'));
     writeServiceInfo(data, { ...forged, url: 'http://192.0.2.1:80' });
