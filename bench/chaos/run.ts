@@ -38,6 +38,8 @@ export interface ChaosOptions {
   settleMs?: number;
   /** Only these kinds (default all). */
   kinds?: readonly FaultKind[];
+  /** Stop injecting after this many faults, even before the time is up (the short run: one round). */
+  maxFaults?: number;
   log?: (line: string) => void;
 }
 
@@ -253,7 +255,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       }
       return deck.shift()!;
     };
-    while (Date.now() < endAt) {
+    while (Date.now() < endAt && summaryFaults.length < (o.maxFaults ?? Infinity)) {
       const kind = draw();
       const at = Date.now();
       log(`chaos: ${new Date(at).toISOString()} ${kind}`);
