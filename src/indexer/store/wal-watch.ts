@@ -30,6 +30,8 @@ function inodeOf(file: string): number | null {
 
 export class WalWatch {
   private ino: number | null;
+  /** The index file this connection opened: a WAL beside a replaced file is not ours to touch. */
+  private readonly fileIno: number | null;
   private readonly wal: string;
 
   /** `db` is the connection that owns `file` (already in WAL mode, so its WAL exists). */
@@ -39,14 +41,16 @@ export class WalWatch {
   ) {
     this.wal = `${file}-wal`;
     this.ino = inodeOf(this.wal);
+    this.fileIno = inodeOf(file);
   }
 
   /**
-   * What happened to the WAL since the connection opened it. A vanished index file is not the WAL's
-   * problem (recovery watches that), so it reads as 'ok' here.
+   * What happened to the WAL since the connection opened it. An index file that vanished or was
+   * replaced is not the WAL's problem (recovery watches that), and the WAL now at the path may
+   * belong to the new file: it reads as 'ok' here, and is never touched.
    */
   check(): WalState {
-    if (!this.db.open || this.ino === null || inodeOf(this.file) === null) return 'ok';
+    if (!this.db.open || this.ino === null || this.fileIno === null || inodeOf(this.file) !== this.fileIno) return 'ok';
     const now = inodeOf(this.wal);
     if (now === this.ino) return 'ok';
     return now === null ? 'missing' : 'replaced';

@@ -78,6 +78,22 @@ test('healing waits, without blocking, while another connection holds the index;
   db.close();
 });
 
+test('an index file replaced under the connection (a restore, a recovery) is left alone: the WAL at the path is the new file\'s', () => {
+  const { file, db, insert, watch } = fixture();
+  insert(3);
+  const other = path.join(path.dirname(file), 'other.db');
+  const o = openDatabase(other);
+  o.exec('CREATE TABLE t (x INTEGER)');
+  o.prepare('INSERT INTO t VALUES (42)').run();
+  fs.renameSync(other, file);
+  fs.renameSync(`${other}-wal`, `${file}-wal`);
+  assert.equal(watch.check(), 'ok');
+  assert.deepEqual(watch.heal(), { healed: false, state: 'ok' });
+  assert.ok(fs.existsSync(`${file}-wal`), "the new file's WAL is not deleted");
+  o.close();
+  db.close();
+});
+
 test('nothing to heal: an intact WAL, a closed connection, or an index file that is itself gone (recovery handles that)', () => {
   const { file, db, insert, watch } = fixture();
   insert(3);
