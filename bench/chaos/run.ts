@@ -8,6 +8,7 @@ import { percentile } from '../lib/stats.js';
 import { writeChaosCorpus, writeDocument, tokenFor } from '../lib/doc-corpus.js';
 import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, type FaultContext, type FaultKind } from './faults.js';
 import { AvailabilityProber, FreshnessProber } from './probes.js';
+import { attributeOutages } from './attribute.js';
 import { seeded } from '../lib/rng.js';
 import { request, settle, startTarget, type Target } from '../lib/target.js';
 
@@ -276,19 +277,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
 
     // Attribute recovery and alerts to each fault.
     const recs = summaryFaults as (FaultRecord & { _at: number; _end: number })[];
+    const outages = attributeOutages(recs.map((r) => ({ at: r._at, end: r._end, skipped: Boolean(r.skipped) })), prober);
     recs.forEach((r, k) => {
-      const next = recs[k + 1]?._at ?? Number.MAX_SAFE_INTEGER;
-      if (r.skipped) return;
-      // A fault owns the failed probes from its start until the service answered again; failures
-      // that a previous fault left running are that fault's, not this one's.
-      const prevBack = k > 0 ? (recs[k - 1] as { _back?: number })._back ?? 0 : 0;
-      const from = Math.max(r._at, prevBack);
-      const failedDuring = prober.failuresBetween(from, Math.max(r._end, from) + 1);
-      const back = prober.recoveredAt(Math.max(r._end, from));
-      (r as { _back?: number })._back = back ?? next;
-      r.failedProbes = prober.failuresBetween(from, back ?? next);
-      if (r.failedProbes === 0 && failedDuring === 0) r.recoveryMs = 0;
-      else r.recoveryMs = back === null ? null : Math.max(0, back - r._end);
+      const o = outages[k];
+      if (!o) return;
+      r.recoveryMs = o.recoveryMs;
+      r.failedProbes = o.failedProbes;
       // Fired within a minute of the fault, or already firing when it began (the same condition
       // again does not fire a second alert while the first is up).
       const up = (a: SeenAlert) => a.firedAt !== null && ((a.firedAt >= r._at && a.firedAt < r._at + 60_000) || (a.firedAt < r._at && (a.resolvedAt === null || a.resolvedAt > r._at)));
@@ -355,7 +349,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         recoveryUnder30s: Object.values(recovery).every((r) => r.unrecovered === 0 && (r.maxMs ?? 0) < 30_000),
         noDocumentsLost: documents.lost === 0 && documents.phantom === 0,
       },
-      faults: recs.map(({ _at, _end, ...r }) => { delete (r as { _back?: number })._back; return r; }),
+      faults: recs.map(({ _at, _end, ...r }) => r),
     };
     return summary;
   } finally {
