@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--minutes N] [--seed S] [--corpus DIR] [--files N] [--every-ms MS] [--kinds a,b] [--keep]`
+ * `npm run chaos -- [--minutes N] [--seed S] [--corpus DIR] [--files N] [--every-ms MS] [--kinds a,b] [--max-faults N] [--keep]`
  * Runs Owlet under injected faults and prints (and saves to bench/results/) the JSON summary
  * described in docs/operations/validation.md. Exit code 1 when a target is missed.
  */
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     corpus: { type: 'string' },
     files: { type: 'string', default: '3000' },
     'every-ms': { type: 'string', default: '5000' },
+    'max-faults': { type: 'string' },
     'burst-files': { type: 'string', default: '5000' },
     kinds: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -52,6 +53,7 @@ const summary = await runChaos({
   burstFiles: num('burst-files', values['burst-files'], 10),
   corpus: values.corpus,
   kinds,
+  ...(values['max-faults'] ? { maxFaults: num('max-faults', values['max-faults'], 1) } : {}),
   keep: values.keep,
   hostile: !values['skip-hostile'],
   log: (l) => console.error(l),

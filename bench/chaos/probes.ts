@@ -60,7 +60,9 @@ export class AvailabilityProber {
   recoveredAt(from: number, streak = 5): number | null {
     let run = 0;
     let first = 0;
-    for (const p of this.probes) {
+    // In the order they were sent: probes are recorded when they finish, and a timed-out one
+    // finishes 3 s after later probes that were answered.
+    for (const p of [...this.probes].sort((a, b) => a.at - b.at)) {
       if (p.at < from) continue;
       if (p.ok) {
         if (run === 0) first = p.at;

@@ -8,6 +8,7 @@ import { percentile } from '../lib/stats.js';
 import { writeChaosCorpus, writeDocument, tokenFor } from '../lib/doc-corpus.js';
 import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, type FaultContext, type FaultKind } from './faults.js';
 import { AvailabilityProber, FreshnessProber } from './probes.js';
+import { attributeOutages } from './attribute.js';
 import { seeded } from '../lib/rng.js';
 import { request, settle, startTarget, type Target } from '../lib/target.js';
 
@@ -38,6 +39,8 @@ export interface ChaosOptions {
   settleMs?: number;
   /** Only these kinds (default all). */
   kinds?: readonly FaultKind[];
+  /** Stop injecting after this many faults, even before the time is up (the short run: one round). */
+  maxFaults?: number;
   log?: (line: string) => void;
 }
 
@@ -106,7 +109,11 @@ function chaosConfig(roots: string[], extractTimeoutMs: number): Config {
       alerts: {
         ...d.monitoring.alerts,
         // The data volume is a small tmpfs: "critical" means nearly nothing left, and it fires quickly.
-        rules: [{ id: 'disk-space-critical', metric: 'disk_free_bytes', op: '<', threshold: 16 * 1024 * 1024, forSeconds: 1, severity: 'critical', summary: 'the data volume is nearly full', remedy: 'free space on the disk that holds the Owlet data folder' }],
+        // "low" at the default 512 MB would fire for the whole run on a 512 MB volume and never clear.
+        rules: [
+          { id: 'disk-space-low', metric: 'disk_free_bytes', op: '<', threshold: 64 * 1024 * 1024, forSeconds: 1, severity: 'warning', summary: 'the data volume is getting full', remedy: 'free space on the disk that holds the Owlet data folder' },
+          { id: 'disk-space-critical', metric: 'disk_free_bytes', op: '<', threshold: 16 * 1024 * 1024, forSeconds: 1, severity: 'critical', summary: 'the data volume is nearly full', remedy: 'free space on the disk that holds the Owlet data folder' },
+        ],
       },
     },
     security: { ...d.security, http: { ...d.security.http, rateLimitPerMinute: 100_000 } },
@@ -199,11 +206,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     peak.fds = Math.max(peak.fds, s.fds);
     peak.processes = Math.max(peak.processes, s.processes);
   }, 1000);
-  const alertSeen = new Map<string, { rule: string; firedAt: number | null; state: string }>();
+  type SeenAlert = { rule: string; firedAt: number | null; resolvedAt: number | null; state: string };
+  const alertSeen = new Map<string, SeenAlert>();
   const pollAlerts = async () => {
     const r = await request(target, '/api/v1/alerts?history=200');
-    const b = r.body as { active?: { id: string; rule: string; firedAt: number | null; state: string }[]; history?: { id: string; rule: string; firedAt: number | null; state: string }[] } | null;
-    for (const a of [...(b?.active ?? []), ...(b?.history ?? [])]) alertSeen.set(a.id, { rule: a.rule, firedAt: a.firedAt, state: a.state });
+    const b = r.body as { active?: (SeenAlert & { id: string })[]; history?: (SeenAlert & { id: string })[] } | null;
+    for (const a of [...(b?.active ?? []), ...(b?.history ?? [])]) alertSeen.set(a.id, { rule: a.rule, firedAt: a.firedAt, resolvedAt: a.resolvedAt ?? null, state: a.state });
   };
   const alertTimer = setInterval(() => void pollAlerts(), 2000);
 
@@ -235,17 +243,27 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     };
     const kinds = o.kinds ?? FAULT_KINDS;
     const endAt = Date.now() + o.minutes * 60_000;
-    let i = 0;
-    while (Date.now() < endAt) {
-      // A fixed rotation shuffled by the seed covers every kind evenly in short runs.
-      const kind = i % kinds.length === 0 || kinds.length === 1 ? kinds[rng.int(0, kinds.length - 1)]! : kinds[(i * 7 + rng.int(0, kinds.length - 1)) % kinds.length]!;
+    // Drawn from a deck the seed shuffles, dealt anew when empty: every kind once per round, so a
+    // short run covers the kinds evenly (independent draws left some out).
+    const deck: FaultKind[] = [];
+    const draw = (): FaultKind => {
+      if (deck.length === 0) {
+        deck.push(...kinds);
+        for (let k = deck.length - 1; k > 0; k--) {
+          const j = rng.int(0, k);
+          [deck[k], deck[j]] = [deck[j]!, deck[k]!];
+        }
+      }
+      return deck.shift()!;
+    };
+    while (Date.now() < endAt && summaryFaults.length < (o.maxFaults ?? Infinity)) {
+      const kind = draw();
       const at = Date.now();
       log(`chaos: ${new Date(at).toISOString()} ${kind}`);
       const out = await FAULTS[kind](ctx);
       summaryFaults.push({ kind, at: new Date(at).toISOString(), note: out.note, ...(out.skipped ? { skipped: out.skipped } : {}), recoveryMs: null, failedProbes: 0, alerts: [] });
       (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._at = at;
       (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._end = out.endedAt;
-      i++;
       const gap = Math.max(500, Math.round(o.faultEveryMs * (0.5 + rng.next())) - (Date.now() - at));
       await sleep(Math.min(gap, Math.max(0, endAt - Date.now())));
     }
@@ -259,20 +277,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
 
     // Attribute recovery and alerts to each fault.
     const recs = summaryFaults as (FaultRecord & { _at: number; _end: number })[];
+    const outages = attributeOutages(recs.map((r) => ({ at: r._at, end: r._end, skipped: Boolean(r.skipped) })), prober);
     recs.forEach((r, k) => {
-      const next = recs[k + 1]?._at ?? Number.MAX_SAFE_INTEGER;
-      if (r.skipped) return;
-      // A fault owns the failed probes from its start until the service answered again; failures
-      // that a previous fault left running are that fault's, not this one's.
-      const prevBack = k > 0 ? (recs[k - 1] as { _back?: number })._back ?? 0 : 0;
-      const from = Math.max(r._at, prevBack);
-      const failedDuring = prober.failuresBetween(from, Math.max(r._end, from) + 1);
-      const back = prober.recoveredAt(Math.max(r._end, from));
-      (r as { _back?: number })._back = back ?? next;
-      r.failedProbes = prober.failuresBetween(from, back ?? next);
-      if (r.failedProbes === 0 && failedDuring === 0) r.recoveryMs = 0;
-      else r.recoveryMs = back === null ? null : Math.max(0, back - r._end);
-      r.alerts = [...new Set([...alertSeen.values()].filter((a) => a.firedAt !== null && a.firedAt >= r._at && a.firedAt < r._at + 60_000).map((a) => a.rule))];
+      const o = outages[k];
+      if (!o) return;
+      r.recoveryMs = o.recoveryMs;
+      r.failedProbes = o.failedProbes;
+      // Fired within a minute of the fault, or already firing when it began (the same condition
+      // again does not fire a second alert while the first is up).
+      const up = (a: SeenAlert) => a.firedAt !== null && ((a.firedAt >= r._at && a.firedAt < r._at + 60_000) || (a.firedAt < r._at && (a.resolvedAt === null || a.resolvedAt > r._at)));
+      r.alerts = [...new Set([...alertSeen.values()].filter(up).map((a) => a.rule))];
     });
     const documents = { ...(await compareWithDisk(target, corpus.good, deleted)), settledMs };
     const doc = doctor(dataDir);
@@ -335,13 +349,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
         recoveryUnder30s: Object.values(recovery).every((r) => r.unrecovered === 0 && (r.maxMs ?? 0) < 30_000),
         noDocumentsLost: documents.lost === 0 && documents.phantom === 0,
       },
-      faults: recs.map(({ _at, _end, ...r }) => { delete (r as { _back?: number })._back; return r; }),
+      faults: recs.map(({ _at, _end, ...r }) => r),
     };
     return summary;
   } finally {
     clearInterval(sampler);
     clearInterval(alertTimer);
     await target.stop();
+    // The data folder's tmpfs goes with the run: a kept run keeps its logs for the post-mortem.
+    if (o.keep && tmpfs) fs.cpSync(path.join(dataDir, 'logs'), path.join(work, 'data-logs'), { recursive: true });
     if (tmpfs) unmount(dataDir);
     if (!o.keep && !o.workDir) fs.rmSync(work, { recursive: true, force: true });
   }

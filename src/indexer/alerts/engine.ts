@@ -77,6 +77,7 @@ export class AlertEngine {
   private readonly now: () => number;
   private readonly deliveries = new Set<Promise<void>>();
   private lastPrune = 0;
+  private storeFailing = false;
   /** Told after every change of any alert (the metrics gauge, tests). */
   onDidChange: () => void = () => {};
 
@@ -121,12 +122,13 @@ export class AlertEngine {
           a.severity = raise(a.severity);
           a.escalations++;
           this.emit('escalated', a, now);
-        } else this.opts.store?.save(a);
+        } else this.save(a);
       } else if (a) {
         this.active.delete(rule.id);
         if (a.state === 'pending') {
           // Never fired: nobody was told, nothing to keep.
-          this.opts.store?.remove(a.id);
+          const id = a.id;
+          this.persist((st) => st.remove(id));
           continue;
         }
         a.value = value;
@@ -135,7 +137,7 @@ export class AlertEngine {
     }
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
-      this.opts.store?.prune(now - (this.opts.historyMs ?? 90 * 86_400_000));
+      this.persist((st) => st.prune(now - (this.opts.historyMs ?? 90 * 86_400_000)));
     }
     this.onDidChange();
   }
@@ -162,7 +164,7 @@ export class AlertEngine {
       a.summary = event.message;
       a.value = (a.value ?? 1) + 1;
       if (raiseRank(event.severity) > raiseRank(a.severity)) a.severity = event.severity;
-      this.opts.store?.save(a);
+      this.save(a);
       this.onDidChange();
       return { ...a };
     }
@@ -217,9 +219,30 @@ export class AlertEngine {
     this.opts.log.info('alert route names a channel that is not registered; notifications for it are not delivered', { channel: name });
   }
 
+  /**
+   * Saves alert state. A store that cannot write (metrics.db on a full disk) must not stop the
+   * evaluation: the alert saying the disk is full would never fire (found by the chaos run). The
+   * alert lives on in memory; the failure is logged once until a write succeeds again.
+   */
+  private persist(write: (store: NonNullable<AlertEngineOptions['store']>) => void): void {
+    const store = this.opts.store;
+    if (!store) return;
+    try {
+      write(store);
+      this.storeFailing = false;
+    } catch (e) {
+      if (!this.storeFailing) this.opts.log.warn('alert state not saved; kept in memory until the store writes again', { error: e });
+      this.storeFailing = true;
+    }
+  }
+
+  private save(a: Alert): void {
+    this.persist((st) => st.save(a));
+  }
+
   private emit(type: AlertEventType, a: Alert, at: number): void {
     if (type !== 'acknowledged' && type !== 'resolved') a.lastNotifiedAt = at;
-    this.opts.store?.save(a);
+    this.save(a);
     const event: AlertEvent = { type, alert: { ...a }, at };
     this.opts.log.debug('alert event', { event: type, alert: a.id, rule: a.rule, severity: a.severity });
     for (const name of new Set(this.opts.routes[a.severity])) {

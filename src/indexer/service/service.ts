@@ -18,9 +18,10 @@ import { SearchCache } from '../search/cache.js';
 import { IdleRelease } from './idle-release.js';
 import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
-import { indexedDocuments, servingProblems } from '../store/stats.js';
+import { INDEX_FILE, indexedDocuments, servingProblems } from '../store/stats.js';
 import { diagnose } from '../store/damage.js';
 import { releaseSqliteMemory } from '../store/memory.js';
+import { WalWatch } from '../store/wal-watch.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { statusReport, type Backlog, type StatusNote } from './status.js';
 import { Watcher, type WatchBackend } from '../watch/watcher.js';
@@ -57,6 +58,8 @@ export interface ServiceOptions {
    * appends through the AuditLog it is handed. Without one nothing is audited (tests).
    */
   openAudit?: (ctx: IndexContext, log: Logger) => AuditLog;
+  /** How often the index's WAL is checked for deletion under the service (default 2 s; a stat). */
+  walCheckMs?: number;
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -131,12 +134,17 @@ export class OwletService {
   private rescanTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private readonly abort = new AbortController();
+  /** Notices index.db-wal deleted under the open connection (store/wal-watch.ts). */
+  private readonly wal: WalWatch;
+  private walWaiting = false;
 
   constructor(private readonly opts: ServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.started = this.now();
     this.ctx = openIndex(opts.dataDir, { secrets: opts.secrets, onCorrupt: opts.onCorrupt, beforeMigrate: opts.beforeMigrate });
     this.audit = opts.openAudit ? opts.openAudit(this.ctx, opts.log) : noAudit;
+    // Armed at open: the WAL the connection has open now is the one it must keep.
+    this.wal = new WalWatch(this.ctx.db, path.join(this.ctx.dataDir, INDEX_FILE));
     const { config } = this.ctx;
     this.pool = createExtractionPool({
       workers: config.extractors.workers,
@@ -326,6 +334,7 @@ export class OwletService {
     every(tick, () => this.runDueRetries());
     every(tick, () => void this.idleRelease.tick());
     every(this.config.resilience.rootCheckMs, () => this.checkOfflineRoots());
+    every(this.opts.walCheckMs ?? 2000, () => this.healWal());
     // Read at every check: the setting can be changed while running (applyConfig).
     const power = this.opts.power ?? defaultPowerProbe();
     const check = async () => {
@@ -334,6 +343,22 @@ export class OwletService {
     };
     void check();
     every(this.opts.powerCheckMs ?? 60_000, check);
+  }
+
+  /**
+   * A WAL deleted under the service: its commits are written into index.db through the open
+   * connection and a new WAL is opened, so other connections (doctor, the CLI) work again and
+   * nothing committed is lost. Waits while another connection holds the index.
+   */
+  private healWal(): void {
+    const r = this.wal.heal();
+    if (r.healed) {
+      this.walWaiting = false;
+      this.opts.log.warn('the index WAL was deleted under the running service; its commits were saved into index.db and a new WAL opened', { wal: r.state });
+    } else if (r.state !== 'ok' && !this.walWaiting) {
+      this.walWaiting = true;
+      this.opts.log.warn('the index WAL was deleted under the running service; it is healed as soon as no other connection holds the index', { wal: r.state, reason: r.reason });
+    }
   }
 
   /** Nothing queued, extracting, unwritten or announced by the watcher. */

@@ -272,3 +272,36 @@ test('an unacknowledged event alert survives a restart; a rule alert of a remove
     closeDatabase(db);
   }
 });
+
+test('a store that cannot write (metrics.db on the full disk) does not stop evaluation: the disk alert still fires, and is saved once writes work again', () => {
+  const dir = tmpDir('owlet-alerts-');
+  const db = openMetricsDb(dir, null);
+  try {
+    const real = new SqliteAlertStore(db);
+    let full = false;
+    const refuse = () => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const store = Object.assign(Object.create(real) as SqliteAlertStore, {
+      save: (a: Parameters<SqliteAlertStore['save']>[0]) => (refuse(), real.save(a)),
+      remove: (id: string) => (refuse(), real.remove(id)),
+      prune: (before: number) => (refuse(), real.prune(before)),
+    });
+    const now = { t: 1_000_000 };
+    // The slow-search rule is evaluated first and holds: its save is the one that fails first.
+    const { e, hook } = engine(now, { store });
+    e.evaluate({ search_p95_ms: 5000 });
+    full = true;
+    now.t += MIN;
+    e.evaluate({ search_p95_ms: 5000, disk_free_bytes: 0 });
+    assert.deepEqual(e.activeAlerts().map((a) => [a.rule, a.state]).sort(), [['disk-critical', 'firing'], ['search-slow', 'pending']]);
+    assert.deepEqual(hook.events, ['firing:disk-critical:critical'], 'the critical alert reached its channels');
+    assert.deepEqual(real.loadActive().map((a) => a.rule), ['search-slow'], 'nothing could be written meanwhile');
+    full = false;
+    now.t += MIN;
+    e.evaluate({ search_p95_ms: 5000, disk_free_bytes: 0 });
+    assert.deepEqual(real.loadActive().map((a) => a.rule).sort(), ['disk-critical', 'search-slow'], 'saved at the next evaluation');
+  } finally {
+    closeDatabase(db);
+  }
+});
