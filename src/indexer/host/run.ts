@@ -4,6 +4,7 @@ import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexe
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
 import { attachHeadlessUpdates } from '../update/attach.js';
+import { LAUNCHER_ENV, REEXEC_EXIT_CODE, type ReexecMessage } from './supervisor-launcher.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -65,22 +66,61 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     opts.out(`service child stopped unexpectedly (${c.error ? `${c.error.message}; ` : ''}${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); ${host.state === 'failed' ? 'not restarting' : 'restarting'}`),
   );
   host.start();
-  // The update engine switches the host's entry to another version's tree and restarts it.
-  const updates = opts.updates === false ? null : await attachHeadlessUpdates({ dataDir: opts.dataDir, ownBin: OWLET_BIN, host, log: opts.log, out: opts.out, ...(opts.policyFile ? { policyFile: opts.policyFile } : {}) });
-  return new Promise<number>((resolve) => {
-    const stop = (sig: string) => {
-      void Promise.resolve(updates?.close())
-        .then(() => host.stop(sig))
-        .then(() => resolve(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    host.onDidChangeState((s) => {
-      // A version under its health gate may fail to start: the update engine rolls it back.
-      if (s.state === 'failed' && !updates?.updater?.inProgress) {
-        opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
-        resolve(78);
-      }
+  // Under the installed launcher (supervisor-launcher.ts) this supervisor can hand over to the
+  // version `current` names once an update or rollback moved it.
+  const launcher = process.env[LAUNCHER_ENV] !== undefined && typeof process.send === 'function';
+  let finish: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  let leaving = false;
+  const handOver = async (version: string) => {
+    if (leaving) return;
+    if (!launcher) {
+      opts.out(`owlet: ${version} is now current; this supervisor keeps its own code until \`owlet run\` is restarted`);
+      return;
+    }
+    leaving = true;
+    opts.out(`owlet: supervisor moving to ${version}: stopping the service and restarting from PREFIX/current`);
+    opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
+    await updates?.close();
+    await host.stop('supervisor re-exec');
+    const msg: ReexecMessage = { type: 'owlet-reexec', version, port: host.port ?? null };
+    process.send!(msg, undefined, {}, () => {
+      process.disconnect?.();
+      finish(REEXEC_EXIT_CODE);
     });
+  };
+  // The update engine switches the host's entry to another version's tree and restarts it.
+  const updates =
+    opts.updates === false
+      ? null
+      : await attachHeadlessUpdates({
+          dataDir: opts.dataDir,
+          ownBin: OWLET_BIN,
+          host,
+          log: opts.log,
+          out: opts.out,
+          ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
+          onNewCurrent: (v) => void handOver(v),
+        });
+  const stop = (sig: string) => {
+    if (leaving) return;
+    leaving = true;
+    void Promise.resolve(updates?.close())
+      .then(() => host.stop(sig))
+      .then(() => finish(0));
+  };
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice under the launcher (the
+  // group's SIGINT and the launcher's forwarded one); the second must not kill it mid-drain.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  // A launcher killed outright leaves this supervisor alone: stop, so a new `owlet run` can start.
+  if (launcher) process.once('disconnect', () => stop('launcher gone'));
+  host.onDidChangeState((s) => {
+    // A version under its health gate may fail to start: the update engine rolls it back.
+    if (s.state === 'failed' && !updates?.updater?.inProgress && !leaving) {
+      opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
+      finish(78);
+    }
   });
+  return done;
 }

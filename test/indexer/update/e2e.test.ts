@@ -103,8 +103,17 @@ describe('headless update end to end (real owlet run, real feed)', () => {
     process.stdout.write(`# e2e update downtime: ${r.downtimeMs} ms\n`);
     assert.equal(currentVersion(l), '1.1.0');
     assert.ok(await waitFor(() => ready(url), 30_000, 'the updated service to answer ready on the same URL'));
+    // The supervisor itself moves to the new code (the launcher restarts it from PREFIX/current),
+    // on the same port, and service.json names the service it now supervises.
+    const updateStatus = async () => JSON.parse((await run([bin, 'update', 'status', '--json', '--data-dir', dataDir])).stdout) as { supervisor: { version: string; pid: number } | null };
+    let sv: { version: string; pid: number } | null = null;
+    assert.ok(await waitFor(async () => (sv = (await updateStatus()).supervisor)?.version === '1.1.0', 60_000, 'the supervisor to run 1.1.0'), JSON.stringify(sv) + output);
+    assert.match(fs.readFileSync(`/proc/${sv!.pid}/cmdline`, 'utf8'), /current\/bin\/owlet\.js/);
+    assert.ok(await waitFor(() => ready(url), 30_000, 'the service back on the same URL after the supervisor moved'));
     const info = readServiceInfo(dataDir);
     assert.ok(info && info.pid !== undefined, 'service.json names the running service');
+    assert.equal(info.supervisorPid, sv!.pid, 'service.json names the new supervisor');
+    assert.equal(info.url.replace(/\/$/, ''), url.replace(/\/$/, ''));
 
     // A release whose service exits at start: refused by the health gate, rolled back.
     await cutRelease({ root: fixtureRoot('broken', 'process.exit(1);\n'), version: '1.2.0', key: key.privateKey, outDir: feedDir, schemaVersion: 0 });

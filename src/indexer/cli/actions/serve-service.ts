@@ -2,7 +2,9 @@ import { ensureDataDir, resolveDataDir } from '../../config/paths.js';
 import { loadOrRepairConfig } from '../../config/repair.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
-import { runSupervised } from '../../host/run.js';
+import { OWLET_BIN, runSupervised } from '../../host/run.js';
+import { LAUNCHER_ENV, launchSupervisor } from '../../host/supervisor-launcher.js';
+import { detectInstallation } from '../../update/layout.js';
 import { assertDataFolderFree } from '../../service/data-lock.js';
 import { fileLogger } from '../../log/file-logger.js';
 import type { LogLevel } from '../../../shared/protocol.js';
@@ -44,5 +46,12 @@ export async function runSupervisor(o: { root: string[]; dataDir?: string; port?
   // would only restart it in a loop, so a second `owlet run` is refused here.
   assertDataFolderFree(dataDir, 'use it (owlet open, owlet status), or stop it before starting another');
   const config = rememberRoots(dataDir, startConfig(dataDir, 'supervisor'), roots);
+  // Installed: this process stays a launcher and the supervisor runs from PREFIX/current, so that
+  // it can restart on a new version after an update (Node has no exec).
+  const inst = detectInstallation(OWLET_BIN);
+  if (inst && process.env[LAUNCHER_ENV] === undefined) {
+    const port = o.port ?? (config.server.port || undefined);
+    return launchSupervisor({ layout: inst.layout, dataDir, ...(port !== undefined ? { port } : {}), out: io.out });
+  }
   return runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out });
 }
