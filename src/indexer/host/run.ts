@@ -4,7 +4,7 @@ import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexe
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
 import { attachHeadlessUpdates } from '../update/attach.js';
-import { LAUNCHER_ENV, REEXEC_EXIT_CODE, type ReexecMessage } from './supervisor-launcher.js';
+import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, type ReexecMessage } from './supervisor-launcher.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -57,8 +57,17 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   });
   opts.onHost?.(host);
   let announced = false;
+  // After a move (supervisor re-exec) the service was down from the old supervisor's stop to here.
+  const moved = /^(.+)@(\d+)$/.exec(process.env[MOVED_ENV] ?? '');
   host.onDidBecomeReady((r) => {
-    if (!announced) opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
+    if (!announced) {
+      opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
+      if (moved) {
+        const downtimeMs = Date.now() - Number(moved[2]);
+        opts.out(`owlet: supervisor moved to ${moved[1]}; the service was down ${downtimeMs} ms for the move`);
+        opts.log.info('supervisor moved', { version: moved[1], downtimeMs });
+      }
+    }
     announced = true;
   });
   host.onDidLog(({ record }) => opts.out(`service ${record.level}: ${record.component}: ${record.msg}`));
@@ -81,9 +90,10 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     leaving = true;
     opts.out(`owlet: supervisor moving to ${version}: stopping the service and restarting from PREFIX/current`);
     opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
+    const stoppingAt = Date.now();
     await updates?.close();
     await host.stop('supervisor re-exec');
-    const msg: ReexecMessage = { type: 'owlet-reexec', version, port: host.port ?? null };
+    const msg: ReexecMessage = { type: 'owlet-reexec', version, port: host.port ?? null, stoppingAt };
     process.send!(msg, undefined, {}, () => {
       process.disconnect?.();
       finish(REEXEC_EXIT_CODE);

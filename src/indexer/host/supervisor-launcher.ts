@@ -19,7 +19,12 @@ export interface ReexecMessage {
   type: 'owlet-reexec';
   version: string;
   port: number | null;
+  /** When the old supervisor began stopping its service (epoch ms): the move's downtime runs from here. */
+  stoppingAt: number;
 }
+
+/** Tells the restarted supervisor it follows a move (`<version>@<stoppingAt>`), so it reports the move's downtime. */
+export const MOVED_ENV = 'OWLET_SUPERVISOR_MOVED';
 
 export function isReexecMessage(m: unknown): m is ReexecMessage {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'owlet-reexec';
@@ -38,11 +43,12 @@ export interface LaunchOptions {
 export async function launchSupervisor(o: LaunchOptions): Promise<number> {
   const signals = o.signals ?? process;
   let port = o.port;
+  let moved: ReexecMessage | undefined;
   for (;;) {
     const bin = path.join(o.layout.current, 'bin', 'owlet.js');
     const child = spawn(process.execPath, [bin, 'run', '--data-dir', o.dataDir, ...(port !== undefined ? ['--port', String(port)] : [])], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, [LAUNCHER_ENV]: String(process.pid) },
+      env: { ...process.env, [LAUNCHER_ENV]: String(process.pid), ...(moved ? { [MOVED_ENV]: `${moved.version}@${moved.stoppingAt}` } : {}) },
     });
     let handover: ReexecMessage | undefined;
     let stopping = false;
@@ -63,6 +69,7 @@ export async function launchSupervisor(o: LaunchOptions): Promise<number> {
     signals.off('SIGINT', forward);
     if (!stopping && code === REEXEC_EXIT_CODE && handover) {
       if (handover.port !== null) port = handover.port;
+      moved = handover;
       o.out(`owlet: supervisor restarting on ${handover.version} (PREFIX/current) on port ${port ?? 'any'}`);
       continue;
     }
