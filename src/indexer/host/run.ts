@@ -4,7 +4,7 @@ import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexe
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
 import { attachHeadlessUpdates } from '../update/attach.js';
-import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, type ReexecMessage } from './supervisor-launcher.js';
+import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, STANDBY_WAIT_MS, isProceedMessage, type ReexecMessage } from './supervisor-launcher.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -88,6 +88,20 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
       return;
     }
     leaving = true;
+    // Let the launcher load the next supervisor first; this one serves until it is ready.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, STANDBY_WAIT_MS + 5_000);
+      function done() {
+        clearTimeout(timer);
+        process.off('message', onMessage);
+        resolve();
+      }
+      function onMessage(m: unknown) {
+        if (isProceedMessage(m)) done();
+      }
+      process.on('message', onMessage);
+      process.send!({ type: 'owlet-prepare', version });
+    });
     opts.out(`owlet: supervisor moving to ${version}: stopping the service and restarting from PREFIX/current`);
     opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
     const stoppingAt = Date.now();

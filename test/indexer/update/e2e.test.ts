@@ -57,6 +57,7 @@ describe('headless update end to end (real owlet run, real feed)', () => {
     assert.ok(await waitFor(() => ready(url), 30_000, 'the service back on the same URL after the supervisor moved'));
     const moveMs = await waitFor(() => /service was down (\d+) ms for the move/.exec(output())?.[1], 30_000, `the move's downtime reported\n${output()}`);
     process.stdout.write(`# e2e supervisor move downtime: ${moveMs} ms\n`);
+    assert.doesNotMatch(output(), /cold start/, 'the next supervisor was loaded in standby before the old one stopped its service');
     const info = readServiceInfo(dataDir);
     assert.ok(info && info.pid !== undefined, 'service.json names the running service');
     assert.equal(info.supervisorPid, sv!.pid, 'service.json names the new supervisor');

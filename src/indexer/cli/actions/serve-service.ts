@@ -3,7 +3,7 @@ import { loadOrRepairConfig } from '../../config/repair.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
 import { OWLET_BIN, runSupervised } from '../../host/run.js';
-import { LAUNCHER_ENV, launchSupervisor } from '../../host/supervisor-launcher.js';
+import { LAUNCHER_ENV, MOVED_ENV, STANDBY_ENV, awaitGo, launchSupervisor } from '../../host/supervisor-launcher.js';
 import { detectInstallation } from '../../update/layout.js';
 import { assertDataFolderFree } from '../../service/data-lock.js';
 import { fileLogger } from '../../log/file-logger.js';
@@ -39,6 +39,14 @@ export async function serveHere(o: ServeOptions, io: Io): Promise<number> {
 
 /** `owlet run`: a supervisor that keeps a serving child alive; resolves with its exit code. */
 export async function runSupervisor(o: { root: string[]; dataDir?: string; port?: number }, io: Io): Promise<number> {
+  if (process.env[STANDBY_ENV] !== undefined && process.env[LAUNCHER_ENV] !== undefined) {
+    // Started ahead of a move (supervisor-launcher.ts): loaded, waiting for the old supervisor to let go.
+    const go = await awaitGo();
+    if (!go) return 1;
+    delete process.env[STANDBY_ENV];
+    process.env[MOVED_ENV] = `${go.version}@${go.stoppingAt}`;
+    if (go.port !== null) o = { ...o, port: go.port };
+  }
   const dataDir = resolveDataDir(o.dataDir);
   const roots = resolveRoots(o.root);
   ensureDataDir(dataDir);
