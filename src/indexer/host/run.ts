@@ -78,8 +78,13 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   // Under the installed launcher (supervisor-launcher.ts) this supervisor can hand over to the
   // version `current` names once an update or rollback moved it.
   const launcher = process.env[LAUNCHER_ENV] !== undefined && typeof process.send === 'function';
-  let finish: (code: number) => void = () => undefined;
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  let resolveDone: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const finish = (code: number) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    resolveDone(code);
+  };
   let leaving = false;
   const handOver = async (version: string) => {
     if (leaving) return;
@@ -126,13 +131,13 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
           ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
           onNewCurrent: (v) => void handOver(v),
         });
-  const stop = (sig: string) => {
+  function stop(sig: string): void {
     if (leaving) return;
     leaving = true;
     void Promise.resolve(updates?.close())
       .then(() => host.stop(sig))
       .then(() => finish(0));
-  };
+  }
   // `on`, not `once`: a terminal's Ctrl-C reaches this process twice under the launcher (the
   // group's SIGINT and the launcher's forwarded one); the second must not kill it mid-drain.
   process.on('SIGINT', stop);
