@@ -148,18 +148,24 @@ async function main(): Promise<void> {
       await cutRelease({ root: fixture(`r${round}`), version, key, outDir: feedDir, schemaVersion: 0 });
       const p = prober(url, token);
       await new Promise((r) => setTimeout(r, 2000));
+      const moves = (out.match(/for the move/g) ?? []).length;
       const applied = await owlet([bin, 'update', 'apply', '--json', '--data-dir', data]);
+      // After the gate the supervisor moves to the new version too (re-exec, a second short outage):
+      // keep probing until it reports the move, so the prober sees both outages.
+      const moveDeadline = Date.now() + 60_000;
+      while ((out.match(/for the move/g) ?? []).length === moves && Date.now() < moveDeadline) await new Promise((r) => setTimeout(r, 100));
+      const moveMs = [...out.matchAll(/service was down (\d+) ms for the move/g)].slice(moves).map((m) => m[1])[0];
       await new Promise((r) => setTimeout(r, 3000));
       const probes = await p.stop();
       const r = JSON.parse(applied.stdout) as { outcome: string; to: string | null; downtimeMs?: number };
       const failed = probes.filter((x) => !x.ok);
       const outage = longestOutage(probes);
-      rows.push(`| ${round} | ${r.outcome} ${r.to ?? ''} | ${r.downtimeMs ?? '–'} ms | ${outage} ms | ${failed.length} of ${probes.length} | ${(r.downtimeMs ?? Infinity) < 5000 ? 'met' : 'MISSED'} |`);
+      rows.push(`| ${round} | ${r.outcome} ${r.to ?? ''} | ${r.downtimeMs ?? '–'} ms | ${moveMs ?? '–'} ms | ${outage} ms | ${failed.length} of ${probes.length} | ${(r.downtimeMs ?? Infinity) < 5000 && Number(moveMs ?? Infinity) < 5000 ? 'met' : 'MISSED'} |`);
       for (const f of failed.slice(0, 20)) console.log(`  failed probe at +${f.at - probes[0]!.at} ms: ${f.kind} → ${f.detail}`);
       if (failed.length > 20) console.log(`  … and ${failed.length - 20} more`);
     }
-    console.log('\n| round | outcome | downtime (engine) | longest outage seen by the prober | failed probes | target < 5 s |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('\n| round | outcome | downtime (engine) | supervisor move outage | longest outage seen by the prober | failed probes | target < 5 s (each) |');
+    console.log('|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {
     sup.kill('SIGTERM');

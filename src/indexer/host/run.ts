@@ -4,6 +4,7 @@ import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexe
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
 import { attachHeadlessUpdates } from '../update/attach.js';
+import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, STANDBY_WAIT_MS, isProceedMessage, type ReexecMessage } from './supervisor-launcher.js';
 
 /** The CLI entry the service child runs (`bin/owlet.js serve …`), found relative to this file. */
 export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.meta.url));
@@ -56,8 +57,17 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   });
   opts.onHost?.(host);
   let announced = false;
+  // After a move (supervisor re-exec) the service was down from the old supervisor's stop to here.
+  const moved = /^(.+)@(\d+)$/.exec(process.env[MOVED_ENV] ?? '');
   host.onDidBecomeReady((r) => {
-    if (!announced) opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
+    if (!announced) {
+      opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
+      if (moved) {
+        const downtimeMs = Date.now() - Number(moved[2]);
+        opts.out(`owlet: supervisor moved to ${moved[1]}; the service was down ${downtimeMs} ms for the move`);
+        opts.log.info('supervisor moved', { version: moved[1], downtimeMs });
+      }
+    }
     announced = true;
   });
   host.onDidLog(({ record }) => opts.out(`service ${record.level}: ${record.component}: ${record.msg}`));
@@ -65,22 +75,81 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     opts.out(`service child stopped unexpectedly (${c.error ? `${c.error.message}; ` : ''}${c.reason}${c.code !== null ? `, code ${c.code}` : ''}${c.signal ? `, ${c.signal}` : ''}); ${host.state === 'failed' ? 'not restarting' : 'restarting'}`),
   );
   host.start();
-  // The update engine switches the host's entry to another version's tree and restarts it.
-  const updates = opts.updates === false ? null : await attachHeadlessUpdates({ dataDir: opts.dataDir, ownBin: OWLET_BIN, host, log: opts.log, out: opts.out, ...(opts.policyFile ? { policyFile: opts.policyFile } : {}) });
-  return new Promise<number>((resolve) => {
-    const stop = (sig: string) => {
-      void Promise.resolve(updates?.close())
-        .then(() => host.stop(sig))
-        .then(() => resolve(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    host.onDidChangeState((s) => {
-      // A version under its health gate may fail to start: the update engine rolls it back.
-      if (s.state === 'failed' && !updates?.updater?.inProgress) {
-        opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
-        resolve(78);
+  // Under the installed launcher (supervisor-launcher.ts) this supervisor can hand over to the
+  // version `current` names once an update or rollback moved it.
+  const launcher = process.env[LAUNCHER_ENV] !== undefined && typeof process.send === 'function';
+  let resolveDone: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const finish = (code: number) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    resolveDone(code);
+  };
+  let leaving = false;
+  const handOver = async (version: string) => {
+    if (leaving) return;
+    if (!launcher) {
+      opts.out(`owlet: ${version} is now current; this supervisor keeps its own code until \`owlet run\` is restarted`);
+      return;
+    }
+    leaving = true;
+    // Let the launcher load the next supervisor first; this one serves until it is ready.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, STANDBY_WAIT_MS + 5_000);
+      function done() {
+        clearTimeout(timer);
+        process.off('message', onMessage);
+        resolve();
       }
+      function onMessage(m: unknown) {
+        if (isProceedMessage(m)) done();
+      }
+      process.on('message', onMessage);
+      process.send!({ type: 'owlet-prepare', version });
     });
+    opts.out(`owlet: supervisor moving to ${version}: stopping the service and restarting from PREFIX/current`);
+    opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
+    const stoppingAt = Date.now();
+    await updates?.close();
+    await host.stop('supervisor re-exec');
+    const msg: ReexecMessage = { type: 'owlet-reexec', version, port: host.port ?? null, stoppingAt };
+    process.send!(msg, undefined, {}, () => {
+      process.disconnect?.();
+      finish(REEXEC_EXIT_CODE);
+    });
+  };
+  // The update engine switches the host's entry to another version's tree and restarts it.
+  const updates =
+    opts.updates === false
+      ? null
+      : await attachHeadlessUpdates({
+          dataDir: opts.dataDir,
+          ownBin: OWLET_BIN,
+          host,
+          log: opts.log,
+          out: opts.out,
+          ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
+          onNewCurrent: (v) => void handOver(v),
+        });
+  function stop(sig: string): void {
+    if (leaving) return;
+    leaving = true;
+    void Promise.resolve(updates?.close())
+      .then(() => host.stop(sig))
+      .then(() => finish(0));
+  }
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice under the launcher (the
+  // group's SIGINT and the launcher's forwarded one); the second must not kill it mid-drain.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  // A launcher killed outright leaves this supervisor alone: stop, so a new `owlet run` can start.
+  if (launcher) process.once('disconnect', () => stop('launcher gone'));
+  host.onDidChangeState((s) => {
+    // A version under its health gate may fail to start: the update engine rolls it back.
+    if (s.state === 'failed' && !updates?.updater?.inProgress && !leaving) {
+      opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
+      finish(78);
+    }
   });
+  return done;
 }

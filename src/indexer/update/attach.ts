@@ -10,6 +10,7 @@ import { currentVersion, detectInstallation } from './layout.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy } from './policy.js';
 import { isRefusal } from './refusal.js';
 import { nextCheckDelayMs } from '../config/update-settings.js';
+import { holdAtStepFromEnv } from './test-hold.js';
 
 export interface AttachedUpdater {
   updater: HeadlessUpdater | null;
@@ -22,7 +23,16 @@ export interface AttachedUpdater {
  * feed every `checkHours` (jittered), applying when `autoApply` is on. From a source checkout it
  * says that updates are off and does nothing else.
  */
-export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string; host: UpdatableHost; log: Logger; out: (line: string) => void; policyFile?: string }): Promise<AttachedUpdater> {
+export async function attachHeadlessUpdates(o: {
+  dataDir: string;
+  ownBin: string;
+  host: UpdatableHost;
+  log: Logger;
+  out: (line: string) => void;
+  policyFile?: string;
+  /** Called when `current` names another version than the code this supervisor runs (after an install or rollback): the supervisor moves to it. */
+  onNewCurrent?: (version: string) => void;
+}): Promise<AttachedUpdater> {
   const inst = detectInstallation(o.ownBin);
   const log = o.log.child('update');
   if (!inst) {
@@ -34,6 +44,7 @@ export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string
   const audit = localAudit(o.dataDir, log);
   const running = currentVersion(inst.layout) ?? inst.version;
   if (o.host.entry.version === undefined) o.host.setEntry({ ...o.host.entry, version: running });
+  const hold = holdAtStepFromEnv();
   const updater = new HeadlessUpdater({
     installation: inst,
     host: o.host,
@@ -44,8 +55,10 @@ export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string
     },
     restore: async (id) => void (await restoreLocal(o.dataDir, id, log, audit)),
     schemaVersion: SCHEMA_VERSION,
+    supervisorPid: process.pid,
     log,
     audit,
+    ...(hold ? { onStep: hold } : {}),
     onAlert: (a) => {
       log.warn('alert', { alert: a.id, severity: a.severity, message: a.message });
       o.out(`owlet: ALERT ${a.id}: ${a.message}`);
@@ -59,8 +72,12 @@ export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string
   });
   updater.recoverInterrupted();
   let control: ControlServer | null = null;
+  const afterChange = () => {
+    const cur = currentVersion(inst.layout);
+    if (cur !== null && cur !== inst.version && !updater.inProgress) o.onNewCurrent?.(cur);
+  };
   try {
-    control = await serveUpdateControl(o.dataDir, updater);
+    control = await serveUpdateControl(o.dataDir, updater, afterChange);
   } catch (e) {
     log.warn('update API unavailable', { error: e });
   }
@@ -78,6 +95,7 @@ export async function attachHeadlessUpdates(o: { dataDir: string; ownBin: string
       else if (st.autoApply) {
         const r = await updater.apply();
         if (r.outcome !== 'up-to-date' && r.outcome !== 'staged-out') o.out(`owlet: update ${r.outcome}${r.to ? ` ${r.to}` : ''}${r.message ? `: ${r.message}` : ''}`);
+        afterChange();
       } else {
         const c = await updater.check();
         if (c.status === 'available') o.out(`owlet: update ${c.version} available (owlet update apply)`);

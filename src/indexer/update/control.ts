@@ -20,7 +20,8 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdater): Promise<ControlServer> {
+/** `afterChange` runs once an apply or rollback answer has been sent (the supervisor may then re-exec). */
+export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdater, afterChange?: () => void): Promise<ControlServer> {
   const sock = controlSocketPath(dataDir);
   if (process.platform !== 'win32') fs.rmSync(sock, { force: true });
   const server = http.createServer((req, res) => {
@@ -49,6 +50,7 @@ export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdat
             res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'OWL_ERR_NOT_FOUND', message: 'no such update action' } }));
             return;
           }
+          if (afterChange && req.method === 'POST' && (req.url === '/apply' || req.url === '/rollback')) res.once('finish', afterChange);
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
         } catch (e) {
           res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toErrorInfo(e) }));

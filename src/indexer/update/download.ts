@@ -83,6 +83,10 @@ async function transfer(url: string, limits: FetchLimits, sink: (chunk: Buffer) 
     armStall();
     const res = await get(new URL(url), ctl.signal, 0);
     const declared = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
+    if (declared !== undefined && limits.expectedSize !== undefined && declared !== limits.expectedSize) {
+      res.destroy();
+      throw new UpdateRefusal('size-mismatch', `${url} announces ${declared} bytes, the signed manifest says ${limits.expectedSize}`, { announced: declared, expected: limits.expectedSize });
+    }
     if (declared !== undefined && declared > limits.maxBytes) {
       res.destroy();
       throw new UpdateRefusal('too-large', `${url} announces ${declared} bytes, more than the ${limits.maxBytes} allowed`);

@@ -12,6 +12,7 @@ import { cleanLeftovers, currentVersion, entryOf, installedVersions, prune, swit
 import type { EffectiveUpdateSettings } from './policy.js';
 import { isRefusal, UpdateRefusal, type RefusalReason } from './refusal.js';
 import { markBad, noteInstalled, readState, updateState, writeState, type UpdateState } from './state.js';
+import type { UpdateStepName } from './test-hold.js';
 import { unpackRelease } from './unpack.js';
 
 /** The part of the indexer host (src/indexer/host) an update drives: which tree the child runs, and restarts. */
@@ -52,8 +53,10 @@ export interface HeadlessUpdaterDeps {
   arch?: string;
   now?: () => Date;
   free?: FreeBytes;
+  /** Set by the running supervisor (status names it); absent in the CLI's read-only updater. */
+  supervisorPid?: number;
   /** Test seam: runs between steps with the step's name (kill-at-each-step tests). */
-  onStep?: (step: 'downloaded' | 'unpacked' | 'backed-up' | 'started' | 'switched' | 'gated') => void | Promise<void>;
+  onStep?: (step: UpdateStepName) => void | Promise<void>;
 }
 
 export type ApplyOutcome = 'installed' | 'rolled-back' | 'refused' | 'up-to-date' | 'staged-out';
@@ -82,6 +85,8 @@ export interface UpdateStatus {
   lastCheck: UpdateState['lastCheck'];
   lastResult: UpdateState['lastResult'];
   settings: { feedUrl: string | null; channel: string; disabled: boolean; disabledBy?: string; pinnedVersion?: string };
+  /** The `owlet run` supervisor answering: the version of the code it runs (it moves with `current`). Null when none answers. */
+  supervisor: { version: string; pid: number } | null;
 }
 
 /**
@@ -146,6 +151,7 @@ export class HeadlessUpdater {
       lastCheck: s.lastCheck,
       lastResult: s.lastResult,
       settings: { feedUrl: st.feedUrl, channel: st.channel, disabled: st.disabled, ...(st.disabledBy ? { disabledBy: st.disabledBy } : {}), ...(st.pinnedVersion ? { pinnedVersion: st.pinnedVersion } : {}) },
+      supervisor: this.d.supervisorPid !== undefined ? { version: this.d.installation.version, pid: this.d.supervisorPid } : null,
     };
   }
 
@@ -237,7 +243,7 @@ export class HeadlessUpdater {
         if (s.pending) s.pending.phase = 'unpacking';
       });
       if (to === from || to === currentVersion(l)) throw new UpdateRefusal('not-newer', `${to} is the version in use`);
-      const root = await unpackRelease(l, to, artifactFile);
+      const root = await unpackRelease(l, to, artifactFile, async () => void (await this.d.onStep?.('unpacking')));
       fs.rmSync(artifactFile, { force: true });
       this.step('unpacked', { version: to, root });
       await this.d.onStep?.('unpacked');

@@ -34,7 +34,13 @@ export interface PolicyInForce {
   error?: string;
 }
 
+/**
+ * Where the machine policy lives. `OWLET_POLICY_FILE` moves it (packagers who install elsewhere,
+ * and the end-to-end tests); it is no way around an administrator, who controls the service's
+ * environment as much as this file, and `owlet doctor` names the file in force.
+ */
 export function defaultPolicyFile(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OWLET_POLICY_FILE) return path.resolve(env.OWLET_POLICY_FILE);
   switch (platform) {
     case 'win32':
       return path.join(env.ProgramData ?? 'C:\\ProgramData', 'Owlet', 'policy.json');

@@ -10,7 +10,7 @@ import { UpdateRefusal } from './refusal.js';
  * version with usable trusted keys, then renames it to `versions/<v>`. Only plain files and folders
  * are extracted (no links, devices or absolute paths), even from a signed package.
  */
-export async function unpackRelease(l: InstallLayout, version: string, artifact: string): Promise<string> {
+export async function unpackRelease(l: InstallLayout, version: string, artifact: string, beforeRename?: () => Promise<void>): Promise<string> {
   const final = versionRoot(l, version);
   const partial = `${final}.partial`;
   fs.rmSync(partial, { recursive: true, force: true });
@@ -52,6 +52,7 @@ export async function unpackRelease(l: InstallLayout, version: string, artifact:
   } catch (e) {
     fail(`the package's trusted keys are unusable (updates would stop working): ${(e as Error).message}`);
   }
+  await beforeRename?.();
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(partial, final);
   return final;

@@ -159,6 +159,13 @@ describe('bounded downloads', () => {
     assert.ok(sent < 50_000_000, 'the client stopped reading long before the server ran out');
   });
 
+  it('refuses a package whose announced size is not the signed size (size-mismatch), before reading it', async () => {
+    const feed = await serveFeed(feedDir);
+    const f = target();
+    await assert.rejects(downloadToFile(`${feed.url}pkg.bin`, f, { ...limits, maxBytes: payload.length + 10, expectedSize: payload.length + 10 }), refusedWith('size-mismatch'));
+    assert.equal(fs.existsSync(f), false);
+  });
+
   it('refuses a body announced bigger than the cap before reading it', async () => {
     const feed = await serveFeed(feedDir);
     await assert.rejects(fetchBytes(`${feed.url}pkg.bin`, { ...limits, maxBytes: 1000 }), refusedWith('too-large'));

@@ -7,7 +7,8 @@ import * as tar from 'tar';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type UpdatableHost } from '../../../src/indexer/update/headless.js';
 import { currentVersion, detectInstallation, entryOf, installedVersions, layoutOf, switchCurrent, versionRoot, type InstallLayout } from '../../../src/indexer/update/layout.js';
-import { effectiveSettings } from '../../../src/indexer/update/policy.js';
+import { defaultPolicyFile, effectiveSettings } from '../../../src/indexer/update/policy.js';
+import { holdAtStepFromEnv } from '../../../src/indexer/update/test-hold.js';
 import { cutRelease } from '../../../src/indexer/update/release/release.js';
 import { DEFAULT_UPDATE_CONFIG } from '../../../src/indexer/config/update-settings.js';
 import { readState, updateState } from '../../../src/indexer/update/state.js';
@@ -267,5 +268,21 @@ describe('install layout', () => {
     if (!fs.existsSync(feed)) await release('1.0.0', path.join(tmpDir(), 'f'));
     const good = path.join(feed, fs.readdirSync(feed).find((f) => f.endsWith('.tar.gz'))!);
     await assert.rejects(unpackRelease(l, '9.9.9', good), /says it is 1.0.0/);
+  });
+});
+
+describe('machine policy location', () => {
+  it('is the OS location unless OWLET_POLICY_FILE moves it', () => {
+    assert.equal(defaultPolicyFile('linux', {}), '/etc/owlet/policy.json');
+    assert.equal(defaultPolicyFile('win32', { ProgramData: 'D:\\PD' }), path.join('D:\\PD', 'Owlet', 'policy.json'));
+    assert.equal(defaultPolicyFile('linux', { OWLET_POLICY_FILE: '/tmp/p.json' }), '/tmp/p.json');
+  });
+});
+
+describe('kill-step hook (OWLET_TEST_UPDATE_HOLD)', () => {
+  it('does nothing unless both variables are set', () => {
+    assert.equal(holdAtStepFromEnv({}), undefined);
+    assert.equal(holdAtStepFromEnv({ OWLET_TEST_UPDATE_HOLD: 'unpacked' }), undefined);
+    assert.equal(typeof holdAtStepFromEnv({ OWLET_TEST_UPDATE_HOLD: 'unpacked', OWLET_TEST_UPDATE_HOLD_FILE: '/tmp/x' }), 'function');
   });
 });

@@ -4,7 +4,9 @@ import { describeNewer } from '../../config/load.js';
 import { VERSION } from '../../version.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
-import { runSupervised } from '../../host/run.js';
+import { OWLET_BIN, runSupervised } from '../../host/run.js';
+import { LAUNCHER_ENV, MOVED_ENV, STANDBY_ENV, awaitGo, launchSupervisor } from '../../host/supervisor-launcher.js';
+import { detectInstallation } from '../../update/layout.js';
 import { assertDataFolderFree } from '../../service/data-lock.js';
 import { fileLogger } from '../../log/file-logger.js';
 import type { LogLevel } from '../../../shared/protocol.js';
@@ -40,6 +42,14 @@ export async function serveHere(o: ServeOptions, io: Io): Promise<number> {
 
 /** `owlet run`: a supervisor that keeps a serving child alive; resolves with its exit code. */
 export async function runSupervisor(o: { root: string[]; dataDir?: string; port?: number }, io: Io): Promise<number> {
+  if (process.env[STANDBY_ENV] !== undefined && process.env[LAUNCHER_ENV] !== undefined) {
+    // Started ahead of a move (supervisor-launcher.ts): loaded, waiting for the old supervisor to let go.
+    const go = await awaitGo();
+    if (!go) return 1;
+    delete process.env[STANDBY_ENV];
+    process.env[MOVED_ENV] = `${go.version}@${go.stoppingAt}`;
+    if (go.port !== null) o = { ...o, port: go.port };
+  }
   const dataDir = resolveDataDir(o.dataDir);
   const roots = resolveRoots(o.root);
   ensureDataDir(dataDir);
@@ -47,5 +57,12 @@ export async function runSupervisor(o: { root: string[]; dataDir?: string; port?
   // would only restart it in a loop, so a second `owlet run` is refused here.
   assertDataFolderFree(dataDir, 'use it (owlet open, owlet status), or stop it before starting another');
   const config = rememberRoots(dataDir, startConfig(dataDir, 'supervisor'), roots);
+  // Installed: this process stays a launcher and the supervisor runs from PREFIX/current, so that
+  // it can restart on a new version after an update (Node has no exec).
+  const inst = detectInstallation(OWLET_BIN);
+  if (inst && process.env[LAUNCHER_ENV] === undefined) {
+    const port = o.port ?? (config.server.port || undefined);
+    return launchSupervisor({ layout: inst.layout, dataDir, ...(port !== undefined ? { port } : {}), out: io.out });
+  }
   return runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out });
 }

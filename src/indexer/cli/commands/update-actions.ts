@@ -88,6 +88,7 @@ export async function updateStatus(o: { dataDir?: string; json?: boolean }, io: 
   if (o.json) return io.out(JSON.stringify(s));
   io.out(`prefix     ${s.prefix}`);
   io.out(`running    ${s.running}   current -> ${s.current ?? '(none)'}`);
+  io.out(`supervisor ${s.supervisor ? `${s.supervisor.version} (pid ${s.supervisor.pid})` : 'not running'}`);
   io.out(`kept       ${s.versions.join(', ') || '(none)'}`);
   io.out(`feed       ${s.settings.disabled ? `off (${s.settings.disabledBy ?? ''})` : `${s.settings.feedUrl} [${s.settings.channel}]`}${s.settings.pinnedVersion ? `, pinned to ${s.settings.pinnedVersion}` : ''}`);
   io.out(`highest    ${s.highestInstalled ?? '-'}`);
