@@ -65,7 +65,6 @@ test('an error that crossed a boundary is re-created as it came: code, message a
  */
 const HAND_WORDED_ALLOWED: Record<string, string> = {
   'src/indexer/backup/': 'being reworked by another change (#16) right now; converted when it lands',
-  'src/indexer/update/': 'being reworked by another change (#12) right now; converted when it lands (UpdateRefusal words "update refused (reason): …")',
   'src/indexer/service/data-lock.ts':
     "its refusal names the holder (a service, a CLI command and its pid); OWL_ERR_SERVICE_RUNNING's template '(pid {pid})' is shared with backup/restore.ts, so both change together once #16 lands",
 };

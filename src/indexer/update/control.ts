@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { OwletError, toErrorInfo } from '../../shared/errors.js';
+import { fromErrorInfo, owletError, toErrorInfo } from '../../shared/errors.js';
 import type { HeadlessUpdater } from './headless.js';
 
 /**
@@ -86,16 +86,16 @@ export function callUpdateControl<T>(dataDir: string, method: 'GET' | 'POST', ro
       res.on('end', () => {
         try {
           const parsed = JSON.parse(text) as T & { error?: { code: string; message: string } };
-          if (res.statusCode !== 200 && parsed.error) reject(new OwletError('OWL_ERR_UPDATE_FAILED', parsed.error.message, { code: parsed.error.code }));
+          if (res.statusCode !== 200 && parsed.error) reject(fromErrorInfo({ code: 'OWL_ERR_UPDATE_FAILED', message: parsed.error.message, detail: { code: parsed.error.code } }));
           else resolve(parsed);
         } catch (e) {
-          reject(new OwletError('OWL_ERR_UPDATE_FAILED', `the supervisor answered something unreadable: ${(e as Error).message}`));
+          reject(owletError('OWL_ERR_UPDATE_FAILED', { reason: `the supervisor answered something unreadable: ${(e as Error).message}` }));
         }
       });
     });
     req.on('error', (e) => {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ECONNREFUSED') reject(new OwletError('OWL_ERR_SERVICE_NOT_RUNNING', `no installed \`owlet run\` supervisor is running for ${dataDir}: updates are applied by it (start it with PREFIX/current/bin/owlet.js run)`));
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') reject(owletError('OWL_ERR_SUPERVISOR_NOT_RUNNING', { reason: `none is running for ${dataDir}, and updates are applied by it` }));
       else reject(e);
     });
     req.end(body === undefined ? undefined : JSON.stringify(body));

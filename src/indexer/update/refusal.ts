@@ -1,4 +1,6 @@
-import { OwletError } from '../../shared/errors.js';
+import { formatError, OwletError } from '../../shared/errors.js';
+
+const REFUSED = 'OWL_ERR_UPDATE_REFUSED';
 
 /**
  * Why an update was refused. Every refusal leaves the installation untouched (nothing unpacked,
@@ -53,7 +55,8 @@ export const REFUSAL_HELP: Record<RefusalReason, string> = {
 export class UpdateRefusal extends OwletError {
   readonly reason: RefusalReason;
   constructor(reason: RefusalReason, message: string, detail?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super('OWL_ERR_UPDATE_REFUSED', `update refused (${reason}): ${message}`, { reason, ...detail }, options);
+    // Through the catalog's template like every other refusal; the reason's own words come from the caller.
+    super(REFUSED, formatError(REFUSED, { reason: `update refused (${reason}): ${message}` }), { reason, ...detail }, options);
     this.name = 'UpdateRefusal';
     this.reason = reason;
   }

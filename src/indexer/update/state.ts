@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
-import { errnoCode, OwletError } from '../../shared/errors.js';
+import { errnoCode, owletError } from '../../shared/errors.js';
 import { writePrivateFile } from '../security/files.js';
 
 /**
@@ -43,10 +43,10 @@ export function readState(dir: string): UpdateState {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') throw new OwletError('OWL_ERR_UPDATE_FAILED', `cannot read ${file}: ${(e as Error).message}; remove it to start over (the highest-installed guard is then reset)`);
+    if (errnoCode(e) !== 'ENOENT') throw owletError('OWL_ERR_UPDATE_FAILED', { reason: `cannot read ${file}: ${(e as Error).message}; remove it to start over (the highest-installed guard is then reset)` });
   }
   const r = StateSchema.safeParse(raw);
-  if (!r.success) throw new OwletError('OWL_ERR_UPDATE_FAILED', `${file} is malformed: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  if (!r.success) throw owletError('OWL_ERR_UPDATE_FAILED', { reason: `${file} is malformed: ${r.error.issues[0]?.message ?? 'invalid'}` });
   const s = r.data;
   if (!s.stagingId) s.stagingId = crypto.randomUUID();
   return s;
