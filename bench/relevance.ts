@@ -157,13 +157,15 @@ async function main(): Promise<void> {
       ctx.search.setWeights(weights);
       return ctx.search.search(parseQuery(q.q, { languages }), { limit: depth, offset: 0 }).hits.map((h) => h.path);
     };
-    // Tuning: title weight and stems weight on the tuning half, by nDCG@10 then MRR@10.
+    // Tuning: title, stems and name weights on the tuning half, by nDCG@10 then MRR@10.
     let best = { weights: DEFAULT_WEIGHTS, s: await score(tune, owletRank(DEFAULT_WEIGHTS), corpus) };
     for (const title of [1, 2, 5, 10, 20]) {
       for (const stems of [0.1, 0.25, 0.5, 1]) {
-        const weights = { title, body: 1, stems };
-        const s = await score(tune, owletRank(weights), corpus);
-        if (s.ndcg10 > best.s.ndcg10 || (s.ndcg10 === best.s.ndcg10 && s.mrr10 > best.s.mrr10)) best = { weights, s };
+        for (const name of [0, 2, 5, 10, 20, 40]) {
+          const weights = { title, body: 1, stems, name };
+          const s = await score(tune, owletRank(weights), corpus);
+          if (s.ndcg10 > best.s.ndcg10 || (s.ndcg10 === best.s.ndcg10 && s.mrr10 > best.s.mrr10)) best = { weights, s };
+        }
       }
     }
     log(`tuned weights: ${JSON.stringify(best.weights)} (tuning half nDCG@10 ${best.s.ndcg10})`);
@@ -222,7 +224,7 @@ Relevance on the reported half (${test.length} of ${JUDGED.length} judged querie
   Owlet (tuned)        ${owletTest.mrr10.toFixed(3)}    ${owletTest.ndcg10.toFixed(3)}     ${owletTest.recall100Stemmed.toFixed(3)}
   Owlet (defaults)     ${owletDefault.mrr10.toFixed(3)}    ${owletDefault.ndcg10.toFixed(3)}     ${owletDefault.recall100Stemmed.toFixed(3)}
   Recoll               ${recollTest ? `${recollTest.mrr10.toFixed(3)}    ${recollTest.ndcg10.toFixed(3)}     ${recollTest.recall100Stemmed.toFixed(3)}` : 'not run (not installed or --no-recoll)'}
-Tuned weights (title, body, stems): ${best.weights.title}, ${best.weights.body}, ${best.weights.stems}
+Tuned weights (title, body, stems, name): ${best.weights.title}, ${best.weights.body}, ${best.weights.stems}, ${best.weights.name}
 Index: ${round(report.owlet.indexBytes / 1048576, 1)} MB${rec ? ` vs Recoll ${round(rec.indexBytes / 1048576, 1)} MB (ratio ${round(report.owlet.indexBytes / rec.indexBytes, 2)})` : ''}; stems column costs ${round(report.stemsColumn.costFraction * 100, 1)} % (${round(fullBytes / 1048576, 1)} MB vs ${round(bareBytes / 1048576, 1)} MB without stems, both vacuumed)
 Search with snippets, in-process: p50 ${round(report.searchMsWithSnippets.p50, 2)} ms, p99 ${round(report.searchMsWithSnippets.p99, 2)} ms (${ms.length} searches)
 Load average (1 min) at start ${report.env.loadavgStart[0]}, at end ${report.env.loadavgEnd[0]} on ${report.env.cpus} CPUs${Math.max(report.env.loadavgStart[0]!, report.env.loadavgEnd[0]!) > report.env.cpus * 0.25 ? ' (other work was running: the timings are noisy, the relevance figures are not affected)' : ''}`);
