@@ -37,7 +37,7 @@ export interface RankWeights {
   /** What a file name or title that is exactly the query adds to the BM25 score. */
   name: number;
 }
-export const DEFAULT_WEIGHTS: RankWeights = { title: 10, body: 1, stems: 0.5, name: 10 };
+export const DEFAULT_WEIGHTS: RankWeights = { title: 1, body: 1, stems: 0.1, name: 20 };
 export const TITLE_WEIGHT = DEFAULT_WEIGHTS.title;
 export const BODY_WEIGHT = DEFAULT_WEIGHTS.body;
 
