@@ -171,6 +171,8 @@ async function main(): Promise<void> {
     log(`tuned weights: ${JSON.stringify(best.weights)} (tuning half nDCG@10 ${best.s.ndcg10})`);
     const owletTest = await score(test, owletRank(best.weights), corpus);
     const owletDefault = await score(test, owletRank(DEFAULT_WEIGHTS), corpus);
+    // What the name signal brings: the tuned weights without it.
+    const owletNoName = await score(test, owletRank({ ...best.weights, name: 0 }), corpus);
     // Latency with snippets, in-process, the tuned weights, page of 10; beside it, interleaved so
     // both see the same machine load, the same search without the name signal (BM25 alone).
     const ms: number[] = [];
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
       corpus: { dir: corpus, files, mb: round(bytes / 1048576, 1) },
       queries: { total: JUDGED.length, tuning: tune.length, reported: test.length },
       tunedWeights: best.weights,
-      owlet: { tuned: owletTest, defaultWeights: owletDefault, indexBytes: idx.indexBytes + idx.walBytes, indexWallS: idx.wallS },
+      owlet: { tuned: owletTest, defaultWeights: owletDefault, withoutNameSignal: owletNoName, indexBytes: idx.indexBytes + idx.walBytes, indexWallS: idx.wallS },
       recoll: rec && recollTest ? { ...recollTest, indexBytes: rec.indexBytes, indexWallS: rec.wallS } : null,
       stemsColumn: { indexBytesWithStems: fullBytes, indexBytesWithout: bareBytes, costFraction: round(fullBytes / bareBytes - 1, 3) },
       searchMsWithSnippets: summarize(ms),
@@ -229,6 +231,7 @@ Relevance on the reported half (${test.length} of ${JUDGED.length} judged querie
                        MRR@10   nDCG@10   recall@100 (stemmed)
   Owlet (tuned)        ${owletTest.mrr10.toFixed(3)}    ${owletTest.ndcg10.toFixed(3)}     ${owletTest.recall100Stemmed.toFixed(3)}
   Owlet (defaults)     ${owletDefault.mrr10.toFixed(3)}    ${owletDefault.ndcg10.toFixed(3)}     ${owletDefault.recall100Stemmed.toFixed(3)}
+  Owlet (no name sig.) ${owletNoName.mrr10.toFixed(3)}    ${owletNoName.ndcg10.toFixed(3)}     ${owletNoName.recall100Stemmed.toFixed(3)}
   Recoll               ${recollTest ? `${recollTest.mrr10.toFixed(3)}    ${recollTest.ndcg10.toFixed(3)}     ${recollTest.recall100Stemmed.toFixed(3)}` : 'not run (not installed or --no-recoll)'}
 Tuned weights (title, body, stems, name): ${best.weights.title}, ${best.weights.body}, ${best.weights.stems}, ${best.weights.name}
 Index: ${round(report.owlet.indexBytes / 1048576, 1)} MB${rec ? ` vs Recoll ${round(rec.indexBytes / 1048576, 1)} MB (ratio ${round(report.owlet.indexBytes / rec.indexBytes, 2)})` : ''}; stems column costs ${round(report.stemsColumn.costFraction * 100, 1)} % (${round(fullBytes / 1048576, 1)} MB vs ${round(bareBytes / 1048576, 1)} MB without stems, both vacuumed)
