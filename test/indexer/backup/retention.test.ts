@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { prune } from '../../../src/indexer/backup/create.js';
+import { createBackup, prune, type BackupAlert } from '../../../src/indexer/backup/create.js';
 import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
 import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
 import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/backup/settings.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { deps, indexedEncrypted, made } from './fixtures.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1, 3, 0, 0); // Thursday 2026-01-01 03:00 UTC
@@ -218,4 +219,26 @@ test('the scheduler backs up daily at the configured local hour and catches up a
   const off = new BackupScheduler({ enabled: false, hour: 3, now: () => timers.now, timers, run: async () => {}, lastBackupAt: () => null, log: nullLogger });
   off.start();
   assert.equal(timers.pending.size, 0);
+});
+
+test('a real backup raises the budget alert before the budget costs a restore point, and again when it does', async () => {
+  const { data, svc, dir, key } = await indexedEncrypted('owlet-retention-alert-', 12);
+  try {
+    const alerts: BackupAlert[] = [];
+    const at = (ms: number) => () => ms;
+    const first = await made(createBackup(deps(data, key, { full: true, now: at(T0) }), 'scheduled'));
+    // Room for two and a half full backups: two fit, the third would not.
+    const settings = { ...DEFAULT_BACKUP_CONFIG, maxBytes: Math.floor(first.size * 2.5) };
+    const withBudget = (now: number) => deps(data, key, { full: true, settings, now: at(now), onAlert: (a) => alerts.push(a) });
+    const second = await made(createBackup(withBudget(T0 + DAY), 'scheduled'));
+    assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [second.id, first.id], 'nothing removed yet');
+    assert.deepEqual(alerts.map((a) => a.id), ['backup-budget'], 'warned while every restore point is still there');
+    assert.match(alerts[0]!.message, /next full backup will force fewer restore points/);
+    const third = await made(createBackup(withBudget(T0 + 2 * DAY), 'scheduled'));
+    assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [third.id, second.id], 'the budget removed the oldest point');
+    assert.equal(alerts.length, 2);
+    assert.match(alerts[1]!.message, /holds only 2 restore points, fewer than the 3 configured/);
+  } finally {
+    await svc.stop();
+  }
 });
