@@ -144,9 +144,13 @@ export function removeBackup(dir: string, id: string): void {
   for (const format of m ? [m.format] : ([1, 2] as const)) fs.rmSync(backupFile(dir, { id, format }), { force: true });
 }
 
-/** Temporary files a crashed backup may leave: `.tmp-*` copies and `*.partial` outputs. */
+/**
+ * Temporary files a crashed backup may leave: `.tmp-*` copies, `*.partial` outputs, and manifests
+ * cut short while written (writePrivateFile's `.<id>.json.<pid>.<random>.tmp`, or the older
+ * `<id>.json.<pid>.tmp`).
+ */
 export function isTemporaryName(name: string): boolean {
-  return name.startsWith('.tmp-') || name.endsWith('.partial') || /\.json\.\d+\.tmp$/.test(name);
+  return name.startsWith('.tmp-') || name.endsWith('.partial') || /\.json\.\d+(\.[0-9a-f]+)?\.tmp$/.test(name);
 }
 
 /** Deletes temporary files left by an interrupted backup (never a finished backup or manifest). */
