@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createBackup, prune, type BackupAlert } from '../../../src/indexer/backup/create.js';
+import { budgetBytes, chooseParent, createBackup, prune, type BackupAlert } from '../../../src/indexer/backup/create.js';
 import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
 import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
@@ -241,4 +241,41 @@ test('a real backup raises the budget alert before the budget costs a restore po
   } finally {
     await svc.stop();
   }
+});
+
+test('a new full backup starts a chain when the increments pass their share of the full backup, when the full one is fullEveryDays old, and before an update', async () => {
+  const { root, data, svc, dir, key } = await indexedEncrypted('owlet-retention-chain-', 20);
+  try {
+    const full = await made(createBackup(deps(data, key), 'scheduled'));
+    const created = Date.parse(full.createdAt);
+    const base = DEFAULT_BACKUP_CONFIG;
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY)?.id, full.id, 'the next daily backup builds on it');
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + (base.incremental.fullEveryDays + 1) * DAY), null, 'a full backup older than fullEveryDays starts a new chain');
+    assert.equal(chooseParent(dir, base, key, [key], 'pre-update', created + DAY), null, 'a backup before an update is full');
+    fs.writeFileSync(path.join(root, 'doc1.txt'), 'changed: sorbword');
+    await svc.indexOnce();
+    svc.writer.flush();
+    const inc = await made(createBackup(deps(data, key), 'scheduled'));
+    assert.equal(inc.kind, 'incremental');
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY)?.id, inc.id, 'the chain goes on from its newest point');
+    // Increments past the share: the next backup is full, end to end.
+    const tight = { ...base, incremental: { ...base.incremental, fullShare: inc.size / full.size / 2 } };
+    assert.equal(chooseParent(dir, tight, key, [key], 'scheduled', created + DAY), null);
+    fs.writeFileSync(path.join(root, 'doc2.txt'), 'changed again: medlarword');
+    await svc.indexOnce();
+    svc.writer.flush();
+    const next = await made(createBackup(deps(data, key, { settings: tight }), 'scheduled'));
+    assert.equal(next.kind, 'full', 'a new chain');
+    assert.equal(next.parentId, null);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('the default budget is the smaller of twice the index and 2% of the volume; backup.maxBytes overrides it', () => {
+  const GB = 1024 ** 3;
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 235 * 1024 ** 2, 256 * GB), 470 * 1024 ** 2, 'a 235 MB index on a 256 GB disk: twice the index');
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 10 * GB, 256 * GB), Math.floor(256 * GB * 0.02), 'a 10 GB index on the same disk: 2% of it');
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 235 * 1024 ** 2, null), 470 * 1024 ** 2, 'volume unknown: twice the index');
+  assert.equal(budgetBytes({ ...DEFAULT_BACKUP_CONFIG, maxBytes: 12345 }, 235 * 1024 ** 2, 256 * GB), 12345);
 });
