@@ -193,7 +193,7 @@ export function chooseParent(dir: string, settings: BackupConfig, key: Buffer, k
   if (increments > base.size * settings.incremental.fullShare) return null;
   if (now - Date.parse(base.createdAt) > settings.incremental.fullEveryDays * 86_400_000) return null;
   if (chain.length > 60) return null;
-  return { id: head.id, baseId: base.id, changeSeq: head.changeSeq, indexUuid: head.indexUuid };
+  return { id: head.id, baseId: base.id, changeSeq: head.changeSeq, indexUuid: head.indexUuid, chain };
 }
 
 async function checkSpace(deps: BackupDeps, dir: string, now: number): Promise<BackupSkip | null> {

@@ -2,11 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OwletError } from '../../shared/errors.js';
-import { assertBackupId, BACKUP_ID_PATTERN, insideBackupDir, isBackupId } from './ids.js';
-import { keyFor, keyId, macMatches, manifestMac } from './keys.js';
-import { ensureDir } from './paths.js';
-import { writePrivateFile } from '../security/files.js';
+import { BACKUP_ID_PATTERN, isBackupId } from './ids.js';
+import { keyId } from './keys.js';
+import { backupFile, compareNewestFirst, distrust, manifestFile, MANIFEST_SUFFIX } from './signed-manifest.js';
 
 /**
  * One backup = a data file + `<id>.json`, this manifest. The manifest is written only after the
@@ -79,17 +77,7 @@ export const Manifest = z
   .strict();
 export type Manifest = z.infer<typeof Manifest>;
 
-export const BACKUP_SUFFIX = '.owb';
-export const LEGACY_SUFFIX = '.db.gz';
-export const MANIFEST_SUFFIX = '.json';
 
-/** The data file of a backup: `<id>.owb`, or `<id>.db.gz` for format 1. */
-export function backupFile(dir: string, m: Pick<Manifest, 'id' | 'format'>): string {
-  return insideBackupDir(dir, m.id + (m.format === 1 ? LEGACY_SUFFIX : BACKUP_SUFFIX));
-}
-export function manifestFile(dir: string, id: string): string {
-  return insideBackupDir(dir, assertBackupId(id) + MANIFEST_SUFFIX);
-}
 
 /** New, sortable id: UTC time to the second plus 4 random hex digits. */
 export function newBackupId(nowMs: number): string {
@@ -98,16 +86,8 @@ export function newBackupId(nowMs: number): string {
 }
 
 export { keyId };
+export { BACKUP_SUFFIX, LEGACY_SUFFIX, MANIFEST_SUFFIX, backupFile, manifestFile, writeManifest, distrust, isVerified, chainOf, compareNewestFirst } from './signed-manifest.js';
 
-/** Writes the manifest atomically (temp name, fsync, rename), so a reader never sees half of one. */
-export function writeManifest(dir: string, m: Manifest, key: Buffer | null): void {
-  ensureDir(dir);
-  if (m.format === 2) {
-    if (!key || keyId(key) !== m.keyId) throw new OwletError('OWL_ERR_BACKUP_FAILED', `cannot sign the manifest of backup ${m.id}: the key that wrote it is not available`);
-    m = { ...m, mac: manifestMac(key, m as unknown as Record<string, unknown>) };
-  }
-  writePrivateFile(manifestFile(dir, m.id), JSON.stringify(m, null, 2) + '\n');
-}
 
 export function readManifest(dir: string, id: string): Manifest | null {
   if (!isBackupId(id)) return null;
@@ -118,25 +98,6 @@ export function readManifest(dir: string, id: string): Manifest | null {
   }
 }
 
-/**
- * Whether a manifest is this installation's own, before anything it says is believed:
- * - format 2: a key of this installation has the manifest's key id, and the MAC matches;
- * - format 1 (no MAC): encrypted with a key of this installation (the database inside then only
- *   opens with it); a plaintext one only while the index itself is unencrypted (no keys);
- * - never a creation date in the future (a planted "newest" backup).
- * Returns null when trusted, else the reason.
- */
-export function distrust(m: Manifest, keys: readonly Buffer[], now: number = Date.now()): string | null {
-  if (Date.parse(m.createdAt) > now + 10 * 60_000 || Number.isNaN(Date.parse(m.createdAt))) return `backup ${m.id} claims to be made at ${m.createdAt}, in the future; it is not used`;
-  if (m.format === 1) {
-    if (!m.encrypted) return keys.length > 0 ? `backup ${m.id} is not encrypted while the index is; it is not from this installation and is not used` : null;
-    return keyFor(keys, m.keyId) ? null : `backup ${m.id} was written with a key this installation does not have (key id ${m.keyId ?? 'none'})`;
-  }
-  const key = keyFor(keys, m.keyId);
-  if (!key) return `backup ${m.id} was written with a key this installation does not have (key id ${m.keyId ?? 'none'})`;
-  if (!m.mac || !macMatches(key, m as unknown as Record<string, unknown>, m.mac)) return `the manifest of backup ${m.id} fails its authentication: it was changed, or not written by this installation`;
-  return null;
-}
 
 export interface BackupEntry {
   manifest: Manifest;
@@ -146,9 +107,6 @@ export interface BackupEntry {
   untrusted: string | null;
 }
 
-export function isVerified(m: Pick<Manifest, 'verification'>): boolean {
-  return m.verification?.ok === true;
-}
 
 /**
  * Every backup with a readable manifest, newest first. Partial files and stray names are ignored.
@@ -177,24 +135,7 @@ export function listBackups(dir: string, keys?: readonly Buffer[], now: number =
   return out.sort((a, b) => compareNewestFirst(a.manifest, b.manifest));
 }
 
-/** The chain a backup restores from: its full backup first, then each increment up to it. */
-export function chainOf(id: string, byId: ReadonlyMap<string, Manifest>): { chain: Manifest[]; missing: string | null } {
-  const chain: Manifest[] = [];
-  let cur: string | null = id;
-  for (let guard = 0; cur && guard < 1000; guard++) {
-    const m = byId.get(cur);
-    if (!m) return { chain: chain.reverse(), missing: cur };
-    chain.push(m);
-    if (m.kind === 'full') return { chain: chain.reverse(), missing: null };
-    cur = m.parentId;
-  }
-  return { chain: chain.reverse(), missing: cur ?? id };
-}
 
-export function compareNewestFirst(a: Pick<Manifest, 'createdAt' | 'id'>, b: Pick<Manifest, 'createdAt' | 'id'>): number {
-  const t = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  return t !== 0 ? t : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
 
 /** Removes a backup: the manifest first, so a half-removed backup is never listed as usable. */
 export function removeBackup(dir: string, id: string): void {
@@ -203,9 +144,13 @@ export function removeBackup(dir: string, id: string): void {
   for (const format of m ? [m.format] : ([1, 2] as const)) fs.rmSync(backupFile(dir, { id, format }), { force: true });
 }
 
-/** Temporary files a crashed backup may leave: `.tmp-*` copies and `*.partial` outputs. */
+/**
+ * Temporary files a crashed backup may leave: `.tmp-*` copies, `*.partial` outputs, and manifests
+ * cut short while written (writePrivateFile's `.<id>.json.<pid>.<random>.tmp`, or the older
+ * `<id>.json.<pid>.tmp`).
+ */
 export function isTemporaryName(name: string): boolean {
-  return name.startsWith('.tmp-') || name.endsWith('.partial') || /\.json\.\d+\.tmp$/.test(name);
+  return name.startsWith('.tmp-') || name.endsWith('.partial') || /\.json\.\d+(\.[0-9a-f]+)?\.tmp$/.test(name);
 }
 
 /** Deletes temporary files left by an interrupted backup (never a finished backup or manifest). */

@@ -4,15 +4,14 @@ import path from 'node:path';
 import { OwletError, owletError } from '../../shared/errors.js';
 import { isDiskFullError } from '../resilience/disk-space.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
-import { resolveChain } from './chain.js';
 import { defaultCodec, type Codec } from './codec.js';
 import { dumpIndex } from './dump.js';
 import { assertBackupId, insideBackupDir } from './ids.js';
 import { backupSecret, keyFor, keyId } from './keys.js';
-import { loadChain } from './load.js';
 import { readRecords } from './records.js';
 import { openSeal } from './sealed.js';
-import { backupFile, distrust, readManifest, writeManifest, type BackupReason, type Manifest, type Verification } from './manifest.js';
+import type { BackupReason, Manifest, Verification } from './manifest.js';
+import { backupFile, chainLinks, checkChain, distrust, writeManifest } from './signed-manifest.js';
 import { fsyncDir, sideFiles } from './paths.js';
 import { documentCount, openRaw, sqlString } from './sqlite.js';
 
@@ -26,6 +25,8 @@ export interface ParentRef {
   baseId: string;
   changeSeq: number;
   indexUuid: string;
+  /** The parent's chain as the caller read and trusted it, full backup first (checked again here). */
+  chain: Manifest[];
 }
 
 export type Task =
@@ -67,6 +68,16 @@ export interface SnapshotResult {
 }
 
 const toBuf = (k: Uint8Array | null): Buffer | null => (k ? Buffer.from(k) : null);
+
+/**
+ * What restoring needs (the manifest schema, this build's migrations, every stemmer): loaded only
+ * by the tasks that restore. A thread is started for every backup, and loading these took most of
+ * a daily incremental backup's time, which never restores anything.
+ */
+async function restoreModules() {
+  const [chain, load, manifest] = await Promise.all([import('./chain.js'), import('./load.js'), import('./manifest.js')]);
+  return { resolveChain: chain.resolveChain, loadChain: load.loadChain, readManifest: manifest.readManifest };
+}
 
 /**
  * On Linux a thread has its own nice value, so this lowers only the backup thread, leaving the
@@ -153,6 +164,7 @@ async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
   const partial = partialPath(t.dir, t.id);
   const final = backupFile(t.dir, { id: t.id, format: 2 });
   let fd: number | null = null;
+  let manifestWritten = false;
   try {
     fd = fs.openSync(partial, 'wx', 0o600);
     const db = openRaw(t.source, { key, readonly: true });
@@ -192,21 +204,22 @@ async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
       rawBytes: r.stats.rawBytes,
       mac: null,
     };
-    writeManifest(t.dir, manifest, key);
-    if (!t.verify) return readManifest(t.dir, t.id)!;
+    const signed = writeManifest(t.dir, manifest, key);
+    manifestWritten = true;
+    if (!t.verify) return signed;
     const keys = (t.keys ?? []).map((k) => Buffer.from(k));
     const all = keys.some((k) => k.equals(key)) ? keys : [key, ...keys];
     // A full backup is proven by restoring it; an increment by its chain's checksums and every one
     // of its chunks authenticated and parsed (restoring the whole chain each day would cost a full
     // restore; `owlet backup verify` and every automatic use still restore the chain).
-    if (r.kind === 'full') await verify(t.dir, t.id, all, new Date().toISOString());
-    else verifyStream(t.dir, t.id, all, new Date().toISOString());
-    return readManifest(t.dir, t.id)!;
+    if (r.kind === 'incremental' && t.parent) return verifyIncrement(t.dir, signed, t.parent.chain, all, new Date().toISOString());
+    await verify(t.dir, t.id, all, new Date().toISOString());
+    return (await restoreModules()).readManifest(t.dir, t.id)!;
   } catch (e) {
     if (fd !== null) fs.closeSync(fd);
     // A backup that did not finish leaves nothing behind that could be mistaken for one.
     fs.rmSync(partial, { force: true });
-    if (!readManifest(t.dir, t.id)) fs.rmSync(final, { force: true });
+    if (!manifestWritten) fs.rmSync(final, { force: true });
     throw asBackupError(e, 'writing the backup');
   }
 }
@@ -218,6 +231,7 @@ async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
  */
 async function verify(dir: string, id: string, keys: Buffer[], at: string): Promise<Verification> {
   assertBackupId(id);
+  const { readManifest, resolveChain, loadChain } = await restoreModules();
   const m = readManifest(dir, id);
   if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
@@ -252,25 +266,28 @@ async function verify(dir: string, id: string, keys: Buffer[], at: string): Prom
   return v;
 }
 
-/** Checks an increment without restoring its chain: see backup(). */
-function verifyStream(dir: string, id: string, keys: Buffer[], at: string): Verification {
-  const m = readManifest(dir, id);
-  if (!m) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
+/**
+ * Checks a new increment without restoring its chain (see backup()): the chain it extends, as the
+ * caller read it, must still link up, be trusted and match its checksums on disk; then every chunk
+ * of the increment is authenticated and its records parsed.
+ */
+function verifyIncrement(dir: string, m: Manifest, parentChain: readonly Manifest[], keys: Buffer[], at: string): Manifest {
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
   try {
-    resolveChain(dir, id, keys);
+    const chain = [...parentChain, m];
+    if (!chainLinks(chain) || m.baseId !== chain[0]!.id) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${m.id} is an increment whose chain does not link up to its full backup`);
+    checkChain(dir, chain, keys);
     v.checksum = true;
     const key = keyFor(keys, m.keyId)!;
     let records = 0;
     for (const chunk of openSeal(backupFile(dir, m), backupSecret(key), m.id, m.rawBytes).chunks()) for (const _ of readRecords(chunk)) records++;
-    v.integrity = records >= 0;
+    v.integrity = records > 0;
     v.documents = true;
     v.ok = true;
   } catch (e) {
-    v.message = e instanceof OwletError ? e.message : `backup ${id}: verification failed: ${(e as Error).message}`;
+    v.message = e instanceof OwletError ? e.message : `backup ${m.id}: verification failed: ${(e as Error).message}`;
   }
-  recordVerdict(dir, m, v, keys);
-  return v;
+  return recordVerdict(dir, m, v, keys);
 }
 
 /**
@@ -278,14 +295,15 @@ function verifyStream(dir: string, id: string, keys: Buffer[], at: string): Veri
  * already trusts: re-signing a forged or edited one would launder it. Others keep what they say
  * (which nothing believes).
  */
-function recordVerdict(dir: string, m: Manifest, v: Verification, keys: Buffer[]): void {
-  if (distrust(m, keys) !== null) return;
-  writeManifest(dir, { ...m, verification: v }, keyFor(keys, m.keyId));
+function recordVerdict(dir: string, m: Manifest, v: Verification, keys: Buffer[]): Manifest {
+  if (distrust(m, keys) !== null) return m;
+  return writeManifest(dir, { ...m, verification: v }, keyFor(keys, m.keyId));
 }
 
 /** Restores a backup's chain into `target` under the current key (keys[0]) and checks it. */
 async function unpack(dir: string, id: string, keys: Buffer[], target: string): Promise<UnpackResult> {
   try {
+    const { resolveChain, loadChain } = await restoreModules();
     const chain = resolveChain(dir, id, keys);
     const r = await loadChain(dir, chain, keys, target, keys[0] ?? null);
     return { ...r, chain: chain.map((m) => m.id) };

@@ -96,6 +96,30 @@ test('full + 3 increments restore to exactly the index; a missing increment is r
   }
 });
 
+test('an increment is verified against the chain it extends: a full backup damaged since it was made leaves the increment unverified', async () => {
+  const { root, data, svc, dir, key } = await indexed('owlet-bk2-rot-', 20);
+  try {
+    const full = await made(createBackup(deps(data, key), 'scheduled'));
+    // Bit rot in the full backup: same size, so only its checksum can tell.
+    const file = backupFile(dir, full);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 20]! ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    fs.writeFileSync(path.join(root, 'doc1.txt'), 'changed after the full backup: rowanword');
+    await svc.indexOnce();
+    svc.writer.flush();
+    const r = await createBackup(deps(data, key), 'scheduled');
+    assert.equal(r.status, 'created');
+    const inc = (r as { manifest: Manifest }).manifest;
+    assert.equal(inc.kind, 'incremental');
+    assert.equal(inc.verification?.ok, false, 'not verified: its chain does not match its checksums');
+    assert.match(inc.verification?.message ?? '', new RegExp(`${full.id}\\.owb`));
+    assert.deepEqual(verifiedBackups(dir, [key]).map((m) => m.id).includes(inc.id), false, 'never offered for an automatic restore');
+  } finally {
+    await svc.stop();
+  }
+});
+
 test('a truncated file, a chunk swapped in from another backup and the wrong key are all refused', async () => {
   const { base, data, svc, dir, key } = await indexed('owlet-bk2-tamper-', 60);
   try {

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { prune } from '../../../src/indexer/backup/create.js';
+import { budgetBytes, chooseParent, createBackup, prune, type BackupAlert } from '../../../src/indexer/backup/create.js';
 import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/backup/manifest.js';
 import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
 import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/config/backup-settings.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { deps, indexedEncrypted, made } from './fixtures.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1, 3, 0, 0); // Thursday 2026-01-01 03:00 UTC
@@ -218,4 +219,63 @@ test('the scheduler backs up daily at the configured local hour and catches up a
   const off = new BackupScheduler({ enabled: false, hour: 3, now: () => timers.now, timers, run: async () => {}, lastBackupAt: () => null, log: nullLogger });
   off.start();
   assert.equal(timers.pending.size, 0);
+});
+
+test('a real backup raises the budget alert before the budget costs a restore point, and again when it does', async () => {
+  const { data, svc, dir, key } = await indexedEncrypted('owlet-retention-alert-', 12);
+  try {
+    const alerts: BackupAlert[] = [];
+    const at = (ms: number) => () => ms;
+    const first = await made(createBackup(deps(data, key, { full: true, now: at(T0) }), 'scheduled'));
+    // Room for two and a half full backups: two fit, the third would not.
+    const settings = { ...DEFAULT_BACKUP_CONFIG, maxBytes: Math.floor(first.size * 2.5) };
+    const withBudget = (now: number) => deps(data, key, { full: true, settings, now: at(now), onAlert: (a) => alerts.push(a) });
+    const second = await made(createBackup(withBudget(T0 + DAY), 'scheduled'));
+    assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [second.id, first.id], 'nothing removed yet');
+    assert.deepEqual(alerts.map((a) => a.id), ['backup-budget'], 'warned while every restore point is still there');
+    assert.match(alerts[0]!.message, /next full backup will force fewer restore points/);
+    const third = await made(createBackup(withBudget(T0 + 2 * DAY), 'scheduled'));
+    assert.deepEqual(listBackups(dir).map((b) => b.manifest.id), [third.id, second.id], 'the budget removed the oldest point');
+    assert.equal(alerts.length, 2);
+    assert.match(alerts[1]!.message, /holds only 2 restore points, fewer than the 3 configured/);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('a new full backup starts a chain when the increments pass their share of the full backup, when the full one is fullEveryDays old, and before an update', async () => {
+  const { root, data, svc, dir, key } = await indexedEncrypted('owlet-retention-chain-', 20);
+  try {
+    const full = await made(createBackup(deps(data, key), 'scheduled'));
+    const created = Date.parse(full.createdAt);
+    const base = DEFAULT_BACKUP_CONFIG;
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY)?.id, full.id, 'the next daily backup builds on it');
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + (base.incremental.fullEveryDays + 1) * DAY), null, 'a full backup older than fullEveryDays starts a new chain');
+    assert.equal(chooseParent(dir, base, key, [key], 'pre-update', created + DAY), null, 'a backup before an update is full');
+    fs.writeFileSync(path.join(root, 'doc1.txt'), 'changed: sorbword');
+    await svc.indexOnce();
+    svc.writer.flush();
+    const inc = await made(createBackup(deps(data, key), 'scheduled'));
+    assert.equal(inc.kind, 'incremental');
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY)?.id, inc.id, 'the chain goes on from its newest point');
+    // Increments past the share: the next backup is full, end to end.
+    const tight = { ...base, incremental: { ...base.incremental, fullShare: inc.size / full.size / 2 } };
+    assert.equal(chooseParent(dir, tight, key, [key], 'scheduled', created + DAY), null);
+    fs.writeFileSync(path.join(root, 'doc2.txt'), 'changed again: medlarword');
+    await svc.indexOnce();
+    svc.writer.flush();
+    const next = await made(createBackup(deps(data, key, { settings: tight }), 'scheduled'));
+    assert.equal(next.kind, 'full', 'a new chain');
+    assert.equal(next.parentId, null);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('the default budget is the smaller of twice the index and 2% of the volume; backup.maxBytes overrides it', () => {
+  const GB = 1024 ** 3;
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 235 * 1024 ** 2, 256 * GB), 470 * 1024 ** 2, 'a 235 MB index on a 256 GB disk: twice the index');
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 10 * GB, 256 * GB), Math.floor(256 * GB * 0.02), 'a 10 GB index on the same disk: 2% of it');
+  assert.equal(budgetBytes(DEFAULT_BACKUP_CONFIG, 235 * 1024 ** 2, null), 470 * 1024 ** 2, 'volume unknown: twice the index');
+  assert.equal(budgetBytes({ ...DEFAULT_BACKUP_CONFIG, maxBytes: 12345 }, 235 * 1024 ** 2, 256 * GB), 12345);
 });
