@@ -26,7 +26,7 @@ export const ErrorCodes = {
   OWL_ERR_SERVICE_UNREACHABLE: { kind: 'service', http: 503, message: 'the service at {url} did not answer {request}: {reason}', remedy: 'check "owlet status"; restart the service if it hangs' },
   OWL_ERR_SERVICE_START_FAILED: { kind: 'service', http: 503, message: 'the indexer did not start: {reason}', remedy: 'see the service log; fix what the message names, then start Owlet again' },
   OWL_ERR_SUPERVISOR_NOT_RUNNING: { kind: 'service', http: 503, message: 'this needs the running `owlet run` supervisor: {reason}', remedy: 'start the installed Owlet with "PREFIX/current/bin/owlet.js run", then try again' },
-  OWL_ERR_SERVICE_RUNNING: { kind: 'service', http: 409, message: 'the Owlet service (pid {pid}) is using this index', remedy: 'stop the service first, or do this through it' },
+  OWL_ERR_SERVICE_RUNNING: { kind: 'service', http: 409, message: '{holder} is already using the data folder {dataDir}{then}', remedy: 'stop it first, or do this through the running service' },
   OWL_ERR_EXTRACT_PARSE: { kind: 'extract', http: 500, message: '{reason}', remedy: 'the file is damaged or in a variant Owlet cannot read; it stays listed in "owlet errors"' },
   OWL_ERR_EXTRACT_UNSUPPORTED: { kind: 'extract', http: 415, message: '{reason}', remedy: 'nothing to do: the file is skipped and listed in "owlet errors"' },
   OWL_ERR_EXTRACT_BINARY: { kind: 'extract', http: 415, message: '{reason}', remedy: 'nothing to do: binary files without a known format are skipped and listed in "owlet errors"' },
@@ -51,6 +51,8 @@ export const ErrorCodes = {
   OWL_ERR_ROOT_REFUSED: { kind: 'usage', http: 400, message: '{reason}', remedy: 'choose a folder that is not a system folder or the data directory' },
   OWL_ERR_SETTING_LOCKED: { kind: 'usage', http: 403, message: '{key} is fixed by {reason}', remedy: 'ask the administrator who manages this computer\'s Owlet policy to change it' },
   OWL_ERR_BACKUP_NOT_FOUND: { kind: 'usage', http: 404, message: 'no backup "{id}" in {dir}', remedy: '"owlet backup list" shows the ids' },
+  // Same status as a missing backup: a name that is not an id names no backup (and never reaches the disk).
+  OWL_ERR_BACKUP_BAD_ID: { kind: 'usage', http: 404, message: '{shown} is not a backup id (they look like 20261202T030000Z-1a2b){where}', remedy: '"owlet backup list" shows the ids' },
   OWL_ERR_BACKUP_INVALID: { kind: 'backup', http: 500, message: '{reason}', remedy: 'this backup cannot be used; "owlet backup verify" checks the others and "owlet backup create" takes a new one' },
   OWL_ERR_BACKUP_NO_SPACE: { kind: 'backup', http: 507, message: '{reason}', remedy: 'free some space or set backup.dir to a larger disk' },
   OWL_ERR_BACKUP_FAILED: { kind: 'backup', http: 500, message: '{reason}', remedy: 'see the service log for the cause; the previous backups are untouched' },

@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { assertBackupId } from './ids.js';
 import { chainOf, listBackups, readManifest, type Manifest } from './manifest.js';
 import { checkChain } from './signed-manifest.js';
@@ -11,11 +11,11 @@ import { checkChain } from './signed-manifest.js';
 export function resolveChain(dir: string, id: string, keys: readonly Buffer[], now: number = Date.now()): Manifest[] {
   assertBackupId(id);
   const target = readManifest(dir, id);
-  if (!target) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `no backup "${id}" in ${dir}; "owlet backup list" shows the ids`);
+  if (!target) throw owletError('OWL_ERR_BACKUP_NOT_FOUND', { id, dir });
   const byId = new Map(listBackups(dir).map((b) => [b.manifest.id, b.manifest]));
   byId.set(target.id, target);
   const { chain, missing } = chainOf(id, byId);
-  if (missing) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${id} is an increment whose chain is broken: backup ${missing} is missing; restore an earlier complete backup`);
+  if (missing) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${id} is an increment whose chain is broken: backup ${missing} is missing; restore an earlier complete backup` });
   checkChain(dir, chain, keys, now);
   return chain;
 }

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { OwletError } from '../../shared/errors.js';
+import { owletError, OwletError } from '../../shared/errors.js';
 
 /**
  * Compression of backup chunks, always before encryption (ciphertext does not compress). zstd
@@ -21,7 +21,7 @@ export const CODEC_IDS: Record<Codec, number> = { zstd: 1, brotli: 2 };
 
 export function codecFromId(n: number): Codec {
   const c = (Object.keys(CODEC_IDS) as Codec[]).find((k) => CODEC_IDS[k] === n);
-  if (!c) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the backup uses an unknown compression (${n}); it was made by a newer Owlet`);
+  if (!c) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the backup uses an unknown compression (${n}); it was made by a newer Owlet` });
   return c;
 }
 
@@ -35,7 +35,7 @@ export function defaultCodec(): Codec {
 
 export function compress(codec: Codec, data: Buffer): Buffer {
   if (codec === 'zstd') {
-    if (!hasZstd()) throw new OwletError('OWL_ERR_BACKUP_FAILED', 'this runtime has no zstd');
+    if (!hasZstd()) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: 'this runtime has no zstd' });
     return z.zstdCompressSync!(data, { params: { [z.constants.ZSTD_c_compressionLevel ?? 100]: 3 } });
   }
   return zlib.brotliCompressSync(data, {
@@ -47,7 +47,7 @@ export function compress(codec: Codec, data: Buffer): Buffer {
 export function decompress(codec: Codec, data: Buffer, maxBytes: number): Buffer {
   try {
     if (codec === 'zstd') {
-      if (!hasZstd()) throw new OwletError('OWL_ERR_BACKUP_INVALID', 'this backup is compressed with zstd, which this runtime lacks; restore it with the Owlet app (or Node 22.15 or newer)');
+      if (!hasZstd()) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: 'this backup is compressed with zstd, which this runtime lacks; restore it with the Owlet app (or Node 22.15 or newer)' });
       return z.zstdDecompressSync!(data, { maxOutputLength: maxBytes });
     }
     return zlib.brotliDecompressSync(data, { maxOutputLength: maxBytes });
@@ -55,8 +55,8 @@ export function decompress(codec: Codec, data: Buffer, maxBytes: number): Buffer
     if (e instanceof OwletError) throw e;
     const code = (e as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || /larger than|too large/i.test((e as Error).message)) {
-      throw new OwletError('OWL_ERR_BACKUP_INVALID', `a backup chunk inflates past its declared size (${maxBytes} bytes); refused`);
+      throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `a backup chunk inflates past its declared size (${maxBytes} bytes); refused` });
     }
-    throw new OwletError('OWL_ERR_BACKUP_INVALID', `a backup chunk does not decompress: ${(e as Error).message}`);
+    throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `a backup chunk does not decompress: ${(e as Error).message}` });
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 
 /**
  * The one pattern a backup id has, used by the CLI, the HTTP API and the worker alike: UTC time
@@ -15,7 +15,7 @@ export function isBackupId(id: unknown): id is string {
 export function assertBackupId(id: unknown): string {
   if (!isBackupId(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id;
-    throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `${shown} is not a backup id (they look like 20261202T030000Z-1a2b); "owlet backup list" shows them`);
+    throw owletError('OWL_ERR_BACKUP_BAD_ID', { shown, where: '' });
   }
   return id;
 }
@@ -27,6 +27,6 @@ export function assertBackupId(id: unknown): string {
 export function insideBackupDir(dir: string, name: string): string {
   const root = path.resolve(dir);
   const p = path.resolve(root, name);
-  if (path.dirname(p) !== root) throw new OwletError('OWL_ERR_BACKUP_NOT_FOUND', `refusing a backup path outside ${root}: ${JSON.stringify(name.slice(0, 80))}`);
+  if (path.dirname(p) !== root) throw owletError('OWL_ERR_BACKUP_BAD_ID', { shown: JSON.stringify(name.slice(0, 80)), where: `: it resolves outside ${root}` });
   return p;
 }

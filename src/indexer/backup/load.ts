@@ -4,7 +4,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError } from '../../shared/errors.js';
+import { owletError, OwletError } from '../../shared/errors.js';
 import { rekey } from '../security/cipher.js';
 import { newIndexHistory, passageRange } from '../store/changes.js';
 import { rebuildFts } from '../store/fts-rebuild.js';
@@ -41,7 +41,7 @@ export interface LoadResult {
 }
 
 function invalid(m: Pick<Manifest, 'id'>, what: string): OwletError {
-  return new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${m.id}: ${what}`);
+  return owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${m.id}: ${what}` });
 }
 
 /** The schema (type, name, sql) this build creates at `version`, to compare a restored file with. */
@@ -78,7 +78,7 @@ function roomFor(dir: string, bytes: number, m: Pick<Manifest, 'id'>): void {
     return;
   }
   if (free < bytes) {
-    throw new OwletError('OWL_ERR_BACKUP_NO_SPACE', `restoring backup ${m.id} needs about ${Math.ceil(bytes / 1048576)} MB free in ${dir}, only ${Math.floor(free / 1048576)} MB are; free some space first`);
+    throw owletError('OWL_ERR_BACKUP_NO_SPACE', { reason: `restoring backup ${m.id} needs about ${Math.ceil(bytes / 1048576)} MB free in ${dir}, only ${Math.floor(free / 1048576)} MB are; free some space first` });
   }
 }
 

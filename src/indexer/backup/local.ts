@@ -1,4 +1,4 @@
-import { OwletError, owletError, isErrorCode } from '../../shared/errors.js';
+import { fromErrorInfo, isErrorCode, owletError } from '../../shared/errors.js';
 import { openAuditLog } from '../audit/log.js';
 import { noAudit, type AuditLog } from '../audit/types.js';
 import { loadConfig } from '../config/load.js';
@@ -110,7 +110,7 @@ export async function callService<T>(dataDir: string, method: 'GET' | 'POST', ro
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
   if (!res.ok) {
     const code = isErrorCode(json.error?.code) ? json.error.code : 'OWL_ERR_INTERNAL';
-    throw new OwletError(code, json.error?.message ?? `the service answered ${res.status} to ${method} ${route}`);
+    throw fromErrorInfo({ code, message: json.error?.message ?? `the service answered ${res.status} to ${method} ${route}` });
   }
   return json as T;
 }

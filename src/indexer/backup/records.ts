@@ -1,4 +1,4 @@
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 
 /**
  * The plaintext inside a backup stream: a sequence of records, each whole inside one chunk.
@@ -112,7 +112,7 @@ export class RecordWriter {
       this.u8(V_BLOB);
       return this.bytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
     }
-    throw new OwletError('OWL_ERR_BACKUP_FAILED', `cannot store a value of type ${typeof v} in a backup`);
+    throw owletError('OWL_ERR_BACKUP_FAILED', { reason: `cannot store a value of type ${typeof v} in a backup` });
   }
 
   /** The records so far (a copy), and a fresh start. */
@@ -124,7 +124,7 @@ export class RecordWriter {
 }
 
 function bad(what: string): never {
-  throw new OwletError('OWL_ERR_BACKUP_INVALID', `the backup stream is malformed: ${what}`);
+  throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the backup stream is malformed: ${what}` });
 }
 
 /** Parses the records of one chunk. Throws OWL_ERR_BACKUP_INVALID on anything out of bounds. */

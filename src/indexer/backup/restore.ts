@@ -138,7 +138,7 @@ export interface RestoreResult {
 export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
   if (!o.viaService) {
     const running = runningService(o.dataDir);
-    if (running) throw owletError('OWL_ERR_SERVICE_RUNNING', { pid: running.pid });
+    if (running) throw owletError('OWL_ERR_SERVICE_RUNNING', { holder: `the Owlet service (pid ${running.pid})`, dataDir: o.dataDir, then: '; restore through it (the dashboard, or "owlet backup restore" while it runs)' });
   }
   const now = o.now ?? Date.now;
   const prepared = await stageRestore(o.dataDir, o.dir, o.id, o.keys);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { OwletError, owletError, isErrorCode } from '../../shared/errors.js';
+import { fromErrorInfo, isErrorCode, owletError } from '../../shared/errors.js';
 import type { Task, TaskResult } from './worker.js';
 
 /**
@@ -47,7 +47,7 @@ type Wire = { ok: true; value: unknown } | { ok: false; error: { code: string | 
 function unwire<T>(m: Wire): T {
   if (m.ok) return m.value as T;
   const { code, message } = m.error;
-  if (isErrorCode(code)) throw new OwletError(code, message);
+  if (isErrorCode(code)) throw fromErrorInfo({ code, message });
   throw Object.assign(new Error(message), code ? { code } : {});
 }
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { OwletError } from '../../shared/errors.js';
+import { owletError, OwletError } from '../../shared/errors.js';
 import { CODEC_IDS, codecFromId, compress, decompress, type Codec } from './codec.js';
 
 /**
@@ -87,8 +87,8 @@ export class SealWriter {
 
   /** Compresses, encrypts and writes one chunk; `final` ends the file. */
   chunk(plain: Buffer, final: boolean): void {
-    if (this.done) throw new OwletError('OWL_ERR_BACKUP_FAILED', 'a chunk was written after the final one');
-    if (plain.length > MAX_CHUNK) throw new OwletError('OWL_ERR_BACKUP_FAILED', `a backup chunk of ${plain.length} bytes is over the ${MAX_CHUNK} limit`);
+    if (this.done) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: 'a chunk was written after the final one' });
+    if (plain.length > MAX_CHUNK) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: `a backup chunk of ${plain.length} bytes is over the ${MAX_CHUNK} limit` });
     this.rawBytes += plain.length;
     const packed = plain.length ? compress(this.codec, plain) : plain;
     const stored = packed.length >= plain.length;
@@ -112,7 +112,7 @@ export class SealWriter {
 }
 
 function invalid(file: string, what: string): OwletError {
-  return new OwletError('OWL_ERR_BACKUP_INVALID', `backup file ${file} ${what}`);
+  return owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup file ${file} ${what}` });
 }
 
 export interface OpenedSeal {

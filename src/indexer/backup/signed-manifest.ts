@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { writePrivateFile } from '../security/files.js';
 import { assertBackupId, insideBackupDir } from './ids.js';
 import { keyFor, keyId, macMatches, manifestMac } from './keys.js';
@@ -47,7 +47,7 @@ export function manifestFile(dir: string, id: string): string {
 export function writeManifest<M extends Manifest>(dir: string, m: M, key: Buffer | null): M {
   ensureDir(dir);
   if (m.format === 2) {
-    if (!key || keyId(key) !== m.keyId) throw new OwletError('OWL_ERR_BACKUP_FAILED', `cannot sign the manifest of backup ${m.id}: the key that wrote it is not available`);
+    if (!key || keyId(key) !== m.keyId) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: `cannot sign the manifest of backup ${m.id}: the key that wrote it is not available` });
     m = { ...m, mac: manifestMac(key, m as unknown as Record<string, unknown>) };
   }
   writePrivateFile(manifestFile(dir, m.id), JSON.stringify(m, null, 2) + '\n');
@@ -105,16 +105,16 @@ export function compareNewestFirst(a: Pick<Manifest, 'createdAt' | 'id'>, b: Pic
 export function checkChain(dir: string, chain: readonly Manifest[], keys: readonly Buffer[], now: number = Date.now()): void {
   for (const m of chain) {
     const why = distrust(m, keys, now);
-    if (why) throw new OwletError('OWL_ERR_BACKUP_INVALID', why);
-    if (!fs.existsSync(manifestFile(dir, m.id))) throw new OwletError('OWL_ERR_BACKUP_INVALID', `the manifest of backup ${m.id} is missing`);
+    if (why) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: why });
+    if (!fs.existsSync(manifestFile(dir, m.id))) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `the manifest of backup ${m.id} is missing` });
     const file = backupFile(dir, m);
     let size: number;
     try {
       size = fs.statSync(file).size;
     } catch {
-      throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup file ${path.basename(file)} is missing`);
+      throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup file ${path.basename(file)} is missing` });
     }
-    if (size !== m.size || sha256Of(file) !== m.sha256) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup file ${path.basename(file)} does not match its checksum (changed or damaged since it was written)`);
+    if (size !== m.size || sha256Of(file) !== m.sha256) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup file ${path.basename(file)} does not match its checksum (changed or damaged since it was written)` });
   }
 }
 

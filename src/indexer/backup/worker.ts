@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OwletError, owletError } from '../../shared/errors.js';
+import { owletError, OwletError } from '../../shared/errors.js';
 import { isDiskFullError } from '../resilience/disk-space.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
 import { defaultCodec, type Codec } from './codec.js';
@@ -160,7 +160,7 @@ function sizeOf(f: string): number {
  */
 async function backup(t: Extract<Task, { op: 'backup' }>): Promise<Manifest> {
   const key = toBuf(t.key);
-  if (!key) throw new OwletError('OWL_ERR_BACKUP_FAILED', 'the index is not encrypted yet (an index from before encryption, opened read-only); start Owlet once so it encrypts the index, then back it up');
+  if (!key) throw owletError('OWL_ERR_BACKUP_FAILED', { reason: 'the index is not encrypted yet (an index from before encryption, opened read-only); start Owlet once so it encrypts the index, then back it up' });
   const partial = partialPath(t.dir, t.id);
   const final = backupFile(t.dir, { id: t.id, format: 2 });
   let fd: number | null = null;
@@ -275,7 +275,7 @@ function verifyIncrement(dir: string, m: Manifest, parentChain: readonly Manifes
   const v: Verification = { at, ok: false, message: null, checksum: false, integrity: false, documents: false };
   try {
     const chain = [...parentChain, m];
-    if (!chainLinks(chain) || m.baseId !== chain[0]!.id) throw new OwletError('OWL_ERR_BACKUP_INVALID', `backup ${m.id} is an increment whose chain does not link up to its full backup`);
+    if (!chainLinks(chain) || m.baseId !== chain[0]!.id) throw owletError('OWL_ERR_BACKUP_INVALID', { reason: `backup ${m.id} is an increment whose chain does not link up to its full backup` });
     checkChain(dir, chain, keys);
     v.checksum = true;
     const key = keyFor(keys, m.keyId)!;

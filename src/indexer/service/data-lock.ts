@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { OwletError, errnoCode, owletError } from '../../shared/errors.js';
+import { errnoCode, owletError, OwletError } from '../../shared/errors.js';
 import { createPrivateFile, writePrivateFile } from '../security/files.js';
 import { processAlive, readServiceInfo } from './service-file.js';
 
@@ -141,7 +141,7 @@ export function assertDataFolderFree(dataDir: string, remedy: string): void {
 }
 
 function refusal(dataDir: string, remedy: string | undefined): OwletError {
-  return new OwletError('OWL_ERR_SERVICE_RUNNING', `${describeHolder(dataDir)} is already using the data folder ${dataDir}${remedy ? `; ${remedy}` : ''}`, { dataDir });
+  return owletError('OWL_ERR_SERVICE_RUNNING', { holder: describeHolder(dataDir), dataDir, then: remedy ? `; ${remedy}` : '' }, { detail: { dataDir } });
 }
 
 /**
