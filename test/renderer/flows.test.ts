@@ -172,6 +172,8 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
     assert.match(await row.innerText(), /verified/);
     assert.match(await row.innerText(), /\d+(\.\d)? (B|KB|MB)/);
     assert.match(await page.locator('#backup-next').innerText(), /Next scheduled backup: /);
+    // #16: the storage used against the backup budget, both non-zero sizes.
+    assert.match(await page.locator('#backup-storage').innerText(), /^[1-9][\d.]* (B|KB|MB) used of [1-9][\d.]* (KB|MB|GB) allowed$/);
     await row.getByRole('button', { name: /Verify the backup/ }).click();
     await page.locator('#backups-status', { hasText: 'is verified' }).waitFor({ timeout: 60_000 });
     await row.getByRole('button', { name: /Restore the backup/ }).click();
