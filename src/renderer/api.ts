@@ -1,6 +1,6 @@
 /**
  * Same-origin calls to the service's API. Signs in through the HttpOnly session cookie set by the
- * `owlet open` link; sends the per-session CSRF token on every POST. Types mirror src/shared (the
+ * `owlet open` link; sends the per-session CSRF token on every POST. Most types mirror src/shared (the
  * renderer is compiled on its own, for the browser).
  */
 
@@ -71,31 +71,11 @@ export interface BackupSummary { id: string; createdAt: string; reason: string; 
 export interface BackupListing { dir: string; backups: BackupSummary[]; storage: { usedBytes: number; budgetBytes: number }; lastVerifiedAt: string | null; nextScheduledAt: string | null; phase: string | null }
 export interface Setting { key: string; label: string; group: string; live: boolean; unit?: string; choices?: string[]; value: unknown; locked: string | null }
 
-export interface UpdateHistoryEntry { at: string; outcome: 'installed' | 'rolled-back' | 'refused'; from: string | null; to: string | null; reason: string | null; message: string | null }
-export interface UpdateCardView {
-  host: 'service' | 'app';
-  running: string;
-  off: { kind: 'not-installed' | 'policy' | 'no-feed' | 'no-supervisor'; message: string } | null;
-  channel: string;
-  available: string | null;
-  lastCheck: { at: string; result: string } | null;
-  progress: { version: string; phase: string; percent: number | null } | null;
-  readyToRestart: boolean;
-  previous: string | null;
-  problem: string | null;
-  history: UpdateHistoryEntry[];
-  bad: { version: string; at: string; reason: string }[];
-}
-
-/** The app's updater, through the preload (src/shared/bridge.ts). */
-export interface UpdatesBridge {
-  state(): Promise<UpdateCardView>;
-  check(): Promise<UpdateCardView>;
-  download(): Promise<UpdateCardView>;
-  restart(): Promise<UpdateCardView>;
-  rollback(): Promise<UpdateCardView>;
-  onState(listener: (v: UpdateCardView) => void): () => void;
-}
+// The Updates card's view and the app's update bridge are the shared contract itself (type-only:
+// nothing of src/shared is loaded by the page).
+export type { UpdateCardView, UpdateHistoryEntry } from '../shared/api.js';
+export type { UpdatesBridge } from '../shared/bridge.js';
+import type { UpdatesBridge } from '../shared/bridge.js';
 
 /** What the Electron preload exposes (absent in a browser): only what a page cannot do itself. */
 export interface OwletBridge {
