@@ -9,10 +9,13 @@ import type { InstallLayout } from '../update/layout.js';
  * moves too:
  *
  *   1. it asks the launcher to prepare (`owlet-prepare`); the launcher starts the next supervisor
- *      from the new `current` in standby: loaded, not yet serving (`owlet-standby`);
+ *      in standby from `current` or, during an update, from the new version's tree before
+ *      `current` moves: loaded, not yet serving (`owlet-standby` with its version; a standby that
+ *      does not say so within STANDBY_WAIT_MS is stopped, and the update stays where it is);
  *   2. the launcher tells the old one to proceed; it stops its service, sends the port it served on
  *      (`owlet-reexec`) and exits with `REEXEC_EXIT_CODE`;
- *   3. the launcher tells the standby to go (`owlet-go`, same port); it starts the new service.
+ *   3. the launcher tells the standby to go (`owlet-go`, same port); it starts the new service
+ *      (and, after an update, runs its health gate: update/headless.ts).
  *
  * The standby start keeps Node's start-up and module loading out of the outage. Without a standby
  * (it failed or was slow) the launcher starts the next supervisor cold. Any other exit ends the

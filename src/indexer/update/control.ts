@@ -50,7 +50,17 @@ export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdat
             res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'OWL_ERR_NOT_FOUND', message: 'no such update action' } }));
             return;
           }
-          if (afterChange && req.method === 'POST' && (req.url === '/apply' || req.url === '/rollback')) res.once('finish', afterChange);
+          if (afterChange && req.method === 'POST' && (req.url === '/apply' || req.url === '/rollback')) {
+            // Also when the caller went away first: a handed-over update must still leave.
+            let ran = false;
+            const once = () => {
+              if (ran) return;
+              ran = true;
+              afterChange();
+            };
+            res.once('finish', once);
+            res.once('close', once);
+          }
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
         } catch (e) {
           res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toErrorInfo(e) }));

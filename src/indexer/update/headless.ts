@@ -106,15 +106,22 @@ export interface UpdateStatus {
 
 /**
  * The headless update engine inside `owlet run`'s supervisor. `apply` downloads and verifies (no
- * downtime), unpacks beside the running version, takes the verified pre-update backup, restarts the
- * service on the new tree and holds it to the health gate: ready within `readySeconds`, no crash
- * within `stableSeconds`. Only then does `current` move. Any failure after the restart switches the
- * service back to the previous tree, restores the backup if the schema changed, marks the version
- * bad and raises `update-rolled-back`. Every step is an `update.*` audit entry.
+ * downtime), unpacks beside the running version and takes the verified pre-update backup. Under
+ * the installed launcher it then has the new version's supervisor loaded in standby from the new
+ * tree, moves `current` and hands the service over: the one outage of the update. The new
+ * supervisor starts the new service and holds it to the health gate (`recoverInterrupted` finds the
+ * update in its `switching` phase): ready within `readySeconds`, no crash within `stableSeconds`.
+ * Without a launcher, or when the new supervisor does not load, the service restarts on the new
+ * tree under this supervisor and `current` moves once it is ready. Any gate failure switches
+ * `current` back, restores the backup if the schema changed, marks the version bad and raises
+ * `update-rolled-back` (after a hand-over the service then goes back to the previous version's
+ * supervisor). Every step is an `update.*` audit entry.
  *
- * Kill safety: `current` moves only after the new version proved itself, and every tree under a
- * version name is complete (unpacked as `.partial`, then renamed). A supervisor killed at any step
- * restarts from `current`, a version that worked; `recoverInterrupted()` then cleans the leftovers.
+ * Kill safety: `current` moves only to a tree whose supervisor loaded (hand-over) or whose service
+ * answered ready, and every tree under a version name is complete (unpacked as `.partial`, then
+ * renamed). A supervisor killed at any step restarts from `current`: before the move the old
+ * version, which clears the leftovers; after it the new one, which runs (or, once it had answered
+ * ready, records as interrupted) the gate.
  */
 export class HeadlessUpdater {
   private busy = false;
