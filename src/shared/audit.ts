@@ -26,7 +26,7 @@ export type AuditEventName =
   | `update.${UpdateStep}`;
 
 /** The steps of a headless update, each audited as `update.<step>` (update/headless.ts). */
-export type UpdateStep = 'interrupted' | 'refused' | 'started' | 'downloaded' | 'unpacked' | 'backed-up' | 'service-started' | 'switched' | 'gate-failed' | 'backup-restored';
+export type UpdateStep = 'interrupted' | 'refused' | 'started' | 'downloaded' | 'unpacked' | 'backed-up' | 'service-started' | 'handed-over' | 'switched' | 'gate-failed' | 'backup-restored';
 // Only events something writes belong here: the union is the list an auditor reads, so a name
 // nothing appends (like a former 'index.wiped') is removed rather than left as a promise.
 

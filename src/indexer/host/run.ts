@@ -86,6 +86,24 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     resolveDone(code);
   };
   let leaving = false;
+  /** The version whose supervisor the launcher holds in standby (prepared by an update before `current` moved). */
+  let prepared: string | null = null;
+  /** Asks the launcher to load `version`'s supervisor in standby; true once it said it is loaded. */
+  const prepareMove = (version: string, root?: string) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), STANDBY_WAIT_MS + 5_000);
+      function done(ok: boolean) {
+        clearTimeout(timer);
+        process.off('message', onMessage);
+        if (ok) prepared = version;
+        resolve(ok);
+      }
+      function onMessage(m: unknown) {
+        if (isProceedMessage(m)) done(m.standbyVersion === version);
+      }
+      process.on('message', onMessage);
+      process.send!({ type: 'owlet-prepare', version, ...(root ? { root } : {}) });
+    });
   const handOver = async (version: string) => {
     if (leaving) return;
     if (!launcher) {
@@ -93,20 +111,9 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
       return;
     }
     leaving = true;
-    // Let the launcher load the next supervisor first; this one serves until it is ready.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, STANDBY_WAIT_MS + 5_000);
-      function done() {
-        clearTimeout(timer);
-        process.off('message', onMessage);
-        resolve();
-      }
-      function onMessage(m: unknown) {
-        if (isProceedMessage(m)) done();
-      }
-      process.on('message', onMessage);
-      process.send!({ type: 'owlet-prepare', version });
-    });
+    // Let the launcher load the next supervisor first; this one serves until it is ready (an
+    // update has usually done this already, before it moved `current`).
+    if (prepared !== version) await prepareMove(version);
     opts.out(`owlet: supervisor moving to ${version}: stopping the service and restarting from PREFIX/current`);
     opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
     const stoppingAt = Date.now();
@@ -130,6 +137,10 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
           out: opts.out,
           ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
           onNewCurrent: (v) => void handOver(v),
+          // One outage per update: the new version's supervisor, loaded in standby, starts the new
+          // service and runs the health gate itself (update/headless.ts).
+          ...(launcher ? { move: { prepare: prepareMove, leave: (v: string) => void handOver(v) } } : {}),
+          ...(moved ? { movedAt: Number(moved[2]) } : {}),
         });
   function stop(sig: string): void {
     if (leaving) return;

@@ -9,10 +9,13 @@ import type { InstallLayout } from '../update/layout.js';
  * moves too:
  *
  *   1. it asks the launcher to prepare (`owlet-prepare`); the launcher starts the next supervisor
- *      from the new `current` in standby: loaded, not yet serving (`owlet-standby`);
+ *      in standby from `current` or, during an update, from the new version's tree before
+ *      `current` moves: loaded, not yet serving (`owlet-standby` with its version; a standby that
+ *      does not say so within STANDBY_WAIT_MS is stopped, and the update stays where it is);
  *   2. the launcher tells the old one to proceed; it stops its service, sends the port it served on
  *      (`owlet-reexec`) and exits with `REEXEC_EXIT_CODE`;
- *   3. the launcher tells the standby to go (`owlet-go`, same port); it starts the new service.
+ *   3. the launcher tells the standby to go (`owlet-go`, same port); it starts the new service
+ *      (and, after an update, runs its health gate: update/headless.ts).
  *
  * The standby start keeps Node's start-up and module loading out of the outage. Without a standby
  * (it failed or was slow) the launcher starts the next supervisor cold. Any other exit ends the
@@ -48,9 +51,11 @@ const isType =
     typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
 export const isReexecMessage = isType<ReexecMessage>('owlet-reexec');
 export const isGoMessage = isType<GoMessage>('owlet-go');
-export const isPrepareMessage = isType<{ type: 'owlet-prepare'; version: string }>('owlet-prepare');
-export const isProceedMessage = isType<{ type: 'owlet-proceed' }>('owlet-proceed');
-export const isStandbyMessage = isType<{ type: 'owlet-standby' }>('owlet-standby');
+/** `root`: start the standby from this version's tree rather than from `current` (an update proves the next supervisor loads before `current` moves). */
+export const isPrepareMessage = isType<{ type: 'owlet-prepare'; version: string; root?: string }>('owlet-prepare');
+/** `standbyVersion`: the version of the standby that reported itself loaded; absent when none did (it exited or was too slow, and was stopped). */
+export const isProceedMessage = isType<{ type: 'owlet-proceed'; standbyVersion?: string }>('owlet-proceed');
+export const isStandbyMessage = isType<{ type: 'owlet-standby'; version?: string }>('owlet-standby');
 
 export interface LaunchOptions {
   layout: InstallLayout;
@@ -65,8 +70,8 @@ export interface LaunchOptions {
 export async function launchSupervisor(o: LaunchOptions): Promise<number> {
   const signals = o.signals ?? process;
   let port = o.port;
-  const start = (extraEnv: Record<string, string>): ChildProcess =>
-    spawn(process.execPath, [path.join(o.layout.current, 'bin', 'owlet.js'), 'run', '--data-dir', o.dataDir, ...(port !== undefined ? ['--port', String(port)] : [])], {
+  const start = (extraEnv: Record<string, string>, root = o.layout.current): ChildProcess =>
+    spawn(process.execPath, [path.join(root, 'bin', 'owlet.js'), 'run', '--data-dir', o.dataDir, ...(port !== undefined ? ['--port', String(port)] : [])], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [LAUNCHER_ENV]: String(process.pid), ...extraEnv },
     });
@@ -79,18 +84,23 @@ export async function launchSupervisor(o: LaunchOptions): Promise<number> {
     current.on('message', (m) => {
       if (isReexecMessage(m)) handover = m;
       else if (isPrepareMessage(m) && !standby) {
-        const next = start({ [STANDBY_ENV]: '1' });
+        const next = start({ [STANDBY_ENV]: '1' }, m.root ?? o.layout.current);
         standby = next;
         let told = false;
-        const proceed = () => {
+        const proceed = (standbyVersion?: string) => {
           if (told) return;
           told = true;
           clearTimeout(timer);
-          current.send({ type: 'owlet-proceed' }, (e) => void e);
+          // A standby that never said it was loaded is not handed the service: stop it.
+          if (standbyVersion === undefined && standby === next) {
+            standby = undefined;
+            next.kill('SIGKILL');
+          }
+          current.send({ type: 'owlet-proceed', ...(standbyVersion !== undefined ? { standbyVersion } : {}) }, (e) => void e);
         };
-        const timer = setTimeout(proceed, STANDBY_WAIT_MS);
+        const timer = setTimeout(() => proceed(), STANDBY_WAIT_MS);
         next.on('message', (s) => {
-          if (isStandbyMessage(s)) proceed();
+          if (isStandbyMessage(s)) proceed(s.version ?? m.version);
         });
         next.once('exit', () => {
           if (standby === next) standby = undefined;
@@ -133,7 +143,7 @@ export async function launchSupervisor(o: LaunchOptions): Promise<number> {
  * supervisor has stopped its service by then). Resolves with the go message; null if the launcher
  * went away first.
  */
-export function awaitGo(): Promise<GoMessage | null> {
+export function awaitGo(version?: string): Promise<GoMessage | null> {
   return new Promise((resolve) => {
     const onMessage = (m: unknown) => {
       if (!isGoMessage(m)) return;
@@ -147,6 +157,6 @@ export function awaitGo(): Promise<GoMessage | null> {
     };
     process.on('message', onMessage);
     process.once('disconnect', onGone);
-    process.send?.({ type: 'owlet-standby' });
+    process.send?.({ type: 'owlet-standby', ...(version !== undefined ? { version } : {}) });
   });
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { serveUpdateControl, type ControlServer } from './control.js';
-import { HeadlessUpdater, type UpdatableHost } from './headless.js';
+import { HeadlessUpdater, type SupervisorMove, type UpdatableHost } from './headless.js';
 import { currentVersion, detectInstallation } from './layout.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy } from './policy.js';
 import { isRefusal } from './refusal.js';
@@ -32,6 +32,10 @@ export async function attachHeadlessUpdates(o: {
   policyFile?: string;
   /** Called when `current` names another version than the code this supervisor runs (after an install or rollback): the supervisor moves to it. */
   onNewCurrent?: (version: string) => void;
+  /** Under the installed launcher: how an update hands the service to the next version's supervisor. */
+  move?: SupervisorMove;
+  /** This supervisor was started by a move: when the previous one began stopping its service (epoch ms). */
+  movedAt?: number;
 }): Promise<AttachedUpdater> {
   const inst = detectInstallation(o.ownBin);
   const log = o.log.child('update');
@@ -56,6 +60,7 @@ export async function attachHeadlessUpdates(o: {
     restore: async (id) => void (await restoreLocal(o.dataDir, id, log, audit)),
     schemaVersion: SCHEMA_VERSION,
     supervisorPid: process.pid,
+    ...(o.move ? { move: o.move } : {}),
     log,
     audit,
     ...(hold ? { onStep: hold } : {}),
@@ -70,7 +75,9 @@ export async function attachHeadlessUpdates(o: {
       }
     },
   });
-  updater.recoverInterrupted();
+  // After a handover (or a kill during one) this supervisor runs the update's health gate itself.
+  const resumed = updater.recoverInterrupted(o.movedAt);
+  if (resumed) void resumed.then((r) => o.out(`owlet: update ${r.outcome} ${r.to ?? ''}${r.message ? `: ${r.message}` : ''}`));
   let control: ControlServer | null = null;
   const afterChange = () => {
     const cur = currentVersion(inst.layout);

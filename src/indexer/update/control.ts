@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fromErrorInfo, owletError, toErrorInfo } from '../../shared/errors.js';
-import type { HeadlessUpdater } from './headless.js';
+import type { ApplyResult, HeadlessUpdater, UpdateStatus } from './headless.js';
 
 /**
  * The supervisor's update API: `owlet update apply|rollback` ask the running `owlet run` (which owns
@@ -50,7 +50,17 @@ export async function serveUpdateControl(dataDir: string, updater: HeadlessUpdat
             res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'OWL_ERR_NOT_FOUND', message: 'no such update action' } }));
             return;
           }
-          if (afterChange && req.method === 'POST' && (req.url === '/apply' || req.url === '/rollback')) res.once('finish', afterChange);
+          if (afterChange && req.method === 'POST' && (req.url === '/apply' || req.url === '/rollback')) {
+            // Also when the caller went away first: a handed-over update must still leave.
+            let ran = false;
+            const once = () => {
+              if (ran) return;
+              ran = true;
+              afterChange();
+            };
+            res.once('finish', once);
+            res.once('close', once);
+          }
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
         } catch (e) {
           res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toErrorInfo(e) }));
@@ -100,4 +110,31 @@ export function callUpdateControl<T>(dataDir: string, method: 'GET' | 'POST', ro
     });
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
+}
+
+/**
+ * `owlet update apply` through the supervisor. A good update hands the service to the new
+ * version's supervisor, which runs the health gate and records the outcome in the state file; this
+ * follows it there (the control socket is answered by whichever supervisor runs) and returns the
+ * final result: `installed`, or `rolled-back` once the previous version's supervisor is back.
+ */
+export async function applyThroughSupervisor(dataDir: string, body: unknown, followMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<ApplyResult> {
+  const first = await callUpdateControl<ApplyResult>(dataDir, 'POST', '/apply', body);
+  if (first.outcome !== 'handed-over') return first;
+  const deadline = Date.now() + followMs;
+  while (Date.now() < deadline) {
+    await sleep(250);
+    let s: UpdateStatus;
+    try {
+      s = await callUpdateControl<UpdateStatus>(dataDir, 'GET', '/status');
+    } catch {
+      continue; // between supervisors: nobody answers for a moment
+    }
+    const r = s.lastResult as (Partial<ApplyResult> & { version?: string }) | null;
+    if (s.pending !== null || !r || (r.to ?? r.version) !== first.to) continue;
+    if (r.outcome === 'installed' && s.supervisor?.version === first.to) return { outcome: 'installed', from: first.from, to: first.to, ...(typeof r.downtimeMs === 'number' ? { downtimeMs: r.downtimeMs } : {}), ...(r.backupId ? { backupId: r.backupId } : {}) };
+    if (r.outcome === 'rolled-back' && s.supervisor?.version === first.from) return { outcome: 'rolled-back', from: first.from, to: first.to, ...(r.reason ? { reason: r.reason } : {}), ...(r.message ? { message: r.message } : {}), ...(typeof r.downtimeMs === 'number' ? { downtimeMs: r.downtimeMs } : {}), ...(first.backupId ? { backupId: first.backupId } : {}) };
+    if ((r.outcome as string) === 'interrupted') return { ...first, outcome: 'refused', message: `the update to ${first.to} was interrupted (${String((r as { phase?: unknown }).phase ?? '')}); see owlet update status` };
+  }
+  return { ...first, message: `${first.to}'s supervisor took over and is still running the health gate; see owlet update status` };
 }

@@ -28,6 +28,18 @@ export interface UpdatableHost {
   /** Stop with drain, start the current entry; resolves when the new child is ready. */
   restart(reason?: string, timeoutMs?: number): Promise<unknown>;
   onDidCrash(listener: (c: unknown) => void): { dispose(): void };
+  /** Resolves when the running service is ready; rejects when it fails or the timeout passes. */
+  whenReady?(timeoutMs?: number): Promise<unknown>;
+}
+
+/**
+ * Under the installed launcher (host/supervisor-launcher.ts): `prepare` loads `version`'s supervisor
+ * in standby (from `root` when given) and says whether it loaded; `leave` stops the service and hands
+ * it to that supervisor (this process then exits).
+ */
+export interface SupervisorMove {
+  prepare(version: string, root?: string): Promise<boolean>;
+  leave(version: string): void;
 }
 
 export interface BackupTaken {
@@ -55,11 +67,14 @@ export interface HeadlessUpdaterDeps {
   free?: FreeBytes;
   /** Set by the running supervisor (status names it); absent in the CLI's read-only updater. */
   supervisorPid?: number;
+  /** Set under the launcher: a good update then costs one outage (the new supervisor starts the new service and gates it). */
+  move?: SupervisorMove;
   /** Test seam: runs between steps with the step's name (kill-at-each-step tests). */
   onStep?: (step: UpdateStepName) => void | Promise<void>;
 }
 
-export type ApplyOutcome = 'installed' | 'rolled-back' | 'refused' | 'up-to-date' | 'staged-out';
+/** `handed-over`: the new version's supervisor runs the health gate; the final outcome lands in the state file (`followApply` in control.ts waits for it). */
+export type ApplyOutcome = 'installed' | 'rolled-back' | 'refused' | 'up-to-date' | 'staged-out' | 'handed-over';
 
 export interface ApplyResult {
   outcome: ApplyOutcome;
@@ -91,18 +106,27 @@ export interface UpdateStatus {
 
 /**
  * The headless update engine inside `owlet run`'s supervisor. `apply` downloads and verifies (no
- * downtime), unpacks beside the running version, takes the verified pre-update backup, restarts the
- * service on the new tree and holds it to the health gate: ready within `readySeconds`, no crash
- * within `stableSeconds`. Only then does `current` move. Any failure after the restart switches the
- * service back to the previous tree, restores the backup if the schema changed, marks the version
- * bad and raises `update-rolled-back`. Every step is an `update.*` audit entry.
+ * downtime), unpacks beside the running version and takes the verified pre-update backup. Under
+ * the installed launcher it then has the new version's supervisor loaded in standby from the new
+ * tree, moves `current` and hands the service over: the one outage of the update. The new
+ * supervisor starts the new service and holds it to the health gate (`recoverInterrupted` finds the
+ * update in its `switching` phase): ready within `readySeconds`, no crash within `stableSeconds`.
+ * Without a launcher, or when the new supervisor does not load, the service restarts on the new
+ * tree under this supervisor and `current` moves once it is ready. Any gate failure switches
+ * `current` back, restores the backup if the schema changed, marks the version bad and raises
+ * `update-rolled-back` (after a hand-over the service then goes back to the previous version's
+ * supervisor). Every step is an `update.*` audit entry.
  *
- * Kill safety: `current` moves only after the new version proved itself, and every tree under a
- * version name is complete (unpacked as `.partial`, then renamed). A supervisor killed at any step
- * restarts from `current`, a version that worked; `recoverInterrupted()` then cleans the leftovers.
+ * Kill safety: `current` moves only to a tree whose supervisor loaded (hand-over) or whose service
+ * answered ready, and every tree under a version name is complete (unpacked as `.partial`, then
+ * renamed). A supervisor killed at any step restarts from `current`: before the move the old
+ * version, which clears the leftovers; after it the new one, which runs (or, once it had answered
+ * ready, records as interrupted) the gate.
  */
 export class HeadlessUpdater {
   private busy = false;
+  /** The service was handed to the next version's supervisor: this one is leaving. */
+  private handedOver = false;
   constructor(private readonly d: HeadlessUpdaterDeps) {}
 
   /** True while an update or rollback runs: a service failure then belongs to the health gate. */
@@ -121,19 +145,79 @@ export class HeadlessUpdater {
     this.d.audit.append(`update.${name}`, fields);
   }
 
-  /** Start-up: finish or undo what a killed update left (never run a `.partial`, clear `pending`). */
-  recoverInterrupted(): void {
+  /**
+   * Start-up: finish or undo what a killed update left (never run a `.partial`, clear `pending`).
+   * When this supervisor is the version an update handed over to (`current` already names it, the
+   * update is in its `switching` phase), it runs the health gate itself and the returned promise
+   * settles with the outcome; `movedAt` is when the previous supervisor stopped its service.
+   */
+  recoverInterrupted(movedAt?: number): Promise<ApplyResult> | null {
     const removed = cleanLeftovers(this.layout);
+    if (removed.length) this.d.log.info('update leftovers removed', { count: removed.length });
     const s = readState(this.layout.prefix);
-    if (s.pending) {
-      const p = s.pending;
+    const p = s.pending;
+    const own = this.d.installation.version;
+    if (p && p.phase === 'switching' && p.version === own && currentVersion(this.layout) === own && p.previous && installedVersions(this.layout).includes(p.previous)) {
+      this.busy = true;
+      return this.gateAfterMove(p.previous, own, { id: p.backupId ?? '', schemaVersion: 0 }, p.schemaChanged, movedAt ?? Date.now()).finally(() => {
+        this.busy = false;
+      });
+    }
+    if (p) {
       this.step('interrupted', { version: p.version, phase: p.phase, current: currentVersion(this.layout) });
       s.pending = null;
       s.lastResult = { outcome: 'interrupted', version: p.version, phase: p.phase, at: this.now().toISOString() };
       writeState(this.layout.prefix, s);
     }
-    if (currentVersion(this.layout) === null && installedVersions(this.layout).includes(this.d.installation.version)) switchCurrent(this.layout, this.d.installation.version);
-    if (removed.length) this.d.log.info('update leftovers removed', { count: removed.length });
+    if (currentVersion(this.layout) === null && installedVersions(this.layout).includes(own)) switchCurrent(this.layout, own);
+    return null;
+  }
+
+  /** The health gate, run by the new version's supervisor after a handover (the service it started is this version's). */
+  private async gateAfterMove(from: string, to: string, backup: BackupTaken, schemaChanged: boolean, t0: number): Promise<ApplyResult> {
+    const gate = this.d.settings().healthGate;
+    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined;
+    let downtimeMs: number | undefined;
+    try {
+      if (!this.d.host.whenReady) throw new Error('this host cannot report readiness');
+      await this.d.host.whenReady(gate.readySeconds * 1000);
+      downtimeMs = Date.now() - t0;
+    } catch (e) {
+      failure = { reason: 'not-ready', message: `${to} was not ready within ${gate.readySeconds} s: ${toErrorInfo(e).message}` };
+    }
+    if (!failure) failure = await this.gateReady(to, downtimeMs);
+    const previousEntry = { ...this.d.host.entry, modulePath: entryOf(this.layout, from), version: from };
+    if (failure) return this.rollBack({ from, to, previousEntry, backup, schemaChanged, failure, t0, handBack: true });
+    return this.passed(from, to, downtimeMs, backup);
+  }
+
+  /** The service answered ready: record it, then watch it for `stableSeconds`. */
+  private async gateReady(to: string, downtimeMs: number | undefined): Promise<{ reason: 'crashed'; message: string } | undefined> {
+    const l = this.layout;
+    this.step('service-started', { version: to, downtimeMs: downtimeMs ?? -1 });
+    await this.d.onStep?.('started');
+    // A kill during the gate starts the new version, which did come up; a failed gate switches back.
+    if (currentVersion(l) !== to) switchCurrent(l, to);
+    updateState(l.prefix, (s) => {
+      if (s.pending) s.pending.phase = 'gating';
+    });
+    this.step('switched', { version: to });
+    await this.d.onStep?.('switched');
+    return this.watchStable(this.d.settings().healthGate.stableSeconds * 1000, to);
+  }
+
+  private async passed(from: string, to: string, downtimeMs: number | undefined, backup: BackupTaken): Promise<ApplyResult> {
+    const l = this.layout;
+    const pruned = prune(l, [to, from]);
+    updateState(l.prefix, (s) => {
+      noteInstalled(s, to);
+      s.pending = null;
+      s.lastResult = { outcome: 'installed', from, to, downtimeMs: downtimeMs ?? null, backupId: backup.id, at: this.now().toISOString() };
+    });
+    this.d.audit.append('update.installed', { from, to, downtimeMs: downtimeMs ?? -1, backupId: backup.id, pruned: pruned.join(',') });
+    this.d.log.info('update installed', { from, to, downtimeMs, pruned });
+    await this.d.onStep?.('gated');
+    return { outcome: 'installed', from, to, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: backup.id };
   }
 
   status(): UpdateStatus {
@@ -187,7 +271,7 @@ export class HeadlessUpdater {
 
   async apply(feedOverride?: string): Promise<ApplyResult> {
     const from = this.runningVersion();
-    if (this.busy) return { outcome: 'refused', from, to: null, reason: 'busy', message: 'another update is already in progress' };
+    if (this.busy || this.handedOver) return { outcome: 'refused', from, to: null, reason: 'busy', message: 'another update is already in progress' };
     this.busy = true;
     try {
       return await this.applyLocked(from, feedOverride);
@@ -264,6 +348,18 @@ export class HeadlessUpdater {
     updateState(l.prefix, (s) => {
       if (s.pending) Object.assign(s.pending, { phase: 'switching', backupId: backup.id, schemaChanged });
     });
+    if (this.d.move) {
+      // One outage: the next supervisor is loaded in standby from the new tree first (proving it
+      // starts), then `current` moves and this supervisor hands the service over; the new one
+      // starts the new service and runs the health gate itself (recoverInterrupted).
+      if (await this.d.move.prepare(to, versionRoot(l, to))) {
+        switchCurrent(l, to);
+        this.handedOver = true;
+        this.step('handed-over', { from, to });
+        return { outcome: 'handed-over', from, to, backupId: backup.id, message: `${to}'s supervisor starts the new service and runs the health gate` };
+      }
+      this.d.log.warn("the new version's supervisor did not load in standby; the update runs under this one", { to });
+    }
     // The swap: the service restarts on the new tree. Downtime runs from here to ready.
     const previousEntry = { ...this.d.host.entry };
     const gate = st.healthGate;
@@ -277,32 +373,9 @@ export class HeadlessUpdater {
     } catch (e) {
       failure = { reason: 'not-ready', message: `${to} was not ready within ${gate.readySeconds} s: ${toErrorInfo(e).message}` };
     }
-    if (!failure) {
-      this.step('service-started', { version: to, downtimeMs: downtimeMs ?? -1 });
-      await this.d.onStep?.('started');
-      // Switch now: the new version answers ready. A kill during the gate starts the new version,
-      // which did come up; a failed gate switches back below.
-      switchCurrent(l, to);
-      updateState(l.prefix, (s) => {
-        if (s.pending) s.pending.phase = 'gating';
-      });
-      this.step('switched', { version: to });
-      await this.d.onStep?.('switched');
-      failure = await this.watchStable(gate.stableSeconds * 1000, to);
-    }
+    if (!failure) failure = await this.gateReady(to, downtimeMs);
     if (failure) return this.rollBack({ from, to, previousEntry, backup, schemaChanged, failure, t0 });
-    // Passed: this is the installed version now.
-    const kept = [to, from];
-    const pruned = prune(l, kept);
-    updateState(l.prefix, (s) => {
-      noteInstalled(s, to);
-      s.pending = null;
-      s.lastResult = { outcome: 'installed', from, to, downtimeMs: downtimeMs ?? null, backupId: backup.id, at: this.now().toISOString() };
-    });
-    this.d.audit.append('update.installed', { from, to, downtimeMs: downtimeMs ?? -1, backupId: backup.id, pruned: pruned.join(',') });
-    this.d.log.info('update installed', { from, to, downtimeMs, pruned });
-    await this.d.onStep?.('gated');
-    return { outcome: 'installed', from, to, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: backup.id };
+    return this.passed(from, to, downtimeMs, backup);
   }
 
   /** Resolves with a failure if the service crashes within `ms`, else undefined. */
@@ -330,6 +403,8 @@ export class HeadlessUpdater {
     schemaChanged: boolean;
     failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string };
     t0: number;
+    /** Run by the new version's supervisor after a handover: stop, and hand the service back to the previous version's supervisor. */
+    handBack?: boolean;
   }): Promise<ApplyResult> {
     const l = this.layout;
     this.d.log.warn('update failed its health gate; rolling back', { from: o.from, to: o.to, reason: o.failure.reason });
@@ -352,14 +427,20 @@ export class HeadlessUpdater {
     }
     let back = false;
     let downtimeMs: number | undefined;
-    try {
+    const handBack = o.handBack === true && this.d.move !== undefined;
+    if (handBack) {
+      // The previous version's supervisor (started from `current`, switched back above) starts its service.
+      if (!o.schemaChanged) await (this.d.host as { stop?: (r?: string) => Promise<void> }).stop?.('rollback: handing back');
+      back = true;
+    } else try {
       await this.d.host.restart(`rollback to ${o.from}`, Math.max(30_000, this.d.settings().healthGate.readySeconds * 1000));
       back = true;
       downtimeMs = Date.now() - o.t0;
     } catch (e) {
       this.d.log.error('the previous version did not come back after the rollback', { version: o.from, error: toErrorInfo(e).message });
     }
-    const message = `${o.to} failed its health gate (${o.failure.message}); back on ${o.from}${restored ? ', pre-update backup restored' : ''}${restoreError ? `; restoring the backup failed: ${restoreError}` : ''}${back ? '' : '; the previous version has not come back yet'}`;
+    if (handBack) downtimeMs = Date.now() - o.t0;
+    const message = `${o.to} failed its health gate (${o.failure.message}); back on ${o.from}${handBack ? " (its supervisor restarts the service)" : ''}${restored ? ', pre-update backup restored' : ''}${restoreError ? `; restoring the backup failed: ${restoreError}` : ''}${back ? '' : '; the previous version has not come back yet'}`;
     updateState(l.prefix, (s) => {
       markBad(s, o.to, o.failure.message, this.now());
       s.pending = null;
@@ -367,6 +448,7 @@ export class HeadlessUpdater {
     });
     this.d.audit.append('update.rolled-back', { from: o.from, to: o.to, reason: o.failure.reason, restored, serviceBack: back });
     this.d.onAlert?.({ id: 'update-rolled-back', severity: 'warning', message });
+    if (handBack) this.d.move!.leave(o.from);
     return { outcome: 'rolled-back', from: o.from, to: o.to, reason: o.failure.reason, message, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: o.backup.id };
   }
 

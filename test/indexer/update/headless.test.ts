@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { EventEmitter } from 'node:events';
 import * as tar from 'tar';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
-import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type UpdatableHost } from '../../../src/indexer/update/headless.js';
+import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type SupervisorMove, type UpdatableHost } from '../../../src/indexer/update/headless.js';
 import { currentVersion, detectInstallation, entryOf, installedVersions, layoutOf, switchCurrent, versionRoot, type InstallLayout } from '../../../src/indexer/update/layout.js';
 import { defaultPolicyFile, effectiveSettings } from '../../../src/indexer/update/policy.js';
 import { holdAtStepFromEnv } from '../../../src/indexer/update/test-hold.js';
@@ -42,6 +42,13 @@ class FakeHost implements UpdatableHost {
   }
   async stop(): Promise<void> {
     this.stops++;
+  }
+  /** The service a supervisor started itself (after a hand-over): ready or not by its version's behaviour. */
+  async whenReady(): Promise<unknown> {
+    const b = this.behaviour(this.entry.version ?? '?');
+    if (b === 'never-ready') throw new Error('the service did not become ready');
+    if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
+    return { port: 1 };
   }
   onDidCrash(l: (c: unknown) => void) {
     this.crashes.on('crash', l);
@@ -87,12 +94,13 @@ interface Rig {
   server: Awaited<ReturnType<typeof serveFeed>>;
 }
 
-async function rig(opts: { behaviour?: (v: string) => Behaviour; backupFails?: boolean; stableSeconds?: number } = {}): Promise<Rig> {
-  const l = await installBase();
+async function rig(opts: { behaviour?: (v: string) => Behaviour; backupFails?: boolean; stableSeconds?: number; move?: SupervisorMove; version?: string; layout?: InstallLayout } = {}): Promise<Rig> {
+  const l = opts.layout ?? (await installBase());
+  const version = opts.version ?? '1.0.0';
   const feedDir = path.join(tmpDir(), 'feed');
   fs.mkdirSync(feedDir);
   const server = await serveFeed(feedDir);
-  const host = new FakeHost({ modulePath: entryOf(l, '1.0.0'), version: '1.0.0' }, opts.behaviour ?? (() => 'ok'));
+  const host = new FakeHost({ modulePath: entryOf(l, version), version }, opts.behaviour ?? (() => 'ok'));
   const audit: string[] = [];
   const alerts: string[] = [];
   const restores: string[] = [];
@@ -101,7 +109,7 @@ async function rig(opts: { behaviour?: (v: string) => Behaviour; backupFails?: b
     { file: 'none', status: 'absent', policy: {} },
   );
   const updater = new HeadlessUpdater({
-    installation: { layout: l, version: '1.0.0', root: versionRoot(l, '1.0.0') },
+    installation: { layout: l, version, root: versionRoot(l, version) },
     host,
     settings: () => settings,
     backup: async () => {
@@ -113,6 +121,7 @@ async function rig(opts: { behaviour?: (v: string) => Behaviour; backupFails?: b
     log: nullLogger,
     audit: { append: (e) => void audit.push(e) },
     onAlert: (a) => void alerts.push(a.id),
+    ...(opts.move ? { move: opts.move } : {}),
   });
   return { l, host, updater, audit, alerts, restores, feedDir, feedUrl: server.url, server };
 }
@@ -241,6 +250,106 @@ describe('headless updates (install layout, health gate, rollback)', () => {
     assert.equal(readState(r.l.prefix).pending, null);
     assert.equal(currentVersion(r.l), '1.0.0');
     assert.ok(r.audit.includes('update.interrupted'));
+  });
+});
+
+/** The launcher seam faked: records what the supervisor asked for; `loads` says whether the standby loaded. */
+function fakeMove(loads: boolean) {
+  const calls = { prepared: [] as [string, string | undefined][], left: [] as string[] };
+  const move: SupervisorMove = {
+    prepare: async (v, root) => {
+      calls.prepared.push([v, root]);
+      return loads;
+    },
+    leave: (v) => void calls.left.push(v),
+  };
+  return { move, calls };
+}
+
+describe('one outage per update: the hand-over to the new version\'s supervisor', () => {
+  it('hands over once the new supervisor loaded in standby; the new one gates and installs (no restart by the old one)', async () => {
+    const { move, calls } = fakeMove(true);
+    const a = await rig({ move });
+    await release('1.1.0', a.feedDir);
+    const first = await a.updater.apply();
+    assert.equal(first.outcome, 'handed-over', JSON.stringify(first));
+    assert.deepEqual(calls.prepared, [['1.1.0', versionRoot(a.l, '1.1.0')]], 'the standby is loaded from the new tree, before current moves');
+    assert.equal(currentVersion(a.l), '1.1.0', 'current moved: the launcher starts the new supervisor from it');
+    assert.deepEqual(a.host.restarts, [], 'the old supervisor never restarts the service: the hand-over is the only outage');
+    assert.equal(readState(a.l.prefix).pending?.phase, 'switching');
+    assert.ok(a.audit.includes('update.handed-over'));
+    assert.equal((await a.updater.apply()).reason, 'busy', 'no second update while leaving');
+    // The new version's supervisor starts: it finds the update and runs the gate itself.
+    const b = await rig({ version: '1.1.0', layout: a.l, stableSeconds: 0.1 });
+    const resumed = b.updater.recoverInterrupted(Date.now() - 1500);
+    assert.ok(resumed, 'the new supervisor resumes the gate');
+    assert.equal(b.updater.inProgress, true, 'a service failure now belongs to the gate');
+    const r = await resumed;
+    assert.equal(r.outcome, 'installed', JSON.stringify(r));
+    assert.ok(r.downtimeMs! >= 1500, 'downtime runs from the old supervisor stopping its service');
+    const st = readState(a.l.prefix);
+    assert.equal(st.pending, null);
+    assert.equal(st.highestInstalled, '1.1.0');
+    assert.equal((st.lastResult as { outcome: string }).outcome, 'installed');
+    assert.deepEqual(b.host.restarts, [], 'nothing restarted after the hand-over');
+    assert.ok(b.audit.includes('update.installed'));
+  });
+
+  it('a crash within the stable period in the new supervisor: current back, version bad, alert, backup restored when the schema changed, service handed back', async () => {
+    const { move, calls } = fakeMove(true);
+    const a = await rig({ move });
+    const feed = path.join(artifacts, '2.0.0');
+    if (!fs.existsSync(feed)) await cutRelease({ root: fixtureRoot, version: '2.0.0', key: key.privateKey, outDir: feed, entries: ['bin'], schemaVersion: 2 });
+    for (const f of fs.readdirSync(feed)) fs.copyFileSync(path.join(feed, f), path.join(a.feedDir, f));
+    assert.equal((await a.updater.apply()).outcome, 'handed-over');
+    const back = fakeMove(true);
+    const b = await rig({ version: '2.0.0', layout: a.l, stableSeconds: 5, behaviour: () => 'crash-soon', move: back.move });
+    const r = await b.updater.recoverInterrupted(Date.now())!;
+    assert.equal(r.outcome, 'rolled-back', JSON.stringify(r));
+    assert.equal(r.reason, 'crashed');
+    assert.equal(currentVersion(a.l), '1.0.0', 'current back on the previous version');
+    assert.deepEqual(b.restores, ['20261202T120000Z-abcd'], 'the schema changed: the pre-update backup is restored');
+    assert.deepEqual(readState(a.l.prefix).bad.map((x) => x.version), ['2.0.0']);
+    assert.deepEqual(b.alerts, ['update-rolled-back']);
+    for (const e of ['update.gate-failed', 'update.backup-restored', 'update.rolled-back']) assert.ok(b.audit.includes(e), `${e} audited`);
+    assert.deepEqual(back.calls.left, ['1.0.0'], "the service goes back to the previous version's supervisor");
+    assert.deepEqual(b.host.restarts, [], 'the new supervisor does not run the old service itself');
+    assert.equal(readState(a.l.prefix).pending, null);
+    assert.deepEqual(calls.left, [], 'the old supervisor leaves through the control answer, not the updater');
+  });
+
+  it('a new version never ready in the new supervisor is rolled back with reason not-ready', async () => {
+    const { move } = fakeMove(true);
+    const a = await rig({ move });
+    await release('1.1.0', a.feedDir);
+    assert.equal((await a.updater.apply()).outcome, 'handed-over');
+    const back = fakeMove(true);
+    const b = await rig({ version: '1.1.0', layout: a.l, behaviour: () => 'never-ready', move: back.move });
+    const r = await b.updater.recoverInterrupted()!;
+    assert.equal(r.outcome, 'rolled-back');
+    assert.equal(r.reason, 'not-ready');
+    assert.equal(currentVersion(a.l), '1.0.0');
+    assert.deepEqual(back.calls.left, ['1.0.0']);
+    assert.equal(b.host.stops, 1, 'its service is stopped before the hand-back');
+  });
+
+  it('updates under the old supervisor when the new one does not load in standby (current moves only after ready)', async () => {
+    const { move, calls } = fakeMove(false);
+    const a = await rig({ move });
+    await release('1.1.0', a.feedDir);
+    const r = await a.updater.apply();
+    assert.equal(r.outcome, 'installed', JSON.stringify(r));
+    assert.equal(calls.prepared.length, 1);
+    assert.deepEqual(a.host.restarts, ['1.1.0']);
+    assert.equal(currentVersion(a.l), '1.1.0');
+  });
+
+  it('a supervisor whose version is not the one in the switching phase records the update as interrupted', async () => {
+    const a = await rig();
+    updateState(a.l.prefix, (s) => void (s.pending = { version: '1.1.0', previous: '1.0.0', phase: 'switching', startedAt: new Date().toISOString(), backupId: 'x', schemaChanged: false }));
+    assert.equal(a.updater.recoverInterrupted(), null);
+    assert.equal(readState(a.l.prefix).pending, null);
+    assert.equal((readState(a.l.prefix).lastResult as { outcome: string }).outcome, 'interrupted');
   });
 });
 

@@ -12,16 +12,17 @@ import { fixtureRoot, installBase, killTree, ready, runCli, startRun, stopRun, t
 
 /**
  * SIGKILL at every step of an update (issue #12): a real installed `owlet run` is killed, whole
- * process tree at once, while `owlet update apply` is in the download, verify, unpack, switch
- * and gate steps; `owlet run` started again must come up on a version that works (the old
+ * process tree at once, while `owlet update apply` is in the download, verify, unpack, switch,
+ * hand-over and gate steps; `owlet run` started again must come up on a version that works (the old
  * one before the switch, the new one after), with no `.partial` or download left, `current` naming
  * a complete version, `service.json` naming the live service and supervisor, and the interrupted
  * update recorded. The kill lands in its step deterministically: the download step through a feed
  * that stalls mid-package, the others through OWLET_TEST_UPDATE_HOLD (src/indexer/update/
  * test-hold.ts; inert without that variable), which parks the update at the named step.
  *
- * The backup step (between unpack and switch) is left out to keep `npm test` short: the install
- * layout is the same there as after unpack. One installation for all steps: each restart after a
+ * The kill at `switch` lands after the pre-update backup, before `current` moves; the one at
+ * `hand-over` after `current` moved and the new version's supervisor started its service, which
+ * must then resume the health gate itself. One installation for all steps: each restart after a
  * kill is also the next step's run. Then, on the same installation, a release that never becomes
  * ready is rolled back.
  */
@@ -37,7 +38,7 @@ describe('SIGKILL during each update step (real owlet run, real feed)', () => {
   after(() => stopRun(run));
 
   let inst: Install;
-  it('starts on a working version, old or new, after a kill in download, verify, unpack, switch and gate', { timeout: 300_000 }, async () => {
+  it('starts on a working version, old or new, after a kill in download, verify, unpack, switch, hand-over and gate', { timeout: 300_000 }, async () => {
     inst = await installBase(work, key, { version: '1.0.0', feedUrl: feed.url, updates: { stallSeconds: 60, healthGate: { readySeconds: 60, stableSeconds: 60 } } });
     const rel = await cutRelease({ root: fixtureRoot(work, 'good'), version: '1.1.0', key: key.privateKey, outDir: feedDir, schemaVersion: 0 });
     const pkg = fs.readFileSync(rel.artifact);
@@ -83,8 +84,11 @@ describe('SIGKILL during each update step (real owlet run, real feed)', () => {
     const holdSteps: [string, string][] = [
       ['verify', 'downloaded'],
       ['unpack', 'unpacking'],
-      ['switch', 'started'],
-      ['gate', 'switched'],
+      // Backed up, `current` not moved yet (the next supervisor is loaded in standby after this).
+      ['switch', 'backed-up'],
+      // Handed over: `current` names 1.1.0 and its supervisor has started its service (ready),
+      // the gate not yet recorded. A restart finds the update in its switching phase there.
+      ['hand-over', 'started'],
     ];
     const holdEnv = (at: string) => ({ OWLET_TEST_UPDATE_HOLD: at, OWLET_TEST_UPDATE_HOLD_FILE: holdFile });
     run = await startRun(inst, holdEnv(holdSteps[0]![1]));
@@ -98,7 +102,20 @@ describe('SIGKILL during each update step (real owlet run, real feed)', () => {
       await applyAndKill(run, () => fs.existsSync(holdFile) && (at !== 'unpacking' || fs.existsSync(path.join(inst.l.versionsDir, '1.1.0.partial'))), step);
       previous = step;
     }
-    // Killed during the gate: `current` had moved to 1.1.0, which had answered ready, so it starts.
+    // Killed after the hand-over: `current` names 1.1.0, whose supervisor (it had loaded in
+    // standby) starts again, sees the update in its switching phase and runs the health gate
+    // itself; here it is parked again once the service answered ready (the gate's `switched` step).
+    fs.rmSync(holdFile, { force: true });
+    run = await startRun(inst, holdEnv('switched'));
+    const r1 = run;
+    assert.equal(currentVersion(inst.l), '1.1.0', 'current after a kill during the hand-over');
+    await waitFor(() => fs.existsSync(holdFile), 60_000, `the resumed gate to reach its switched step\n${r1.output()}`);
+    assert.ok(await ready(r1.url), 'the new version serves while its supervisor runs the gate');
+    const resumed = JSON.parse((await runCli([inst.bin, 'update', 'status', '--json', '--data-dir', inst.dataDir])).stdout) as { supervisor: { version: string } | null; pending: { version: string; phase: string } | null };
+    assert.equal(resumed.supervisor?.version, '1.1.0', 'the supervisor runs 1.1.0 after a kill during the hand-over');
+    assert.deepEqual(resumed.pending && { version: resumed.pending.version, phase: resumed.pending.phase }, { version: '1.1.0', phase: 'gating' }, 'the gate resumed in the new supervisor');
+    // Killed during the gate: `current` names 1.1.0, which had answered ready, so it starts.
+    await killTree(r1);
     run = await startRun(inst);
     await assertRecovered(run, '1.1.0', 'gate');
     assert.deepEqual(installedVersions(inst.l), ['1.1.0', '1.0.0'], 'the previous version is kept for a rollback');
@@ -109,6 +126,8 @@ describe('SIGKILL during each update step (real owlet run, real feed)', () => {
     fs.writeFileSync(path.join(inst.dataDir, 'config.json'), JSON.stringify({ updates: { feedUrl: feed.url, checkHours: 0, healthGate: { readySeconds: 3, stableSeconds: 2 } } }));
     await cutRelease({ root: fixtureRoot(work, 'hangs', 'setInterval(() => undefined, 60_000);\n'), version: '1.2.0', key: key.privateKey, outDir: feedDir, schemaVersion: 0 });
     const before = readServiceInfo(inst.dataDir);
+    // Its supervisor never says it loaded (the whole tree hangs), so there is no hand-over: the
+    // update runs under this supervisor and is rolled back there.
     const r = await runCli([inst.bin, 'update', 'apply', '--json', '--data-dir', inst.dataDir]);
     const out = JSON.parse(r.stdout) as { outcome: string; reason: string; message: string };
     assert.equal(out.outcome, 'rolled-back', r.stdout + r.stderr + run!.output());

@@ -44,7 +44,7 @@ export async function serveHere(o: ServeOptions, io: Io): Promise<number> {
 export async function runSupervisor(o: { root: string[]; dataDir?: string; port?: number }, io: Io): Promise<number> {
   if (process.env[STANDBY_ENV] !== undefined && process.env[LAUNCHER_ENV] !== undefined) {
     // Started ahead of a move (supervisor-launcher.ts): loaded, waiting for the old supervisor to let go.
-    const go = await awaitGo();
+    const go = await awaitGo(detectInstallation(OWLET_BIN)?.version);
     if (!go) return 1;
     delete process.env[STANDBY_ENV];
     process.env[MOVED_ENV] = `${go.version}@${go.stoppingAt}`;

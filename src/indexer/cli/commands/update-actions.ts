@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { owletError } from '../../../shared/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveDataDir } from '../../config/paths.js';
-import { callUpdateControl } from '../../update/control.js';
+import { applyThroughSupervisor, callUpdateControl } from '../../update/control.js';
 import { HeadlessUpdater, type ApplyResult, type UpdateStatus } from '../../update/headless.js';
 import { currentVersion, detectInstallation, entryOf, type Installation } from '../../update/layout.js';
 import { defaultPolicyFile, effectiveSettings, readPolicy, type EffectiveUpdateSettings } from '../../update/policy.js';
@@ -58,6 +58,8 @@ function describe(r: ApplyResult): string {
       return `up to date (${r.from})`;
     case 'staged-out':
       return `${r.to} is being rolled out gradually and not offered to this machine yet`;
+    case 'handed-over':
+      return `${r.to} took over from ${r.from}: ${r.message ?? ''}`;
   }
 }
 
@@ -102,7 +104,10 @@ export async function updateStatus(o: { dataDir?: string; json?: boolean }, io: 
 export async function applyOrRollback(name: 'apply' | 'rollback', route: string, o: { dataDir?: string; feed?: string; json?: boolean }, io: UpdateIo, setCode: (c: number) => void): Promise<void> {
   const dataDir = resolveDataDir(o.dataDir);
   installation();
-  const r = await callUpdateControl<ApplyResult>(dataDir, 'POST', route, o.feed ? { feed: o.feed } : {});
+  const body = o.feed ? { feed: o.feed } : {};
+  // The gate may run in the new version's supervisor: follow it until the outcome is known.
+  const gate = updateSettingsFor(dataDir).healthGate;
+  const r = name === 'apply' ? await applyThroughSupervisor(dataDir, body, (gate.readySeconds + gate.stableSeconds + 120) * 1000) : await callUpdateControl<ApplyResult>(dataDir, 'POST', route, body);
   io.out(o.json ? JSON.stringify(r) : describe(r));
   if (r.outcome === 'refused' || (name === 'apply' && r.outcome === 'rolled-back')) setCode(1);
 }
