@@ -8,7 +8,7 @@ import { backupBeforeMigration } from '../../../src/indexer/backup/migration.js'
 import { indexedPathList } from '../../../src/indexer/store/stats.js';
 import { nullLogger, type Logger } from '../../../src/indexer/log/logger.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
-import { writeTree, waitFor } from '../../helpers/tmp.js';
+import { tmpDir, writeTree, waitFor } from '../../helpers/tmp.js';
 
 /** A small corpus: each file has a word found nowhere else (`uniq<i>word`) and a common one. */
 export function makeCorpus(root: string, n: number, prefix = 'doc'): Record<string, string> {
@@ -104,6 +104,18 @@ export async function startAndSettle(g: Guarded): Promise<void> {
 export async function settle(g: Guarded): Promise<void> {
   await waitFor(() => g.phase === 'serving' || g.phase === 'failed', 60_000, 'recovery and reconcile to finish');
   await g.service.rescan();
+}
+
+/** A fresh folder with a corpus of `n` files and its config, and a started, settled guardian over it. */
+export async function corpusUnderGuard(prefix: string, n: number): Promise<{ base: string; root: string; data: string; g: Guarded }> {
+  const base = tmpDir(prefix);
+  const root = path.join(base, 'docs');
+  const data = path.join(base, 'data');
+  makeCorpus(root, n);
+  writeConfig(data, { roots: [root] });
+  const g = await openGuardian(data);
+  await startAndSettle(g);
+  return { base, root, data, g };
 }
 
 /** Regular files under root, as absolute paths. */

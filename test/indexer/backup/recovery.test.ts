@@ -12,7 +12,7 @@ import { RECOVERY_KEEP } from '../../../src/indexer/backup/restore.js';
 import { openSecretStore } from '../../../src/indexer/security/secrets.js';
 import { rotateDataKey } from '../../../src/indexer/store/rekey.js';
 import { openDatabase } from '../../../src/indexer/store/db.js';
-import { damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
+import { corpusUnderGuard, damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig, type Damage } from './helpers.js';
 
 /**
  * Damage the index the ways disks and people do, start again, and check the guardian detects it,
@@ -20,13 +20,9 @@ import { damage, diskFiles, hits, indexedPaths, live, makeCorpus, openGuardian, 
  * (changes made after the backup included), and that the final index matches the disk.
  */
 async function scenario(kind: Damage) {
-  const base = tmpDir(`owlet-recover-${kind}-`);
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, 18);
-  writeConfig(data, { roots: [root] });
-  let g = await openGuardian(data);
-  await startAndSettle(g);
+  const setup = await corpusUnderGuard(`owlet-recover-${kind}-`, 18);
+  const { root, data } = setup;
+  let g = setup.g;
   const made = await g.create('manual');
   assert.equal(made.status, 'created');
   assert.ok(made.status === 'created' && isVerified(made.manifest), 'the backup is verified');
@@ -118,13 +114,9 @@ test('a corrupted backup (one flipped byte) fails verification and is never rest
 });
 
 test('with no usable backup the index is rebuilt from the disk, with progress in status', async () => {
-  const base = tmpDir('owlet-recover-nobackup-');
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, 12);
-  writeConfig(data, { roots: [root] });
-  let g = await openGuardian(data);
-  await startAndSettle(g);
+  const setup = await corpusUnderGuard('owlet-recover-nobackup-', 12);
+  const { root, data } = setup;
+  let g = setup.g;
   await g.stop();
   damage(path.join(data, 'index.db'), 'garbage-pages', 11);
   g = await openGuardian(data);
@@ -149,13 +141,9 @@ function ftsPages(g: Awaited<ReturnType<typeof openGuardian>>): number[] {
 }
 
 test('damage limited to the FTS index is repaired from the stored text, without a restore', async () => {
-  const base = tmpDir('owlet-recover-fts-');
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, 40);
-  writeConfig(data, { roots: [root] });
-  let g = await openGuardian(data);
-  await startAndSettle(g);
+  const setup = await corpusUnderGuard('owlet-recover-fts-', 40);
+  const { root, data } = setup;
+  let g = setup.g;
   await g.create('manual');
   // Logical damage: garbage in the FTS segments (the rows and their b-trees are fine).
   const db = live(g).ctx.db;
@@ -274,13 +262,9 @@ test('SQLITE_CORRUPT raised by any statement on a trapped connection is reported
 });
 
 test('an encrypted index whose first 16 bytes read "SQLite format 3" is damage, not a legacy plaintext file: the verified backup is restored (#11.13)', async () => {
-  const base = tmpDir('owlet-recover-plainheader-');
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
-  makeCorpus(root, 9);
-  writeConfig(data, { roots: [root] });
-  let g = await openGuardian(data);
-  await startAndSettle(g);
+  const setup = await corpusUnderGuard('owlet-recover-plainheader-', 9);
+  const { root, data } = setup;
+  let g = setup.g;
   const made = await g.create('manual');
   assert.ok(made.status === 'created');
   await g.stop();
@@ -309,14 +293,10 @@ test('an encrypted index whose first 16 bytes read "SQLite format 3" is damage, 
 });
 
 test('after "owlet key rotate", damage is recovered from a backup made under the old key, re-keyed; with that key gone too, the index is rebuilt from the disk; the service comes up every time and recovery/ stays capped (#11.2)', async () => {
-  const base = tmpDir('owlet-recover-rotated-');
-  const root = path.join(base, 'docs');
-  const data = path.join(base, 'data');
+  const setup = await corpusUnderGuard('owlet-recover-rotated-', 9);
+  const { root, data } = setup;
+  let g = setup.g;
   const file = path.join(data, 'index.db');
-  makeCorpus(root, 9);
-  writeConfig(data, { roots: [root] });
-  let g = await openGuardian(data);
-  await startAndSettle(g);
   const made = await g.create('manual');
   assert.ok(made.status === 'created');
   await g.stop();
