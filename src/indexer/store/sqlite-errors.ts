@@ -56,15 +56,16 @@ function sqliteCodeOf(e: unknown): string | undefined {
 /**
  * A file whose first bytes say "plaintext SQLite" but that SQLite cannot read as one is damaged
  * (an encrypted index whose header was overwritten reads "unsupported file format" or "malformed"),
- * not a database from before encryption. Such failures become OWL_ERR_DB_CORRUPT, so recovery
- * restores a backup instead of the migration failing for good (issue 11, point 13). A lock or a
- * full disk, and errors that are not SQLite's (permissions), pass through unchanged.
+ * not a database from before encryption. Those failures become OWL_ERR_DB_CORRUPT, so recovery
+ * restores a backup instead of the migration failing for good (issue 11, point 13). Only what says
+ * the file's content is wrong counts: I/O errors, a file that cannot be opened, read-only or
+ * permission errors, locks and a full disk pass through unchanged, so a real legacy index met by a
+ * transient fault is never replaced.
  */
 export function plaintextReadFailure(file: string, e: unknown): unknown {
-  const kind = sqliteFailureOf(e);
-  if (kind === 'busy' || kind === 'full') return e;
   const code = sqliteCodeOf(e);
-  if (!code && kind !== 'corrupt') return e;
   const msg = e instanceof Error ? e.message : String(e);
+  const contentIsWrong = sqliteFailureOf(e) === 'corrupt' || (code === 'SQLITE_ERROR' && /unsupported file format/i.test(msg));
+  if (!contentIsWrong) return e;
   return owletError('OWL_ERR_DB_CORRUPT', { reason: `${file} begins like a plaintext SQLite database but cannot be read as one (${msg}): it is damaged, not an index from an earlier version` }, { detail: { sqlite: code ?? 'unknown' }, cause: e });
 }

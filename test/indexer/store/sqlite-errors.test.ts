@@ -56,14 +56,14 @@ test('a real damaged file is classified as corrupt', () => {
   }
 });
 
-test('a file that looks like plaintext SQLite but cannot be read as one is damage; locks, a full disk and permissions are not (#11.13)', () => {
+test('a file that looks like plaintext SQLite but cannot be read as one is damage; I/O errors, unopenable files, permissions, locks and a full disk are not, so a real legacy index is never replaced over a transient fault (#11.13)', () => {
   const unreadable = plaintextReadFailure('/d/index.db', coded('SQLITE_ERROR', 'unsupported file format'));
   assert.ok(unreadable instanceof OwletError && unreadable.code === 'OWL_ERR_DB_CORRUPT');
   assert.match(unreadable.message, /begins like a plaintext SQLite database but cannot be read as one \(unsupported file format\)/);
   assert.equal(isCorruptionError(unreadable), true, 'recovery takes it');
   const wrapped = classifySqliteError(coded('SQLITE_ERROR', 'unsupported file format'), '/d/index.db');
   assert.equal((plaintextReadFailure('/d/index.db', wrapped) as OwletError).code, 'OWL_ERR_DB_CORRUPT', 'also when store/db.ts wrapped it');
-  for (const e of [coded('SQLITE_BUSY', 'database is locked'), coded('SQLITE_FULL', 'database or disk is full'), coded('EACCES', 'permission denied')]) {
+  for (const e of [coded('SQLITE_BUSY', 'database is locked'), coded('SQLITE_FULL', 'database or disk is full'), coded('EACCES', 'permission denied'), coded('SQLITE_CANTOPEN', 'unable to open database file'), coded('SQLITE_IOERR_READ', 'disk I/O error'), coded('SQLITE_IOERR_WRITE', 'disk I/O error'), coded('SQLITE_READONLY', 'attempt to write a readonly database'), coded('SQLITE_PERM', 'access permission denied'), coded('SQLITE_NOMEM', 'out of memory'), coded('SQLITE_ERROR', 'no such table: documents')]) {
     assert.equal(plaintextReadFailure('/d/index.db', e), e, `${(e as { code: string }).code} passes through unchanged`);
   }
 });
