@@ -123,6 +123,29 @@ export interface UpdateStatus {
  * version, which clears the leftovers; after it the new one, which runs (or, once it had answered
  * ready, records as interrupted) the gate.
  */
+/**
+ * The supervisor an update handed over to failed before its health gate could run (its
+ * configuration, key store or host threw at start-up): `current` goes back to the previous
+ * version, this one is marked bad and the rollback recorded, so the launcher's restart runs the
+ * previous supervisor instead of crash-looping on a version that was never gated. Its service
+ * never ran, so the index was not migrated and needs no restore. False when no hand-over to this
+ * version is pending (an ordinary start-up failure stays one).
+ */
+export function abandonMove(installation: Installation, reason: string, now: Date = new Date()): { from: string; to: string } | null {
+  const l = installation.layout;
+  const own = installation.version;
+  const s = readState(l.prefix);
+  const p = s.pending;
+  if (!p || p.phase !== 'switching' || p.version !== own || currentVersion(l) !== own || !p.previous || !installedVersions(l).includes(p.previous)) return null;
+  switchCurrent(l, p.previous);
+  const message = `${own} failed to start its supervisor (${reason}); back on ${p.previous}`;
+  markBad(s, own, message, now);
+  s.pending = null;
+  s.lastResult = { outcome: 'rolled-back', from: p.previous, to: own, reason: 'supervisor-failed', message, downtimeMs: null, at: now.toISOString() };
+  writeState(l.prefix, s);
+  return { from: p.previous, to: own };
+}
+
 export class HeadlessUpdater {
   private busy = false;
   /** The service was handed to the next version's supervisor: this one is leaving. */
@@ -448,7 +471,10 @@ export class HeadlessUpdater {
     });
     this.d.audit.append('update.rolled-back', { from: o.from, to: o.to, reason: o.failure.reason, restored, serviceBack: back });
     this.d.onAlert?.({ id: 'update-rolled-back', severity: 'warning', message });
-    if (handBack) this.d.move!.leave(o.from);
+    if (handBack) {
+      this.handedOver = true;
+      this.d.move!.leave(o.from);
+    }
     return { outcome: 'rolled-back', from: o.from, to: o.to, reason: o.failure.reason, message, ...(downtimeMs !== undefined ? { downtimeMs } : {}), backupId: o.backup.id };
   }
 
@@ -462,7 +488,9 @@ export class HeadlessUpdater {
     const l = this.layout;
     const previous = installedVersions(l).find((v) => v !== from && semver.lt(v, from));
     if (!previous) return { outcome: 'refused', from, to: null, message: 'there is no previous version kept to roll back to' };
-    if (this.busy) return { outcome: 'refused', from, to: previous, reason: 'busy', message: 'an update is in progress' };
+    // A supervisor that handed its service over (or back) is leaving: a rollback now would move
+    // `current` under the supervisor that takes over.
+    if (this.busy || this.handedOver) return { outcome: 'refused', from, to: previous, reason: 'busy', message: 'an update is in progress' };
     this.busy = true;
     try {
       const previousEntry = { ...this.d.host.entry };

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { EventEmitter } from 'node:events';
 import * as tar from 'tar';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
-import { HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type SupervisorMove, type UpdatableHost } from '../../../src/indexer/update/headless.js';
+import { abandonMove, HeadlessUpdater, type ApplyResult, type ServiceEntryLike, type SupervisorMove, type UpdatableHost } from '../../../src/indexer/update/headless.js';
 import { currentVersion, detectInstallation, entryOf, installedVersions, layoutOf, switchCurrent, versionRoot, type InstallLayout } from '../../../src/indexer/update/layout.js';
 import { defaultPolicyFile, effectiveSettings } from '../../../src/indexer/update/policy.js';
 import { holdAtStepFromEnv } from '../../../src/indexer/update/test-hold.js';
@@ -350,6 +350,24 @@ describe('one outage per update: the hand-over to the new version\'s supervisor'
     assert.equal(a.updater.recoverInterrupted(), null);
     assert.equal(readState(a.l.prefix).pending, null);
     assert.equal((readState(a.l.prefix).lastResult as { outcome: string }).outcome, 'interrupted');
+  });
+
+  it('a supervisor handed an update that fails before its gate could run puts the previous version back, marked bad (abandonMove)', async () => {
+    const l = await installBase();
+    fs.cpSync(versionRoot(l, '1.0.0'), versionRoot(l, '1.1.0'), { recursive: true });
+    switchCurrent(l, '1.1.0');
+    const inst = detectInstallation(path.join(l.current, 'bin', 'owlet.js'));
+    assert.equal(inst?.version, '1.1.0');
+    assert.equal(abandonMove(inst!, 'not a hand-over'), null, 'no update pending: an ordinary start-up failure stays one');
+    assert.equal(currentVersion(l), '1.1.0');
+    updateState(l.prefix, (s) => void (s.pending = { version: '1.1.0', previous: '1.0.0', phase: 'switching', startedAt: new Date().toISOString(), backupId: 'x', schemaChanged: false }));
+    assert.deepEqual(abandonMove(inst!, 'config.json: Unrecognized key'), { from: '1.0.0', to: '1.1.0' });
+    assert.equal(currentVersion(l), '1.0.0', 'current is back on the previous version before the launcher restarts');
+    const s = readState(l.prefix);
+    assert.equal(s.pending, null);
+    assert.ok(s.bad.some((b) => b.version === '1.1.0' && /failed to start its supervisor \(config\.json: Unrecognized key\)/.test(b.reason)), 'never installed automatically again');
+    assert.equal((s.lastResult as { outcome: string }).outcome, 'rolled-back');
+    assert.equal(abandonMove(inst!, 'again'), null, 'done once');
   });
 });
 

@@ -5,7 +5,9 @@ import { VERSION } from '../../version.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
 import { OWLET_BIN, runSupervised } from '../../host/run.js';
-import { LAUNCHER_ENV, MOVED_ENV, STANDBY_ENV, awaitGo, launchSupervisor } from '../../host/supervisor-launcher.js';
+import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, STANDBY_ENV, awaitGo, launchSupervisor, type ReexecMessage } from '../../host/supervisor-launcher.js';
+import { abandonMove } from '../../update/headless.js';
+import { postEventAlert } from '../../alerts/inbox.js';
 import { detectInstallation } from '../../update/layout.js';
 import { assertDataFolderFree } from '../../service/data-lock.js';
 import { fileLogger } from '../../log/file-logger.js';
@@ -50,6 +52,27 @@ export async function runSupervisor(o: { root: string[]; dataDir?: string; port?
     process.env[MOVED_ENV] = `${go.version}@${go.stoppingAt}`;
     if (go.port !== null) o = { ...o, port: go.port };
   }
+  if (process.env[MOVED_ENV] === undefined) return runSupervisorNow(o, io);
+  // Started by an update's hand-over: a failure before the health gate runs must put the previous
+  // version back (the gate cannot), or the launcher's restarts would crash-loop on this version.
+  try {
+    return await runSupervisorNow(o, io);
+  } catch (e) {
+    const inst = detectInstallation(OWLET_BIN);
+    const reason = e instanceof Error ? e.message : String(e);
+    const back = inst ? abandonMove(inst, reason) : null;
+    if (!back) throw e;
+    const dataDir = resolveDataDir(o.dataDir);
+    const message = `${back.to} failed to start its supervisor (${reason}); back on ${back.from}`;
+    fileLogger(dataDir, 'supervisor').error('update rolled back: the new supervisor did not start', { from: back.from, to: back.to, error: reason });
+    postEventAlert(dataDir, { id: 'update-rolled-back', severity: 'warning', message });
+    io.out(`owlet: ${message}; restarting on ${back.from}`);
+    await handBackToLauncher(back.from, o.port ?? null);
+    return REEXEC_EXIT_CODE;
+  }
+}
+
+async function runSupervisorNow(o: { root: string[]; dataDir?: string; port?: number }, io: Io): Promise<number> {
   const dataDir = resolveDataDir(o.dataDir);
   const roots = resolveRoots(o.root);
   ensureDataDir(dataDir);
@@ -65,4 +88,11 @@ export async function runSupervisor(o: { root: string[]; dataDir?: string; port?
     return launchSupervisor({ layout: inst.layout, dataDir, ...(port !== undefined ? { port } : {}), out: io.out });
   }
   return runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out });
+}
+
+/** Tells the launcher to restart from PREFIX/current (now the previous version) on the same port. */
+function handBackToLauncher(version: string, port: number | null): Promise<void> {
+  if (!process.send) return Promise.resolve();
+  const msg: ReexecMessage = { type: 'owlet-reexec', version, port, stoppingAt: Date.now() };
+  return new Promise((resolve) => process.send!(msg, undefined, {}, () => resolve()));
 }
