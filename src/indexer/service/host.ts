@@ -235,6 +235,9 @@ export class ServiceHost implements IndexService {
     } else if (p.kind === 'expired') {
       this.forgetPause();
       this.o.log.info('the saved pause ended while the service was stopped; indexing runs');
+    } else if (p.kind === 'unreadable' && p.keep) {
+      // A read error may pass and a newer Owlet's file is its own: neither is deleted.
+      this.o.log.warn('the saved pause cannot be read now and is kept; indexing runs', { reason: p.message });
     } else if (p.kind === 'unreadable') {
       this.forgetPause();
       this.o.log.warn('the saved pause was unreadable and is dropped; indexing runs', { reason: p.message });

@@ -22,7 +22,7 @@ const PauseFile = z.object({
 
 export type SavedPause = { until: number | null };
 
-export type LoadedPause = { kind: 'none' } | { kind: 'paused'; until: number | null } | { kind: 'expired' } | { kind: 'unreadable'; message: string };
+export type LoadedPause = { kind: 'none' } | { kind: 'paused'; until: number | null } | { kind: 'expired' } | { kind: 'unreadable'; message: string; /** Kept for a later start: a read error, or a file a newer Owlet wrote. */ keep: boolean };
 
 export class PauseStore {
   readonly file: string;
@@ -45,10 +45,11 @@ export class PauseStore {
       raw = JSON.parse(fs.readFileSync(this.file, 'utf8'));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return { kind: 'none' };
-      return { kind: 'unreadable', message: `${this.file} cannot be read (${(e as Error).message})` };
+      return { kind: 'unreadable', message: `${this.file} cannot be read (${(e as Error).message})`, keep: !(e instanceof SyntaxError) };
     }
     const r = PauseFile.safeParse(raw);
-    if (!r.success) return { kind: 'unreadable', message: `${this.file} is malformed: ${r.error.issues[0]?.message ?? 'invalid'}` };
+    const newer = typeof raw === 'object' && raw !== null && typeof (raw as { version?: unknown }).version === 'number' && (raw as { version: number }).version > 1;
+    if (!r.success) return { kind: 'unreadable', message: `${this.file} is ${newer ? 'from a newer Owlet' : 'malformed'}: ${r.error.issues[0]?.message ?? 'invalid'}`, keep: newer };
     if (r.data.until === null) return { kind: 'paused', until: null };
     const until = Date.parse(r.data.until);
     return until > now ? { kind: 'paused', until } : { kind: 'expired' };

@@ -102,6 +102,16 @@ test('a restarted service host stays paused until the saved time, then resumes b
   assert.ok(lines.some((l) => l.includes('the saved pause was unreadable')), lines.join(''));
   assert.equal(fs.existsSync(file), false);
   await host.stop();
+
+  // A pause file a newer Owlet wrote (a rolled-back update) is not this version's to delete.
+  fs.writeFileSync(file, '{"version":2,"until":null,"reason":"meeting"}');
+  lines.length = 0;
+  host = hostOn(data, clock.timers, createLogger({ write: (l) => void lines.push(l) }, { component: 'test' }));
+  await host.start();
+  assert.equal(host.status().paused, false);
+  assert.ok(lines.some((l) => l.includes('the saved pause cannot be read now and is kept')), lines.join(''));
+  assert.ok(fs.existsSync(file), 'kept for the version that wrote it');
+  await host.stop();
 });
 
 async function statusOf(data: string): Promise<StatusReport & { url: string }> {
