@@ -45,6 +45,14 @@ const other = makeKey();
 const installerBytes = crypto.randomBytes(5000);
 const sha = (b: Buffer) => crypto.createHash('sha512').update(b).digest('base64');
 
+/** Checks, downloads and installs 1.1.0 through the rig, then the app as relaunched on it. */
+async function installedThenRelaunched(r: Awaited<ReturnType<typeof rig>>): Promise<TrayUpdater> {
+  await r.updater.check();
+  await r.updater.download();
+  await r.updater.install();
+  return new TrayUpdater({ ...r.deps, currentVersion: '1.1.0' });
+}
+
 async function rig(opts: { signWith?: typeof key; downloaded?: Buffer; offered?: string } = {}) {
   const feedDir = tmpDir();
   const name = 'Owlet-1.1.0.AppImage';
@@ -157,10 +165,7 @@ describe('the tray app updater (electron-updater adapter)', () => {
 
   it('after the install, a passing health gate records the version as installed', async () => {
     const r = await rig();
-    await r.updater.check();
-    await r.updater.download();
-    await r.updater.install();
-    const relaunched = new TrayUpdater({ ...r.deps, currentVersion: '1.1.0' });
+    const relaunched = await installedThenRelaunched(r);
     const out = await relaunched.verifyAfterLaunch({ ready: async () => {}, crashedWithin: async () => false }, { readySeconds: 30, stableSeconds: 300 });
     assert.equal(out, 'installed');
     assert.equal(readState(r.stateDir).highestInstalled, '1.1.0');
@@ -170,10 +175,7 @@ describe('the tray app updater (electron-updater adapter)', () => {
   it('a failed health gate reinstalls the kept previous installer, restores the backup, marks the version bad and tells the user', async () => {
     const r = await rig();
     r.kept.set('1.0.0', '/kept/Owlet-1.0.0.AppImage');
-    await r.updater.check();
-    await r.updater.download();
-    await r.updater.install();
-    const relaunched = new TrayUpdater({ ...r.deps, currentVersion: '1.1.0' });
+    const relaunched = await installedThenRelaunched(r);
     const out = await relaunched.verifyAfterLaunch({ ready: async () => Promise.reject(new Error('timeout')), crashedWithin: async () => false }, { readySeconds: 30, stableSeconds: 300 });
     assert.equal(out, 'rolled-back');
     assert.deepEqual(r.reinstalled, ['/kept/Owlet-1.0.0.AppImage']);
@@ -214,10 +216,7 @@ describe('the tray app updater (electron-updater adapter)', () => {
   it('"Roll back" reinstalls the kept previous version (the one allowed downgrade) and the history says so, newest first', async () => {
     const r = await rig();
     r.kept.set('1.0.0', '/kept/Owlet-1.0.0.AppImage');
-    await r.updater.check();
-    await r.updater.download();
-    await r.updater.install();
-    const relaunched = new TrayUpdater({ ...r.deps, currentVersion: '1.1.0' });
+    const relaunched = await installedThenRelaunched(r);
     assert.equal(await relaunched.verifyAfterLaunch({ ready: async () => {}, crashedWithin: async () => false }, { readySeconds: 30, stableSeconds: 300 }), 'installed');
     assert.equal(relaunched.view().previous, '1.0.0');
     const s = await relaunched.rollback();

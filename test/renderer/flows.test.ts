@@ -23,6 +23,20 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 const SHOTS = path.join(repoRoot, 'test-artifacts', 'dashboard-flows');
 const MATCHING = 45;
 
+const DESKTOP = { viewport: { width: 1280, height: 1000 } };
+
+/** Chromium as every flow drives it (Debian's binary, no sandbox, nothing fetched). */
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+}
+
+/** Waits for the real service to write service.json, then asks it for a one-time sign-in link. */
+async function signInLink(data: string, child: { output(): string }): Promise<{ info: ServiceInfo; link: { url: string } }> {
+  const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
+  const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
+  return { info, link };
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -55,10 +69,9 @@ test('dashboard flows in headless Chromium against a real service', { timeout: 2
   const child = startOwlet(['serve', '--data-dir', data, '--port', '0'], { HOME: home });
   let browser: Browser | null = null;
   try {
-    const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
-    const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const { info, link } = await signInLink(data, child);
+    browser = await launchChromium();
+    const context = await browser.newContext(DESKTOP);
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     const problems: string[] = [];
@@ -381,10 +394,9 @@ test('in the app window (window.owlet present): the native folder picker adds a 
   const child = startOwlet(['serve', '--data-dir', data, '--port', '0'], { HOME: home });
   let browser: Browser | null = null;
   try {
-    const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
-    const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const { info, link } = await signInLink(data, child);
+    browser = await launchChromium();
+    const context = await browser.newContext(DESKTOP);
     // The preload's object, as src/shared/bridge.ts describes it; it records what the page asks.
     // A string, not a function: tsx would add helpers to a function's source that the page lacks.
     await context.addInitScript(`(() => {
@@ -502,10 +514,9 @@ test('the Updates card: off from a source checkout (real service); available, hi
   const child = startOwlet(['serve', '--data-dir', data, '--port', '0'], { HOME: home });
   let browser: Browser | null = null;
   try {
-    const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 30_000, `service.json (${child.output()})`);
-    const link = (await (await fetchAuthed(data, `${info.url}/api/v1/auth/login-link`, { method: 'POST' })).json()) as { url: string };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const { info, link } = await signInLink(data, child);
+    browser = await launchChromium();
+    const context = await browser.newContext(DESKTOP);
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     const problems: string[] = [];
@@ -608,7 +619,7 @@ test('the Updates card: off from a source checkout (real service); available, hi
     await context.close();
 
     // ── In the app: the card asks main's updater through the preload; progress is pushed.
-    const app = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const app = await browser.newContext(DESKTOP);
     await app.addInitScript(`(() => {
       const calls = [];
       const listeners = [];
