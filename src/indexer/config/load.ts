@@ -42,7 +42,19 @@ export interface NewerSettings {
   /** The version the file says wrote it. */
   writtenBy: string;
   /** Each key this build does not know, by its path in the file, with its value as written. */
-  keys: { path: (string | number)[]; value: unknown }[];
+  keys: NewerKey[];
+}
+
+export interface NewerKey {
+  /** Where the file has it ("monitoring.alerts.rules.0.labels"), for people. */
+  path: (string | number)[];
+  /**
+   * The same path with each array index replaced by the identity of the item there (an alert
+   * rule's id; null for an item without one), so that a write puts the key back on the same item
+   * after items were reordered or removed.
+   */
+  anchor: (string | { id: string | null })[];
+  value: unknown;
 }
 
 export interface ConfigFile {
@@ -64,6 +76,11 @@ function at(root: unknown, p: readonly PropertyKey[]): unknown {
   let v = root;
   for (const k of p) v = isRecord(v) ? v[k as string] : undefined;
   return v;
+}
+
+/** The identity of an array item in config.json: its `id` (alert rules have one, unique). */
+function idOf(item: unknown): string | null {
+  return isRecord(item) && typeof item.id === 'string' ? item.id : null;
 }
 
 /**
@@ -89,9 +106,11 @@ function splitNewer(raw: unknown, source: string, ownVersion: string): { setting
     for (const issue of unknown) {
       const parent = at(settings, issue.path);
       if (!isRecord(parent)) continue;
+      const where = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+      const anchor = where.map((p, i) => (typeof p === 'number' ? { id: idOf(at(settings, where.slice(0, i + 1))) } : p));
       for (const k of issue.keys) {
         if (!(k in parent)) continue;
-        keys.push({ path: [...issue.path.map((p) => (typeof p === 'number' ? p : String(p))), k], value: parent[k] });
+        keys.push({ path: [...where, k], anchor: [...anchor, k], value: parent[k] });
         delete parent[k];
       }
     }
@@ -138,11 +157,21 @@ export function loadConfig(dataDir: string, ownVersion: string = VERSION): Confi
   return loadConfigFile(dataDir, ownVersion).config;
 }
 
-/** Puts a newer Owlet's key back where it was, if its parent is still there and has no such key. */
-function putBack(root: Record<string, unknown>, p: readonly (string | number)[], value: unknown): void {
-  const parent = at(root, p.slice(0, -1));
-  const key = p[p.length - 1]!;
-  if (isRecord(parent) && !(key in parent)) parent[key] = value;
+/**
+ * Puts a newer Owlet's key back where it was, if its parent is still there and has no such key;
+ * true if it did. Array items are found by identity, never by position: this build may have
+ * reordered or removed them, and a key on the wrong item would change what that item does.
+ */
+function putBack(root: Record<string, unknown>, k: NewerKey): boolean {
+  let parent: unknown = root;
+  for (const step of k.anchor.slice(0, -1)) {
+    if (typeof step === 'string') parent = isRecord(parent) && !Array.isArray(parent) ? parent[step] : undefined;
+    else parent = Array.isArray(parent) && step.id !== null ? parent.find((item) => idOf(item) === step.id) : undefined;
+  }
+  const key = k.anchor[k.anchor.length - 1] as string;
+  if (!isRecord(parent) || Array.isArray(parent) || key in parent) return false;
+  parent[key] = k.value;
+  return true;
 }
 
 /**
@@ -158,7 +187,10 @@ export function saveConfig(dataDir: string, config: Config, ownVersion: string =
     /* the file being replaced is unreadable or damaged: nothing in it to carry over */
   }
   const { version, ...settings } = structuredClone(config);
-  const out: Record<string, unknown> = { version, writtenBy: newer ? newer.writtenBy : ownVersion, ...settings };
-  for (const k of newer?.keys ?? []) putBack(out, k.path, k.value);
+  const out: Record<string, unknown> = { version, writtenBy: ownVersion, ...settings };
+  let carried = 0;
+  for (const k of newer?.keys ?? []) if (putBack(out, k)) carried++;
+  // Still the newer version's file only while one of its keys is in it.
+  if (newer && carried > 0) out.writtenBy = newer.writtenBy;
   writePrivateFile(path.join(dataDir, CONFIG_FILE), JSON.stringify(out, null, 2) + '\n');
 }

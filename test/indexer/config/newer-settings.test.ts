@@ -96,6 +96,24 @@ test('saved by the older build, the newer settings stay in the file untouched, s
   assert.equal(loadOrRepairConfig(dir).restored, null, 'never moved aside as damaged');
 });
 
+test('keys a newer Owlet set on alert rules stay on the same rules after this build reorders them, and leave with a rule it removes', () => {
+  const dir = tmpDir();
+  const rule = (id: string, labels: string[]) => ({ id, metric: 'queue_depth', op: '>', threshold: 9, summary: id, labels });
+  writeJson(dir, fromNewer({ monitoring: { alerts: { rules: [rule('a', ['for-a']), rule('b', ['for-b']), rule('c', ['for-c'])] } } }));
+  const c = loadConfig(dir, '1.0.0');
+  const [a, , rc] = c.monitoring.alerts.rules;
+  // The dashboard of the older build: rule c moved to the top, rule b deleted.
+  saveConfig(dir, { ...c, monitoring: { ...c.monitoring, alerts: { ...c.monitoring.alerts, rules: [rc!, a!] } } }, '1.0.0');
+  const rules = readJson(dir).monitoring.alerts.rules as { id: string; labels?: string[] }[];
+  assert.deepEqual(rules.map((r) => [r.id, r.labels]), [['c', ['for-c']], ['a', ['for-a']]]);
+  assert.equal(readJson(dir).writtenBy, '99.0.0');
+  // A rule with no newer key left and nothing else from the newer version: the file is this build's again.
+  writeJson(dir, { writtenBy: '99.0.0', monitoring: { alerts: { rules: [rule('b', ['for-b'])] } } });
+  saveConfig(dir, { ...c, monitoring: { ...c.monitoring, alerts: { ...c.monitoring.alerts, rules: [] } } }, '1.0.0');
+  assert.deepEqual(readJson(dir).monitoring.alerts.rules, []);
+  assert.equal(readJson(dir).writtenBy, '1.0.0', 'no key of the newer version is left in the file');
+});
+
 test('a hand-edited typo is still refused with the key named, in a file this build or an older one wrote', () => {
   const dir = tmpDir();
   saveConfig(dir, { ...defaultConfig(), roots: ['/r'] });
