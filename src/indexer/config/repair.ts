@@ -3,6 +3,9 @@ import path from 'node:path';
 import { isOwletError } from '../../shared/errors.js';
 import { CONFIG_FILE, loadConfigFile, parseConfig, type NewerSettings } from './load.js';
 import type { Config } from './schema.js';
+import { LAST_GOOD_FILE, rememberGoodConfig, readLastGood } from './last-good.js';
+
+export { LAST_GOOD_FILE, rememberGoodConfig } from './last-good.js';
 
 /**
  * Self-healing for a damaged config.json (a hand edit gone wrong, half a file written by a sync
@@ -10,9 +13,12 @@ import type { Config } from './schema.js';
  * longer loads, the service moves it aside (never deleted: the user's edit is kept) and puts the
  * last good configuration back, then raises the `config-restored` alert so a person looks at it.
  * CLI commands that only read the configuration still report the error as it is.
+ *
+ * A file a newer Owlet wrote is never damaged in this sense: what this build cannot read in it is
+ * that version's (config/load.ts, NewerSettings), runs on the last good values, and stays as it is
+ * for when that version returns.
  */
 
-export const LAST_GOOD_FILE = 'config.last-good.json';
 export const RESTORED_MARKER = 'config.restored.json';
 
 export interface ConfigRestore {
@@ -28,22 +34,10 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** Keeps a copy of a configuration that loaded, for repairConfig. */
-export function rememberGoodConfig(dataDir: string, config: Config): void {
-  const file = path.join(dataDir, LAST_GOOD_FILE);
-  const text = JSON.stringify(config, null, 2) + '\n';
-  try {
-    if (fs.readFileSync(file, 'utf8') === text) return;
-  } catch {
-    /* none yet */
-  }
-  writeAtomic(file, text);
-}
-
 function lastGood(dataDir: string): Config | null {
-  const file = path.join(dataDir, LAST_GOOD_FILE);
+  const raw = readLastGood(dataDir);
   try {
-    return parseConfig(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+    return raw === null ? null : parseConfig(raw, LAST_GOOD_FILE);
   } catch {
     return null;
   }
@@ -56,7 +50,8 @@ function lastGood(dataDir: string): Config | null {
 export function loadOrRepairConfig(dataDir: string, now: () => Date = () => new Date()): { config: Config; restored: ConfigRestore | null; newer: NewerSettings | null } {
   try {
     const { config, newer } = loadConfigFile(dataDir);
-    rememberGoodConfig(dataDir, config);
+    // Only a file that loaded as written is a good one to go back to.
+    if (!newer?.unreadable.length) rememberGoodConfig(dataDir, config);
     return { config, restored: null, newer };
   } catch (e) {
     const good = isOwletError(e) && (e.code === 'OWL_ERR_CONFIG_INVALID' || e.code === 'OWL_ERR_CONFIG_UNREADABLE') ? lastGood(dataDir) : null;

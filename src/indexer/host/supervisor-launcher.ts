@@ -11,7 +11,8 @@ import type { InstallLayout } from '../update/layout.js';
  *   1. it asks the launcher to prepare (`owlet-prepare`); the launcher starts the next supervisor
  *      in standby from `current` or, during an update, from the new version's tree before
  *      `current` moves: loaded, not yet serving (`owlet-standby` with its version; a standby that
- *      does not say so within STANDBY_WAIT_MS is stopped, and the update stays where it is);
+ *      does not say so within STANDBY_WAIT_MS, or names another version, is stopped, and the
+ *      update stays where it is);
  *   2. the launcher tells the old one to proceed; it stops its service, sends the port it served on
  *      (`owlet-reexec`) and exits with `REEXEC_EXIT_CODE`;
  *   3. the launcher tells the standby to go (`owlet-go`, same port); it starts the new service
@@ -91,7 +92,8 @@ export async function launchSupervisor(o: LaunchOptions): Promise<number> {
           if (told) return;
           told = true;
           clearTimeout(timer);
-          // A standby that never said it was loaded is not handed the service: stop it.
+          // A standby that never said it was loaded, or said it is another version, is not
+          // handed the service: stop it, so no later move can tell it to go.
           if (standbyVersion === undefined && standby === next) {
             standby = undefined;
             next.kill('SIGKILL');
@@ -100,7 +102,10 @@ export async function launchSupervisor(o: LaunchOptions): Promise<number> {
         };
         const timer = setTimeout(() => proceed(), STANDBY_WAIT_MS);
         next.on('message', (s) => {
-          if (isStandbyMessage(s)) proceed(s.version ?? m.version);
+          if (!isStandbyMessage(s)) return;
+          // Not the version asked for (a `current` moved meanwhile, a tree that is not what its
+          // folder says): the old supervisor hears that none loaded, and the move falls back.
+          proceed(s.version === undefined || s.version === m.version ? m.version : undefined);
         });
         next.once('exit', () => {
           if (standby === next) standby = undefined;

@@ -1,6 +1,6 @@
 import { ensureDataDir, resolveDataDir } from '../../config/paths.js';
 import { loadOrRepairConfig } from '../../config/repair.js';
-import { describeNewer } from '../../config/load.js';
+import { describeNewer, describeUnreadable } from '../../config/load.js';
 import { VERSION } from '../../version.js';
 import { rememberRoots, resolveRoots } from '../../service/context.js';
 import { serve } from '../../host/serve.js';
@@ -18,7 +18,8 @@ import type { Io } from '../io.js';
 function startConfig(dataDir: string, component: 'service' | 'supervisor') {
   const { config, restored, newer } = loadOrRepairConfig(dataDir);
   if (restored) fileLogger(dataDir, component).error('config.json was damaged; restored the last good configuration', { brokenFile: restored.brokenFile, reason: restored.reason });
-  if (newer) fileLogger(dataDir, component).warn('config.json has settings from a newer Owlet; this one ignores them and keeps them in the file', { writtenBy: newer.writtenBy, version: VERSION, keys: describeNewer(newer) });
+  if (newer?.keys.length) fileLogger(dataDir, component).warn('config.json has settings from a newer Owlet; this one ignores them and keeps them in the file', { writtenBy: newer.writtenBy, version: VERSION, keys: describeNewer(newer) });
+  if (newer?.unreadable.length) fileLogger(dataDir, component).warn('config.json has values from a newer Owlet that this one cannot read; it runs on its last good (or default) settings in their place and leaves the file as it is', { writtenBy: newer.writtenBy, version: VERSION, settings: describeUnreadable(newer) });
   return config;
 }
 

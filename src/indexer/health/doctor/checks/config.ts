@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE, describeNewer, loadConfigFile } from '../../../config/load.js';
+import { CONFIG_FILE, describeNewer, describeUnreadable, loadConfigFile } from '../../../config/load.js';
 import { VERSION } from '../../../version.js';
 import { effectiveRules } from '../../../config/monitoring-settings.js';
 import type { DoctorCheck } from '../types.js';
@@ -21,9 +21,21 @@ export const configCheck: DoctorCheck = {
           status: 'ok',
           message: `${fs.existsSync(path.join(dataDir, CONFIG_FILE)) ? 'valid' : 'defaults (no config.json)'}: ${config.roots.length} root(s), monitoring ${m.enabled ? 'on' : 'off'}, ${effectiveRules(m.alerts).length} alert rules`,
         },
-        // Not a fault: the settings come back into force when that version runs again.
+        // Not a fault: the settings come back into force when that version runs again. Values
+        // this one cannot read are replaced while it runs, so it does not run as configured.
         ...(newer
-          ? [{ id: 'config-newer', name: 'Settings from a newer Owlet', status: 'ok' as const, message: `set by Owlet ${newer.writtenBy}, ignored by this one (${VERSION}) and kept in config.json: ${describeNewer(newer)}` }]
+          ? [
+              {
+                id: 'config-newer',
+                name: 'Settings from a newer Owlet',
+                status: newer.unreadable.length ? ('degraded' as const) : ('ok' as const),
+                message: [
+                  ...(newer.keys.length ? [`set by Owlet ${newer.writtenBy}, ignored by this one (${VERSION}) and kept in config.json: ${describeNewer(newer)}`] : []),
+                  ...(newer.unreadable.length ? [`values set by Owlet ${newer.writtenBy} that this one (${VERSION}) cannot read, kept in config.json as written: ${describeUnreadable(newer)}`] : []),
+                ].join('; '),
+                ...(newer.unreadable.length ? { remedy: `nothing to do if Owlet ${newer.writtenBy} returns with the next update; otherwise choose a value this version offers for each named setting (dashboard Settings or config.json)` } : {}),
+              },
+            ]
           : []),
       ];
     } catch (e) {
