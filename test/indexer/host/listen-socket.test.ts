@@ -167,6 +167,34 @@ describe('the real service on the supervisor\'s socket', () => {
     assert.equal(second.port, first.port);
   });
 
+  test('a child refuses a socket that is not bound to the port it was asked for, and binds its own', async () => {
+    const socket = bindListenSocket('127.0.0.1', 0);
+    const other = bindListenSocket('127.0.0.1', 0); // a free port to ask for, released before the child binds it
+    const wanted = other.port;
+    other.close();
+    const child = forkServiceLauncher()({
+      modulePath: HEADLESS_ENTRY.modulePath,
+      execArgv: HEADLESS_ENTRY.execArgv ?? [],
+      args: serveArgs({ dataDir: tmpDir('owlet-listen-'), port: wanted, keyFromHost: false, forwardLogs: 'warn', listenHandle: true }),
+      listenSocket: socket,
+    });
+    const messages: { type?: string; port?: number }[] = [];
+    child.onMessage((m) => void messages.push(m as { type?: string; port?: number }));
+    let exited = false;
+    child.onExit(() => void (exited = true));
+    try {
+      const ready = await waitFor(() => messages.find((m) => m.type === 'ready'), 60_000, 'ready');
+      assert.equal(ready.port, wanted, 'it serves on the port it was asked for');
+      assert.ok(messages.some((m) => m.type === 'log' && /refused; binding our own/.test(JSON.stringify(m))), 'it says why');
+      assert.equal(await readyStatus(wanted, 5_000), 200);
+      assert.equal(await tryConnect(socket.port), 'ECONNREFUSED', 'the refused socket was never listened on');
+    } finally {
+      child.send({ type: 'shutdown', reason: 'test' });
+      await waitFor(() => exited, 20_000, 'exit');
+      socket.close();
+    }
+  });
+
   test('an entry that does not take the socket: the host lets go of it and that child binds the same port itself', async () => {
     const h = harness();
     h.host.start();
