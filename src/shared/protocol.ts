@@ -18,7 +18,12 @@ export type HostMessage =
    * The keys, from the Electron host's safeStorage, sent once before the service opens the index
    * (`serve --key-from-host`). Base64 of 32 bytes each. Never on the command line or in the environment.
    */
-  | { type: 'key'; key: string; pendingKey?: string; auditKey?: string };
+  | { type: 'key'; key: string; pendingKey?: string; auditKey?: string }
+  /**
+   * The supervisor's listening socket travels WITH this message as the IPC handle (fork only;
+   * `serve --listen-handle`, host/listen-socket.ts). `host`/`port` say what it is bound to.
+   */
+  | { type: 'listen-socket'; host: string; port: number };
 
 /** Log levels as they cross the channel (the logger's levels). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -131,6 +136,7 @@ export function isHostMessage(v: unknown): v is HostMessage {
   if (!isObject(v) || typeof v.type !== 'string') return false;
   if (v.type === 'shutdown') return typeof v.reason === 'string';
   if (v.type === 'ping') return typeof v.seq === 'number';
+  if (v.type === 'listen-socket') return typeof v.host === 'string' && typeof v.port === 'number';
   if (v.type === 'key') return isKey(v.key) && (v.pendingKey === undefined || isKey(v.pendingKey)) && (v.auditKey === undefined || isKey(v.auditKey));
   return false;
 }

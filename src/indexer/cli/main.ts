@@ -66,7 +66,9 @@ export function buildProgram(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--forward-logs <level>').hideHelp().choices(LOG_LEVELS))
     // The app asks for the alerts routed to the tray, as messages it shows as notifications.
     .addOption(new Option('--tray-alerts').hideHelp())
-    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel; trayAlerts?: boolean }) => {
+    // `owlet run` hands its listening socket over the IPC channel (kept open across restarts).
+    .addOption(new Option('--listen-handle').hideHelp())
+    .action(async (o: { root: string[]; dataDir?: string; port?: number; supervisorPid?: number; keyFromHost?: boolean; forwardLogs?: LogLevel; trayAlerts?: boolean; listenHandle?: boolean }) => {
       setCode(await (await import('./actions/serve-service.js')).serveHere(o, io));
     });
 

@@ -18,6 +18,7 @@
  * Plain Node: nothing here imports electron (the Electron launcher is passed in by src/main).
  */
 import { LaunchRefusedError, type ChildHandle, type LaunchSpec, type Launcher, type ServiceLauncher } from './launcher.js';
+import type { SharedListenSocket } from './listen-socket.js';
 import {
   createSupervisor,
   type ChildLog,
@@ -45,6 +46,11 @@ export interface ServiceEntry {
   execArgv?: string[];
   /** For logs and the update engine: which version this entry is. */
   version?: string;
+  /**
+   * The entry's `serve` understands `--listen-handle` (this build's own entry does). A child of an
+   * entry without it (another version's tree) gets no shared socket: the host lets go of it first.
+   */
+  acceptsListenSocket?: boolean;
 }
 
 export type KeyMessage = Extract<HostMessage, { type: 'key' }>;
@@ -75,6 +81,11 @@ export interface IndexerHostOptions {
   log: Logger;
   /** Restart policy knobs and a clock for tests; the defaults are the same for both hosts. */
   supervisor?: Partial<Omit<SupervisorOptions, 'launch' | 'log'>>;
+  /**
+   * The listening socket the caller bound (headless `owlet run`), handed to every child when the
+   * launcher `sharesListenSocket` and the entry `acceptsListenSocket`; its port is the pinned port.
+   */
+  listenSocket?: SharedListenSocket;
 }
 
 /** What the tray and the update engine read. */
@@ -123,7 +134,7 @@ export interface IndexerHost {
 const WARN_EVENTS: ReadonlySet<SupervisorEvent['type']> = new Set(['crash', 'crash-loop', 'failed', 'hang', 'fatal', 'launch-refused', 'launch-error', 'kill', 'abandon']);
 
 /** The `serve` arguments for one child. Pure, so the adapter tests can check them. */
-export function serveArgs(o: { dataDir: string; port: number | undefined; supervisorPid?: number; keyFromHost: boolean; forwardLogs: LogLevel; trayAlerts?: boolean }): string[] {
+export function serveArgs(o: { dataDir: string; port: number | undefined; supervisorPid?: number; keyFromHost: boolean; forwardLogs: LogLevel; trayAlerts?: boolean; listenHandle?: boolean }): string[] {
   return [
     'serve',
     '--data-dir', o.dataDir,
@@ -132,12 +143,14 @@ export function serveArgs(o: { dataDir: string; port: number | undefined; superv
     ...(o.keyFromHost ? ['--key-from-host'] : []),
     '--forward-logs', o.forwardLogs,
     ...(o.trayAlerts ? ['--tray-alerts'] : []),
+    ...(o.listenHandle ? ['--listen-handle'] : []),
   ];
 }
 
 export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
   let entry: ServiceEntry = { ...opts.entry };
-  let port = opts.port;
+  let shared = opts.listenSocket && opts.launcher.sharesListenSocket ? opts.listenSocket : undefined;
+  let port = shared ? shared.port : opts.port;
   const forwardLogs = opts.forwardLogs ?? 'warn';
   const log = opts.log;
 
@@ -153,10 +166,17 @@ export function createIndexerHost(opts: IndexerHostOptions): IndexerHost {
         throw new LaunchRefusedError(e instanceof OwletError ? info : toErrorInfo(owletError('OWL_ERR_SECRET_STORE', { reason: `the encryption key could not be read: ${info.message}` })));
       }
     }
+    if (shared && (!entry.acceptsListenSocket || shared.closed)) {
+      // Another version's service would not know the flag, and cannot bind a port we hold.
+      log.info('host listening socket released', { entry: entry.version ?? entry.modulePath });
+      shared.close();
+      shared = undefined;
+    }
     const spec: LaunchSpec = {
       modulePath: entry.modulePath,
-      args: serveArgs({ dataDir: opts.dataDir, port, ...(opts.supervisorPid !== undefined ? { supervisorPid: opts.supervisorPid } : {}), keyFromHost: key !== undefined, forwardLogs, trayAlerts: opts.trayAlerts === true }),
+      args: serveArgs({ dataDir: opts.dataDir, port, ...(opts.supervisorPid !== undefined ? { supervisorPid: opts.supervisorPid } : {}), keyFromHost: key !== undefined, forwardLogs, trayAlerts: opts.trayAlerts === true, listenHandle: shared !== undefined }),
       execArgv: entry.execArgv ?? [],
+      ...(shared ? { listenSocket: shared } : {}),
     };
     const child = opts.launcher(spec);
     // Queued by the channel until the service listens for it; never on argv or in the environment.

@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import type { ErrorInfo } from '../../shared/errors.js';
 import type { HostMessage } from '../../shared/protocol.js';
+import type { SharedListenSocket } from './listen-socket.js';
 
 /** One started child process, reduced to what the supervisor needs. */
 export interface ChildHandle {
@@ -55,6 +56,8 @@ export interface LaunchSpec {
   modulePath: string;
   args: string[];
   execArgv: string[];
+  /** The supervisor's listening socket, for a launcher that `sharesListenSocket` (then args ask for it). */
+  listenSocket?: SharedListenSocket;
 }
 
 /**
@@ -62,7 +65,15 @@ export interface LaunchSpec {
  * entry), so one launcher serves restarts and version switches alike. `forkServiceLauncher` here,
  * `utilityServiceLauncher` in src/main.
  */
-export type ServiceLauncher = (spec: LaunchSpec) => ChildHandle;
+export interface ServiceLauncher {
+  (spec: LaunchSpec): ChildHandle;
+  /**
+   * True when the launcher hands `spec.listenSocket` to the child, so connections wait in the
+   * backlog across restarts. Fork IPC can carry a socket handle; Electron's utilityProcess cannot
+   * (absent there: each child binds the pinned port itself, refused connections during a restart).
+   */
+  readonly sharesListenSocket?: boolean;
+}
 
 /**
  * The environment variables a child may inherit. Everything else is dropped.
@@ -123,11 +134,15 @@ export interface ForkLauncherOptions {
   execArgv?: string[];
   /** The environment to scrub and pass on (default `process.env`). Only ENV_ALLOW_LIST survives. */
   env?: NodeJS.ProcessEnv;
+  /** Sent to the child with a `listen-socket` message right after the fork (the supervisor keeps its own). */
+  listenSocket?: SharedListenSocket;
 }
 
 /** A ServiceLauncher on `child_process.fork` (headless `owlet run`), environment scrubbed. */
 export function forkServiceLauncher(opts: { env?: NodeJS.ProcessEnv } = {}): ServiceLauncher {
-  return (spec) => forkLauncher({ modulePath: spec.modulePath, args: spec.args, execArgv: spec.execArgv, ...(opts.env ? { env: opts.env } : {}) })();
+  const launcher = (spec: LaunchSpec): ChildHandle =>
+    forkLauncher({ modulePath: spec.modulePath, args: spec.args, execArgv: spec.execArgv, ...(opts.env ? { env: opts.env } : {}), ...(spec.listenSocket ? { listenSocket: spec.listenSocket } : {}) })();
+  return Object.assign(launcher, { sharesListenSocket: true as const });
 }
 
 /** A Launcher built on `child_process.fork`, with structured-clone IPC and a scrubbed environment. */
@@ -154,6 +169,16 @@ export function forkLauncher(opts: ForkLauncherOptions): Launcher {
     child.on('error', () => {
       if (child.pid === undefined) fireExit(null, null);
     });
+    const socket = opts.listenSocket;
+    if (socket && !socket.closed && child.pid !== undefined) {
+      // Queued on the channel until the child reads it; the supervisor's handle stays open.
+      const msg: HostMessage = { type: 'listen-socket', host: socket.host, port: socket.port };
+      try {
+        child.send(msg, socket.handle as Parameters<typeof child.send>[1], {}, (err) => void err);
+      } catch {
+        /* channel already closed: the child's exit reports it */
+      }
+    }
 
     return {
       pid: child.pid,

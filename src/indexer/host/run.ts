@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { forkServiceLauncher, type ServiceLauncher } from './launcher.js';
+import { bindListenSocket, canShareHost, type SharedListenSocket } from './listen-socket.js';
+import { toErrorInfo } from '../../shared/errors.js';
 import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexer-host.js';
 import type { SupervisorOptions } from './supervisor.js';
 import type { Logger } from '../log/logger.js';
@@ -17,11 +19,19 @@ export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.m
 export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2', '--expose-gc'];
 
 /** The service this checkout (or installed version) runs headless. */
-export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV };
+export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV, acceptsListenSocket: true };
 
 export interface RunOptions {
   dataDir: string;
   port?: number;
+  /**
+   * The configured `server.host`. With it, and a launcher that shares sockets, this supervisor
+   * binds host:port once and hands the socket to every child (listen-socket.ts), so connections
+   * wait in the backlog across a restart instead of being refused.
+   */
+  host?: string;
+  /** false: every child binds its own socket, as the Electron app's do (tests compare the two). */
+  shareSocket?: boolean;
   log: Logger;
   out: (line: string) => void;
   /** Default: `child_process.fork` with a scrubbed environment. */
@@ -45,11 +55,14 @@ export interface RunOptions {
  * logs/service.log), so a service manager's journal shows why it stopped.
  */
 export async function runSupervised(opts: RunOptions): Promise<number> {
+  const serviceLauncher = opts.launcher ?? forkServiceLauncher();
+  const listenSocket = openListenSocket(opts, serviceLauncher);
   const host = createIndexerHost({
     dataDir: opts.dataDir,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(listenSocket ? { listenSocket } : {}),
     entry: opts.entry ?? HEADLESS_ENTRY,
-    launcher: opts.launcher ?? forkServiceLauncher(),
+    launcher: serviceLauncher,
     supervisorPid: process.pid,
     forwardLogs: 'warn',
     log: opts.log,
@@ -81,6 +94,7 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
   const finish = (code: number) => {
+    listenSocket?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     resolveDone(code);
@@ -119,6 +133,8 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     const stoppingAt = Date.now();
     await updates?.close();
     await host.stop('supervisor re-exec');
+    // The next supervisor binds the port again.
+    listenSocket?.close();
     const msg: ReexecMessage = { type: 'owlet-reexec', version, port: host.port ?? null, stoppingAt };
     process.send!(msg, undefined, {}, () => {
       process.disconnect?.();
@@ -163,4 +179,22 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     }
   });
   return done;
+}
+
+/**
+ * Binds the shared listening socket when it can be shared: a launcher that passes it on (fork, not
+ * Electron's utilityProcess), a loopback IP literal. If the port cannot be bound here, nothing is
+ * shared: the child tries itself and reports the port error in its own words.
+ */
+function openListenSocket(opts: RunOptions, launcher: ServiceLauncher): SharedListenSocket | undefined {
+  if (opts.shareSocket === false || !launcher.sharesListenSocket || opts.host === undefined || !canShareHost(opts.host)) return undefined;
+  try {
+    const socket = bindListenSocket(opts.host, opts.port ?? 0);
+    opts.log.info('listening socket bound by the supervisor', { host: socket.host, port: socket.port });
+    return socket;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    opts.log.warn('listening socket not shared', { code: info.code, message: info.message });
+    return undefined;
+  }
 }

@@ -25,6 +25,7 @@ import { trayAlertChannel } from './tray-alerts.js';
 import { ConfigEditor } from '../service/config-editor.js';
 import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '../update/policy.js';
 import { serviceUpdateCard } from './update-card.js';
+import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
 
 export { fileLogger };
 
@@ -44,6 +45,13 @@ export interface ServeOptions {
   trayAlerts?: boolean;
   /** The machine policy file (default: the platform's; tests pass one in a temp folder). */
   policyFile?: string;
+  /**
+   * `serve --listen-handle`: the supervisor sends its listening socket (listen-socket.ts) and this
+   * service listens on it instead of binding its own, so the port stays open across restarts.
+   */
+  listenHandle?: boolean;
+  /** Where that socket arrives (default: this process's IPC channel). */
+  handleChannel?: HandleChannel;
 }
 
 /** The service log, teed to the host when it asked for forwarded records. */
@@ -80,12 +88,14 @@ function listenError(e: unknown, host: string, port: number): unknown {
 export async function serve(opts: ServeOptions): Promise<number> {
   const host = opts.channel ?? detectHostChannel();
   const log = opts.log ?? serviceLogger(opts.dataDir, host, opts.forwardLogs);
+  // Listen for the socket first: the supervisor sent it with the fork, it may be queued already.
+  const socket = opts.listenHandle ? receiveListenSocket(opts.handleChannel ?? (process as HandleChannel)) : undefined;
   try {
     // One service per data folder. A hosted service (supervisor, Electron) may be a restart whose
     // predecessor is still exiting: it waits a little for the lock; a second `owlet serve` is refused.
     const lock = await acquireDataLock(opts.dataDir, { purpose: 'service', waitMs: host.kind === 'none' ? 0 : HOSTED_LOCK_WAIT_MS, remedy: 'use it (owlet open, owlet status), or stop it before starting another' });
     try {
-      return await serveOn(host, log, opts);
+      return await serveOn(host, log, opts, socket);
     } finally {
       lock.release();
     }
@@ -101,7 +111,27 @@ export async function serve(opts: ServeOptions): Promise<number> {
 /** A restarted child may start while the old one's exit is still being reaped. */
 const HOSTED_LOCK_WAIT_MS = 10_000;
 
-async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Promise<number> {
+/**
+ * The supervisor's socket, if it arrived and is what this service would have bound itself (the
+ * configured loopback host, the port asked for). Otherwise null, said in the log, and the service
+ * binds its own.
+ */
+async function takeListenSocket(pending: Promise<ReceivedListenSocket | Error>, host: string, port: number | undefined, log: Logger): Promise<ReceivedListenSocket | null> {
+  const r = await pending;
+  if (r instanceof Error) {
+    log.warn('no listening socket from the supervisor; binding our own', { reason: r.message });
+    return null;
+  }
+  const refused = checkListenSocket(r, host, port);
+  if (refused) {
+    log.warn('listening socket from the supervisor refused; binding our own', { reason: refused });
+    closeReceived(r);
+    return null;
+  }
+  return r;
+}
+
+async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socket: Promise<ReceivedListenSocket | Error> | undefined): Promise<number> {
   const secrets = opts.keyFromHost ? await keysFromHost(host) : undefined;
   // The guardian checks (and repairs or restores) the index before serving; the host swaps in a
   // new service behind the same object if the database is damaged later or a backup is restored.
@@ -172,7 +202,10 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions): Prom
     return stopping;
   };
   try {
-    await app.listen({ host: bindHost, port });
+    const shared = socket ? await takeListenSocket(socket, bindHost, port, log) : null;
+    // Fastify passes the options on to net.Server#listen, which takes `handle` (a bound socket).
+    await app.listen(shared ? ({ host: bindHost, port: shared.port, handle: shared.handle } as { host: string; port: number }) : { host: bindHost, port });
+    if (shared) log.info('listening on the supervisor\'s socket', { port: shared.port });
   } catch (e) {
     await monitoring.stop();
     await index.stop();

@@ -24,8 +24,12 @@
  *         │ exit 78 (config) or protocol mismatch  │ < maxCrashes in windowMs            │ ≥ maxCrashes in windowMs,
  *         ▼                                        ▼                                     ▼ or already looping
  *       failed (no restart;                      backoff ──backoffDelay──► starting    crash-loop ──slowRetryMs──► starting
- *       `failure` says why)                      (500 ms, ×2, ≤ 30 s)                  (keeps reporting crashes)
+ *       `failure` says why)                      (500 ms, ×2, ≤ 30 s)                  (≤ 60 s; keeps reporting crashes)
  *
+ *   A crash loop is a child that keeps dying young. A child that had been running (ready, and
+ *   answering pings) for `stableRunMs` before it died is not looping: its death restarts at the
+ *   first backoff step, leaves the crash-loop state, and is not counted in the crash window. Only
+ *   deaths before ready or within `stableRunMs` of it count toward `crashLoop`.
  *   After `healthyResetMs` in running, the backoff attempt and the crash-loop flag are reset.
  *
  *   A launcher that refuses to start a child (`LaunchRefusedError`: e.g. the host has no key to
@@ -100,7 +104,7 @@ export type SupervisorEvent =
   | { type: 'launch-error'; message: string }
   | { type: 'ready'; pid: number | undefined; url: string; port: number; afterMs: number }
   | { type: 'exit'; pid: number | undefined; code: number | null; signal: string | null; expected: boolean }
-  | { type: 'crash'; pid: number | undefined; reason: CrashReason; code: number | null; signal: string | null; crashesInWindow: number }
+  | { type: 'crash'; pid: number | undefined; reason: CrashReason; code: number | null; signal: string | null; crashesInWindow: number; stable: boolean }
   | { type: 'hang'; pid: number | undefined; phase: 'ready' | 'heartbeat'; silentMs: number }
   | { type: 'kill'; pid: number | undefined; signal: 'SIGKILL'; why: 'hung' | 'ready-timeout' | 'shutdown-deadline' | 'exit-deadline' | 'protocol' }
   | { type: 'abandon'; pid: number | undefined; waitedMs: number }
@@ -136,6 +140,11 @@ export interface SupervisorOptions {
   slowRetryMs?: number;
   /** After this long in running, the child counts as healthy: backoff and crash-loop reset. */
   healthyResetMs?: number;
+  /**
+   * A child that was running (ready) at least this long before it died or stopped answering died
+   * a stable death: it restarts at the first backoff step and does not count toward `crashLoop`.
+   */
+  stableRunMs?: number;
   /** How long `stop()` waits for a graceful exit before SIGKILL. */
   shutdownDeadlineMs?: number;
   /** How long to wait for the exit event after SIGKILL before giving up on the handle. */
@@ -181,8 +190,12 @@ export const DEFAULT_SUPERVISOR_OPTIONS = {
   readyTimeoutMs: 60_000,
   backoff: { initialMs: 500, maxMs: 30_000, factor: 2 },
   crashLoop: { maxCrashes: 5, windowMs: 120_000 },
-  slowRetryMs: 300_000,
+  // The requirement is recovery within 2 minutes, even from a crash loop.
+  slowRetryMs: 60_000,
   healthyResetMs: 60_000,
+  // Long enough that a child failing on its first requests or its first indexing batch still
+  // counts as looping; short enough that a fault hitting a settled service restarts it at once.
+  stableRunMs: 10_000,
   shutdownDeadlineMs: 10_000,
   killTimeoutMs: 5_000,
 } as const;
@@ -232,6 +245,7 @@ function resolveOptions(o: SupervisorOptions): Resolved {
     crashLoop: { maxCrashes: Math.ceil(maxCrashes), windowMs: positive('crashLoop.windowMs', o.crashLoop?.windowMs, d.crashLoop.windowMs) },
     slowRetryMs: positive('slowRetryMs', o.slowRetryMs, d.slowRetryMs),
     healthyResetMs: positive('healthyResetMs', o.healthyResetMs, d.healthyResetMs),
+    stableRunMs: positive('stableRunMs', o.stableRunMs, d.stableRunMs),
     shutdownDeadlineMs: positive('shutdownDeadlineMs', o.shutdownDeadlineMs, d.shutdownDeadlineMs),
     killTimeoutMs: positive('killTimeoutMs', o.killTimeoutMs, d.killTimeoutMs),
   };
@@ -243,6 +257,8 @@ interface Run {
   pid: number | undefined;
   startedAt: number;
   ready: ReadyInfo | undefined;
+  /** When `ready` arrived (clock time). */
+  readyAt: number | undefined;
   lastBeatAt: number;
   /** Set when we decided to kill it: the crash reason its exit will be reported with. */
   killReason: CrashReason | undefined;
@@ -385,6 +401,7 @@ class ProcessSupervisor implements Supervisor {
       pid: handle.pid,
       startedAt: now,
       ready: undefined,
+      readyAt: undefined,
       lastBeatAt: now,
       killReason: undefined,
       killed: false,
@@ -463,6 +480,7 @@ class ProcessSupervisor implements Supervisor {
     }
     const now = this.clock.now();
     run.ready = { url: m.url, port: m.port, pid: m.pid };
+    run.readyAt = now;
     run.lastBeatAt = now;
     this.log({ type: 'ready', pid: run.pid, url: m.url, port: m.port, afterMs: now - run.startedAt });
     this.armWatchdog(run);
@@ -565,8 +583,14 @@ class ProcessSupervisor implements Supervisor {
     this._stats.crashes++;
     if (crash.reason === 'hung') this._stats.hangs++;
     this._stats.lastExit = { code: crash.code, signal: crash.signal, reason: crash.reason };
-    const inWindow = this.crashes.record(now);
-    this.log({ type: 'crash', pid: run?.pid, reason: crash.reason, code: crash.code, signal: crash.signal, crashesInWindow: inWindow });
+    const stable = run !== undefined && this.ranStably(run, now);
+    const inWindow = stable ? this.crashes.count(now) : this.crashes.record(now);
+    this.log({ type: 'crash', pid: run?.pid, reason: crash.reason, code: crash.code, signal: crash.signal, crashesInWindow: inWindow, stable });
+    if (stable) {
+      // Not a loop: whatever killed it (a fault from outside, a rare bug) met a settled service.
+      this.attempt = 0;
+      this.looping = false;
+    }
 
     let failure = run?.failure;
     if (!failure && (crash.code === ExitCodes.CONFIG || (run?.fatalKind !== undefined && NOT_RESTARTABLE_KINDS.has(run.fatalKind)))) {
@@ -581,7 +605,7 @@ class ProcessSupervisor implements Supervisor {
       this._failure = failure;
       this.log({ type: 'failed', reason: failure.reason, message: failure.message });
       this.setState('failed');
-    } else if (this.looping || inWindow >= this.o.crashLoop.maxCrashes) {
+    } else if (!stable && (this.looping || inWindow >= this.o.crashLoop.maxCrashes)) {
       this.looping = true;
       this.log({ type: 'crash-loop', crashesInWindow: inWindow, windowMs: this.o.crashLoop.windowMs, retryInMs: this.o.slowRetryMs });
       this.arm('restart', this.o.slowRetryMs, () => this.spawn());
@@ -594,6 +618,16 @@ class ProcessSupervisor implements Supervisor {
       this.setState('backoff');
     }
     this.crashEmitter.fire(crash);
+  }
+
+  /**
+   * Whether the child had been running for `stableRunMs` before it went: until its exit, or, for
+   * a hang, until its last heartbeat (the silence before the kill is not a healthy run).
+   */
+  private ranStably(run: Run, now: number): boolean {
+    if (run.readyAt === undefined) return false;
+    const aliveUntil = run.killReason === 'hung' ? run.lastBeatAt : now;
+    return aliveUntil - run.readyAt >= this.o.stableRunMs;
   }
 
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────

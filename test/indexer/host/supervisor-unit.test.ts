@@ -6,6 +6,7 @@ import type { HostMessage } from '../../../src/shared/protocol.js';
 import type { ChildHandle } from '../../../src/indexer/host/launcher.js';
 import {
   createSupervisor,
+  DEFAULT_SUPERVISOR_OPTIONS,
   type CrashInfo,
   type Supervisor,
   type SupervisorEvent,
@@ -296,10 +297,109 @@ describe('supervisor state machine (fake children)', () => {
     assert.equal(n, 0);
   });
 
+  test('a child killed after running stableRunMs restarts at the first backoff step, however often', () => {
+    const { sup, clock, last, events } = setup();
+    sup.start();
+    // A kill every 10.5 s for over three minutes: far more than 5 deaths in the 2-minute window.
+    for (let i = 0; i < 20; i++) {
+      last().ready();
+      clock.advance(DEFAULT_SUPERVISOR_OPTIONS.stableRunMs);
+      last().exit(null, 'SIGKILL');
+      assert.equal(sup.state, 'backoff', `death ${i + 1}`);
+      clock.advance(500);
+      assert.equal(sup.state, 'starting', `restart ${i + 1}`);
+    }
+    assert.ok(events.filter((e) => e.type === 'backoff').every((e) => e.type === 'backoff' && e.delayMs === 500 && e.attempt === 1));
+    assert.ok(events.filter((e) => e.type === 'crash').every((e) => e.type === 'crash' && e.stable && e.crashesInWindow === 0));
+    assert.equal(events.filter((e) => e.type === 'crash-loop').length, 0);
+  });
+
+  test('a child that dies young counts: one ms short of stableRunMs backs off and loops as before', () => {
+    const { sup, clock, last, events } = setup();
+    sup.start();
+    const delays = [500, 1000, 2000, 4000];
+    for (const [i, d] of delays.entries()) {
+      last().ready();
+      clock.advance(DEFAULT_SUPERVISOR_OPTIONS.stableRunMs - 1);
+      last().exit(null, 'SIGKILL');
+      assert.equal(sup.state, 'backoff');
+      const crash = events.filter((e) => e.type === 'crash').at(-1);
+      assert.deepEqual(crash && crash.type === 'crash' ? [crash.stable, crash.crashesInWindow] : [], [false, i + 1]);
+      clock.advance(d);
+    }
+    last().ready();
+    clock.advance(DEFAULT_SUPERVISOR_OPTIONS.stableRunMs - 1);
+    last().exit(null, 'SIGKILL');
+    assert.equal(sup.state, 'crash-loop');
+  });
+
+  test('children that die before ready make a crash loop, retried every minute at most', () => {
+    const { sup, clock, last, events } = setup();
+    assert.ok(DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs <= 60_000, 'the requirement is recovery within 2 minutes');
+    sup.start();
+    for (const d of [500, 1000, 2000, 4000]) {
+      last().exit(1, null);
+      clock.advance(d);
+    }
+    last().exit(1, null);
+    assert.equal(sup.state, 'crash-loop');
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === 'crash-loop' ? [e.retryInMs] : [])),
+      [DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs],
+    );
+    clock.advance(DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs - 1);
+    assert.equal(sup.state, 'crash-loop');
+    clock.advance(1);
+    assert.equal(sup.state, 'starting');
+  });
+
+  test('a stable run ends a crash loop: its death restarts at the first step, a young death after it loops again', () => {
+    const { sup, clock, last, events } = setup({ slowRetryMs: 60_000 });
+    sup.start();
+    for (const d of [500, 1000, 2000, 4000]) {
+      last().exit(1, null);
+      clock.advance(d);
+    }
+    last().exit(1, null);
+    assert.equal(sup.state, 'crash-loop');
+    clock.advance(60_000);
+    last().ready();
+    clock.advance(10_000);
+    last().exit(null, 'SIGKILL');
+    assert.equal(sup.state, 'backoff');
+    assert.equal(events.flatMap((e) => (e.type === 'backoff' ? [e.delayMs] : [])).at(-1), 500);
+    clock.advance(500);
+    // Still five young deaths in the window: the guard trips again at once.
+    last().exit(1, null);
+    assert.equal(sup.state, 'crash-loop');
+  });
+
+  test('a hang is judged by the run before its last heartbeat, not by the silence before the kill', () => {
+    const { sup, clock, last, crashes, events } = setup();
+    sup.start();
+    // Ready at 0, heartbeats until 4 s, declared hung at 14 s: ran 4 s, a young death.
+    last().ready();
+    clock.advance(5_000);
+    last().autoHeartbeat = false;
+    clock.advance(9_000);
+    assert.equal(crashes.at(-1)?.reason, 'hung');
+    const delays = () => events.flatMap((e) => (e.type === 'backoff' ? [e.delayMs] : []));
+    assert.deepEqual(delays(), [500]);
+    clock.advance(500);
+    // Ready, answering for 12 s, then silent: a stable death, first step again (not 1000 ms).
+    last().ready();
+    clock.advance(13_000);
+    last().autoHeartbeat = false;
+    clock.advance(10_000);
+    assert.equal(crashes.length, 2);
+    assert.deepEqual(delays(), [500, 500]);
+  });
+
   test('invalid options are rejected', () => {
     const launch = () => fakeChild(1).handle;
     assert.throws(() => createSupervisor({ launch, heartbeatTimeoutMs: 0 }), RangeError);
     assert.throws(() => createSupervisor({ launch, backoff: { factor: 0.5 } }), RangeError);
     assert.throws(() => createSupervisor({ launch, crashLoop: { windowMs: Number.NaN } }), RangeError);
+    assert.throws(() => createSupervisor({ launch, stableRunMs: -1 }), RangeError);
   });
 });

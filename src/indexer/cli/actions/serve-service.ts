@@ -32,6 +32,8 @@ export interface ServeOptions {
   forwardLogs?: LogLevel;
   /** The app asks for the alerts routed to the tray as messages. */
   trayAlerts?: boolean;
+  /** `owlet run` sends its listening socket. */
+  listenHandle?: boolean;
 }
 
 /** `owlet serve`: the service in this process; resolves with its exit code. */
@@ -40,7 +42,7 @@ export async function serveHere(o: ServeOptions, io: Io): Promise<number> {
   const roots = resolveRoots(o.root);
   ensureDataDir(dataDir);
   rememberRoots(dataDir, startConfig(dataDir, 'service'), roots);
-  return serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, trayAlerts: o.trayAlerts, out: io.out });
+  return serve({ dataDir, port: o.port, supervisorPid: o.supervisorPid, keyFromHost: o.keyFromHost, forwardLogs: o.forwardLogs, trayAlerts: o.trayAlerts, listenHandle: o.listenHandle, out: io.out });
 }
 
 /** `owlet run`: a supervisor that keeps a serving child alive; resolves with its exit code. */
@@ -88,7 +90,7 @@ async function runSupervisorNow(o: { root: string[]; dataDir?: string; port?: nu
     const port = o.port ?? (config.server.port || undefined);
     return launchSupervisor({ layout: inst.layout, dataDir, ...(port !== undefined ? { port } : {}), out: io.out });
   }
-  return runSupervised({ dataDir, port: o.port ?? config.server.port, log: fileLogger(dataDir, 'supervisor'), out: io.out });
+  return runSupervised({ dataDir, port: o.port ?? config.server.port, host: config.server.host, log: fileLogger(dataDir, 'supervisor'), out: io.out });
 }
 
 /** Tells the launcher to restart from PREFIX/current (now the previous version) on the same port. */
