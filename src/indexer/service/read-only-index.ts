@@ -1,52 +1,16 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { owletError } from '../../shared/errors.js';
 import type { Config } from '../config/schema.js';
-import { openDatabase, closeDatabase, type Db } from '../store/db.js';
-import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
-import type { SecretStore } from '../security/secret-store.js';
-import { openSecretStore } from '../security/secrets.js';
-import { openKeyedDatabase, type KeyedOpen } from '../store/data-key.js';
-import { trapCorruption } from '../store/corruption-trap.js';
-import { applyMemoryLimits } from '../store/memory.js';
-import { INDEX_FILE } from '../store/stats.js';
+import { openReadOnlyStore, type ReadOnlyOptions, type StoreContext } from './read-only-store.js';
 
-/**
- * Opening the index to read it, with a configuration the caller loaded: what openIndex does for
- * read-only callers, in a module that loads neither the configuration loader (the schema library)
- * nor the migrations, so `owlet search` and `owlet status` without a service start quickly
- * (issue #14). Same key store, same key checks, same read-only connection.
- */
+export { assertDataDirExists } from './read-only-store.js';
 
 /** Everything a command needs to read or write the index. */
-export interface IndexContext {
-  dataDir: string;
-  config: Config;
-  db: Db;
-  store: DocumentStore;
+export interface IndexContext extends StoreContext {
   search: SearchEngine;
-  /** The database key (encryption at rest); null only for a legacy plaintext file opened read-only. Metrics and backups use it. */
-  key: Buffer | null;
-  /** Where the keys live; null never for writers. */
-  secrets: SecretStore | null;
-  /** What opening did to the key or file (created a key, migrated plaintext, finished a rotation). */
-  keyEvents: KeyedOpen['events'];
-  close(): void;
 }
 
-export function assertDataDirExists(dataDir: string): void {
-  if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
-}
-
-export function openReadOnlyIndex(dataDir: string, config: Config, opts: { secrets?: SecretStore; onCorrupt?: (e: unknown) => void } = {}): IndexContext {
-  const file = path.join(dataDir, INDEX_FILE);
-  // A data folder without an index gets openDatabase's clear "no index" error.
-  const secrets = !fs.existsSync(file) ? null : (opts.secrets ?? openSecretStore(dataDir, config.security.secretStore));
-  const { db, key, events: keyEvents } = secrets ? openKeyedDatabase(file, secrets, { readonly: true }) : { db: openDatabase(file, { readonly: true }), key: null, events: [] };
-  applyMemoryLimits(db, config.memory);
-  // Before any statement is prepared: SQLITE_CORRUPT anywhere on this connection reaches recovery.
-  if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
-  const store = new DocumentStore(db, Date.now, { languages: config.search.languages });
-  return { dataDir, config, db, store, search: new SearchEngine(db, store, { languages: config.search.languages }), key, secrets, keyEvents, close: () => closeDatabase(db) };
+/** The index opened read-only (read-only-store.ts) with its search engine: openIndex's read-only path, and the CLI's. */
+export function openReadOnlyIndex(dataDir: string, config: Config, opts: ReadOnlyOptions = {}): IndexContext {
+  const ctx = openReadOnlyStore(dataDir, config, opts);
+  return { ...ctx, search: new SearchEngine(ctx.db, ctx.store, { languages: config.search.languages }) };
 }

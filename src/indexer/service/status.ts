@@ -6,7 +6,7 @@ import { schemaVersion } from '../store/schema-version.js';
 
 /** A note a higher layer adds to every status (recovery phase, a failed backup, …). */
 export type StatusNote = { component: string; message: string };
-import type { IndexContext } from './read-only-index.js';
+import type { StoreContext } from './read-only-store.js';
 
 /**
  * The one status builder. The running service, the CLI without a service and the host between
@@ -140,7 +140,7 @@ export function notOpenStatus(dataDir: string): StatusReport {
  * is idle: nothing is running. The caller opens it: the CLI's lean read-only path loads neither the
  * schema library nor the migrations (issue #14), and this module imports neither.
  */
-export function offlineStatusOf(ctx: Pick<IndexContext, 'dataDir' | 'config' | 'db' | 'store'>): StatusReport {
+export function offlineStatusOf(ctx: Pick<StoreContext, 'dataDir' | 'config' | 'db' | 'store'>): StatusReport {
   return statusReport(
     idleInput(ctx.dataDir, {
       counts: ctx.store.counts(),

@@ -128,6 +128,9 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
   assert.equal(st.service, null);
   assert.equal(st.watcher.message, 'no service running');
   assertReadsIndexLean(offStatus, 'status without a service');
+  // A status counts; it never searches.
+  const searching = offStatus.modules.filter((m) => /dist\/indexer\/search\//.test(m));
+  assert.deepEqual(searching, [], `status without a service loads ${searching.join(', ')}`);
 
   // A configuration the fast path cannot vouch for is read by the full loader: same answers, same errors.
   const cfgFile = path.join(data, 'config.json');

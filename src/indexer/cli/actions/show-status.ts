@@ -31,8 +31,8 @@ export async function showStatus(o: { dataDir?: string; json?: boolean }, io: Io
     status = a.body;
   } else {
     // No service: report what the index on disk says (the same builder the service uses).
-    const [{ offlineStatusOf }, { openIndexToRead }] = await Promise.all([import('../../service/status.js'), import('./read-index.js')]);
-    const ctx = await openIndexToRead(dataDir);
+    const [{ offlineStatusOf }, { openStoreToRead }] = await Promise.all([import('../../service/status.js'), import('./read-index.js')]);
+    const ctx = await openStoreToRead(dataDir);
     try {
       status = offlineStatusOf(ctx);
     } finally {
