@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { OwletError, owletError } from '../../shared/errors.js';
 
@@ -17,9 +17,6 @@ export interface PrivilegeProbe {
 /** `net session` succeeds only in an elevated process: the usual check without native code. */
 function windowsAdmin(): boolean {
   try {
-    // Required here, not imported: every CLI command loads this module, and node:child_process
-    // costs several milliseconds of `owlet --version` on machines that never ask (issue #14).
-    const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     return spawnSync('net', ['session'], { stdio: 'ignore', windowsHide: true, timeout: 5000 }).status === 0;
   } catch {
     return false;
