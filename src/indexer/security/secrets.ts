@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { OwletError, owletError } from '../../shared/errors.js';
 import { ensurePrivateDir, readIfExists, writePrivateFile } from './files.js';
 import { KeyFileSecretStore, KEYS_DIR } from './key-file.js';
@@ -10,7 +9,14 @@ export type SecretStorePreference = 'auto' | 'keychain' | 'key-file';
 
 /** Records which store holds this data directory's keys, so a later run never looks elsewhere. */
 export const STORE_MARKER = 'store.json';
-const Marker = z.object({ kind: z.enum(['keychain', 'key-file', 'electron-safe-storage']) }).strict();
+const KINDS: readonly SecretStoreKind[] = ['keychain', 'key-file', 'electron-safe-storage'];
+
+/** `{"kind": <one of KINDS>}` and nothing else; checked by hand: the schema library costs more than the whole of `owlet search` should (issue #14). */
+function markerKind(v: unknown): SecretStoreKind {
+  const kind = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 ? (v as { kind?: unknown }).kind : undefined;
+  if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) throw new Error('not a store marker');
+  return kind as SecretStoreKind;
+}
 
 export function markerPath(dataDir: string): string {
   return path.join(dataDir, KEYS_DIR, STORE_MARKER);
@@ -20,7 +26,7 @@ export function readStoreMarker(dataDir: string): SecretStoreKind | null {
   const raw = readIfExists(markerPath(dataDir));
   if (!raw) return null;
   try {
-    return Marker.parse(JSON.parse(raw.toString('utf8'))).kind;
+    return markerKind(JSON.parse(raw.toString('utf8')));
   } catch {
     throw owletError('OWL_ERR_SECRET_STORE', { reason: `${markerPath(dataDir)} is damaged; it should say which store holds the keys, e.g. {"kind":"keychain"}` });
   }

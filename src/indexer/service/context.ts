@@ -1,42 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OwletError, owletError } from '../../shared/errors.js';
+import { owletError } from '../../shared/errors.js';
 import { loadConfig, saveConfig } from '../config/load.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
-import { closeDatabase, openDatabase, type Db } from '../store/db.js';
+import { closeDatabase, type Db } from '../store/db.js';
 import { MIGRATIONS, migrate } from '../store/migrations.js';
 import { saveLanguages } from '../store/languages.js';
 import { DocumentStore } from '../store/documents.js';
 import { SearchEngine } from '../search/search.js';
 import type { SecretStore } from '../security/secret-store.js';
 import { openSecretStore } from '../security/secrets.js';
-import { openKeyedDatabase, type KeyedOpen } from '../store/data-key.js';
+import { openKeyedDatabase } from '../store/data-key.js';
 import { assertEncrypted } from '../security/cipher.js';
 import { trapCorruption } from '../store/corruption-trap.js';
 import { applyMemoryLimits } from '../store/memory.js';
 import { INDEX_FILE } from '../store/stats.js';
+import { assertDataDirExists, openReadOnlyIndex, type IndexContext } from './read-only-index.js';
 
 export { INDEX_FILE };
 
 /** Runs before a pending schema migration (the backup feature takes a verified backup first). */
 export type BeforeMigrate = (o: { db: Db; key: Buffer | null; dataDir: string; config: Config }) => void;
 
-/** Everything a command needs to read or write the index. */
-export interface IndexContext {
-  dataDir: string;
-  config: Config;
-  db: Db;
-  store: DocumentStore;
-  search: SearchEngine;
-  /** The database key (encryption at rest); null only for a legacy plaintext file opened read-only. Metrics and backups use it. */
-  key: Buffer | null;
-  /** Where the keys live; null never for writers. */
-  secrets: SecretStore | null;
-  /** What opening did to the key or file (created a key, migrated plaintext, finished a rotation). */
-  keyEvents: KeyedOpen['events'];
-  close(): void;
-}
+export type { IndexContext };
 
 /** Checks `--root` arguments: each must be an existing folder; returns real, absolute paths. */
 export function resolveRoots(roots: readonly string[]): string[] {
@@ -64,24 +51,24 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
 }
 
 export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void; beforeMigrate?: BeforeMigrate } = {}): IndexContext {
-  if (!opts.readonly) ensureDataDir(dataDir);
-  else if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
+  if (opts.readonly) {
+    assertDataDirExists(dataDir);
+    return openReadOnlyIndex(dataDir, loadConfig(dataDir), opts);
+  }
+  ensureDataDir(dataDir);
   const config = loadConfig(dataDir);
   const file = path.join(dataDir, INDEX_FILE);
-  // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.
-  const secrets = opts.readonly && !fs.existsSync(file) ? null : (opts.secrets ?? openSecretStore(dataDir, config.security.secretStore));
-  const { db, key, events: keyEvents } = secrets ? openKeyedDatabase(file, secrets, { readonly: opts.readonly }) : { db: openDatabase(file, { readonly: opts.readonly }), key: null, events: [] };
+  const secrets = opts.secrets ?? openSecretStore(dataDir, config.security.secretStore);
+  const { db, key, events: keyEvents } = openKeyedDatabase(file, secrets);
   applyMemoryLimits(db, config.memory);
   // Before any statement is prepared: SQLITE_CORRUPT anywhere on this connection reaches recovery.
   if (opts.onCorrupt) trapCorruption(db, opts.onCorrupt);
   try {
-    if (!opts.readonly) {
-      opts.beforeMigrate?.({ db, key, dataDir, config });
-      migrate(db, MIGRATIONS, { languages: config.search.languages });
-      saveLanguages(db, config.search.languages);
-      fs.chmodSync(file, 0o600);
-      if (key) assertEncrypted(file);
-    }
+    opts.beforeMigrate?.({ db, key, dataDir, config });
+    migrate(db, MIGRATIONS, { languages: config.search.languages });
+    saveLanguages(db, config.search.languages);
+    fs.chmodSync(file, 0o600);
+    if (key) assertEncrypted(file);
   } catch (e) {
     closeDatabase(db);
     throw e;

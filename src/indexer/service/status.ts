@@ -2,11 +2,11 @@ import type { StatusReport } from '../../shared/api.js';
 import { VERSION } from '../version.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { databaseFiles, quarantinedFiles, retryQueueSize } from '../store/stats.js';
-import { schemaVersion } from '../store/migrations.js';
+import { schemaVersion } from '../store/schema-version.js';
 
 /** A note a higher layer adds to every status (recovery phase, a failed backup, …). */
 export type StatusNote = { component: string; message: string };
-import { openIndex } from './context.js';
+import type { StoreContext } from './read-only-store.js';
 
 /**
  * The one status builder. The running service, the CLI without a service and the host between
@@ -136,21 +136,18 @@ export function notOpenStatus(dataDir: string): StatusReport {
 
 /**
  * The status of an index no service has open (`owlet status` with no service running): the same
- * counts and the same builder, from a read-only connection. `state` is idle: nothing is running.
+ * counts and the same builder, from a read-only connection the caller opened (and closes). `state`
+ * is idle: nothing is running. The caller opens it: the CLI's lean read-only path loads neither the
+ * schema library nor the migrations (issue #14), and this module imports neither.
  */
-export function offlineStatus(dataDir: string): StatusReport {
-  const ctx = openIndex(dataDir, { readonly: true });
-  try {
-    return statusReport(
-      idleInput(dataDir, {
-        counts: ctx.store.counts(),
-        roots: ctx.store.roots(),
-        watcher: { mode: 'off', message: 'no service running' },
-        schemaVersion: schemaVersion(ctx.db),
-        resilience: { breakers: [], retryQueue: retryQueueSize(ctx.db), quarantined: quarantinedFiles(ctx.db, ctx.config.resilience.quarantineAttempts), deferred: 0, pool: NO_POOL },
-      }),
-    );
-  } finally {
-    ctx.close();
-  }
+export function offlineStatusOf(ctx: Pick<StoreContext, 'dataDir' | 'config' | 'db' | 'store'>): StatusReport {
+  return statusReport(
+    idleInput(ctx.dataDir, {
+      counts: ctx.store.counts(),
+      roots: ctx.store.roots(),
+      watcher: { mode: 'off', message: 'no service running' },
+      schemaVersion: schemaVersion(ctx.db),
+      resilience: { breakers: [], retryQueue: retryQueueSize(ctx.db), quarantined: quarantinedFiles(ctx.db, ctx.config.resilience.quarantineAttempts), deferred: 0, pool: NO_POOL },
+    }),
+  );
 }

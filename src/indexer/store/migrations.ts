@@ -3,6 +3,7 @@ import { owletError } from '../../shared/errors.js';
 import { detectLanguage } from '../text/language.js';
 import { stemsText } from '../text/stem.js';
 import { unpackPassage } from './passages.js';
+import { SCHEMA_VERSION, schemaVersion } from './schema-version.js';
 
 /**
  * Forward-only schema migrations. Each entry moves the schema from `version - 1` to `version`;
@@ -179,10 +180,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
-export function schemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number;
+export { SCHEMA_VERSION, schemaVersion };
+if (MIGRATIONS[MIGRATIONS.length - 1]!.version !== SCHEMA_VERSION) {
+  throw new Error(`store/schema-version.ts says ${SCHEMA_VERSION} but the last migration is ${MIGRATIONS[MIGRATIONS.length - 1]!.version}: update SCHEMA_VERSION there`);
 }
 
 /** Applies every pending migration, each in its own transaction. Returns the versions applied. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { SCHEMA_VERSION, schemaVersion } from './schema-version.js';
 
 /**
  * The figures every part of Owlet reports about the index, each defined once here so that the

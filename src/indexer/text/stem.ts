@@ -5,32 +5,7 @@
  * are their own stem are not repeated, which keeps the column to a fraction of the body's size;
  * the query side (search/query-compile.ts) looks stems up in both places for that reason.
  */
-import { stemmer as arabic } from '@orama/stemmers/arabic';
-import { stemmer as armenian } from '@orama/stemmers/armenian';
-import { stemmer as bulgarian } from '@orama/stemmers/bulgarian';
-import { stemmer as danish } from '@orama/stemmers/danish';
-import { stemmer as dutch } from '@orama/stemmers/dutch';
-import { stemmer as english } from '@orama/stemmers/english';
-import { stemmer as finnish } from '@orama/stemmers/finnish';
-import { stemmer as french } from '@orama/stemmers/french';
-import { stemmer as german } from '@orama/stemmers/german';
-import { stemmer as greek } from '@orama/stemmers/greek';
-import { stemmer as hungarian } from '@orama/stemmers/hungarian';
-import { stemmer as indonesian } from '@orama/stemmers/indonesian';
-import { stemmer as irish } from '@orama/stemmers/irish';
-import { stemmer as italian } from '@orama/stemmers/italian';
-import { stemmer as lithuanian } from '@orama/stemmers/lithuanian';
-import { stemmer as nepali } from '@orama/stemmers/nepali';
-import { stemmer as norwegian } from '@orama/stemmers/norwegian';
-import { stemmer as portuguese } from '@orama/stemmers/portuguese';
-import { stemmer as romanian } from '@orama/stemmers/romanian';
-import { stemmer as russian } from '@orama/stemmers/russian';
-import { stemmer as serbian } from '@orama/stemmers/serbian';
-import { stemmer as spanish } from '@orama/stemmers/spanish';
-import { stemmer as swedish } from '@orama/stemmers/swedish';
-import { stemmer as tamil } from '@orama/stemmers/tamil';
-import { stemmer as turkish } from '@orama/stemmers/turkish';
-import { stemmer as ukrainian } from '@orama/stemmers/ukrainian';
+import { createRequire } from 'node:module';
 import { isLanguage, LANGUAGE_CODES } from './language-codes.js';
 import { fold, words } from './tokens.js';
 
@@ -38,40 +13,58 @@ interface LanguageInfo {
   name: string;
   /** ISO 639-3 code as the language detector (franc-min) names it; null when it cannot detect it. */
   iso3: string | null;
-  stem: (word: string) => string;
+  /** The @orama/stemmers entry point; loaded on first use (see stemmerOf). */
+  module: string;
 }
 
 /** Languages by ISO 639-1 code. */
 export const LANGUAGES: Readonly<Record<string, LanguageInfo>> = {
-  ar: { name: 'Arabic', iso3: 'arb', stem: arabic },
-  bg: { name: 'Bulgarian', iso3: 'bul', stem: bulgarian },
-  da: { name: 'Danish', iso3: null, stem: danish },
-  de: { name: 'German', iso3: 'deu', stem: german },
-  el: { name: 'Greek', iso3: null, stem: greek },
-  en: { name: 'English', iso3: 'eng', stem: english },
-  es: { name: 'Spanish', iso3: 'spa', stem: spanish },
-  fi: { name: 'Finnish', iso3: null, stem: finnish },
-  fr: { name: 'French', iso3: 'fra', stem: french },
-  ga: { name: 'Irish', iso3: null, stem: irish },
-  hu: { name: 'Hungarian', iso3: 'hun', stem: hungarian },
-  hy: { name: 'Armenian', iso3: null, stem: armenian },
-  id: { name: 'Indonesian', iso3: 'ind', stem: indonesian },
-  it: { name: 'Italian', iso3: 'ita', stem: italian },
-  lt: { name: 'Lithuanian', iso3: null, stem: lithuanian },
-  ne: { name: 'Nepali', iso3: 'npi', stem: nepali },
-  nl: { name: 'Dutch', iso3: 'nld', stem: dutch },
-  no: { name: 'Norwegian', iso3: null, stem: norwegian },
-  pt: { name: 'Portuguese', iso3: 'por', stem: portuguese },
-  ro: { name: 'Romanian', iso3: 'ron', stem: romanian },
-  ru: { name: 'Russian', iso3: 'rus', stem: russian },
-  sr: { name: 'Serbian', iso3: 'srp', stem: serbian },
-  sv: { name: 'Swedish', iso3: 'swe', stem: swedish },
-  ta: { name: 'Tamil', iso3: null, stem: tamil },
-  tr: { name: 'Turkish', iso3: 'tur', stem: turkish },
-  uk: { name: 'Ukrainian', iso3: 'ukr', stem: ukrainian },
+  ar: { name: 'Arabic', iso3: 'arb', module: '@orama/stemmers/arabic' },
+  bg: { name: 'Bulgarian', iso3: 'bul', module: '@orama/stemmers/bulgarian' },
+  da: { name: 'Danish', iso3: null, module: '@orama/stemmers/danish' },
+  de: { name: 'German', iso3: 'deu', module: '@orama/stemmers/german' },
+  el: { name: 'Greek', iso3: null, module: '@orama/stemmers/greek' },
+  en: { name: 'English', iso3: 'eng', module: '@orama/stemmers/english' },
+  es: { name: 'Spanish', iso3: 'spa', module: '@orama/stemmers/spanish' },
+  fi: { name: 'Finnish', iso3: null, module: '@orama/stemmers/finnish' },
+  fr: { name: 'French', iso3: 'fra', module: '@orama/stemmers/french' },
+  ga: { name: 'Irish', iso3: null, module: '@orama/stemmers/irish' },
+  hu: { name: 'Hungarian', iso3: 'hun', module: '@orama/stemmers/hungarian' },
+  hy: { name: 'Armenian', iso3: null, module: '@orama/stemmers/armenian' },
+  id: { name: 'Indonesian', iso3: 'ind', module: '@orama/stemmers/indonesian' },
+  it: { name: 'Italian', iso3: 'ita', module: '@orama/stemmers/italian' },
+  lt: { name: 'Lithuanian', iso3: null, module: '@orama/stemmers/lithuanian' },
+  ne: { name: 'Nepali', iso3: 'npi', module: '@orama/stemmers/nepali' },
+  nl: { name: 'Dutch', iso3: 'nld', module: '@orama/stemmers/dutch' },
+  no: { name: 'Norwegian', iso3: null, module: '@orama/stemmers/norwegian' },
+  pt: { name: 'Portuguese', iso3: 'por', module: '@orama/stemmers/portuguese' },
+  ro: { name: 'Romanian', iso3: 'ron', module: '@orama/stemmers/romanian' },
+  ru: { name: 'Russian', iso3: 'rus', module: '@orama/stemmers/russian' },
+  sr: { name: 'Serbian', iso3: 'srp', module: '@orama/stemmers/serbian' },
+  sv: { name: 'Swedish', iso3: 'swe', module: '@orama/stemmers/swedish' },
+  ta: { name: 'Tamil', iso3: null, module: '@orama/stemmers/tamil' },
+  tr: { name: 'Turkish', iso3: 'tur', module: '@orama/stemmers/turkish' },
+  uk: { name: 'Ukrainian', iso3: 'ukr', module: '@orama/stemmers/ukrainian' },
 };
 
 export { LANGUAGE_CODES, isLanguage };
+
+/*
+ * Each stemmer is loaded the first time its language stems a word, through the package's
+ * CommonJS build (require is synchronous; stemming is): importing all 26 up front cost a third of
+ * `owlet search`'s start-up when only the configured languages are ever used (issue #14).
+ */
+const requireStemmer = createRequire(import.meta.url);
+const stemmers = new Map<string, (word: string) => string>();
+
+function stemmerOf(lang: string, info: LanguageInfo): (word: string) => string {
+  let s = stemmers.get(lang);
+  if (!s) {
+    s = (requireStemmer(info.module) as { stemmer: (word: string) => string }).stemmer;
+    stemmers.set(lang, s);
+  }
+  return s;
+}
 
 /** Words longer than this are not stemmed (identifiers, base64 runs): no stemmer helps there. */
 const MAX_STEM_LENGTH = 40;
@@ -91,7 +84,7 @@ export function stemWord(word: string, lang: string): string {
   if (!cache) caches.set(lang, (cache = new Map()));
   let s = cache.get(lower);
   if (s === undefined) {
-    s = fold(info.stem(lower.normalize('NFC')));
+    s = fold(stemmerOf(lang, info)(lower.normalize('NFC')));
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(lower, s);
   }

@@ -119,11 +119,57 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
   assert.equal(offline.code, 0, offline.stderr);
   assert.equal((JSON.parse(offline.stdout) as { total: number }).total, 2);
   assert.ok(offline.modules.some((m) => m.endsWith('cli/actions/search-index.js')), 'searched on disk');
-  // Reading the index needs SQLite, but nothing of indexing or serving.
-  assertLight({ ...offline, modules: offline.modules.filter((m) => !/better-sqlite3|keyring|zod|stemmers|franc-min/.test(m)) }, 'search without a service', [
-    /dist\/indexer\/(index|extract|crawl|watch|http|health|audit)\//,
-    // the config schema composes these features' settings; nothing else of them
-    /dist\/indexer\/(backup|metrics|update)\/(?!settings\.js|signals\.js)/,
-    /node_modules\/(fastify|@hyzyla|@parcel|prom-client)\//,
-  ]);
+  assertReadsIndexLean(offline, 'search without a service');
+
+  const offStatus = await traced(['status', '--json', '--data-dir', data]);
+  assert.equal(offStatus.code, 0, offStatus.stderr);
+  const st = JSON.parse(offStatus.stdout) as { counts: { indexed: number }; service: unknown; watcher: { message: string } };
+  assert.equal(st.counts.indexed, 2);
+  assert.equal(st.service, null);
+  assert.equal(st.watcher.message, 'no service running');
+  assertReadsIndexLean(offStatus, 'status without a service');
+  // A status counts; it never searches.
+  const searching = offStatus.modules.filter((m) => /dist\/indexer\/search\//.test(m));
+  assert.deepEqual(searching, [], `status without a service loads ${searching.join(', ')}`);
+
+  // A configuration the fast path cannot vouch for is read by the full loader: same answers, same errors.
+  const cfgFile = path.join(data, 'config.json');
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, maxFileSizeMb: 10 }), { mode: 0o600 });
+  const changed = await traced(['search', 'tokenstartup', '--json', '--data-dir', data]);
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal((JSON.parse(changed.stdout) as { total: number }).total, 2);
+  assert.ok(changed.modules.some((m) => m.endsWith('dist/indexer/config/load.js')), 'the full loader read the changed file');
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, maxFileSizeMb: 'big' }), { mode: 0o600 });
+  for (const args of [['search', 'tokenstartup'], ['status']]) {
+    const bad = await traced([...args, '--data-dir', data]);
+    assert.equal(bad.code, 78, `${args[0]} with an invalid configuration: ${bad.stderr}`);
+    assert.match(bad.stderr, /maxFileSizeMb: .*number/i);
+  }
 });
+
+/**
+ * Reading the index without a service (issue #14): SQLite and the stemmer of the configured
+ * language (English here), nothing else of weight. Not the schema library (config.json is certainly
+ * valid here: quick-config.ts), not the migrations with their language detector, not the other
+ * 25 stemmers, not the keychain binding (this data folder's keys are in a key file), and nothing
+ * of indexing or serving.
+ */
+function assertReadsIndexLean(t: Traced, what: string): void {
+  assert.ok(t.modules.some((m) => m.endsWith('dist/indexer/cli/main.js')), `the trace saw the CLI load (${what})`);
+  const allowed = ['commander', 'better-sqlite3-multiple-ciphers', 'bindings', 'file-uri-to-path', '@orama/stemmers'];
+  const extra = packagesIn(t.modules).filter((p) => !allowed.includes(p));
+  assert.deepEqual(extra, [], `${what} loads ${extra.join(', ')}`);
+  const stemmers = t.modules.filter((m) => m.includes('node_modules/@orama/stemmers/'));
+  assert.ok(stemmers.every((m) => m.endsWith('/dist/en.cjs')), `${what} loads stemmers of languages not configured: ${stemmers.join(', ')}`);
+  for (const re of [
+    /dist\/indexer\/config\/(load|schema|[a-z-]+-settings)\.js$/,
+    /dist\/indexer\/store\/(migrations|languages)\.js$/,
+    /dist\/indexer\/service\/(context|service)\.js$/,
+    /dist\/indexer\/text\/language\.js$/,
+    /dist\/indexer\/(index|extract|crawl|watch|http|health|audit|backup|metrics|update|host)\//,
+  ]) {
+    const hit = t.modules.filter((m) => re.test(m));
+    assert.deepEqual(hit, [], `${what} loads ${hit.join(', ')}`);
+  }
+}

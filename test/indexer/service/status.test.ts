@@ -9,7 +9,8 @@ import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
-import { NO_BACKLOG, idleInput, offlineStatus, statusReport, type Backlog, type StatusInput } from '../../../src/indexer/service/status.js';
+import { openIndex } from '../../../src/indexer/service/context.js';
+import { NO_BACKLOG, idleInput, offlineStatusOf, statusReport, type Backlog, type StatusInput } from '../../../src/indexer/service/status.js';
 import { databaseFiles } from '../../../src/indexer/store/stats.js';
 import { tmpDir, writeTree } from '../../helpers/tmp.js';
 
@@ -93,7 +94,13 @@ test('one definition of each count: documents are indexed files only, bytes are 
   assert.equal(live.counts.indexed, 2);
   assert.equal(live.counts.failed, 1);
   assert.equal(live.counts.bytes, size('a.txt') + size('b.txt'), 'the failed file is not counted in the indexed bytes');
-  const offline = offlineStatus(data);
+  const ro = openIndex(data, { readonly: true });
+  let offline;
+  try {
+    offline = offlineStatusOf(ro);
+  } finally {
+    ro.close();
+  }
   assert.deepEqual(offline.counts, live.counts, 'status without a service counts the same');
   const db = databaseFiles(data);
   assert.ok(db.bytes > 0);

@@ -36,7 +36,7 @@ export async function search(words: string[], o: { dataDir?: string; limit: numb
   const input = words.join(' ');
   const dataDir = resolveDataDir(o.dataDir);
   const page = { limit: o.limit, offset: o.offset };
-  const result = (await searchThroughService(dataDir, input, page)) ?? (await import('./search-index.js')).searchIndexOnDisk(dataDir, input, page);
+  const result = (await searchThroughService(dataDir, input, page)) ?? (await (await import('./search-index.js')).searchIndexOnDisk(dataDir, input, page));
   if (o.json) return io.out(JSON.stringify(result));
   io.out(`${result.total} result${result.total === 1 ? '' : 's'}`);
   if (result.suggestion) io.out(`Did you mean: ${result.suggestion.query}`);

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { ServiceInfo } from '../../../shared/api.js';
 import { type OwletError, fromErrorInfo, isErrorCode, owletError } from '../../../shared/errors.js';
 
@@ -10,7 +9,9 @@ import { type OwletError, fromErrorInfo, isErrorCode, owletError } from '../../.
  */
 export type ServiceAnswer<T> = { ok: true; body: T } | { ok: false; status: number | null; error: OwletError };
 
-function get(url: string, token: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+async function get(url: string, token: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  // Loaded here, not at the top: a command that finds no service never pays for node:http.
+  const http = await import('node:http');
   return new Promise((resolve, reject) => {
     // No keep-alive: the process exits as soon as the answer is in.
     const req = http.get(url, { agent: false, headers: { Authorization: `Bearer ${token}`, Connection: 'close' }, timeout: timeoutMs }, (res) => {

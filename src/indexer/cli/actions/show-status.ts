@@ -31,7 +31,13 @@ export async function showStatus(o: { dataDir?: string; json?: boolean }, io: Io
     status = a.body;
   } else {
     // No service: report what the index on disk says (the same builder the service uses).
-    status = (await import('../../service/status.js')).offlineStatus(dataDir);
+    const [{ offlineStatusOf }, { openStoreToRead }] = await Promise.all([import('../../service/status.js'), import('./read-index.js')]);
+    const ctx = await openStoreToRead(dataDir);
+    try {
+      status = offlineStatusOf(ctx);
+    } finally {
+      ctx.close();
+    }
   }
   if (o.json) io.out(JSON.stringify({ ...status, service: running ? { url: running.url, pid: running.pid } : null }));
   else {
