@@ -285,13 +285,26 @@ function render(w: Window, matcher: Matcher, maxChars: number): string {
 }
 
 /**
+ * One search builds the snippets of its page with the same terms (one array): their matcher (and
+ * its regular expression) is built once, not once per hit.
+ */
+const matchers = new WeakMap<readonly SnippetTerm[], { languages: readonly string[]; matcher: Matcher }>();
+function matcherFor(terms: readonly SnippetTerm[], languages: readonly string[]): Matcher {
+  const known = matchers.get(terms);
+  if (known && known.languages.length === languages.length && known.languages.every((l, i) => l === languages[i])) return known.matcher;
+  const matcher = new Matcher(terms, languages);
+  matchers.set(terms, { languages, matcher });
+  return matcher;
+}
+
+/**
  * Returns HTML-safe text: document text is escaped, matched words are wrapped in <mark></mark>.
  */
 export function makeSnippet(passages: Iterable<string>, terms: readonly SnippetTerm[], opts: SnippetOptions = {}): string {
   const maxPassages = opts.maxPassages ?? 4;
   const afterFound = opts.afterFound ?? 1;
   const maxChars = opts.maxChars ?? SNIPPET_CHARS;
-  const matcher = new Matcher(terms, opts.languages ?? ['en']);
+  const matcher = matcherFor(terms, opts.languages ?? ['en']);
   let first: string | null = null;
   let best: Window | null = null;
   let n = 0;
