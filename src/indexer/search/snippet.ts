@@ -167,14 +167,32 @@ class Matcher {
     return found[found.length - 1]!.end;
   }
 
-  /** The matched words of `text`, in order (a phrase's words each, only where they follow one another). */
-  matches(text: string): Tok[] {
+  /**
+   * The matched words of `text`, in order (a phrase's words each, only where they follow one
+   * another). Stops once a span of `span` characters holding all `nTerms` terms is complete: the
+   * snippet shows that window, so the rest of a passage full of a common word is never looked at.
+   */
+  matches(text: string, nTerms: number, span: number): Tok[] {
     const out: Tok[] = [];
     const re = this.anchors;
     if (re === null) return out;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
+    let completeFrom = -1;
+    const seen = new Set<number>();
     while (out.length < MAX_MATCHES && (m = re.exec(text)) !== null) {
+      if (completeFrom >= 0 && m.index > completeFrom + span) break;
+      if (completeFrom < 0 && out.length > 0) {
+        // Is there a complete window ending at the last match?
+        const last = out[out.length - 1]!;
+        seen.clear();
+        let k = out.length - 1;
+        for (; k >= 0 && out[k]!.start >= last.end - span; k--) seen.add(out[k]!.term);
+        if (seen.size >= nTerms) {
+          completeFrom = out[k + 1]!.start;
+          if (m.index > completeFrom + span) break;
+        }
+      }
       const start = wordStart(text, m.index);
       const end = wordEnd(text, start);
       if (end <= start) {
@@ -312,7 +330,7 @@ export function makeSnippet(passages: Iterable<string>, terms: readonly SnippetT
   for (const passage of passages) {
     if (first === null) first = passage;
     if (terms.length > 0) {
-      const matches = matcher.matches(passage);
+      const matches = matcher.matches(passage, terms.length, maxChars);
       const w = matches.length ? bestWindow(passage, matches, maxChars, terms.length) : null;
       if (w && (!best || w.score > best.score)) best = w;
       if (best && foundAt < 0) foundAt = n;

@@ -112,3 +112,12 @@ test('words outside the Basic Multilingual Plane and other scripts do not confus
   assert.match(makeSnippet(['𝒳𝒴 données 😀 Поиск работает'], [t('поиск')]), /<mark>Поиск<\/mark> работает/);
   assert.match(makeSnippet(['😀naïve😀'], [t('naive')]), /<mark>naïve<\/mark>/);
 });
+
+test('a passage full of a common word: the first window is shown with every occurrence in it marked', () => {
+  const passage = 'the function returns a function that calls another function. '.repeat(5000);
+  const s = makeSnippet([passage], [t('function')]);
+  assert.ok(s.startsWith('the <mark>function</mark> returns a <mark>function</mark> that calls another <mark>function</mark>.'), s);
+  const marked = (s.match(/<mark>/g) ?? []).length;
+  const words = s.replace(/<\/?mark>/g, '').split(/\s+/).filter((w) => /^function/.test(w)).length;
+  assert.equal(marked, words, 'every occurrence shown is marked');
+});
