@@ -1,11 +1,26 @@
 import zlib from 'node:zlib';
 
 /**
- * Extracted text is stored as deflated passages of about PASSAGE_CHARS characters. Snippets then
- * inflate only the passages they inspect, which bounds snippet work on very large documents, and
- * compression keeps the stored text to roughly a third of its size.
+ * Extracted text is stored as compressed passages of about PASSAGE_CHARS characters. Snippets then
+ * decompress only the passages they inspect, which bounds snippet work on very large documents.
+ *
+ * Format (schema 6 on): one marker byte 0xFF, then a Brotli stream (quality 5, text mode).
+ * Passages written before (schema ≤ 5, and rows a backup restores before migrating) are raw
+ * deflate; a raw deflate stream never starts with 0xFF (block type 3 is invalid), so
+ * `unpackPassage` reads both. Measured on the small bench corpus: 32 K-character Brotli passages
+ * take 0.316 of the text's size against 0.372 for 8 K deflated ones, and pack whole pages better
+ * (a 2-3 KB blob sat alone on a 4 KB page); Brotli at quality 5 costs about 2x deflate's CPU at
+ * level 4, about 1 s more for the corpus's 45 MB of text.
  */
-export const PASSAGE_CHARS = 8192;
+export const PASSAGE_CHARS = 32768;
+
+/** Passages of 8 K characters, raw deflate: what schema ≤ 5 wrote. */
+export const LEGACY_PASSAGE_CHARS = 8192;
+
+const BROTLI = 0xff;
+const BROTLI_QUALITY = 5;
+/** A 128 KB window covers a whole passage even in 3-byte UTF-8. */
+const BROTLI_WINDOW_BITS = 17;
 
 export function splitPassages(text: string, size = PASSAGE_CHARS): string[] {
   const out: string[] = [];
@@ -31,9 +46,32 @@ export function splitPassages(text: string, size = PASSAGE_CHARS): string[] {
 }
 
 export function packPassage(text: string): Buffer {
+  const raw = Buffer.from(text, 'utf8');
+  const packed = zlib.brotliCompressSync(raw, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+      [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW_BITS,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  });
+  const out = Buffer.allocUnsafe(packed.length + 1);
+  out[0] = BROTLI;
+  packed.copy(out, 1);
+  return out;
+}
+
+/** The format schema ≤ 5 wrote (kept for tests that build such files, and for reading them). */
+export function packLegacyPassage(text: string): Buffer {
   return zlib.deflateRawSync(Buffer.from(text, 'utf8'), { level: 4 });
 }
 
+/** True when a stored passage is in the current format (migration 6 repacks the others). */
+export function isCurrentPassage(data: Buffer | Uint8Array): boolean {
+  return data.length > 0 && data[0] === BROTLI;
+}
+
 export function unpackPassage(data: Buffer | Uint8Array): string {
+  if (isCurrentPassage(data)) return zlib.brotliDecompressSync(data.subarray(1)).toString('utf8');
   return zlib.inflateRawSync(data).toString('utf8');
 }

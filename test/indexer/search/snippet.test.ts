@@ -37,6 +37,9 @@ test('looks into later passages but stops after maxPassages (bounded work)', () 
   inflated = 0;
   makeSnippet(passages(), [t('absent')], { maxPassages: 16 });
   assert.equal(inflated, 16);
+  inflated = 0;
+  makeSnippet(passages(), [t('absent')]);
+  assert.equal(inflated, 4, 'by default at most 4 passages (128 K characters) are read');
 });
 
 test('with no match in the passages read, shows the beginning of the document', () => {
@@ -66,4 +69,55 @@ test('a phrase is marked where its words follow each other, not where they stand
 test('other forms of a word are marked through its stems', () => {
   const s = makeSnippet(['They configured it; configuration done; configure later.'], [{ text: 'configuring', prefix: false, stems: ['configur'] }], { languages: ['en'] });
   assert.equal((s.match(/<mark>/g) ?? []).length, 3, s);
+});
+
+test('work stops a set number of passages after the first one with a match, when no window holds every term', () => {
+  let inflated = 0;
+  function* passages() {
+    for (let i = 0; i < 1000; i++) {
+      inflated++;
+      yield i === 2 ? 'only alpha here' : 'hay '.repeat(100);
+    }
+  }
+  const s = makeSnippet(passages(), [t('alpha'), t('omega')], { maxPassages: 16, afterFound: 1 });
+  assert.match(s, /<mark>alpha<\/mark>/);
+  assert.equal(inflated, 4, 'the passage with a match and one more');
+});
+
+test('a word that merely contains a term is not marked; a term inside punctuation is', () => {
+  const s = makeSnippet(['rerun the runner, then (run) again'], [t('run')]);
+  assert.equal((s.match(/<mark>/g) ?? []).length, 1, s);
+  assert.match(s, /\(<mark>run<\/mark>\)/);
+});
+
+test('accents written as combining marks and capitals with diacritics are found and marked whole', () => {
+  assert.match(makeSnippet(['Un cafe\u0301 noir'], [t('cafe')]), /<mark>cafe\u0301<\/mark> noir/);
+  assert.match(makeSnippet(['L’ÉCOLE des fans'], [t('ecole')]), /<mark>ÉCOLE<\/mark>/);
+  assert.match(makeSnippet(['Straße'], [t('straße')]), /<mark>Straße<\/mark>/);
+});
+
+test('every form of a stemmed word is marked, whatever its case, in a long passage', () => {
+  const filler = 'nothing to see here. '.repeat(200);
+  const s = makeSnippet([`${filler} Configured, CONFIGURATION and configuring. ${filler}`], [{ text: 'configure', prefix: false, stems: ['configur'] }], { languages: ['en'] });
+  assert.match(s, /<mark>Configured<\/mark>, <mark>CONFIGURATION<\/mark> and <mark>configuring<\/mark>/);
+});
+
+test('a phrase next to another word of the query: both marked, the phrase only where whole', () => {
+  const s = makeSnippet(['the regular season; a regular expression matches text'], [{ text: 'regular expression', prefix: false, phrase: ['regular', 'expression'] }, t('text')]);
+  assert.match(s, /a <mark>regular<\/mark> <mark>expression<\/mark> matches <mark>text<\/mark>/);
+  assert.doesNotMatch(s, /<mark>regular<\/mark> season/);
+});
+
+test('words outside the Basic Multilingual Plane and other scripts do not confuse word boundaries', () => {
+  assert.match(makeSnippet(['𝒳𝒴 données 😀 Поиск работает'], [t('поиск')]), /<mark>Поиск<\/mark> работает/);
+  assert.match(makeSnippet(['😀naïve😀'], [t('naive')]), /<mark>naïve<\/mark>/);
+});
+
+test('a passage full of a common word: the first window is shown with every occurrence in it marked', () => {
+  const passage = 'the function returns a function that calls another function. '.repeat(5000);
+  const s = makeSnippet([passage], [t('function')]);
+  assert.ok(s.startsWith('the <mark>function</mark> returns a <mark>function</mark> that calls another <mark>function</mark>.'), s);
+  const marked = (s.match(/<mark>/g) ?? []).length;
+  const words = s.replace(/<\/?mark>/g, '').split(/\s+/).filter((w) => /^function/.test(w)).length;
+  assert.equal(marked, words, 'every occurrence shown is marked');
 });

@@ -22,7 +22,7 @@ const match = (db: ReturnType<typeof fresh>['db'], q: string) =>
 
 test('an indexed document is searchable and its text round-trips through compressed passages', () => {
   const { db, store, rootId } = fresh();
-  const text = 'zebra '.repeat(5000) + 'uniquetokenxyz';
+  const text = 'zebra '.repeat(20000) + 'uniquetokenxyz';
   const id = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: 'Animals', extractor: 'text', text });
   assert.deepEqual(match(db, 'uniquetokenxyz'), [id]);
   assert.deepEqual(match(db, 'title:animals'), [id]);
@@ -66,7 +66,7 @@ test('a removed root takes its documents with it', () => {
 });
 
 test('passages split at whitespace, never mid-word, and rejoin exactly', () => {
-  const text = Array.from({ length: 4000 }, (_, i) => `word${i}`).join(' ') + ' 😀'.repeat(3000);
+  const text = Array.from({ length: 16000 }, (_, i) => `word${i}`).join(' ') + ' 😀'.repeat(30000);
   const parts = splitPassages(text);
   assert.equal(parts.join(''), text);
   for (const p of parts.slice(0, -1)) {

@@ -60,7 +60,7 @@ test('a file that is not a database is reported as damaged', async () => {
 
 test('migration 3 moves stored passages into the rowid table without losing text', async () => {
   const { DocumentStore } = await import('../../../src/indexer/store/documents.js');
-  const { packPassage } = await import('../../../src/indexer/store/passages.js');
+  const { packLegacyPassage: packPassage } = await import('../../../src/indexer/store/passages.js');
   const file = path.join(tmpDir(), 'index.db');
   const db = openDatabase(file);
   migrate(db, MIGRATIONS.filter((m) => m.version <= 2));
@@ -80,7 +80,7 @@ test('migration 3 moves stored passages into the rowid table without losing text
 for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
   test(`documents written at schema ${from} are searchable after migrating to ${SCHEMA_VERSION}`, async () => {
     const { DocumentStore } = await import('../../../src/indexer/store/documents.js');
-    const { packPassage } = await import('../../../src/indexer/store/passages.js');
+    const { packLegacyPassage: packPassage } = await import('../../../src/indexer/store/passages.js');
     const { SearchEngine } = await import('../../../src/indexer/search/search.js');
     const { parseQuery } = await import('../../../src/indexer/search/query.js');
     const db = openDatabase(path.join(tmpDir(), 'index.db'));
@@ -131,3 +131,67 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
     closeDatabase(db);
   });
 }
+
+/**
+ * Migration 6 (a smaller index) on a real encrypted file written the way schema 5 wrote it: 8 K
+ * passages in raw deflate, FTS5 leaves of the default size. Afterwards every document is found
+ * by a word of each of its old passages and by another form of a word, its text is unchanged,
+ * every passage is in the new format, and no FTS5 leaf spills into an overflow page.
+ */
+test('migration 6 repacks passages and FTS leaves of an encrypted schema-5 index, every document still searchable', async () => {
+  const { DocumentStore, ftsTitle } = await import('../../../src/indexer/store/documents.js');
+  const { packLegacyPassage, splitPassages, isCurrentPassage, LEGACY_PASSAGE_CHARS, PASSAGE_CHARS } = await import('../../../src/indexer/store/passages.js');
+  const { SearchEngine } = await import('../../../src/indexer/search/search.js');
+  const { parseQuery } = await import('../../../src/indexer/search/query.js');
+  const { fileHeaderIsPlain } = await import('../../../src/indexer/security/cipher.js');
+  const key = Buffer.alloc(32, 7);
+  const file = path.join(tmpDir(), 'index.db');
+  let db = openDatabase(file, { key });
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 5));
+  db.prepare("INSERT INTO roots (id, path, added_at) VALUES (1, '/r', 1)").run();
+  // Enough varied text for many full FTS5 leaves: 60 documents of ~40 K characters, each with a
+  // marker word in every 8 K passage (`mark<doc>x<passage>`, letters only so it is one token).
+  const letters = (n: number) => n.toString(26).split('').map((c) => String.fromCharCode(97 + parseInt(c, 26))).join('');
+  const docs = Array.from({ length: 60 }, (_, i) => {
+    const words = Array.from({ length: 5200 }, (_, w) => `${letters(i * 7919 + w * 31)}${w % 3 === 0 ? 'ing' : 'ed'}`);
+    return { id: i + 1, path: `/r/doc${i}.txt`, title: i % 2 ? `Xylophones ${i}` : null, text: `The servers were configured. ${words.join(' ')}` };
+  });
+  const insert = db.prepare("INSERT INTO documents (id, path, root_id, ext, size, mtime_ms, title, status, indexed_at, text_bytes, lang) VALUES (?, ?, 1, 'txt', 10, 1, ?, 'indexed', 1, ?, 'en')");
+  const store5 = new DocumentStore(db);
+  const markers: { id: number; word: string }[] = [];
+  db.transaction(() => {
+    for (const d of docs) {
+      const parts = splitPassages(d.text, LEGACY_PASSAGE_CHARS).map((p, seq) => `${p} mark${letters(d.id)}x${letters(seq)} `);
+      parts.forEach((_, seq) => markers.push({ id: d.id, word: `mark${letters(d.id)}x${letters(seq)}` }));
+      const text = parts.join('');
+      insert.run(d.id, d.path, d.title, text.length);
+      parts.forEach((p, seq) => db.prepare('INSERT INTO doc_text (id, data) VALUES (?, ?)').run(d.id * 1048576 + seq, packLegacyPassage(p)));
+      store5.insertFts(d.id, ftsTitle(d.title, d.path), text, 'en');
+      (d as { text: string }).text = text;
+    }
+  })();
+  const overflowLeaves = () => (db.prepare("SELECT count(*) AS n FROM dbstat WHERE name = 'docs_fts_data' AND pagetype = 'overflow'").get() as { n: number }).n;
+  assert.ok(overflowLeaves() > 10, 'schema 5 leaves spill into overflow pages (what migration 6 fixes)');
+  closeDatabase(db);
+
+  db = openDatabase(file, { key });
+  assert.deepEqual(migrate(db), MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version));
+  const store = new DocumentStore(db);
+  for (const d of docs) assert.equal(store.text(d.id), d.text, `text of ${d.path}`);
+  const rows = db.prepare('SELECT id, data FROM doc_text').all() as { id: number; data: Buffer }[];
+  assert.ok(rows.every((r) => isCurrentPassage(r.data)), 'every passage is in the new format');
+  assert.equal(rows.length, docs.reduce((n, d) => n + splitPassages(d.text, PASSAGE_CHARS).length, 0), 'passages are split at the new size');
+  assert.equal(overflowLeaves(), 0, 'every FTS5 leaf fits on its page');
+  db.prepare("INSERT INTO docs_fts (docs_fts, rank) VALUES ('integrity-check', 0)").run();
+  const engine = new SearchEngine(db, store);
+  const find = (q: string) => engine.search(parseQuery(q), { limit: 100, offset: 0 }).hits.map((h) => h.path).sort();
+  for (const m of markers) assert.deepEqual(find(m.word), [docs[m.id - 1]!.path], `${m.word} finds its document`);
+  assert.equal(engine.search(parseQuery('configuration'), { limit: 0, offset: 0 }).total, docs.length, 'another form of a word finds every document');
+  assert.equal(engine.search(parseQuery('xylophone'), { limit: 0, offset: 0 }).total, docs.length / 2, 'titles are searchable');
+  // New writes land in the new format and are found.
+  const id = store.putIndexed({ path: '/r/new.txt', rootId: 1, ext: 'txt', size: 1, mtimeMs: 1, fileId: null, hash: 'h', title: null, extractor: 'text', text: 'freshly written words', lang: 'en' });
+  assert.deepEqual(find('freshly'), ['/r/new.txt']);
+  assert.ok(isCurrentPassage((db.prepare('SELECT data FROM doc_text WHERE id = ?').get(id * 1048576) as { data: Buffer }).data));
+  closeDatabase(db);
+  assert.equal(fileHeaderIsPlain(file), false, 'the file is still encrypted');
+});
