@@ -104,7 +104,8 @@ export function runBaseline(owletDataDir: string, workDir: string, corpusBytes: 
       return ms;
     };
     for (const bq of queries) {
-      const match = parseQuery(bq.q).match;
+      // No stemming languages: the baseline table has only the words as written (no stems column).
+      const match = parseQuery(bq.q, { languages: [] }).match;
       if (match === null) continue;
       const plain = time(plainStmt, match);
       const snip = time(snipStmt, match);
