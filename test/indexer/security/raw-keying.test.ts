@@ -23,6 +23,7 @@ import { writeManifest, type Manifest } from '../../../src/indexer/backup/manife
 import { backupDir } from '../../../src/indexer/backup/paths.js';
 import { SCHEMA_VERSION } from '../../../src/indexer/store/migrations.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { serviceAuditLog } from '../../../src/indexer/audit/service-audit.js';
 import { isOwletError } from '../../../src/shared/errors.js';
 
 /**
@@ -279,4 +280,18 @@ test('key rotation of a legacy-keyed index converts it first, and a backup made 
   } finally {
     ctx.close();
   }
+});
+
+test('the conversion is recorded in the audit trail (same key, the PBKDF2 keying left behind)', () => {
+  const { data, store } = legacyIndex(3);
+  const ctx = openIndex(data, { secrets: store });
+  try {
+    assert.deepEqual(ctx.keyEvents, ['converted-keying']);
+    serviceAuditLog(ctx, nullLogger);
+  } finally {
+    ctx.close();
+  }
+  const entries = fs.readdirSync(path.join(data, 'audit')).filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => fs.readFileSync(path.join(data, 'audit', f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; fields: Record<string, unknown> }));
+  assert.ok(entries.some((e) => e.event === 'key.migrated' && e.fields.from === 'pbkdf2-keyed' && e.fields.to === 'raw-keyed'), JSON.stringify(entries.map((e) => e.event)));
 });
