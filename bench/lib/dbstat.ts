@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3-multiple-ciphers';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { openRaw } from '../../src/indexer/backup/sqlite.js';
 
 export interface DbBreakdown {
   pageSize: number;
@@ -12,9 +13,8 @@ export interface DbBreakdown {
 export function dbBreakdown(file: string, key: Buffer | null = null): DbBreakdown | null {
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    // Owlet's index is encrypted at rest: the key comes first.
-    if (key) db.pragma(`hexkey='${key.toString('hex')}'`);
+    // Owlet's index is encrypted at rest: keyed as Owlet keys it (raw key, or the legacy keying).
+    db = openRaw(file, { key, readonly: true });
   } catch {
     return null;
   }

@@ -30,6 +30,8 @@ export function serviceAuditLog(ctx: IndexContext, log: Logger): AuditLog {
     });
     for (const e of ctx.keyEvents) {
       if (e === 'migrated') audit.append('key.migrated', { from: 'plaintext', store: ctx.secrets.kind });
+      // Same key, new form: the file is no longer keyed through PBKDF2 (security/cipher.ts).
+      if (e === 'converted-keying') audit.append('key.migrated', { from: 'pbkdf2-keyed', to: 'raw-keyed', store: ctx.secrets.kind });
       if (e === 'promoted-pending') audit.append('key.rotated', { recovered: true, store: ctx.secrets.kind });
     }
     return audit;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError } from '../../shared/errors.js';
-import { applyKey, fileHeaderIsPlain } from '../security/cipher.js';
+import { applyKey, fileHeaderIsPlain, KEYINGS, type Keying } from '../security/cipher.js';
 import { plaintextReadFailure } from '../store/sqlite-errors.js';
 import { keyId } from './keys.js';
 
@@ -12,9 +12,24 @@ export type RawDb = Database.Database;
  * file (from before encryption) opens without one.
  */
 export function openRaw(file: string, opts: { key?: Buffer | null; readonly?: boolean; create?: boolean; untrusted?: boolean } = {}): RawDb {
+  if (!opts.key) return openRawWith(file, opts, null);
+  // Backups and files from before the raw keying were keyed with PBKDF2 (legacy): tried second.
+  let last: unknown;
+  for (const keying of KEYINGS) {
+    try {
+      return openRawWith(file, opts, keying);
+    } catch (e) {
+      last = e;
+      if ((e as { code?: string }).code !== 'SQLITE_NOTADB') throw e;
+    }
+  }
+  throw last;
+}
+
+function openRawWith(file: string, opts: { key?: Buffer | null; readonly?: boolean; create?: boolean; untrusted?: boolean }, keying: Keying | null): RawDb {
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: !opts.create });
   try {
-    if (opts.key) applyKey(db, opts.key);
+    if (opts.key && keying) applyKey(db, opts.key, keying);
     // A file from outside (a backup): its schema may not run functions from views or triggers.
     if (opts.untrusted) db.pragma('trusted_schema = OFF');
     db.pragma('busy_timeout = 10000');

@@ -4,8 +4,12 @@ import { OwletError, owletError } from '../../shared/errors.js';
 
 /**
  * Encryption at rest with SQLite3 Multiple Ciphers (ChaCha20-Poly1305, its default). The key is
- * a random 256-bit data key, applied as `PRAGMA hexkey` before any other statement. Traps handled
- * here: a wrong key is only reported as SQLITE_NOTADB on the first statement, and a build without
+ * a random 256-bit data key, applied before any other statement as a raw key (sqlite3mc's
+ * `x'<64 hex>'` form: used directly as the cipher key, no key derivation). Files written before
+ * that were keyed with `PRAGMA hexkey`, which stretches the same 32 bytes with PBKDF2-SHA256
+ * (64,007 rounds, ~50 ms per open) for no gain: stretching protects guessable passphrases, and a
+ * random 256-bit key is not guessable. Such files still open ('legacy' keying) and writers convert
+ * them (store/data-key.ts convertLegacyKeying). Traps handled here: a wrong key is only reported as SQLITE_NOTADB on the first statement, and a build without
  * encryption would silently ignore the key, so the file header is checked after opening.
  */
 export const PLAIN_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -29,15 +33,47 @@ export function fileHeaderIsPlain(file: string): boolean | null {
   }
 }
 
-export function applyKey(db: Database.Database, key: Buffer): void {
+/** 'raw': the current format (no KDF); 'legacy': `PRAGMA hexkey` (PBKDF2), files from before. */
+export type Keying = 'raw' | 'legacy';
+/** The order in which an existing encrypted file is tried: the cheap, current form first. */
+export const KEYINGS: readonly Keying[] = ['raw', 'legacy'];
+
+function checkLength(key: Buffer): void {
   if (key.length !== DATA_KEY_BYTES) throw owletError('OWL_ERR_DB_KEY', { reason: `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}` });
-  // hexkey: no quoting problems with binary keys, and the key never appears as text in SQL logs.
-  db.pragma(`hexkey='${key.toString('hex')}'`);
 }
 
+/**
+ * sqlite3mc's raw-key literal, passed through sqlite3_key/_rekey (never as SQL text, so no SQL
+ * log or error message can carry it); the caller wipes it after use.
+ */
+function rawKeyLiteral(key: Buffer): Buffer {
+  return Buffer.from(`x'${key.toString('hex')}'`, 'latin1');
+}
+
+export function applyKey(db: Database.Database, key: Buffer, keying: Keying = 'raw'): void {
+  checkLength(key);
+  if (keying === 'legacy') {
+    // Exactly how files were keyed before: the 32 bytes as a passphrase, stretched by PBKDF2.
+    db.pragma(`hexkey='${key.toString('hex')}'`);
+    return;
+  }
+  const literal = rawKeyLiteral(key);
+  try {
+    db.key(literal);
+  } finally {
+    literal.fill(0);
+  }
+}
+
+/** Re-encrypts the open database under `key` in the raw form (needs rollback-journal mode). */
 export function rekey(db: Database.Database, key: Buffer): void {
-  if (key.length !== DATA_KEY_BYTES) throw owletError('OWL_ERR_DB_KEY', { reason: `a database key must be ${DATA_KEY_BYTES} bytes, got ${key.length}` });
-  db.pragma(`hexrekey='${key.toString('hex')}'`);
+  checkLength(key);
+  const literal = rawKeyLiteral(key);
+  try {
+    db.rekey(literal);
+  } finally {
+    literal.fill(0);
+  }
 }
 
 /** After opening with a key: the file on disk must not be plain SQLite. */

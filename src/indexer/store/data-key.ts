@@ -3,9 +3,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError, isOwletError } from '../../shared/errors.js';
-import { closeDatabase, openDatabase, type Db, type OpenOptions } from './db.js';
+import { closeDatabase, openDatabase, usesLegacyKeying, type Db, type OpenOptions } from './db.js';
 import { plaintextReadFailure } from './sqlite-errors.js';
-import { DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from '../security/cipher.js';
+import { applyKey, DATA_KEY_BYTES, fileHeaderIsPlain, rekey } from '../security/cipher.js';
 import { fsyncDir } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
 
@@ -139,12 +139,87 @@ export function migratePlaintext(file: string, key: Buffer): { documents: number
   return { documents };
 }
 
+/**
+ * Converts a file keyed the old way (hexkey: PBKDF2 on every open) to the raw keying, keeping the
+ * same data key. Like a rotation, through a copy: VACUUM INTO (the copy keeps the legacy keying),
+ * `rekey` to the raw form on the copy in rollback-journal mode, a check that the copy opens with
+ * the raw keying and holds every row, then an atomic rename. Killed at any moment, the file is
+ * either the untouched original or the complete copy (a leftover `.rekey` copy is removed by
+ * recoverInterruptedSwap). The caller must hold the only connection to `file`, and has closed it.
+ */
+export function convertLegacyKeying(file: string, key: Buffer): { documents: number } {
+  const tmp = rekeyPath(file);
+  const clean = () => {
+    for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
+  };
+  clean();
+  try {
+    let documents: number;
+    const src = openDatabase(file, { key });
+    try {
+      if (!usesLegacyKeying(src)) return { documents: countDocuments(src) };
+      src.pragma('wal_checkpoint(TRUNCATE)');
+      documents = countDocuments(src);
+      src.exec(`VACUUM INTO ${sqlString(tmp)}`);
+    } finally {
+      closeDatabase(src);
+    }
+    fs.chmodSync(tmp, 0o600);
+    const copy = new Database(tmp);
+    try {
+      applyKey(copy, key, 'legacy');
+      copy.pragma('journal_mode = DELETE');
+      rekey(copy, key);
+    } finally {
+      copy.close();
+    }
+    const check = openDatabase(tmp, { key });
+    try {
+      if (usesLegacyKeying(check)) throw owletError('OWL_ERR_DB_KEY', { reason: `the converted copy of ${path.basename(file)} still needs the old keying; the file is unchanged` });
+      if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the converted copy of ${path.basename(file)} failed its check; the file is unchanged` });
+      const n = countDocuments(check);
+      if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the converted copy of ${path.basename(file)} holds ${n} documents, the file ${documents}; the file is unchanged` });
+    } finally {
+      closeDatabase(check);
+    }
+    // The original's WAL was checkpointed and emptied: it must not meet the new file.
+    for (const f of sideFiles(file)) {
+      if (fs.existsSync(f) && fs.statSync(f).size > 0) throw owletError('OWL_ERR_DB_BUSY', { reason: `${path.basename(f)} is in use by another process; the file keeps its old keying for now` });
+      fs.rmSync(f, { force: true });
+    }
+    fs.renameSync(tmp, file);
+    fsyncDir(path.dirname(file));
+    return { documents };
+  } catch (e) {
+    clean();
+    throw e;
+  }
+}
+
+/**
+ * A writer's open of a legacy-keyed file: converted once, then reopened with the raw keying. The
+ * conversion only saves time on later opens, so a failure (busy, disk full) keeps the working
+ * legacy connection: the next writable open tries again.
+ */
+export function convertedOpen(file: string, db: Db, key: Buffer, opts: OpenOptions = {}): { db: Db; converted: boolean } {
+  if (opts.readonly || !usesLegacyKeying(db)) return { db, converted: false };
+  closeDatabase(db);
+  let converted = false;
+  try {
+    convertLegacyKeying(file, key);
+    converted = true;
+  } catch {
+    // Reopened as it was (the legacy keying still works); the next writable open retries.
+  }
+  return { db: openDatabase(file, { ...opts, key }), converted };
+}
+
 export interface KeyedOpen {
   db: Db;
   /** null only for a legacy plaintext file opened read-only (a writer migrates it). */
   key: Buffer | null;
   /** What happened on the way: for the log and the audit trail. */
-  events: ('created-key' | 'migrated' | 'promoted-pending')[];
+  events: ('created-key' | 'migrated' | 'promoted-pending' | 'converted-keying')[];
 }
 
 function tryOpen(file: string, key: Buffer, opts: OpenOptions): Db | OwletError {
@@ -206,12 +281,14 @@ export function openKeyedDatabase(file: string, store: SecretStore, opts: Omit<O
       promotePending(store, key);
       events.push('promoted-pending');
     }
+    const { db, converted } = convertedOpen(file, r, key, opts);
+    if (converted) events.push('converted-keying');
     // The plaintext original of a migration goes once the encrypted file has opened.
     const aside = plaintextAsidePath(file);
     if (!opts.readonly && fs.existsSync(aside)) {
       for (const f of [aside, ...sideFiles(aside)]) fs.rmSync(f, { force: true });
     }
-    return { db: r, key, events };
+    return { db, key, events };
   }
   throw lastError ?? owletError('OWL_ERR_DB_KEY', { reason: `wrong or missing key for database ${file}` });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { OwletError, owletError, errnoCode, isOwletError } from '../../shared/errors.js';
-import { applyKey, assertEncrypted, keyError } from '../security/cipher.js';
+import { applyKey, assertEncrypted, keyError, KEYINGS, type Keying } from '../security/cipher.js';
 import { createPrivateFile, FILE_MODE, tighten } from '../security/files.js';
 import { sqliteFailureOf } from './sqlite-errors.js';
 
@@ -26,11 +26,40 @@ export function classifySqliteError(e: unknown, file: string): OwletError {
   return owletError('OWL_ERR_DB_OPEN', { file, reason: msg }, { detail: { sqlite: code }, cause: e });
 }
 
-/** Opens a database file with the pragmas every Owlet database uses (WAL, busy timeout, FKs). */
+/** Connections that opened only with the legacy (PBKDF2) keying: a writer converts their file. */
+const legacyKeyed = new WeakSet<Db>();
+
+/** true when `db` is an encrypted file still keyed the old way (hexkey, PBKDF2). */
+export function usesLegacyKeying(db: Db): boolean {
+  return legacyKeyed.has(db);
+}
+
+/**
+ * Opens a database file with the pragmas every Owlet database uses (WAL, busy timeout, FKs).
+ * With a key, the raw keying is tried first and the legacy one only if the file is encrypted and
+ * the raw key cannot read it; a key neither opens is OWL_ERR_DB_KEY and the file is untouched.
+ */
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   if (opts.readonly && !fs.existsSync(file)) {
     throw owletError('OWL_ERR_DB_MISSING', { file });
   }
+  if (!opts.key) return openWith(file, opts, null);
+  let keyFailure: OwletError | null = null;
+  for (const keying of KEYINGS) {
+    try {
+      const db = openWith(file, opts, keying);
+      if (keying === 'legacy') legacyKeyed.add(db);
+      return db;
+    } catch (e) {
+      // Only a key failure earns the second keying; damage, a full disk or a busy file do not.
+      if (!isOwletError(e) || e.code !== 'OWL_ERR_DB_KEY' || e.detail?.sqlite !== 'SQLITE_NOTADB') throw e;
+      keyFailure = e;
+    }
+  }
+  throw keyFailure!;
+}
+
+function openWith(file: string, opts: OpenOptions, keying: Keying | null): Db {
   let db: Db;
   try {
     // Created 0600 before SQLite sees it: its WAL and SHM files inherit the main file's mode.
@@ -40,7 +69,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     throw classifySqliteError(e, file);
   }
   try {
-    if (opts.key) applyKey(db, opts.key);
+    if (opts.key && keying) applyKey(db, opts.key, keying);
     // A new file gives pages it no longer uses back to the disk (closeDatabase): FTS5 merges
     // during a bulk pass leave ~1 MB free on the small bench corpus. Settable only before the
     // first table exists; files made before keep their mode (a VACUUM would rewrite the index).

@@ -35,14 +35,40 @@ export function integrityCheck(db: Db): IntegrityResult {
 // Plain CommonJS so it runs the same under tsx (tests) and from dist/ (service).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-let result;
-try {
-  const Database = require(workerData.module);
+// The same keyings as security/cipher.ts applyKey, before any other statement: the raw key
+// (no key derivation) first, then the legacy hexkey for a file not yet converted.
+function keyed(keying) {
   const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
   try {
-    // The same keying as security/cipher.ts applyKey, before any other statement.
-    if (workerData.keyHex) db.pragma("hexkey='" + workerData.keyHex + "'");
+    if (keying === 'raw') {
+      const literal = Buffer.from("x'" + workerData.keyHex + "'", 'latin1');
+      try { db.key(literal); } finally { literal.fill(0); }
+    } else if (keying === 'legacy') {
+      db.pragma("hexkey='" + workerData.keyHex + "'");
+    }
     db.pragma('busy_timeout = 30000');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+let Database;
+let result;
+try {
+  Database = require(workerData.module);
+  let db;
+  if (!workerData.keyHex) db = keyed(null);
+  else {
+    try {
+      db = keyed('raw');
+    } catch (e) {
+      if (!e || e.code !== 'SQLITE_NOTADB') throw e;
+      db = keyed('legacy');
+    }
+  }
+  try {
     result = db.pragma('integrity_check(' + workerData.max + ')').map((r) => r.integrity_check);
   } finally {
     db.close();

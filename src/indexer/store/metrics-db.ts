@@ -5,6 +5,7 @@ import { migrate, type Migration } from './migrations.js';
 import { isOwletError } from '../../shared/errors.js';
 import { fileHeaderIsPlain } from '../security/cipher.js';
 import { rekeyCompanion } from './rekey.js';
+import { convertedOpen } from './data-key.js';
 
 export const METRICS_FILE = 'metrics.db';
 
@@ -62,7 +63,8 @@ export function openMetricsDb(dataDir: string, key: Buffer | null, earlierKeys: 
     }
   }
   // Encrypted with the index's key when the index is encrypted: samples and alerts reveal activity.
-  const db = openDatabase(file, key ? { key } : {});
+  // A file still keyed the old way (PBKDF2 on every open) is converted once, like the index.
+  const db = key ? convertedOpen(file, openDatabase(file, { key }), key).db : openDatabase(file);
   try {
     if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
     migrate(db, METRICS_MIGRATIONS);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { owletError } from '../../shared/errors.js';
 import { closeDatabase, openDatabase } from './db.js';
-import { applyKey, rekey } from '../security/cipher.js';
+import { applyKey, keyError, KEYINGS, rekey } from '../security/cipher.js';
 import { newDataKey, openKeyedDatabase, promotePending, rekeyPath, sideFiles } from './data-key.js';
 import { fsyncDir } from '../security/files.js';
 import type { SecretStore } from '../security/secret-store.js';
@@ -145,12 +145,26 @@ export function rotateDataKey(file: string, store: SecretStore, onStep: (s: Rota
 
 /** Re-encrypts a private copy (no WAL: rekey needs a rollback journal) from `oldKey` to `newKey`. */
 function rekeyCopy(file: string, oldKey: Buffer, newKey: Buffer): void {
-  const copy = new Database(file);
-  try {
-    applyKey(copy, oldKey);
-    copy.pragma('journal_mode = DELETE');
-    rekey(copy, newKey);
-  } finally {
-    copy.close();
+  // The copy has its source's keying: raw, or legacy for a file not yet converted (a companion).
+  let last: unknown;
+  for (const keying of KEYINGS) {
+    const copy = new Database(file);
+    try {
+      applyKey(copy, oldKey, keying);
+      copy.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (e) {
+      copy.close();
+      last = e;
+      if ((e as { code?: unknown }).code === 'SQLITE_NOTADB') continue;
+      throw e;
+    }
+    try {
+      copy.pragma('journal_mode = DELETE');
+      rekey(copy, newKey);
+    } finally {
+      copy.close();
+    }
+    return;
   }
+  throw keyError(last, file, true) ?? last;
 }

@@ -20,7 +20,7 @@ test('another process holding the write lock neither fails a search nor loses a 
     const holder = spawn(process.execPath, ['-e', `
       const D = require('better-sqlite3-multiple-ciphers');
       const db = new D(${JSON.stringify(path.join(data, 'index.db'))});
-      db.pragma("hexkey='" + require('fs').readFileSync(0, 'utf8').trim() + "'"); // the index is encrypted; key via stdin
+      db.key(Buffer.from("x'" + require('fs').readFileSync(0, 'utf8').trim() + "'", 'latin1')); // the index is encrypted (raw key, as security/cipher.ts); key via stdin
       db.exec('BEGIN IMMEDIATE');
       db.prepare("INSERT INTO meta (key, value) VALUES ('lock', 'x') ON CONFLICT(key) DO UPDATE SET value = 'y'").run();
       process.stdout.write('locked\\n');
