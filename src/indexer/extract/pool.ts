@@ -93,11 +93,19 @@ export function heapMb(memoryMb: number): number {
   return Math.max(32, Math.floor(memoryMb * 0.75));
 }
 
+/**
+ * - A small young generation: workers churn through large short-lived strings, and V8's default
+ *   lets that garbage sit in up to 48 MB of semi-spaces per worker.
+ * - No Liftoff: PDFium's WebAssembly is compiled once, by the optimising compiler, function by
+ *   function as first called, instead of by the baseline compiler first and then again for hot
+ *   functions. Measured on the small corpus's 155 PDFs: 17 MB less resident code per PDF worker
+ *   (78 MB against 95 MB after its first PDF) and 8-10 % less CPU.
+ */
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-liftoff'];
+
 /** Forked workers with a V8 heap bound derived from the memory cap. */
 export function defaultWorkerLauncher(memoryMb: number): WorkerLauncher {
-  // A small young generation: workers churn through large short-lived strings, and V8's default
-  // lets that garbage sit in up to 48 MB of semi-spaces per worker.
-  return forkWorkerLauncher({ execArgv: [`--max-old-space-size=${heapMb(memoryMb)}`, '--max-semi-space-size=1'] });
+  return forkWorkerLauncher({ execArgv: [...WORKER_V8_FLAGS, `--max-old-space-size=${heapMb(memoryMb)}`] });
 }
 
 export function createExtractionPool(opts: PoolOptions): ExtractionPool {

@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import {
+  WORKER_V8_FLAGS,
+  defaultWorkerLauncher,
+  heapMb,
   createExtractionPool,
   forkWorkerLauncher,
   type ExtractionPool,
@@ -349,4 +352,18 @@ test('without idleExitMs, idle workers stay', { timeout: 30_000 }, async (t) => 
   await new Promise((r) => setTimeout(r, 800));
   assert.equal(pool.stats().workers, 1);
   assert.ok(handles.every((h) => isAlive(h.pid!)));
+});
+
+test('the default launcher starts workers with the pool V8 flags (no Liftoff, small young generation), and they extract a PDF', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'a.pdf'), makePdf({ pages: ['FLAGGEDPDFTOKEN'], title: 'Flagged' }));
+  const { launch, handles } = tracking(defaultWorkerLauncher(256));
+  const pool = poolFor(t, { launch, workers: 1 });
+  const out = await within(pool.extract({ path: path.join(dir, 'a.pdf'), ext: 'pdf', maxBytes: 1024 * 1024 }), 45_000, 'pdf');
+  assert.ok(out.ok, JSON.stringify(out));
+  assert.match(out.text, /FLAGGEDPDFTOKEN/);
+  if (process.platform === 'linux') {
+    const cmd = fs.readFileSync(`/proc/${handles[0]!.pid}/cmdline`, 'utf8').split('\0');
+    for (const f of [...WORKER_V8_FLAGS, `--max-old-space-size=${heapMb(256)}`]) assert.ok(cmd.includes(f), `${f} in ${cmd.join(' ')}`);
+  }
 });
