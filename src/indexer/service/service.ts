@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
+import { CollectEvery, fullCollector } from '../index/heap-collect.js';
+import { clearStemCaches } from '../text/stem.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
 import { defaultWorkerLauncher } from '../extract/pool.js';
@@ -60,6 +62,14 @@ export interface ServiceOptions {
   openAudit?: (ctx: IndexContext, log: Logger) => AuditLog;
   /** How often the index's WAL is checked for deletion under the service (default 2 s; a stat). */
   walCheckMs?: number;
+}
+
+/** The writer's hook that keeps the heap near its live size while indexing (heap-collect.ts); none when it cannot collect. */
+function heapCollection(everyMb: number): ((chars: number) => void) | undefined {
+  const gc = everyMb > 0 ? fullCollector() : null;
+  if (!gc) return undefined;
+  const every = new CollectEvery(everyMb * 1024 * 1024, gc);
+  return (chars) => every.wrote(chars);
 }
 
 export function indexerSettings(config: Config): IndexerSettings {
@@ -167,6 +177,7 @@ export class OwletService {
       flushMs: config.indexing.flushMs,
       // FTS5 holds a batch's terms in memory until commit: a small byte budget bounds the peak.
       maxPendingBytes: config.indexing.maxBatchMb * 1024 * 1024,
+      onTextWritten: heapCollection(config.memory.collectEveryMb),
     });
     this.searchCache = new SearchCache(config.memory.searchCacheEntries);
     this.idleRelease = new IdleRelease({ idleMs: config.memory.idleReleaseSeconds * 1000, isIdle: () => this.isQuiet(), release: () => this.releaseMemory(), now: this.now });
@@ -376,6 +387,7 @@ export class OwletService {
     const before = memoryFigures();
     this.searchCache.clear();
     releaseSqliteMemory(this.ctx.db);
+    clearStemCaches();
     (globalThis as { gc?: () => void }).gc?.();
     this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures() });
   }
