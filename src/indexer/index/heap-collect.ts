@@ -25,6 +25,21 @@ export function fullCollector(): (() => void) | null {
 }
 
 /**
+ * Keeps V8's young generation at its initial size (2 MB) instead of letting it grow to 32 MB
+ * under the indexer's allocation rate: `owlet index` cannot be started with
+ * --max-semi-space-size (the hosts start the service with it), and the growth factor, unlike the
+ * size limit, is read each time V8 considers growing. Measured on the small corpus: the indexer
+ * process's peak fell from 164-213 MB to 127 MB.
+ */
+export function boundYoungGeneration(): void {
+  try {
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+  } catch {
+    // Not fatal: only memory is at stake.
+  }
+}
+
+/**
  * Runs `collect` once at least `everyChars` characters of text have been written since the last
  * run; on the next turn of the event loop, so that no frame of the write (its batch) is still live.
  */

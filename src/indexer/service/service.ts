@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
-import { CollectEvery, fullCollector } from '../index/heap-collect.js';
+import { CollectEvery, boundYoungGeneration, fullCollector } from '../index/heap-collect.js';
 import { clearStemCaches } from '../text/stem.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
@@ -66,6 +66,7 @@ export interface ServiceOptions {
 
 /** The writer's hook that keeps the heap near its live size while indexing (heap-collect.ts); none when it cannot collect. */
 function heapCollection(everyMb: number): ((chars: number) => void) | undefined {
+  boundYoungGeneration();
   const gc = everyMb > 0 ? fullCollector() : null;
   if (!gc) return undefined;
   const every = new CollectEvery(everyMb * 1024 * 1024, gc);
@@ -78,7 +79,8 @@ export function indexerSettings(config: Config): IndexerSettings {
     exclude: config.exclude,
     include: config.include,
     maxFileBytes: Math.floor(config.maxFileSizeMb * 1024 * 1024),
-    concurrency: config.extractors.workers * 2,
+    // Wide enough that PDFs waiting for their one worker (extract/pool.ts) leave jobs for the others.
+    concurrency: config.extractors.workers * 8,
     ioTimeoutMs: config.resilience.ioTimeoutMs,
   };
 }
