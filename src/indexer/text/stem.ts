@@ -139,6 +139,14 @@ export function stemsText(text: string, lang: string | null): string {
   return out.join(' ');
 }
 
+/** Words memoised across languages (status and tests). */
+export function stemCacheEntries(): number {
+  let n = 0;
+  for (const m of caches.values()) n += m.size;
+  for (const m of columnCaches.values()) n += m.size;
+  return n;
+}
+
 /** Drops the stemming memos (the service going idle gives their memory back). */
 export function clearStemCaches(): void {
   caches.clear();
