@@ -109,6 +109,8 @@ export const MemorySettings = z
     searchCacheEntries: z.number().int().min(0).max(10_000).default(256),
     /** After this long with nothing to do, the service gives back SQLite's cache and its cached results; 0 never. */
     idleReleaseSeconds: z.number().int().min(0).max(86_400).default(30),
+    /** While indexing, a full heap collection after every this many MB of text written (bounds the peak); 0 never. */
+    collectEveryMb: z.number().min(0).max(1024).default(2),
   })
   .strict();
 

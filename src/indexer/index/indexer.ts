@@ -4,7 +4,7 @@ import { errnoCode } from '../../shared/errors.js';
 import type { Progress } from '../../shared/api.js';
 import { classifyEntry, crawl, type CrawlItem, type FoundFile, type SkippedEntry } from '../crawl/crawler.js';
 import { createPathFilter, type PathFilter } from '../crawl/filters.js';
-import type { ExtractJob } from '../extract/pool.js';
+import { HEAVY_EXTS, type ExtractJob } from '../extract/pool.js';
 import type { GuardedOutcome } from '../resilience/breakers.js';
 import type { Quarantine } from '../resilience/quarantine.js';
 import type { RetryQueue } from '../resilience/retry-queue.js';
@@ -310,8 +310,9 @@ export class Indexer {
     this.recordSkip(rootId, { ...f, kind: 'skip', reason: 'unsupported', message: f.ext ? `no extractor for .${f.ext} files` : 'no extractor for files without an extension' }, summary);
   }
 
-  private async extractAll(rootId: number, files: FoundFile[], summary: RunSummary, signal?: AbortSignal): Promise<void> {
-    this.progress.queued += files.length;
+  private async extractAll(rootId: number, found: FoundFile[], summary: RunSummary, signal?: AbortSignal): Promise<void> {
+    this.progress.queued += found.length;
+    const files = spreadOut(found, (f) => HEAVY_EXTS.includes(f.ext.toLowerCase()));
     const running: Promise<void>[] = [];
     for (const f of files) {
       if (signal?.aborted) break;
@@ -461,4 +462,25 @@ export class Indexer {
     summary.changed = summary.indexed + summary.skipped + summary.failed + summary.deleted + summary.renamed;
     return summary;
   }
+}
+
+/**
+ * The files in crawl order, with the heavy ones (PDFs) spread evenly among the others. Only one
+ * worker takes heavy files (extract/pool.ts, for memory); crawled in folder order, a folder of
+ * PDFs would fill every extraction slot while the other workers wait.
+ */
+export function spreadOut<T>(files: readonly T[], isHeavy: (f: T) => boolean): T[] {
+  const heavy: T[] = [];
+  const light: T[] = [];
+  for (const f of files) (isHeavy(f) ? heavy : light).push(f);
+  if (heavy.length === 0 || light.length === 0) return [...files];
+  const out: T[] = [];
+  let h = 0;
+  for (let i = 0; i < light.length; i++) {
+    // Heavy file number h goes after light file number floor(h * light / heavy).
+    while (h < heavy.length && Math.floor((h * light.length) / heavy.length) <= i) out.push(heavy[h++]!);
+    out.push(light[i]!);
+  }
+  while (h < heavy.length) out.push(heavy[h++]!);
+  return out;
 }

@@ -12,6 +12,11 @@ export interface WriterOptions {
   /** Flush when this much extracted text is waiting, whatever the count (bounds memory). */
   maxPendingBytes: number;
   flushMs: number;
+  /**
+   * Called after each committed batch with the characters of text it wrote (the indexer's process
+   * collects its heap every few MB: see heap-collect.ts).
+   */
+  onTextWritten?: (chars: number) => void;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
 }
@@ -112,8 +117,10 @@ export class BatchWriter {
       throw e;
     }
     this.heldValue = false;
+    const written = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     this.commitEmitter.fire(ops);
+    if (written > 0) this.opts.onTextWritten?.(written);
   }
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { ProblemFile, SearchResult, StatusReport } from '../../shared/api.js';
 import { OwletError, owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
+import { CollectEvery, boundYoungGeneration, fullCollector } from '../index/heap-collect.js';
+import { clearStemCaches } from '../text/stem.js';
 import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '../extract/pool.js';
 import { isSupported } from '../extract/formats.js';
 import { defaultWorkerLauncher } from '../extract/pool.js';
@@ -62,13 +64,23 @@ export interface ServiceOptions {
   walCheckMs?: number;
 }
 
+/** The writer's hook that keeps the heap near its live size while indexing (heap-collect.ts); none when it cannot collect. */
+function heapCollection(everyMb: number): ((chars: number) => void) | undefined {
+  boundYoungGeneration();
+  const gc = everyMb > 0 ? fullCollector() : null;
+  if (!gc) return undefined;
+  const every = new CollectEvery(everyMb * 1024 * 1024, gc);
+  return (chars) => every.wrote(chars);
+}
+
 export function indexerSettings(config: Config): IndexerSettings {
   return {
     roots: config.roots.map((r) => path.resolve(r)),
     exclude: config.exclude,
     include: config.include,
     maxFileBytes: Math.floor(config.maxFileSizeMb * 1024 * 1024),
-    concurrency: config.extractors.workers * 2,
+    // Wide enough that PDFs waiting for their one worker (extract/pool.ts) leave jobs for the others.
+    concurrency: config.extractors.workers * 8,
     ioTimeoutMs: config.resilience.ioTimeoutMs,
   };
 }
@@ -167,6 +179,7 @@ export class OwletService {
       flushMs: config.indexing.flushMs,
       // FTS5 holds a batch's terms in memory until commit: a small byte budget bounds the peak.
       maxPendingBytes: config.indexing.maxBatchMb * 1024 * 1024,
+      onTextWritten: heapCollection(config.memory.collectEveryMb),
     });
     this.searchCache = new SearchCache(config.memory.searchCacheEntries);
     this.idleRelease = new IdleRelease({ idleMs: config.memory.idleReleaseSeconds * 1000, isIdle: () => this.isQuiet(), release: () => this.releaseMemory(), now: this.now });
@@ -376,6 +389,7 @@ export class OwletService {
     const before = memoryFigures();
     this.searchCache.clear();
     releaseSqliteMemory(this.ctx.db);
+    clearStemCaches();
     (globalThis as { gc?: () => void }).gc?.();
     this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures() });
   }

@@ -7,7 +7,11 @@ import { francAll } from 'franc-min';
 // Not stem.ts: extraction workers detect languages and should not load every stemmer to do it.
 import { DETECTABLE_ISO3, isLanguage } from './language-codes.js';
 
-/** How much of the text the detector reads: enough for a stable answer, bounded in cost. */
+/**
+ * How much of the text the detector reads: enough for a stable answer, bounded in cost. (1,000
+ * would halve the cost, but on the benchmark corpus it turned 5 English documents into Dutch or
+ * French ones, which then lose their English stems; 2,000 gets them right.)
+ */
 const SAMPLE_CHARS = 2000;
 /** Below this many letters the detector is guessing: the caller's default applies. */
 const MIN_LETTERS = 60;
@@ -36,7 +40,7 @@ export function detectLanguage(text: string, declared: string | null, opts: Dete
   if (fromTag) return fromTag;
   const fallback = opts.preferred[0] ?? null;
   const sample = text.slice(0, SAMPLE_CHARS);
-  if ((sample.match(/\p{L}/gu)?.length ?? 0) < MIN_LETTERS) return fallback;
+  if (!hasLetters(sample, MIN_LETTERS)) return fallback;
   const ranked = francAll(sample, { only: DETECTABLE, minLength: MIN_LETTERS });
   const best = ranked[0];
   if (!best || best[0] === 'und') return fallback;
@@ -45,4 +49,14 @@ export function detectLanguage(text: string, declared: string | null, opts: Dete
     if (code && opts.preferred.includes(code) && score >= PREFERRED_MARGIN) return code;
   }
   return BY_ISO3.get(best[0]) ?? fallback;
+}
+
+const LETTER = /\p{L}/gu;
+
+/** Whether `text` holds at least `n` letters (counted without building an array of matches). */
+function hasLetters(text: string, n: number): boolean {
+  LETTER.lastIndex = 0;
+  let seen = 0;
+  while (LETTER.exec(text) !== null) if (++seen >= n) return true;
+  return false;
 }

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { isLanguage, LANGUAGE_CODES } from './language-codes.js';
-import { fold, words } from './tokens.js';
+import { fold, forEachWord } from './tokens.js';
 
 interface LanguageInfo {
   name: string;
@@ -103,15 +103,45 @@ export function otherStems(word: string, langs: readonly string[]): string[] {
 }
 
 /**
+ * Per-language memo of a word as written → what the stems column gets for it ('' when the word is
+ * its own stem). The stems column is built from every indexed document's whole text, so this is
+ * the indexing hot path: one map lookup per word instead of lower-casing, folding and stemming.
+ */
+const columnCaches = new Map<string, Map<string, string>>();
+
+/**
  * The `stems` column text for a document in `lang`: for every word whose stem differs from the
  * word as written, the stem, in document order (space-separated). Empty for an unknown language.
  */
 export function stemsText(text: string, lang: string | null): string {
   if (lang === null || !isLanguage(lang) || text === '') return '';
+  let cache = columnCaches.get(lang);
+  if (!cache) columnCaches.set(lang, (cache = new Map()));
+  const memo = cache;
   const out: string[] = [];
-  for (const w of words(text)) {
-    const s = stemWord(w, lang);
-    if (s !== '' && s !== fold(w)) out.push(s);
-  }
+  forEachWord(text, (w) => {
+    let s = memo.get(w);
+    if (s === undefined) {
+      const stem = stemWord(w, lang);
+      s = stem !== '' && stem !== fold(w) ? stem : '';
+      if (memo.size >= CACHE_LIMIT) memo.clear();
+      memo.set(w, s);
+    }
+    if (s !== '') out.push(s);
+  });
   return out.join(' ');
+}
+
+/** Words memoised across languages (status and tests). */
+export function stemCacheEntries(): number {
+  let n = 0;
+  for (const m of caches.values()) n += m.size;
+  for (const m of columnCaches.values()) n += m.size;
+  return n;
+}
+
+/** Drops the stemming memos (the service going idle gives their memory back). */
+export function clearStemCaches(): void {
+  caches.clear();
+  columnCaches.clear();
 }

@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import {
+  WORKER_V8_FLAGS,
+  defaultWorkerLauncher,
+  heapMb,
   createExtractionPool,
   forkWorkerLauncher,
   type ExtractionPool,
@@ -349,4 +352,41 @@ test('without idleExitMs, idle workers stay', { timeout: 30_000 }, async (t) => 
   await new Promise((r) => setTimeout(r, 800));
   assert.equal(pool.stats().workers, 1);
   assert.ok(handles.every((h) => isAlive(h.pid!)));
+});
+
+test('the default launcher starts workers with the pool V8 flags (no Liftoff, small young generation), and they extract a PDF', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'a.pdf'), makePdf({ pages: ['FLAGGEDPDFTOKEN'], title: 'Flagged' }));
+  const { launch, handles } = tracking(defaultWorkerLauncher(256));
+  const pool = poolFor(t, { launch, workers: 1 });
+  const out = await within(pool.extract({ path: path.join(dir, 'a.pdf'), ext: 'pdf', maxBytes: 1024 * 1024 }), 45_000, 'pdf');
+  assert.ok(out.ok, JSON.stringify(out));
+  assert.match(out.text, /FLAGGEDPDFTOKEN/);
+  if (process.platform === 'linux') {
+    const cmd = fs.readFileSync(`/proc/${handles[0]!.pid}/cmdline`, 'utf8').split('\0');
+    for (const f of [...WORKER_V8_FLAGS, `--max-old-space-size=${heapMb(256)}`]) assert.ok(cmd.includes(f), `${f} in ${cmd.join(' ')}`);
+  }
+});
+
+test('PDFs go to one worker only (the heavy lane); other files flow to the others meanwhile; one worker takes everything', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dir, `p${i}.pdf`), makePdf({ pages: [`LANEPDF${i}`] }));
+  for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(dir, `m${i}.md`), `# M${i}\nLANEMD${i}`);
+  const sent: { pid: number | undefined; ext: string }[] = [];
+  const recording = (base: WorkerLauncher): WorkerLauncher => () => {
+    const h = base();
+    return { send: (m) => { if ((m as { ext?: string }).ext) sent.push({ pid: h.pid, ext: (m as { ext: string }).ext }); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+  const pool = poolFor(t, { launch: recording(forkWorkerLauncher()), workers: 2 });
+  const names = [...[0, 1, 2, 3].map((i) => `p${i}.pdf`), ...[0, 1, 2, 3, 4, 5].map((i) => `m${i}.md`)];
+  const outs = await within(Promise.all(names.map((n) => pool.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 }))), 45_000, 'lane');
+  outs.forEach((o, i) => assert.ok(o.ok && o.text.includes(names[i]!.startsWith('p') ? `LANEPDF${names[i]![1]}` : `LANEMD${names[i]![1]}`), JSON.stringify(o)));
+  const pdfPids = new Set(sent.filter((s) => s.ext === 'pdf').map((s) => s.pid));
+  assert.equal(pdfPids.size, 1, `PDFs went to ${[...pdfPids].join(', ')}`);
+  const mdPids = new Set(sent.filter((s) => s.ext === 'md').map((s) => s.pid));
+  assert.ok([...mdPids].some((p) => !pdfPids.has(p)), 'the other worker took markdown files while the PDFs queued for their lane');
+
+  const single = poolFor(t, { launch: forkWorkerLauncher(), workers: 1 });
+  const both = await within(Promise.all(['p0.pdf', 'm0.md'].map((n) => single.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 }))), 45_000, 'single');
+  assert.ok(both.every((o) => o.ok), JSON.stringify(both));
 });

@@ -8,6 +8,7 @@ import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import type { WorkerLauncher } from '../../../src/indexer/extract/pool.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { OwletService } from '../../../src/indexer/service/service.js';
+import { stemCacheEntries } from '../../../src/indexer/text/stem.js';
 import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
 
 const WORKER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/scripted-worker.mjs');
@@ -31,9 +32,11 @@ test('an idle service lets its workers go and releases its caches once per quiet
     await waitFor(() => svc.status().state === 'idle' && svc.status().counts.indexed === 2, 20_000, 'first pass');
     assert.equal(svc.search('alpha', 10, 0).total, 2);
     assert.equal(svc.searchCache.stats().entries, 1);
+    assert.ok(stemCacheEntries() > 0, 'indexing memoised stems');
 
     await waitFor(() => svc.idleRelease.count === 1, 10_000, 'memory released when idle');
     assert.equal(svc.searchCache.stats().entries, 0, 'cached results released');
+    assert.equal(stemCacheEntries(), 0, 'stemming memos released');
     await waitFor(() => svc.pool.stats().workers === 0, 10_000, 'idle workers exit');
     // Still searchable, and released once per quiet spell, not on every tick.
     assert.equal(svc.search('alpha', 10, 0).total, 2);
