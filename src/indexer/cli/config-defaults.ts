@@ -130,7 +130,8 @@ export const CONFIG_DEFAULTS: Config = {
     "sqliteCacheMb": 8,
     "sqliteMmapMb": 0,
     "searchCacheEntries": 256,
-    "idleReleaseSeconds": 30
+    "idleReleaseSeconds": 30,
+    "collectEveryMb": 2
   },
   "backup": {
     "enabled": true,
