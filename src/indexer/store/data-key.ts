@@ -93,6 +93,32 @@ export function recoverInterruptedSwap(file: string): void {
 }
 
 /**
+ * Keys a VACUUM INTO copy (plain, or with the legacy keying) with the raw keying, in
+ * rollback-journal mode where `rekey` works, then checks that it opens with the raw keying, passes
+ * quick_check and holds every document of the original. Throws before anything is swapped.
+ */
+function keyCopyAndCheck(tmp: string, key: Buffer, from: 'plain' | 'legacy', documents: number, words: { copy: string; original: string; left: string }): void {
+  fs.chmodSync(tmp, 0o600);
+  const copy = new Database(tmp);
+  try {
+    if (from === 'legacy') applyKey(copy, key, 'legacy');
+    copy.pragma('journal_mode = DELETE');
+    rekey(copy, key);
+  } finally {
+    copy.close();
+  }
+  const check = openDatabase(tmp, { key });
+  try {
+    if (usesLegacyKeying(check)) throw owletError('OWL_ERR_DB_KEY', { reason: `${words.copy} still needs the old keying; ${words.left}` });
+    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `${words.copy} failed its check; ${words.left}` });
+    const n = countDocuments(check);
+    if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `${words.copy} holds ${n} documents, ${words.original} ${documents}; ${words.left}` });
+  } finally {
+    closeDatabase(check);
+  }
+}
+
+/**
  * Encrypts a plaintext database from an earlier version: a consistent plaintext copy (VACUUM
  * INTO), encrypted with `PRAGMA rekey` (the copy is in rollback-journal mode, where rekey works),
  * verified by opening it with the key and counting documents, then swapped in by rename. The
@@ -114,22 +140,7 @@ export function migratePlaintext(file: string, key: Buffer): { documents: number
     for (const f of [tmp, ...sideFiles(tmp)]) fs.rmSync(f, { force: true });
     throw plaintextReadFailure(file, e);
   }
-  fs.chmodSync(tmp, 0o600);
-  const copy = new Database(tmp);
-  try {
-    copy.pragma('journal_mode = DELETE');
-    rekey(copy, key);
-  } finally {
-    copy.close();
-  }
-  const check = openDatabase(tmp, { key });
-  try {
-    if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the encrypted copy of ${file} failed its check; the original is untouched` });
-    const n = countDocuments(check);
-    if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the encrypted copy of ${file} holds ${n} documents, the original ${documents}; the original is untouched` });
-  } finally {
-    closeDatabase(check);
-  }
+  keyCopyAndCheck(tmp, key, 'plain', documents, { copy: `the encrypted copy of ${file}`, original: 'the original', left: 'the original is untouched' });
   const aside = plaintextAsidePath(file);
   fs.rmSync(aside, { force: true });
   fs.renameSync(file, aside);
@@ -164,24 +175,7 @@ export function convertLegacyKeying(file: string, key: Buffer): { documents: num
     } finally {
       closeDatabase(src);
     }
-    fs.chmodSync(tmp, 0o600);
-    const copy = new Database(tmp);
-    try {
-      applyKey(copy, key, 'legacy');
-      copy.pragma('journal_mode = DELETE');
-      rekey(copy, key);
-    } finally {
-      copy.close();
-    }
-    const check = openDatabase(tmp, { key });
-    try {
-      if (usesLegacyKeying(check)) throw owletError('OWL_ERR_DB_KEY', { reason: `the converted copy of ${path.basename(file)} still needs the old keying; the file is unchanged` });
-      if (check.pragma('quick_check', { simple: true }) !== 'ok') throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the converted copy of ${path.basename(file)} failed its check; the file is unchanged` });
-      const n = countDocuments(check);
-      if (n !== documents) throw owletError('OWL_ERR_DB_CORRUPT', { reason: `the converted copy of ${path.basename(file)} holds ${n} documents, the file ${documents}; the file is unchanged` });
-    } finally {
-      closeDatabase(check);
-    }
+    keyCopyAndCheck(tmp, key, 'legacy', documents, { copy: `the converted copy of ${path.basename(file)}`, original: 'the file', left: 'the file is unchanged' });
     // The original's WAL was checkpointed and emptied: it must not meet the new file.
     for (const f of sideFiles(file)) {
       if (fs.existsSync(f) && fs.statSync(f).size > 0) throw owletError('OWL_ERR_DB_BUSY', { reason: `${path.basename(f)} is in use by another process; the file keeps its old keying for now` });
