@@ -333,9 +333,8 @@ describe('supervisor state machine (fake children)', () => {
     assert.equal(sup.state, 'crash-loop');
   });
 
-  test('children that die before ready make a crash loop, retried every minute at most', () => {
-    const { sup, clock, last, events } = setup();
-    assert.ok(DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs <= 60_000, 'the requirement is recovery within 2 minutes');
+  /** Five children that exit before ready, each restarted after its backoff: a crash loop. */
+  function dieYoungIntoCrashLoop(sup: ReturnType<typeof setup>['sup'], clock: ReturnType<typeof setup>['clock'], last: ReturnType<typeof setup>['last']): void {
     sup.start();
     for (const d of [500, 1000, 2000, 4000]) {
       last().exit(1, null);
@@ -343,6 +342,12 @@ describe('supervisor state machine (fake children)', () => {
     }
     last().exit(1, null);
     assert.equal(sup.state, 'crash-loop');
+  }
+
+  test('children that die before ready make a crash loop, retried every minute at most', () => {
+    const { sup, clock, last, events } = setup();
+    assert.ok(DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs <= 60_000, 'the requirement is recovery within 2 minutes');
+    dieYoungIntoCrashLoop(sup, clock, last);
     assert.deepEqual(
       events.flatMap((e) => (e.type === 'crash-loop' ? [e.retryInMs] : [])),
       [DEFAULT_SUPERVISOR_OPTIONS.slowRetryMs],
@@ -355,13 +360,7 @@ describe('supervisor state machine (fake children)', () => {
 
   test('a stable run ends a crash loop: its death restarts at the first step, a young death after it loops again', () => {
     const { sup, clock, last, events } = setup({ slowRetryMs: 60_000 });
-    sup.start();
-    for (const d of [500, 1000, 2000, 4000]) {
-      last().exit(1, null);
-      clock.advance(d);
-    }
-    last().exit(1, null);
-    assert.equal(sup.state, 'crash-loop');
+    dieYoungIntoCrashLoop(sup, clock, last);
     clock.advance(60_000);
     last().ready();
     clock.advance(10_000);
