@@ -113,3 +113,24 @@ test('a retry whose file was deleted meanwhile leaves the queue', async () => {
     await svc.stop();
   }
 });
+
+test('a due retry that finds nothing to do (the file is already indexed and current) is spent, not looked at again every tick', async () => {
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  writeTree(root, { 'done.txt': 'doneword' });
+  configure(data, root);
+  let now = 1_000_000_000_000;
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false, launchWorker: scripted, now: () => now });
+  try {
+    await svc.indexOnce();
+    assert.equal(svc.search('doneword', 10, 0).total, 1);
+    // A leftover record, e.g. from a run stopped between scheduling a retry and writing its outcome.
+    svc.retries.schedule(path.join(root, 'done.txt'), 'left over');
+    now += 60_000;
+    await svc.runDueRetries();
+    assert.equal(svc.retries.size(), 0);
+    assert.equal(svc.search('doneword', 10, 0).total, 1);
+  } finally {
+    await svc.stop();
+  }
+});
