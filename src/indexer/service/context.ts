@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OwletError, owletError } from '../../shared/errors.js';
 import { loadConfig, saveConfig } from '../config/load.js';
+import { loadOrRepairConfig } from '../config/repair.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { closeDatabase, openDatabase, type Db } from '../store/db.js';
@@ -66,7 +67,10 @@ export function rememberRoots(dataDir: string, config: Config, roots: readonly s
 export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?: SecretStore; onCorrupt?: (e: unknown) => void; beforeMigrate?: BeforeMigrate } = {}): IndexContext {
   if (!opts.readonly) ensureDataDir(dataDir);
   else if (!fs.existsSync(dataDir)) throw owletError('OWL_ERR_DATADIR_UNUSABLE', { dir: dataDir, reason: 'it does not exist' });
-  const config = loadConfig(dataDir);
+  // A writer (the service, a restore) runs on the last good configuration when config.json broke
+  // after its process started: the service start validated (and repaired) it moments earlier, and
+  // a second read that throws here would fail the start for good (supervisor state `failed`).
+  const config = opts.readonly ? loadConfig(dataDir) : loadOrRepairConfig(dataDir).config;
   const file = path.join(dataDir, INDEX_FILE);
   // Read-only callers on a data folder without an index get openDatabase's clear "no index" error.
   const secrets = opts.readonly && !fs.existsSync(file) ? null : (opts.secrets ?? openSecretStore(dataDir, config.security.secretStore));
