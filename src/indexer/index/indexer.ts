@@ -65,6 +65,12 @@ export interface ChangeSummary extends RunSummary {
  */
 const KEEPS_QUARANTINE_RECORD = new Set(['timeout', 'crash', 'memory', 'quarantined', 'deferred']);
 
+/**
+ * Outcomes whose retry record extractOne sets itself (scheduled again, or dropped): io-error
+ * retries, and files a worker was lost on, which are retried until the quarantine stops them.
+ */
+const OWNS_RETRY_RECORD = new Set(['io-error', 'timeout', 'crash', 'memory']);
+
 function emptySummary(): RunSummary {
   return { indexed: 0, skipped: 0, failed: 0, deleted: 0, renamed: 0, unchanged: 0, bytes: 0, seconds: 0, offlineRoots: [] };
 }
@@ -104,7 +110,7 @@ export class Indexer {
         deps.retries?.remove(op.doc.path);
       } else if (op.op === 'unindexed') {
         if (!KEEPS_QUARANTINE_RECORD.has(op.doc.reason)) deps.quarantine?.end(op.doc.path);
-        if (op.doc.reason !== 'io-error') deps.retries?.remove(op.doc.path);
+        if (!OWNS_RETRY_RECORD.has(op.doc.reason)) deps.retries?.remove(op.doc.path);
       }
     };
   }
@@ -373,6 +379,7 @@ export class Indexer {
       const state = this.deps.store.stateOf(f.path);
       if (state) this.deps.writer.add({ op: 'delete', id: state.id });
       this.deps.quarantine?.end(f.path);
+      this.deps.retries?.remove(f.path);
       return;
     }
     if (out.reason === 'io-error' && 'errno' in out && isTransientFsError(out.errno) && this.deps.retries) {
@@ -386,12 +393,25 @@ export class Indexer {
       // A worker really died or hung on this file: only this counts towards its quarantine.
       const r = this.deps.quarantine.recordDeath(f);
       if (r.quarantined) {
+        this.deps.retries?.remove(f.path);
         // This outcome keeps its own reason (metrics count what happened); from now on the file is
         // recorded as quarantined and not handed to a worker until it changes.
         this.deps.log.warn('file quarantined', { path: f.path, reason: out.reason, attempts: r.attempts, size: f.size });
         return fail(out.reason, `${out.message}; quarantined after ${r.attempts} worker crash(es) or hang(s): not tried again until it changes`);
       }
+      // The worker may have been lost for another reason (killed from outside, the OOM killer, a
+      // machine too loaded to meet the deadline): the file is tried again soon, from the persistent
+      // retry queue, not left failed until the next full pass (an hour away, or never without
+      // rescans). A file that really kills workers reaches its quarantine within a few retries.
+      if (this.deps.retries) {
+        const s = this.deps.retries.schedule(f.path, out.message);
+        const next = s.scheduled ? `; retry ${s.attempts} scheduled in ${Math.ceil((s.nextAt - this.now()) / 1000)} s` : `; gave up after ${s.attempts} retries (retried when the file changes)`;
+        return fail(out.reason, `${out.message}${next}`);
+      }
     }
+    // Any other outcome of these kinds (a pool that cannot start workers, an invalid reply) is not
+    // retried from the queue: an earlier record would otherwise stay due and be retried at every tick.
+    if (OWNS_RETRY_RECORD.has(out.reason) && out.reason !== 'io-error') this.deps.retries?.remove(f.path);
     const status = out.reason === 'unsupported' || out.reason === 'too-large' || out.reason === 'binary' ? 'skipped' : 'failed';
     return fail(out.reason, out.message, status);
   }
@@ -419,6 +439,8 @@ export class Indexer {
         if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') continue;
       }
       if (st === null) {
+        // Gone: a retry waiting for it would otherwise stay due (and be looked at every tick).
+        this.deps.retries?.remove(p);
         const own = store.stateOf(p);
         if (own) deletedStates.push(own);
         // A removed folder: everything known below it is gone too.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { owletError } from '../../shared/errors.js';
 import { loadConfig, saveConfig } from '../config/load.js';
+import { loadOrRepairConfig } from '../config/repair.js';
 import { ensureDataDir } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { closeDatabase, type Db } from '../store/db.js';
@@ -56,7 +57,10 @@ export function openIndex(dataDir: string, opts: { readonly?: boolean; secrets?:
     return openReadOnlyIndex(dataDir, loadConfig(dataDir), opts);
   }
   ensureDataDir(dataDir);
-  const config = loadConfig(dataDir);
+  // A writer (the service, a restore) runs on the last good configuration when config.json broke
+  // after its process started: the service start validated (and repaired) it moments earlier, and
+  // a second read that throws here would fail the start for good (supervisor state `failed`).
+  const config = loadOrRepairConfig(dataDir).config;
   const file = path.join(dataDir, INDEX_FILE);
   const secrets = opts.secrets ?? openSecretStore(dataDir, config.security.secretStore);
   const { db, key, events: keyEvents } = openKeyedDatabase(file, secrets);

@@ -124,6 +124,8 @@ export class OwletService {
   readonly indexer: Indexer;
   readonly quarantine: Quarantine;
   readonly retries: RetryQueue;
+  /** A round of due retries is running (runDueRetries). */
+  private retrying = false;
   readonly breakers: ExtractorBreakers;
   /** The tamper-evident audit trail (backup/restore, updates and wipes append here too). */
   readonly audit: AuditLog;
@@ -396,11 +398,23 @@ export class OwletService {
 
   /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */
   async runDueRetries(): Promise<void> {
-    const due = this.retries.due(200);
-    if (due.length === 0) return;
-    await this.running;
-    if (this.stopping) return;
-    await this.indexer.applyChanges(due.map((d) => d.path), this.abort.signal);
+    // One round at a time: a round that outlasts the tick (an extraction deadline is seconds) would
+    // otherwise hand the same due files to workers again, side by side.
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      const due = this.retries.due(200);
+      if (due.length === 0) return;
+      await this.running;
+      if (this.stopping) return;
+      await this.indexer.applyChanges(due.map((d) => d.path), this.abort.signal);
+      if (this.stopping) return;
+      // A retry that nothing rescheduled or ended (the file turned out current, excluded, or gone)
+      // would stay due and be looked at again every tick: it is spent.
+      for (const d of due) if (this.retries.attemptsOf(d.path) === d.attempts) this.retries.remove(d.path);
+    } finally {
+      this.retrying = false;
+    }
   }
 
   /** A root that was offline and is reachable again is reconciled (its watcher restarted). */
