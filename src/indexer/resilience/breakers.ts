@@ -50,10 +50,20 @@ export class ExtractorBreakers {
   /** Fired when a kind's breaker opens, goes half-open (time for a probe) or closes (drain the deferred). */
   readonly onDidChange: Event<BreakerChange> = this.changeEmitter.event;
 
+  private readonly gates = new Map<string, Gate>();
+
+  /**
+   * `inFlightPerKind`: calls of one kind fired into its breaker at once. Opossum rates errors as
+   * failures over calls fired, so jobs queued behind the pool (the indexer keeps a wide window so
+   * PDFs waiting for their one worker leave work for the others) would dilute a kind that always
+   * hangs, and its breaker would open only after many more timeouts. Gated, the rate is over calls
+   * that reached a worker or were about to.
+   */
   constructor(
     private readonly extract: (job: ExtractJob) => Promise<ExtractOutcome>,
     private readonly settings: BreakerSettings,
     private readonly now: () => number = Date.now,
+    private readonly inFlightPerKind = Number.POSITIVE_INFINITY,
   ) {}
 
   kindOf(ext: string): string {
@@ -94,6 +104,12 @@ export class ExtractorBreakers {
 
   async guard(job: ExtractJob): Promise<GuardedOutcome> {
     const kind = this.kindOf(job.ext);
+    let gate = this.gates.get(kind);
+    if (!gate) this.gates.set(kind, (gate = new Gate(this.inFlightPerKind)));
+    return gate.run(() => this.fire(kind, job));
+  }
+
+  private async fire(kind: string, job: ExtractJob): Promise<GuardedOutcome> {
     try {
       return await this.breaker(kind).fire(job);
     } catch (e) {
@@ -122,5 +138,23 @@ export class ExtractorBreakers {
 
   shutdown(): void {
     for (const b of this.breakers.values()) b.shutdown();
+  }
+}
+
+/** At most `limit` calls at once; the others wait in arrival order. */
+class Gate {
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.active >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiters.shift()?.();
+    }
   }
 }

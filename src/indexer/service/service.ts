@@ -174,7 +174,8 @@ export class OwletService {
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
     this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
     // The CPU share is read per job: the dashboard can change it while running.
-    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), this.ctx.config.resilience.cpuShare), r.breaker, this.now);
+    // Two calls per worker per kind reach a breaker at once: its error rate is over files a worker ran.
+    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), this.ctx.config.resilience.cpuShare), r.breaker, this.now, config.extractors.workers * 2);
     this.breakers.onDidChange(({ kind, state }) => this.onBreakerChange(kind, state));
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,
