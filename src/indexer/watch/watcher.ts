@@ -98,7 +98,15 @@ export class Watcher {
 
   async start(): Promise<void> {
     try {
-      for (const root of this.opts.roots) this.subs.set(root, await this.subscribe(root));
+      for (const root of this.opts.roots) {
+        const sub = await this.subscribe(root);
+        // Stopped meanwhile (see resubscribe): release it instead of keeping it.
+        if (this.closed) {
+          await sub.unsubscribe().catch(() => {});
+          return;
+        }
+        this.subs.set(root, sub);
+      }
       this.mode = this.opts.roots.length ? 'events' : 'off';
       this.message = null;
     } catch (e) {
@@ -139,11 +147,19 @@ export class Watcher {
     if (this.closed || this.mode !== 'events') return;
     const old = this.subs.get(root);
     this.resubscribedAt.set(root, Date.now());
+    let fresh: { unsubscribe(): Promise<void> };
     try {
-      this.subs.set(root, await this.subscribe(root));
+      fresh = await this.subscribe(root);
     } catch (e) {
       return this.degrade(`cannot watch for changes (${(e as Error).message}); rescanning every ${Math.round(this.opts.pollMs / 1000)} s instead`);
     }
+    // stop() ran while the OS subscribed: it released what it saw, so this one is ours to release,
+    // or its native thread keeps the process alive after the service stopped.
+    if (this.closed) {
+      await fresh.unsubscribe().catch(() => {});
+      return;
+    }
+    this.subs.set(root, fresh);
     await old?.unsubscribe().catch(() => {});
   }
 

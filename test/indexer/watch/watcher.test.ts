@@ -24,11 +24,12 @@ interface FakeSub {
 }
 
 /** A backend the test controls: it can refuse to subscribe, or report an error later. */
-function fakeBackend(opts: { failOn?: (root: string) => boolean } = {}): WatchBackend & { subs: FakeSub[] } {
+function fakeBackend(opts: { failOn?: (root: string) => boolean; before?: () => Promise<void> } = {}): WatchBackend & { subs: FakeSub[] } {
   const subs: FakeSub[] = [];
   return {
     subs,
     async subscribe(root, cb) {
+      await opts.before?.();
       if (opts.failOn?.(root)) throw new Error(WATCH_LIMIT);
       const sub: FakeSub = { root, cb, unsubscribed: false };
       subs.push(sub);
@@ -289,4 +290,23 @@ test('stopping the service while a watcher batch waits (paused, e.g. disk full) 
   } finally {
     db.close();
   }
+});
+
+test('a subscription the OS completes after stop() is released, not kept (it would keep the stopped service\'s process alive)', async () => {
+  let slow = false;
+  let release!: () => void;
+  const backend = fakeBackend({ before: () => (slow ? new Promise<void>((r) => (release = r)) : Promise.resolve()) });
+  const rec = recorder();
+  const w = new Watcher({ roots: ['/r1'], exclude: [], debounceMs: 10, pollMs: 60_000, backend, log: nullLogger, onChanges: rec.onChanges, onPoll: rec.onPoll });
+  await w.start();
+  // Events were lost: the watcher subscribes afresh, and the OS takes its time.
+  slow = true;
+  backend.subs[0]!.cb(new Error('Buffer overflow. Some events may have been lost.'), []);
+  await waitFor(() => release !== undefined, 5000, 'the fresh subscription under way');
+  const stopped = w.stop();
+  release();
+  await stopped;
+  assert.equal(backend.subs.length, 2);
+  assert.deepEqual(backend.subs.map((s) => s.unsubscribed), [true, true], 'both subscriptions released after stop()');
+  assert.equal(w.mode, 'off');
 });
