@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/types.js';
 import type { Logger } from '../log/logger.js';
 import { resumeThreshold, statfsProbe, type SpaceProbe, type VolumeSpace } from '../resilience/disk-space.js';
 import { VERSION } from '../version.js';
+import { SCHEMA_VERSION } from '../store/schema-version.js';
 import type { Codec } from './codec.js';
 import { keyId } from './keys.js';
 import { chainOf, cleanTemporaries, isVerified, listBackups, newBackupId, readManifest, removeBackup, type BackupReason, type Manifest } from './manifest.js';
@@ -180,7 +181,7 @@ const mb = (n: number) => `${Math.ceil(n / 1048576)} MB`;
  * of this key and index history whose chain is complete, while the chain's increments stay under
  * `fullShare` of its full backup and the full backup is younger than `fullEveryDays`.
  */
-export function chooseParent(dir: string, settings: BackupConfig, key: Buffer, keys: readonly Buffer[], reason: BackupReason, now: number): ParentRef | null {
+export function chooseParent(dir: string, settings: BackupConfig, key: Buffer, keys: readonly Buffer[], reason: BackupReason, now: number, schemaVersion: number = SCHEMA_VERSION): ParentRef | null {
   if (!settings.incremental.enabled || reason === 'pre-update' || reason === 'pre-migration') return null;
   const entries = listBackups(dir, keys, now).filter((b) => b.untrusted === null && b.present);
   const byId = new Map(entries.map((b) => [b.manifest.id, b.manifest]));
@@ -189,6 +190,9 @@ export function chooseParent(dir: string, settings: BackupConfig, key: Buffer, k
   const { chain, missing } = chainOf(head.id, byId);
   if (missing || chain.length === 0) return null;
   const base = chain[0]!;
+  // A restore refuses a chain whose increments have another schema than its full backup: an index
+  // migrated since (e.g. schema 6 after the pre-migration full) starts a new chain.
+  if (base.schemaVersion !== schemaVersion) return null;
   const increments = chain.slice(1).reduce((n, m) => n + m.size, 0);
   if (increments > base.size * settings.incremental.fullShare) return null;
   if (now - Date.parse(base.createdAt) > settings.incremental.fullEveryDays * 86_400_000) return null;

@@ -7,6 +7,7 @@ import { listBackups, writeManifest, type Manifest } from '../../../src/indexer/
 import { dayKey, describePlan, planRetention, weekKey } from '../../../src/indexer/backup/retention.js';
 import { BackupScheduler, nextDailyAt, type Timers } from '../../../src/indexer/backup/scheduler.js';
 import { DEFAULT_BACKUP_CONFIG } from '../../../src/indexer/config/backup-settings.js';
+import { SCHEMA_VERSION } from '../../../src/indexer/store/schema-version.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { deps, indexedEncrypted, made } from './fixtures.js';
@@ -252,6 +253,7 @@ test('a new full backup starts a chain when the increments pass their share of t
     assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY)?.id, full.id, 'the next daily backup builds on it');
     assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + (base.incremental.fullEveryDays + 1) * DAY), null, 'a full backup older than fullEveryDays starts a new chain');
     assert.equal(chooseParent(dir, base, key, [key], 'pre-update', created + DAY), null, 'a backup before an update is full');
+    assert.equal(chooseParent(dir, base, key, [key], 'scheduled', created + DAY, SCHEMA_VERSION + 1), null, 'an index migrated since its full backup starts a new chain (a restore refuses mixed schemas)');
     fs.writeFileSync(path.join(root, 'doc1.txt'), 'changed: sorbword');
     await svc.indexOnce();
     svc.writer.flush();
