@@ -586,8 +586,11 @@ class ProcessSupervisor implements Supervisor {
     const stable = run !== undefined && this.ranStably(run, now);
     const inWindow = stable ? this.crashes.count(now) : this.crashes.record(now);
     this.log({ type: 'crash', pid: run?.pid, reason: crash.reason, code: crash.code, signal: crash.signal, crashesInWindow: inWindow, stable });
-    if (stable) {
-      // Not a loop: whatever killed it (a fault from outside, a rare bug) met a settled service.
+    if (stable && crash.signal !== null && run.killReason === undefined && !run.killed) {
+      // Killed from outside (a signal the supervisor did not send: a user, the OS) after it had
+      // settled: restart at once, however often. Its own crash or hang after a stable run is never
+      // a crash loop either, but backs off as usual (reset only by healthyResetMs of running), so a
+      // bug that strikes every 15 s after ready cannot restart it twice a second for good.
       this.attempt = 0;
       this.looping = false;
     }

@@ -314,6 +314,25 @@ describe('supervisor state machine (fake children)', () => {
     assert.equal(events.filter((e) => e.type === 'crash-loop').length, 0);
   });
 
+  test('a stable child that keeps crashing on its own (exit 1, 15 s after ready) backs off up to backoff.maxMs, never a restart storm', () => {
+    const { sup, clock, last, events } = setup();
+    sup.start();
+    for (let i = 0; i < 8; i++) {
+      last().ready();
+      clock.advance(15_000);
+      last().exit(1, null);
+      assert.equal(sup.state, 'backoff', `death ${i + 1}: never a crash loop (it ran stably), never a restart storm`);
+      const delay = events.flatMap((e) => (e.type === 'backoff' ? [e.delayMs] : [])).at(-1)!;
+      clock.advance(delay);
+    }
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === 'backoff' ? [e.delayMs] : [])),
+      [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000],
+      'escalating to the cap: only healthyResetMs (60 s) of running resets it',
+    );
+    assert.equal(events.filter((e) => e.type === 'crash-loop').length, 0);
+  });
+
   test('a child that dies young counts: one ms short of stableRunMs backs off and loops as before', () => {
     const { sup, clock, last, events } = setup();
     sup.start();
@@ -385,13 +404,16 @@ describe('supervisor state machine (fake children)', () => {
     const delays = () => events.flatMap((e) => (e.type === 'backoff' ? [e.delayMs] : []));
     assert.deepEqual(delays(), [500]);
     clock.advance(500);
-    // Ready, answering for 12 s, then silent: a stable death, first step again (not 1000 ms).
+    // Ready, answering for 12 s, then silent: a stable death, not counted towards a crash loop (its
+    // own hang still backs off: only a kill from outside restarts at the first step).
     last().ready();
     clock.advance(13_000);
     last().autoHeartbeat = false;
     clock.advance(10_000);
     assert.equal(crashes.length, 2);
-    assert.deepEqual(delays(), [500, 500]);
+    const judged = events.flatMap((e) => (e.type === 'crash' ? [{ stable: e.stable, inWindow: e.crashesInWindow }] : []));
+    assert.deepEqual(judged, [{ stable: false, inWindow: 1 }, { stable: true, inWindow: 1 }]);
+    assert.deepEqual(delays(), [500, 1000]);
   });
 
   test('invalid options are rejected', () => {
