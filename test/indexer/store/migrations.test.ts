@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openDatabase, closeDatabase } from '../../../src/indexer/store/db.js';
-import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from '../../../src/indexer/store/migrations.js';
+import { DEFAULT_MIGRATION_CONTEXT, MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion } from '../../../src/indexer/store/migrations.js';
 import { OwletError } from '../../../src/shared/errors.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -138,7 +138,12 @@ for (const from of MIGRATIONS.slice(0, -1).map((m) => m.version)) {
  * by a word of each of its old passages and by another form of a word, its text is unchanged,
  * every passage is in the new format, and no FTS5 leaf spills into an overflow page.
  */
-test('migration 6 repacks passages and FTS leaves of an encrypted schema-5 index, every document still searchable', async () => {
+test('migration 6 repacks passages and FTS leaves of an encrypted schema-5 index, every document still searchable', () => migration6({ repacks: true }));
+
+test('migration 6 on an index over its repack limit only sets the leaf size (a start must stay under the ready deadline): old passages read as they are, every document still searchable', () =>
+  migration6({ repacks: false }));
+
+async function migration6({ repacks }: { repacks: boolean }): Promise<void> {
   const { DocumentStore, ftsTitle } = await import('../../../src/indexer/store/documents.js');
   const { packLegacyPassage, splitPassages, isCurrentPassage, LEGACY_PASSAGE_CHARS, PASSAGE_CHARS } = await import('../../../src/indexer/store/passages.js');
   const { SearchEngine } = await import('../../../src/indexer/search/search.js');
@@ -175,13 +180,19 @@ test('migration 6 repacks passages and FTS leaves of an encrypted schema-5 index
   closeDatabase(db);
 
   db = openDatabase(file, { key });
-  assert.deepEqual(migrate(db), MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version));
+  const ctx = { ...DEFAULT_MIGRATION_CONTEXT, ...(repacks ? {} : { repackLimitPassages: 10 }) };
+  assert.deepEqual(migrate(db, MIGRATIONS, ctx), MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version));
   const store = new DocumentStore(db);
   for (const d of docs) assert.equal(store.text(d.id), d.text, `text of ${d.path}`);
   const rows = db.prepare('SELECT id, data FROM doc_text').all() as { id: number; data: Buffer }[];
-  assert.ok(rows.every((r) => isCurrentPassage(r.data)), 'every passage is in the new format');
-  assert.equal(rows.length, docs.reduce((n, d) => n + splitPassages(d.text, PASSAGE_CHARS).length, 0), 'passages are split at the new size');
-  assert.equal(overflowLeaves(), 0, 'every FTS5 leaf fits on its page');
+  if (repacks) {
+    assert.ok(rows.every((r) => isCurrentPassage(r.data)), 'every passage is in the new format');
+    assert.equal(rows.length, docs.reduce((n, d) => n + splitPassages(d.text, PASSAGE_CHARS).length, 0), 'passages are split at the new size');
+    assert.equal(overflowLeaves(), 0, 'every FTS5 leaf fits on its page');
+  } else {
+    assert.ok(rows.every((r) => !isCurrentPassage(r.data)), 'over the limit, the old passages stay as they were');
+    assert.equal(rows.length, markers.length);
+  }
   db.prepare("INSERT INTO docs_fts (docs_fts, rank) VALUES ('integrity-check', 0)").run();
   const engine = new SearchEngine(db, store);
   const find = (q: string) => engine.search(parseQuery(q), { limit: 100, offset: 0 }).hits.map((h) => h.path).sort();
@@ -194,4 +205,4 @@ test('migration 6 repacks passages and FTS leaves of an encrypted schema-5 index
   assert.ok(isCurrentPassage((db.prepare('SELECT data FROM doc_text WHERE id = ?').get(id * 1048576) as { data: Buffer }).data));
   closeDatabase(db);
   assert.equal(fileHeaderIsPlain(file), false, 'the file is still encrypted');
-});
+}
