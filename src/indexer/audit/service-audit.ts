@@ -33,6 +33,7 @@ export function serviceAuditLog(ctx: IndexContext, log: Logger): AuditLog {
       // Same key, new form: the file is no longer keyed through PBKDF2 (security/cipher.ts).
       if (e === 'converted-keying') audit.append('key.migrated', { from: 'pbkdf2-keyed', to: 'raw-keyed', store: ctx.secrets.kind });
       if (e === 'promoted-pending') audit.append('key.rotated', { recovered: true, store: ctx.secrets.kind });
+      if (e === 'conversion-deferred') log.warn('the index keeps its old (PBKDF2) keying for now: converting it failed (busy or out of space); the next start tries again', {});
     }
     return audit;
   } catch (e) {

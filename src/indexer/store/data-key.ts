@@ -169,7 +169,11 @@ export function convertLegacyKeying(file: string, key: Buffer): { documents: num
     const src = openDatabase(file, { key });
     try {
       if (!usesLegacyKeying(src)) return { documents: countDocuments(src) };
-      src.pragma('wal_checkpoint(TRUNCATE)');
+      // Another connection reading the file keeps WAL frames the copy would miss and could keep
+      // using the old file after the rename: give up before copying the whole file (a copy at
+      // every start would fill a nearly full disk for nothing).
+      const [cp] = src.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (cp && cp.busy !== 0) throw owletError('OWL_ERR_DB_BUSY', { reason: `${path.basename(file)} is in use by another process; the file keeps its old keying for now` });
       documents = countDocuments(src);
       src.exec(`VACUUM INTO ${sqlString(tmp)}`);
     } finally {
@@ -195,17 +199,18 @@ export function convertLegacyKeying(file: string, key: Buffer): { documents: num
  * conversion only saves time on later opens, so a failure (busy, disk full) keeps the working
  * legacy connection: the next writable open tries again.
  */
-export function convertedOpen(file: string, db: Db, key: Buffer, opts: OpenOptions = {}): { db: Db; converted: boolean } {
-  if (opts.readonly || !usesLegacyKeying(db)) return { db, converted: false };
+export function convertedOpen(file: string, db: Db, key: Buffer, opts: OpenOptions = {}): { db: Db; converted: boolean; deferred: boolean } {
+  if (opts.readonly || !usesLegacyKeying(db)) return { db, converted: false, deferred: false };
   closeDatabase(db);
   let converted = false;
   try {
     convertLegacyKeying(file, key);
     converted = true;
   } catch {
-    // Reopened as it was (the legacy keying still works); the next writable open retries.
+    // Reopened as it was (the legacy keying still works); the next writable open retries, and the
+    // caller says so (event 'conversion-deferred').
   }
-  return { db: openDatabase(file, { ...opts, key }), converted };
+  return { db: openDatabase(file, { ...opts, key }), converted, deferred: !converted };
 }
 
 export interface KeyedOpen {
@@ -213,7 +218,7 @@ export interface KeyedOpen {
   /** null only for a legacy plaintext file opened read-only (a writer migrates it). */
   key: Buffer | null;
   /** What happened on the way: for the log and the audit trail. */
-  events: ('created-key' | 'migrated' | 'promoted-pending' | 'converted-keying')[];
+  events: ('created-key' | 'migrated' | 'promoted-pending' | 'converted-keying' | 'conversion-deferred')[];
 }
 
 function tryOpen(file: string, key: Buffer, opts: OpenOptions): Db | OwletError {
@@ -275,8 +280,9 @@ export function openKeyedDatabase(file: string, store: SecretStore, opts: Omit<O
       promotePending(store, key);
       events.push('promoted-pending');
     }
-    const { db, converted } = convertedOpen(file, r, key, opts);
+    const { db, converted, deferred } = convertedOpen(file, r, key, opts);
     if (converted) events.push('converted-keying');
+    if (deferred) events.push('conversion-deferred');
     // The plaintext original of a migration goes once the encrypted file has opened.
     const aside = plaintextAsidePath(file);
     if (!opts.readonly && fs.existsSync(aside)) {

@@ -295,3 +295,31 @@ test('the conversion is recorded in the audit trail (same key, the PBKDF2 keying
     .flatMap((f) => fs.readFileSync(path.join(data, 'audit', f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; fields: Record<string, unknown> }));
   assert.ok(entries.some((e) => e.event === 'key.migrated' && e.fields.from === 'pbkdf2-keyed' && e.fields.to === 'raw-keyed'), JSON.stringify(entries.map((e) => e.event)));
 });
+
+test('a conversion while another connection reads the file gives up before copying anything, and the open works on the old keying', () => {
+  const { store, file, key } = legacyIndex(50);
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    applyKey(reader, key, 'legacy');
+    // A read transaction in progress: its snapshot pins the WAL, so the checkpoint reports busy.
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM documents').get();
+    const w = new Database(file);
+    applyKey(w, key, 'legacy');
+    w.prepare("UPDATE meta SET value = value WHERE key = 'change_seq'").run(); // a frame in the WAL
+    w.close();
+    assert.throws(() => convertLegacyKeying(file, key), (e: unknown) => isOwletError(e) && e.code === 'OWL_ERR_DB_BUSY');
+    assert.equal(fs.existsSync(rekeyPath(file)), false, 'no copy was made');
+    const { db, events } = openKeyedDatabase(file, store);
+    try {
+      assert.deepEqual(events, ['conversion-deferred'], 'the open says the conversion is deferred');
+      assert.equal(usesLegacyKeying(db), true);
+      assert.equal(countDocs(db), 50);
+    } finally {
+      closeDatabase(db);
+    }
+  } finally {
+    reader.close();
+  }
+  assert.equal(opensWith(file, key, 'legacy'), true, 'still keyed the old way, untouched');
+});
