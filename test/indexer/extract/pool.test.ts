@@ -368,7 +368,7 @@ test('the default launcher starts workers with the pool V8 flags (no Liftoff, sm
   }
 });
 
-test('PDFs go to one worker only (the heavy lane); other files flow to the others meanwhile; one worker takes everything', { timeout: 60_000 }, async (t) => {
+test('with heavyWorkers 1, PDFs go to one worker only (the heavy lane); other files flow to the others meanwhile; one worker takes everything', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dir, `p${i}.pdf`), makePdf({ pages: [`LANEPDF${i}`] }));
   for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(dir, `m${i}.md`), `# M${i}\nLANEMD${i}`);
@@ -377,7 +377,7 @@ test('PDFs go to one worker only (the heavy lane); other files flow to the other
     const h = base();
     return { send: (m) => { if ((m as { ext?: string }).ext) sent.push({ pid: h.pid, ext: (m as { ext: string }).ext }); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
   };
-  const pool = poolFor(t, { launch: recording(forkWorkerLauncher()), workers: 2 });
+  const pool = poolFor(t, { launch: recording(forkWorkerLauncher()), workers: 2, heavyWorkers: 1 });
   const names = [...[0, 1, 2, 3].map((i) => `p${i}.pdf`), ...[0, 1, 2, 3, 4, 5].map((i) => `m${i}.md`)];
   const outs = await within(Promise.all(names.map((n) => pool.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 }))), 45_000, 'lane');
   outs.forEach((o, i) => assert.ok(o.ok && o.text.includes(names[i]!.startsWith('p') ? `LANEPDF${names[i]![1]}` : `LANEMD${names[i]![1]}`), JSON.stringify(o)));
