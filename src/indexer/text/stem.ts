@@ -13,38 +13,36 @@ interface LanguageInfo {
   name: string;
   /** ISO 639-3 code as the language detector (franc-min) names it; null when it cannot detect it. */
   iso3: string | null;
-  /** The @orama/stemmers entry point; loaded on first use (see stemmerOf). */
-  module: string;
 }
 
 /** Languages by ISO 639-1 code. */
 export const LANGUAGES: Readonly<Record<string, LanguageInfo>> = {
-  ar: { name: 'Arabic', iso3: 'arb', module: '@orama/stemmers/arabic' },
-  bg: { name: 'Bulgarian', iso3: 'bul', module: '@orama/stemmers/bulgarian' },
-  da: { name: 'Danish', iso3: null, module: '@orama/stemmers/danish' },
-  de: { name: 'German', iso3: 'deu', module: '@orama/stemmers/german' },
-  el: { name: 'Greek', iso3: null, module: '@orama/stemmers/greek' },
-  en: { name: 'English', iso3: 'eng', module: '@orama/stemmers/english' },
-  es: { name: 'Spanish', iso3: 'spa', module: '@orama/stemmers/spanish' },
-  fi: { name: 'Finnish', iso3: null, module: '@orama/stemmers/finnish' },
-  fr: { name: 'French', iso3: 'fra', module: '@orama/stemmers/french' },
-  ga: { name: 'Irish', iso3: null, module: '@orama/stemmers/irish' },
-  hu: { name: 'Hungarian', iso3: 'hun', module: '@orama/stemmers/hungarian' },
-  hy: { name: 'Armenian', iso3: null, module: '@orama/stemmers/armenian' },
-  id: { name: 'Indonesian', iso3: 'ind', module: '@orama/stemmers/indonesian' },
-  it: { name: 'Italian', iso3: 'ita', module: '@orama/stemmers/italian' },
-  lt: { name: 'Lithuanian', iso3: null, module: '@orama/stemmers/lithuanian' },
-  ne: { name: 'Nepali', iso3: 'npi', module: '@orama/stemmers/nepali' },
-  nl: { name: 'Dutch', iso3: 'nld', module: '@orama/stemmers/dutch' },
-  no: { name: 'Norwegian', iso3: null, module: '@orama/stemmers/norwegian' },
-  pt: { name: 'Portuguese', iso3: 'por', module: '@orama/stemmers/portuguese' },
-  ro: { name: 'Romanian', iso3: 'ron', module: '@orama/stemmers/romanian' },
-  ru: { name: 'Russian', iso3: 'rus', module: '@orama/stemmers/russian' },
-  sr: { name: 'Serbian', iso3: 'srp', module: '@orama/stemmers/serbian' },
-  sv: { name: 'Swedish', iso3: 'swe', module: '@orama/stemmers/swedish' },
-  ta: { name: 'Tamil', iso3: null, module: '@orama/stemmers/tamil' },
-  tr: { name: 'Turkish', iso3: 'tur', module: '@orama/stemmers/turkish' },
-  uk: { name: 'Ukrainian', iso3: 'ukr', module: '@orama/stemmers/ukrainian' },
+  ar: { name: 'Arabic', iso3: 'arb' },
+  bg: { name: 'Bulgarian', iso3: 'bul' },
+  da: { name: 'Danish', iso3: null },
+  de: { name: 'German', iso3: 'deu' },
+  el: { name: 'Greek', iso3: null },
+  en: { name: 'English', iso3: 'eng' },
+  es: { name: 'Spanish', iso3: 'spa' },
+  fi: { name: 'Finnish', iso3: null },
+  fr: { name: 'French', iso3: 'fra' },
+  ga: { name: 'Irish', iso3: null },
+  hu: { name: 'Hungarian', iso3: 'hun' },
+  hy: { name: 'Armenian', iso3: null },
+  id: { name: 'Indonesian', iso3: 'ind' },
+  it: { name: 'Italian', iso3: 'ita' },
+  lt: { name: 'Lithuanian', iso3: null },
+  ne: { name: 'Nepali', iso3: 'npi' },
+  nl: { name: 'Dutch', iso3: 'nld' },
+  no: { name: 'Norwegian', iso3: null },
+  pt: { name: 'Portuguese', iso3: 'por' },
+  ro: { name: 'Romanian', iso3: 'ron' },
+  ru: { name: 'Russian', iso3: 'rus' },
+  sr: { name: 'Serbian', iso3: 'srp' },
+  sv: { name: 'Swedish', iso3: 'swe' },
+  ta: { name: 'Tamil', iso3: null },
+  tr: { name: 'Turkish', iso3: 'tur' },
+  uk: { name: 'Ukrainian', iso3: 'ukr' },
 };
 
 export { LANGUAGE_CODES, isLanguage };
@@ -60,7 +58,8 @@ const stemmers = new Map<string, (word: string) => string>();
 function stemmerOf(lang: string, info: LanguageInfo): (word: string) => string {
   let s = stemmers.get(lang);
   if (!s) {
-    s = (requireStemmer(info.module) as { stemmer: (word: string) => string }).stemmer;
+    // @orama/stemmers names each entry point after the language's English name.
+    s = (requireStemmer(`@orama/stemmers/${info.name.toLowerCase()}`) as { stemmer: (word: string) => string }).stemmer;
     stemmers.set(lang, s);
   }
   return s;
