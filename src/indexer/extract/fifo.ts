@@ -16,6 +16,12 @@ export class Fifo<T> {
     this.items.push(x);
   }
 
+  /** Puts an item back in front (a job returned by a worker that went away). */
+  unshift(x: T): void {
+    if (this.head > 0) this.items[--this.head] = x;
+    else this.items.unshift(x);
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const x = this.items[this.head];

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { forkWorkerLauncher, type WorkerHandle, type WorkerLauncher } from './launcher.js';
-import { MEMORY_EXIT_CODE, isReady, isReply, type ConfigMessage, type JobMessage } from './protocol.js';
+import { MEMORY_EXIT_CODE, isReady, isReply, type CancelMessage, type ConfigMessage, type JobMessage, type ReplyMessage } from './protocol.js';
 import { truncateUtf8 } from './text-sink.js';
+import type { BodyStems } from '../text/stem.js';
 import { Fifo } from './fifo.js';
 import type { ExtractLimits, FailureReason } from './types.js';
 
@@ -21,7 +22,17 @@ export interface ExtractJob {
 }
 
 export type ExtractOutcome =
-  | { ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number; lang: string | null }
+  | {
+      ok: true;
+      title: string | null;
+      text: string;
+      extractor: string;
+      sha256: string;
+      size: number;
+      lang: string | null;
+      /** The body's stems, made by the worker (absent when the text had to be cut here). */
+      stems?: BodyStems;
+    }
   | {
       ok: false;
       reason: FailureReason;
@@ -64,6 +75,14 @@ export interface PoolOptions {
   heavyExts?: readonly string[];
   /** How many workers may take heavy files at once; 0 or ≥ workers: any worker may. */
   heavyWorkers?: number;
+  /**
+   * Jobs sent ahead to each busy worker (default 16; 0 turns it off). This process commits batches
+   * synchronously, up to a second at a time; a worker without jobs ahead finished its one file in a
+   * few milliseconds and then sat idle until the commit ended (measured: half of a core lost).
+   */
+  prefetch?: number;
+  /** A worker on one file this long gives its jobs ahead back to the queue (default 1,000 ms; 0: never). */
+  stealAfterMs?: number;
 }
 
 export interface ExtractionPool {
@@ -78,6 +97,8 @@ const READY_TIMEOUT_MS = 60_000;
 /** After this many workers in a row die before 'ready', queued jobs are failed and restarts back off. */
 const START_FAILURE_LIMIT = 3;
 const CLOSE_GRACE_MS = 5_000;
+const DEFAULT_PREFETCH = 16;
+const DEFAULT_STEAL_AFTER_MS = 1_000;
 
 interface Pending {
   id: number;
@@ -97,6 +118,16 @@ interface Slot {
   retired: boolean;
   /** Has taken a heavy file (loaded PDFium): the heavy lane, until it exits. */
   heavy: boolean;
+  /**
+   * Jobs sent ahead and queued inside the worker behind `current`, oldest first, so the worker goes
+   * on to the next the moment it replies instead of waiting for this process to read the reply (it
+   * may be busy committing a batch for a second). Each one's deadline starts when it becomes
+   * `current`; if the worker dies, is retired, or sits on one file past `stealAfterMs`, they go back
+   * to the front of the queue, blamed for nothing.
+   */
+  ahead: Pending[];
+  /** When the jobs ahead are taken back from a worker stuck on a long file. */
+  stealTimer: NodeJS.Timeout | undefined;
 }
 
 /** Extensions whose extractor grows a worker for good (PDFium's WebAssembly memory). */
@@ -129,6 +160,8 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   const memoryCapKb = opts.memoryMb * 1024;
   const recycleBytes = (opts.recycleMb ?? opts.memoryMb / 2) * 1024 * 1024;
   const slots = new Set<Slot>();
+  const prefetch = Math.max(0, Math.floor(opts.prefetch ?? DEFAULT_PREFETCH));
+  const stealAfterMs = opts.stealAfterMs ?? DEFAULT_STEAL_AFTER_MS;
   const heavyExts = new Set((opts.heavyExts ?? HEAVY_EXTS).map((e) => e.toLowerCase()));
   // Default: every worker may take PDFs. One lane kept the tree 52 MB smaller on the full bench
   // corpus but made indexing 20% slower (74.4 against 61.7 s, one run each, quiet): the throughput
@@ -146,6 +179,10 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     },
     drain(): Pending[] {
       return [...heavyQueue.drain(), ...lightQueue.drain()];
+    },
+    /** A job sent ahead to a worker that is going away: first in line again. */
+    requeue(p: Pending) {
+      (heavyExts.has(p.job.ext.toLowerCase()) ? heavyQueue : lightQueue).unshift(p);
     },
   };
   /** The next job this worker may take: a heavy lane prefers heavy files (only it can take them). */
@@ -187,7 +224,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       startFailed();
       return;
     }
-    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false };
+    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false, ahead: [], stealTimer: undefined };
     slots.add(slot);
     slot.readyTimer = setTimeout(() => retire(slot), READY_TIMEOUT_MS);
     slot.readyTimer.unref();
@@ -197,7 +234,29 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
 
   function retire(slot: Slot): void {
     slot.retired = true;
+    takeBackAhead(slot);
     slot.handle.kill();
+  }
+
+  /**
+   * Jobs sent ahead to a worker that will not run them soon return to the front of the queue, in
+   * their order (not a failure). A worker still alive is told to skip them.
+   */
+  function takeBackAhead(slot: Slot, tellWorker = false): void {
+    clearTimeout(slot.stealTimer);
+    slot.stealTimer = undefined;
+    const back = slot.ahead;
+    if (back.length === 0) return;
+    slot.ahead = [];
+    if (tellWorker) {
+      const cancel: CancelMessage = { type: 'cancel', ids: back.map((p) => p.id) };
+      slot.handle.send(cancel);
+    }
+    if (closed) return;
+    for (let i = back.length - 1; i >= 0; i--) {
+      back[i]!.startedAt = 0;
+      queue.requeue(back[i]!);
+    }
   }
 
   /** Keeps the pool at `size` workers; backs off when workers cannot even start. */
@@ -241,6 +300,15 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     }
     const p = slot.current;
     if (!p) return; // late reply for a job already settled (timeout): ignore
+    const aheadAt = isReply(m) ? slot.ahead.findIndex((a) => a.id === m.id) : -1;
+    if (aheadAt >= 0 && isReply(m)) {
+      // Answered before `current` (a worker runs its jobs in order, so only one that gave up on
+      // `current` without saying so does this): settle it all the same.
+      const [n] = slot.ahead.splice(aheadAt, 1);
+      settleReply(n!, m);
+      dispatch();
+      return;
+    }
     if (!isReply(m)) {
       // A worker speaking nonsense is not trusted with further jobs.
       finishJob(slot, { ok: false, reason: 'crash', message: 'the extraction worker sent an invalid reply' });
@@ -248,40 +316,81 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       return;
     }
     if (m.id !== p.id) return;
-    // Between jobs is the free moment to shed a bloated worker: no file is lost or delayed.
+    // Between jobs is the free moment to shed a bloated worker: no file is lost or delayed (the
+    // job sent ahead goes back to the queue).
     if (typeof m.rss === 'number' && m.rss > recycleBytes) {
       counters.recycled++;
       retire(slot);
     }
+    clearTimeout(slot.deadline);
+    slot.deadline = undefined;
+    slot.current = undefined;
+    settleReply(p, m);
+    promoteAhead(slot);
+    dispatch();
+  }
+
+  function settleReply(p: Pending, m: ReplyMessage): void {
     if (m.ok) {
-      finishJob(slot, {
-        ok: true,
-        title: m.title,
-        text: truncateUtf8(m.text, opts.limits.maxTextBytes),
-        extractor: m.extractor,
-        sha256: m.sha256,
-        size: m.size,
-        lang: m.lang ?? null,
-      });
+      const text = truncateUtf8(m.text, opts.limits.maxTextBytes);
+      const o: ExtractOutcome = { ok: true, title: m.title, text, extractor: m.extractor, sha256: m.sha256, size: m.size, lang: m.lang ?? null };
+      // Stems of text cut here would index words the document no longer holds: the writer makes them.
+      if (m.stems && text.length === m.text.length) o.stems = { lang: m.stems.lang, text: truncateUtf8(m.stems.text, opts.limits.maxTextBytes) };
+      settle(p, o);
     } else {
       const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };
       if (m.errno !== undefined) o.errno = m.errno;
-      finishJob(slot, o);
+      settle(p, o);
     }
-    dispatch();
   }
 
   function finishJob(slot: Slot, o: ExtractOutcome): void {
     const p = slot.current;
     clearTimeout(slot.deadline);
     slot.deadline = undefined;
+    clearTimeout(slot.stealTimer);
+    slot.stealTimer = undefined;
     slot.current = undefined;
     if (p) settle(p, o);
+  }
+
+  /** The worker has moved on to the oldest job sent ahead: it is now the one on the clock. */
+  function promoteAhead(slot: Slot): void {
+    clearTimeout(slot.stealTimer);
+    slot.stealTimer = undefined;
+    if (slot.retired) return;
+    const n = slot.ahead.shift();
+    if (n) startClock(slot, n);
+  }
+
+  function startClock(slot: Slot, p: Pending): void {
+    p.startedAt = now();
+    slot.current = p;
+    if (slot.ahead.length > 0) armSteal(slot);
+    slot.deadline = setTimeout(() => {
+      if (slot.current !== p) return;
+      counters.timeouts++;
+      finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped`, workerLost: true });
+      retire(slot); // its exit brings a replacement
+    }, opts.timeoutMs);
+  }
+
+  /** Jobs ahead of a worker stuck on one file go where a worker is free (see stealAfterMs). */
+  function armSteal(slot: Slot): void {
+    if (slot.stealTimer || stealAfterMs <= 0) return;
+    slot.stealTimer = setTimeout(() => {
+      slot.stealTimer = undefined;
+      if (slot.ahead.length === 0 || slot.retired) return;
+      takeBackAhead(slot, true);
+      dispatch();
+    }, stealAfterMs);
+    slot.stealTimer.unref();
   }
 
   function onExit(slot: Slot, code: number | null): void {
     if (!slots.delete(slot)) return;
     clearTimeout(slot.readyTimer);
+    takeBackAhead(slot);
     const memory = slot.memKilled || code === MEMORY_EXIT_CODE;
     if (code === MEMORY_EXIT_CODE && !slot.memKilled) counters.memoryKills++;
     if (slot.current) {
@@ -333,22 +442,41 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   }
 
   function dispatchNext(): void {
+    // First every idle worker gets a job; then busy ones get jobs ahead, one each per round, so
+    // the queue is shared out evenly.
     for (const slot of slots) {
       if (queue.length === 0) return;
-      if (!slot.ready || slot.current || slot.retired) continue;
+      if (!slot.ready || slot.retired || slot.current) continue;
       const p = nextFor(slot);
-      if (!p) continue;
-      p.startedAt = now();
-      slot.current = p;
-      slot.deadline = setTimeout(() => {
-        if (slot.current !== p) return;
-        counters.timeouts++;
-        finishJob(slot, { ok: false, reason: 'timeout', message: `extraction took longer than ${opts.timeoutMs} ms; the worker was stopped`, workerLost: true });
-        retire(slot); // its exit brings a replacement
-      }, opts.timeoutMs);
-      const msg: JobMessage = { id: p.id, path: p.job.path, ext: p.job.ext, maxBytes: p.job.maxBytes, limits: opts.limits };
-      slot.handle.send(msg);
+      if (p) send(slot, p, false);
     }
+    // A worker still starting will want jobs of its own in a moment: none ahead until it is ready.
+    for (const slot of slots) if (!slot.ready && !slot.retired) return;
+    for (let depth = 0; depth < prefetch; depth++) {
+      let sent = false;
+      for (const slot of slots) {
+        if (queue.length === 0) return;
+        // Not to a worker already stuck on a long file: its jobs ahead were just taken back.
+        if (!slot.ready || slot.retired || !slot.current || slot.ahead.length > depth) continue;
+        if (stealAfterMs > 0 && slot.ahead.length === 0 && now() - slot.current.startedAt >= stealAfterMs) continue;
+        const p = nextFor(slot);
+        if (!p) continue;
+        send(slot, p, true);
+        sent = true;
+      }
+      if (!sent) return;
+    }
+  }
+
+  function send(slot: Slot, p: Pending, ahead: boolean): void {
+    if (ahead) {
+      slot.ahead.push(p);
+      armSteal(slot);
+    } else {
+      startClock(slot, p);
+    }
+    const msg: JobMessage = { id: p.id, path: p.job.path, ext: p.job.ext, maxBytes: p.job.maxBytes, limits: opts.limits };
+    slot.handle.send(msg);
   }
 
   // Parent-side memory watchdog (Linux): sees a worker stuck in a tight loop that cannot check itself.
@@ -411,6 +539,9 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
         for (const slot of slots) {
           clearTimeout(slot.readyTimer);
           if (slot.current) finishJob(slot, cancelled);
+          for (const p of slot.ahead) settle(p, cancelled);
+          slot.ahead = [];
+          clearTimeout(slot.stealTimer);
         }
         if (slots.size === 0) return resolve();
         const grace = setTimeout(resolve, CLOSE_GRACE_MS); // a host handle that never reports exit

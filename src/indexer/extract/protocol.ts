@@ -31,7 +31,18 @@ export interface ReadyMessage {
 }
 
 export type ReplyMessage = (
-  | { id: number; ok: true; title: string | null; text: string; extractor: string; sha256: string; size: number; lang?: string | null }
+  | {
+      id: number;
+      ok: true;
+      title: string | null;
+      text: string;
+      extractor: string;
+      sha256: string;
+      size: number;
+      lang?: string | null;
+      /** The body's stems in `stems.lang` (see text/stem.ts stemLanguageFor), made here to spare the writer. */
+      stems?: { lang: string | null; text: string };
+    }
   | { id: number; ok: false; reason: FailureReason; message: string; errno?: string }
 ) & {
   /** The worker's resident memory after the job, so the pool can recycle a bloated worker on any OS. */
@@ -72,6 +83,23 @@ export function isJob(m: unknown): m is JobMessage {
   );
 }
 
+function isLang(v: unknown): boolean {
+  return typeof v === 'string' && /^[a-z]{2}$/.test(v);
+}
+
+/**
+ * parent → worker: jobs sent ahead that the worker should skip (they went to another worker while
+ * this one was stuck on a long file). One it has already started is finished and its reply ignored.
+ */
+export interface CancelMessage {
+  type: 'cancel';
+  ids: number[];
+}
+
+export function isCancel(m: unknown): m is CancelMessage {
+  return isObject(m) && m.type === 'cancel' && Array.isArray(m.ids) && m.ids.every((i) => typeof i === 'number');
+}
+
 export function isReply(m: unknown): m is ReplyMessage {
   if (!isObject(m) || typeof m.id !== 'number') return false;
   if (m.rss !== undefined && typeof m.rss !== 'number') return false;
@@ -82,7 +110,8 @@ export function isReply(m: unknown): m is ReplyMessage {
       typeof m.extractor === 'string' &&
       typeof m.sha256 === 'string' &&
       typeof m.size === 'number' &&
-      (m.lang === undefined || m.lang === null || (typeof m.lang === 'string' && /^[a-z]{2}$/.test(m.lang)))
+      (m.lang === undefined || m.lang === null || isLang(m.lang)) &&
+      (m.stems === undefined || (isObject(m.stems) && (m.stems.lang === null || isLang(m.stems.lang)) && typeof m.stems.text === 'string'))
     );
   }
   return (

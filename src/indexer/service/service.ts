@@ -79,8 +79,9 @@ export function indexerSettings(config: Config): IndexerSettings {
     exclude: config.exclude,
     include: config.include,
     maxFileBytes: Math.floor(config.maxFileSizeMb * 1024 * 1024),
-    // Wide enough that PDFs waiting for their one worker (extract/pool.ts) leave jobs for the others.
-    concurrency: config.extractors.workers * 8,
+    // Wide enough that every worker has its jobs ahead (extract/pool.ts, 16 each) and one running,
+    // with a few to spare for files that finish while the writer commits.
+    concurrency: config.extractors.workers * 20,
     ioTimeoutMs: config.resilience.ioTimeoutMs,
   };
 }

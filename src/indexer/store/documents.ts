@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Db } from './db.js';
 import { packPassage, splitPassages, unpackPassage } from './passages.js';
-import { stemsText } from '../text/stem.js';
+import { joinStems, stemLanguageFor, stemsText, type BodyStems } from '../text/stem.js';
 
 export type DocStatus = 'indexed' | 'skipped' | 'failed';
 
@@ -29,6 +29,8 @@ export interface IndexedDoc extends DocMeta {
   text: string;
   /** The document's language (ISO 639-1), declared or detected; null or absent when unknown. */
   lang?: string | null;
+  /** The body's stems, made by the extraction worker; used when made in the language this store would pick. */
+  bodyStems?: BodyStems;
 }
 
 export interface UnindexedDoc extends DocMeta {
@@ -108,8 +110,9 @@ export interface StoreOptions {
 }
 
 /** The `stems` column for a document: stems of its title text and body in its language. */
-export function ftsStems(titleText: string, body: string, lang: string | null, languages: readonly string[]): string {
-  const stemLang = lang === null ? (languages[0] ?? null) : languages.includes(lang) ? lang : null;
+export function ftsStems(titleText: string, body: string, lang: string | null, languages: readonly string[], bodyStems?: BodyStems): string {
+  const stemLang = stemLanguageFor(lang, languages);
+  if (bodyStems && bodyStems.lang === stemLang) return joinStems(stemsText(titleText, stemLang), bodyStems.text);
   return stemsText(`${titleText}\n${body}`, stemLang);
 }
 
@@ -235,7 +238,7 @@ export class DocumentStore {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
     passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
-    this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null);
+    this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null, doc.bodyStems);
     return id;
   }
 
@@ -274,8 +277,8 @@ export class DocumentStore {
   }
 
   /** Writes a document's FTS entry: its words as written (title, body) and their stems. */
-  insertFts(id: number, titleText: string, body: string, lang: string | null): void {
-    this.q.insertFts.run(id, titleText, body, ftsStems(titleText, body, lang, this.languages));
+  insertFts(id: number, titleText: string, body: string, lang: string | null, bodyStems?: BodyStems): void {
+    this.q.insertFts.run(id, titleText, body, ftsStems(titleText, body, lang, this.languages, bodyStems));
   }
 
   delete(id: number): void {

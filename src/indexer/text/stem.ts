@@ -131,6 +131,29 @@ export function stemsText(text: string, lang: string | null): string {
   return out.join(' ');
 }
 
+/**
+ * The language a document's stems are made in: its own when configured, the first configured one
+ * when its language is unknown, none (null) when it is in a language the user did not configure.
+ */
+export function stemLanguageFor(lang: string | null, languages: readonly string[]): string | null {
+  return lang === null ? (languages[0] ?? null) : languages.includes(lang) ? lang : null;
+}
+
+/**
+ * Stems already made for a document's body (by the extraction worker, which has the text first and
+ * a core of its own), in `lang`: the writer joins the title's stems to them instead of stemming the
+ * whole text again in the process that owns the database.
+ */
+export interface BodyStems {
+  lang: string | null;
+  text: string;
+}
+
+/** `stemsText(title + '\n' + body)`, with the body's part given: words never span the newline. */
+export function joinStems(titleStems: string, body: string): string {
+  return titleStems === '' ? body : body === '' ? titleStems : `${titleStems} ${body}`;
+}
+
 /** Words memoised across languages (status and tests). */
 export function stemCacheEntries(): number {
   let n = 0;

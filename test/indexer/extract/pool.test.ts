@@ -18,6 +18,7 @@ import {
   type WorkerLauncher,
 } from '../../../src/indexer/extract/pool.js';
 import { LIMITS, makeDocx, makePdf, tempDir } from './fixtures.js';
+import { stemsText } from '../../../src/indexer/text/stem.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers: every wait is bounded
@@ -206,7 +207,9 @@ test('workers that cannot start fail queued jobs instead of leaving them waiting
 test('close() settles pending and queued jobs and leaves no child process alive', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const { launch, handles } = tracking(fakeLauncher(dir));
-  const pool = createExtractionPool({ workers: 2, timeoutMs: 60_000, memoryMb: 512, limits: LIMITS, launch });
+  // prefetch 0: the stand-in answers out of order, so a job sent ahead to a hanging one would finish
+  // (the real worker runs its jobs in order; jobs ahead are covered by the tests below).
+  const pool = createExtractionPool({ workers: 2, timeoutMs: 60_000, memoryMb: 512, limits: LIMITS, launch, prefetch: 0 });
   const done = await within(pool.extract(job('/x/first')), 10_000, 'first');
   assert.equal(done.ok, true);
   const pending = [pool.extract(job('/x/hang')), pool.extract(job('/x/hang')), pool.extract(job('/x/queued'))];
@@ -217,6 +220,82 @@ test('close() settles pending and queued jobs and leaves no child process alive'
   assert.equal(pool.stats().workers, 0);
   failure(await pool.extract(job('/x/late')), 'crash');
   await within(pool.close(), 1_000, 'second close'); // idempotent
+});
+
+// ---------------------------------------------------------------------------------------------
+// jobs sent ahead, with a stand-in that behaves like worker-main: one job at a time, in order,
+// skipping cancelled ones; it logs every job it starts, and `slow` keeps it busy (synchronously,
+// like a long PDF) for 1.5 s.
+
+const SERIAL_WORKER = `
+import fs from 'node:fs';
+process.on('disconnect', () => process.exit(0));
+const log = process.argv[2] + '/started-' + process.pid;
+const cancelled = new Set();
+let chain = Promise.resolve();
+process.on('message', (m) => {
+  if (m.type === 'config') return;
+  if (m.type === 'cancel') { for (const id of m.ids) cancelled.add(id); return; }
+  chain = chain.then(async () => {
+    await new Promise((r) => setImmediate(r));
+    if (cancelled.delete(m.id)) return;
+    const name = m.path.split('/').pop();
+    fs.appendFileSync(log, name + '\\n');
+    if (name === 'slow') { const end = Date.now() + 1500; while (Date.now() < end); }
+    process.send({ id: m.id, ok: true, title: null, text: 'serial:' + name, extractor: 'fake', sha256: '0', size: 0 });
+  });
+});
+process.send({ type: 'ready' });
+`;
+
+function serialLauncher(dir: string): WorkerLauncher {
+  const script = path.join(dir, 'serial-worker.mjs');
+  fs.writeFileSync(script, SERIAL_WORKER);
+  return () => handleFromChild(fork(script, [dir], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }), { forwardStderr: false });
+}
+
+function startedBy(dir: string, pid: number): string[] {
+  const f = path.join(dir, `started-${pid}`);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+test('a busy worker gets jobs ahead; when it dies they run elsewhere, unblamed, and only its own job fails', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const sent: string[] = [];
+  const { launch, handles } = tracking(serialLauncher(dir));
+  const recording: WorkerLauncher = () => {
+    const h = launch();
+    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+  const pool = poolFor(t, { launch: recording, stealAfterMs: 60_000 });
+  const slow = pool.extract(job('/x/slow'));
+  const rest = ['a', 'b', 'c'].map((n) => pool.extract(job(`/x/${n}`)));
+  await waitFor(() => sent.length === 4, 10_000, 'all four sent to the one worker');
+  assert.deepEqual(sent, ['slow', 'a', 'b', 'c'], 'three jobs went ahead while the first ran');
+  assert.equal(pool.stats().busy, 1);
+  process.kill(handles[0]!.pid!, 'SIGKILL');
+  assert.match(failure(await within(slow, 5_000, 'slow'), 'crash').message, /died/);
+  const outs = await within(Promise.all(rest), 10_000, 'jobs ahead');
+  assert.deepEqual(outs.map((o) => o.ok && o.text), ['serial:a', 'serial:b', 'serial:c']);
+  assert.deepEqual(startedBy(dir, handles[1]!.pid!), ['a', 'b', 'c'], 'run by the replacement, in order');
+  assert.equal(pool.stats().crashes, 1, 'one crash: the job the worker died on');
+});
+
+test('a worker stuck on a long file gives its jobs ahead back, and they finish elsewhere first', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(serialLauncher(dir));
+  const pool = poolFor(t, { launch, workers: 2, stealAfterMs: 300 });
+  await within(Promise.all([pool.extract(job('/x/warm1')), pool.extract(job('/x/warm2'))]), 10_000, 'both workers up');
+  const order: string[] = [];
+  const track = (n: string) => pool.extract(job(`/x/${n}`)).then((o) => (order.push(n), o));
+  const all = [track('slow'), ...Array.from({ length: 12 }, (_, i) => track(`q${i}`))];
+  const outs = await within(Promise.all(all), 15_000, 'all');
+  assert.ok(outs.every((o) => o.ok), JSON.stringify(outs));
+  assert.equal(order.at(-1), 'slow', `the quick jobs did not wait for the slow one: ${order.join(' ')}`);
+  const slowPid = handles.find((h) => startedBy(dir, h.pid!).includes('slow'))!.pid!;
+  const byStuck = startedBy(dir, slowPid).filter((n) => n.startsWith('q'));
+  const byOther = handles.filter((h) => h.pid !== slowPid).flatMap((h) => startedBy(dir, h.pid!)).filter((n) => n.startsWith('q'));
+  assert.equal(byStuck.length + byOther.length, 12, `each quick job ran once: ${byStuck} / ${byOther}`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -389,4 +468,15 @@ test('with heavyWorkers 1, PDFs go to one worker only (the heavy lane); other fi
   const single = poolFor(t, { launch: forkWorkerLauncher(), workers: 1 });
   const both = await within(Promise.all(['p0.pdf', 'm0.md'].map((n) => single.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 }))), 45_000, 'single');
   assert.ok(both.every((o) => o.ok), JSON.stringify(both));
+});
+
+test('real workers stem the body in the document language, so the writer does not have to', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'en.md'), 'The runners were running and configured everything they could configure today.');
+  const pool = poolFor(t, { launch: forkWorkerLauncher(), languages: ['en', 'de'] });
+  const o = await within(pool.extract({ path: path.join(dir, 'en.md'), ext: 'md', maxBytes: 1024 * 1024 }), 45_000, 'stems');
+  assert.ok(o.ok, JSON.stringify(o));
+  assert.equal(o.stems?.lang, 'en');
+  assert.equal(o.stems?.text, stemsText(o.text, 'en'));
+  assert.deepEqual(o.stems?.text.split(' ').filter((w) => w === 'run' || w === 'configur'), ['run', 'configur', 'configur']);
 });

@@ -6,6 +6,7 @@ import { openDatabase } from '../../../src/indexer/store/db.js';
 import { migrate } from '../../../src/indexer/store/migrations.js';
 import { DocumentStore } from '../../../src/indexer/store/documents.js';
 import { splitPassages, PASSAGE_CHARS } from '../../../src/indexer/store/passages.js';
+import { stemsText } from '../../../src/indexer/text/stem.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 function fresh() {
@@ -85,4 +86,19 @@ test('the database file holds the text compressed (smaller than the raw text)', 
   store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text });
   const stored = (db.prepare('SELECT sum(length(data)) AS n FROM doc_text').get() as { n: number }).n;
   assert.ok(stored < text.length / 3, `stored ${stored} bytes for ${text.length} characters`);
+});
+
+test('body stems made by the extraction worker are used when made in the store language, and made here otherwise', () => {
+  const { db, store, rootId } = fresh();
+  const text = 'the runners were running';
+  assert.ok(stemsText(text, 'en').split(' ').includes('run'), 'precondition: the body has the stem run');
+  // The worker's stems are taken as given (a marker word proves they were not made again here),
+  // joined to the stems of the title.
+  const given = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: 'Configured', extractor: 'text', text, lang: 'en', bodyStems: { lang: 'en', text: 'workermade' } });
+  // Made in another language than the store would stem in: ignored, the store stems the whole text.
+  const other = store.putIndexed({ ...meta(rootId, '/r/b.txt'), hash: 'h', title: 'Configured', extractor: 'text', text, lang: 'en', bodyStems: { lang: 'de', text: 'workermade' } });
+  const joined = store.putIndexed({ ...meta(rootId, '/r/c.txt'), hash: 'h', title: 'Configured', extractor: 'text', text, lang: 'en', bodyStems: { lang: 'en', text: stemsText(text, 'en') } });
+  assert.deepEqual(match(db, 'stems:workermade'), [given]);
+  assert.deepEqual(match(db, 'stems:configur'), [given, other, joined], 'the title is stemmed here in every case');
+  assert.deepEqual(match(db, 'stems:run'), [other, joined]);
 });
