@@ -105,6 +105,10 @@ type Statement = Database.Statement<unknown[]>;
  */
 const BOUNDED_TIER_ROWS = 500;
 
+const SELECT = 'SELECT d.id, d.path, d.title, d.mtime_ms AS mtimeMs, d.size';
+const FROM = 'FROM docs_fts JOIN documents d ON d.id = docs_fts.rowid WHERE docs_fts MATCH ?';
+const ORDER = 'ORDER BY score DESC, d.id LIMIT ? OFFSET ?';
+
 /** Distinct statement shapes kept prepared; more only come from unusual filter combinations. */
 const STATEMENT_CACHE_LIMIT = 64;
 
@@ -196,14 +200,19 @@ export class SearchEngine {
       // weigh than the expanded query's (it ranks by the typed forms, which every document of the
       // tier holds), and no per-row "is it exact" test over every hit is needed.
       total = this.count(q.match, scopeSql, scope);
-      const exactTotal = total === 0 ? 0 : this.count(q.exact, scopeSql, scope);
-      rows = [];
-      if (page.offset < exactTotal) rows = this.ranked(q, q.exact, scopeSql, scope, Math.min(page.limit, exactTotal - page.offset), page.offset, exactTotal);
-      const rest = page.limit - rows.length;
-      if (rest > 0 && total > exactTotal) {
-        // FTS5 leaves the NOT operand's phrases out of every matching row, so BM25 here weighs the
-        // expanded query's phrases only, as ranking the whole match would.
-        rows.push(...this.ranked(q, `(${q.match}) NOT (${q.exact})`, scopeSql, scope, rest, Math.max(0, page.offset - exactTotal), total - exactTotal));
+      // A page the named documents of the first tier fill needs neither that tier's size nor the
+      // second tier (the named query holds only first-tier documents).
+      const named = this.namedPage(q, q.exact, scopeSql, scope, page.limit, page.offset, total);
+      if (named !== null) rows = named;
+      else {
+        const exactTotal = total === 0 ? 0 : this.count(q.exact, scopeSql, scope);
+        rows = page.offset < exactTotal ? this.rankAll(q, q.exact, scopeSql, scope, Math.min(page.limit, exactTotal - page.offset), page.offset) : [];
+        const rest = page.limit - rows.length;
+        if (rest > 0 && total > exactTotal) {
+          // FTS5 leaves the NOT operand's phrases out of every matching row, so BM25 here weighs the
+          // expanded query's phrases only, as ranking the whole match would.
+          rows.push(...this.ranked(q, `(${q.match}) NOT (${q.exact})`, scopeSql, scope, rest, Math.max(0, page.offset - exactTotal), total - exactTotal));
+        }
       }
     }
     // Snippets only for the page shown: the expensive part is bounded by `limit`, not by `total`.
@@ -220,7 +229,7 @@ export class SearchEngine {
 
   /** How many documents in scope match an FTS5 expression. */
   private count(match: string, scopeSql: string, scope: readonly unknown[]): number {
-    return (this.statement(`SELECT count(*) AS n FROM docs_fts JOIN documents d ON d.id = docs_fts.rowid WHERE docs_fts MATCH ?${scopeSql}`).get(match, ...scope) as { n: number }).n;
+    return (this.statement(`SELECT count(*) AS n ${FROM}${scopeSql}`).get(match, ...scope) as { n: number }).n;
   }
 
   /**
@@ -233,32 +242,44 @@ export class SearchEngine {
    * ranked, as for small tiers. Either way the page is the same.
    */
   private ranked(q: ParsedQuery, match: string, scopeSql: string, scope: readonly unknown[], limit: number, offset: number, tierRows: number): Row[] {
+    return this.namedPage(q, match, scopeSql, scope, limit, offset, tierRows) ?? this.rankAll(q, match, scopeSql, scope, limit, offset);
+  }
+
+  /** The page ranked among the named documents only, or null when that cannot be proven to be the page. */
+  private namedPage(q: ParsedQuery, match: string, scopeSql: string, scope: readonly unknown[], limit: number, offset: number, tierRows: number): Row[] | null {
+    const w = this.weights;
+    const k = offset + limit;
+    if (!this.boundedRanking || limit <= 0 || w.name <= 0 || tierRows < BOUNDED_TIER_ROWS || k > tierRows / 4) return null;
+    const prefilter = labelPrefilter(q.highlight);
+    if (prefilter === null) return null;
+    const bound = (this.bound ??= new RankBound(this.db)).of(match);
+    // The name signal alone must be able to beat the bound, or no named document can.
+    if (bound === null || bound >= w.name) return null;
+    const key = JSON.stringify({ terms: q.highlight, languages: this.languages } satisfies LabelQuery);
+    // `+d.id`: the candidates are checked as FTS5 produces its rows; driving the join from the
+    // prefilter's rowids instead would restart the MATCH (and bm25's statistics) per row.
+    const named = this.statement(
+      `${SELECT}, (${this.bm25()} + ${w.name} * ${NAME_MATCH_FN}(d.path, d.title, ?)) AS score ${FROM}${scopeSql} AND +d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ${ORDER}`,
+    ).all(key, match, ...scope, prefilter, k, 0) as Row[];
+    // Strictly above: a document outside scores strictly below the bound.
+    return named.length === k && named[k - 1]!.score > bound ? named.slice(offset) : null;
+  }
+
+  /** The page ranked among every document matching `match`. */
+  private rankAll(q: ParsedQuery, match: string, scopeSql: string, scope: readonly unknown[], limit: number, offset: number): Row[] {
     if (limit <= 0) return [];
     const w = this.weights;
-    const bm25 = `-bm25(docs_fts, ${w.title}, ${w.body}, ${w.stems})`;
     const prefilter = w.name > 0 ? labelPrefilter(q.highlight) : null;
-    const select = 'SELECT d.id, d.path, d.title, d.mtime_ms AS mtimeMs, d.size';
-    const from = `FROM docs_fts JOIN documents d ON d.id = docs_fts.rowid WHERE docs_fts MATCH ?${scopeSql}`;
-    const order = 'ORDER BY score DESC, d.id LIMIT ? OFFSET ?';
-    if (prefilter === null) return this.statement(`${select}, ${bm25} AS score ${from} ${order}`).all(match, ...scope, limit, offset) as Row[];
-    const key = JSON.stringify({ terms: q.highlight, languages: this.languages } satisfies LabelQuery);
-    const k = offset + limit;
-    if (this.boundedRanking && tierRows >= BOUNDED_TIER_ROWS && k <= tierRows / 4) {
-      const bound = (this.bound ??= new RankBound(this.db)).of(match);
-      // The name signal alone must be able to beat the bound, or no named document can.
-      if (bound !== null && bound < w.name) {
-        // `+d.id`: the candidates are checked as FTS5 produces its rows; driving the join from the
-        // prefilter's rowids instead would restart the MATCH (and bm25's statistics) per row.
-        const named = this.statement(
-          `${select}, (${bm25} + ${w.name} * ${NAME_MATCH_FN}(d.path, d.title, ?)) AS score ${from} AND +d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ${order}`,
-        ).all(key, match, ...scope, prefilter, k, 0) as Row[];
-        // Strictly above: a document outside scores strictly below the bound.
-        if (named.length === k && named[k - 1]!.score > bound) return named.slice(offset);
-      }
-    }
+    if (prefilter === null) return this.statement(`${SELECT}, ${this.bm25()} AS score ${FROM}${scopeSql} ${ORDER}`).all(match, ...scope, limit, offset) as Row[];
     // The name match is worked out only for documents whose title column can match a term.
-    const score = `(${bm25} + ${w.name} * CASE WHEN d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) THEN ${NAME_MATCH_FN}(d.path, d.title, ?) ELSE 0 END)`;
-    return this.statement(`${select}, ${score} AS score ${from} ${order}`).all(prefilter, key, match, ...scope, limit, offset) as Row[];
+    const key = JSON.stringify({ terms: q.highlight, languages: this.languages } satisfies LabelQuery);
+    const score = `(${this.bm25()} + ${w.name} * CASE WHEN d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) THEN ${NAME_MATCH_FN}(d.path, d.title, ?) ELSE 0 END)`;
+    return this.statement(`${SELECT}, ${score} AS score ${FROM}${scopeSql} ${ORDER}`).all(prefilter, key, match, ...scope, limit, offset) as Row[];
+  }
+
+  private bm25(): string {
+    const w = this.weights;
+    return `-bm25(docs_fts, ${w.title}, ${w.body}, ${w.stems})`;
   }
 
   /**
