@@ -256,10 +256,11 @@ export class SearchEngine {
     // The name signal alone must be able to beat the bound, or no named document can.
     if (bound === null || bound >= w.name) return null;
     const key = JSON.stringify({ terms: q.highlight, languages: this.languages } satisfies LabelQuery);
-    // `+d.id`: the candidates are checked as FTS5 produces its rows; driving the join from the
-    // prefilter's rowids instead would restart the MATCH (and bm25's statistics) per row.
+    // `+docs_fts.rowid`: each row FTS5 produces is checked before its document is looked up (on
+    // d.id, after the join); the unary plus keeps SQLite from handing the list to FTS5 as rowid
+    // lookups, which would restart the MATCH (and bm25's statistics) per row.
     const named = this.statement(
-      `${SELECT}, (${this.bm25()} + ${w.name} * ${NAME_MATCH_FN}(d.path, d.title, ?)) AS score ${FROM}${scopeSql} AND +d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ${ORDER}`,
+      `${SELECT}, (${this.bm25()} + ${w.name} * ${NAME_MATCH_FN}(d.path, d.title, ?)) AS score ${FROM}${scopeSql} AND +docs_fts.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?) ${ORDER}`,
     ).all(key, match, ...scope, prefilter, k, 0) as Row[];
     // Strictly above: a document outside scores strictly below the bound.
     return named.length === k && named[k - 1]!.score > bound ? named.slice(offset) : null;
