@@ -158,3 +158,52 @@ describe('nameMatch keeps labels per document: a new title is a new document', (
     assert.equal(nameMatch(q, '/r/pickle.html', null), 1);
   });
 });
+
+describe('the scope of a search: configured roots and filters', () => {
+  function twoRoots() {
+    const db: Db = openDatabase(path.join(tmpDir(), 'index.db'));
+    migrate(db, undefined, { languages: ['en'] });
+    const store = new DocumentStore(db, Date.now, { languages: ['en'] });
+    for (const root of ['/a', '/b']) {
+      const rootId = store.ensureRoot(root);
+      for (let i = 0; i < 3; i++) {
+        const p = `${root}/doc${i}.${i === 0 ? 'md' : 'txt'}`;
+        store.putIndexed({ path: p, rootId, ext: path.extname(p).slice(1), size: 9, mtimeMs: 1, fileId: null, hash: p, title: null, extractor: 'text', text: i === 2 ? 'configuration' : 'configured', lang: 'en' });
+      }
+    }
+    const sql: string[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((text: string) => {
+      sql.push(text);
+      return prepare(text);
+    }) as typeof db.prepare;
+    return { sql, engine: () => new SearchEngine(db, store, { languages: ['en'] }) };
+  }
+  const totals = (engine: SearchEngine, q: string, roots?: string[]) => {
+    const r = engine.search(parseQuery(q), { limit: 10, offset: 0, ...(roots ? { roots } : {}) });
+    return [r.total, r.hits.map((h) => h.path)] as const;
+  };
+
+  it('a root left out of the configuration is left out of hits and totals; every root configured finds everything', () => {
+    const { engine } = twoRoots();
+    const e = engine();
+    assert.deepEqual(totals(e, 'configured', ['/b']), [3, ['/b/doc0.md', '/b/doc1.txt', '/b/doc2.txt']]);
+    assert.deepEqual(totals(e, 'configured', ['/a', '/b'])[0], 6);
+    assert.deepEqual(totals(e, 'configured', ['/b', '/a', '/elsewhere'])[0], 6);
+    assert.deepEqual(totals(e, 'configured')[0], 6);
+    assert.deepEqual(totals(e, 'configured', []), [0, []]);
+    assert.deepEqual(totals(e, 'configured ext:md', ['/a', '/b'])[0], 2);
+    assert.deepEqual(totals(e, 'configured ext:md', ['/a'])[0], 1);
+  });
+
+  it('with nothing to scope, hits are counted in the full-text index alone (no lookup of every document)', () => {
+    const { sql, engine } = twoRoots();
+    const e = engine();
+    sql.length = 0;
+    totals(e, 'configured', ['/a', '/b']);
+    assert.ok(sql.includes('SELECT count(*) AS n FROM docs_fts WHERE docs_fts MATCH ?'), sql.join('\n'));
+    sql.length = 0;
+    totals(e, 'configured', ['/a']);
+    assert.ok(sql.some((s) => s.startsWith('SELECT count(*) AS n FROM docs_fts JOIN documents d') && s.includes('root_id IN')), sql.join('\n'));
+  });
+});
