@@ -31,6 +31,10 @@ function rootScopeSql(roots: readonly string[] | undefined, params: unknown[]): 
  * query (name-match.ts, 0 to 1). BM25 column weights: title hits outrank body hits; a hit on
  * another form of a word (the stems column) counts less than the word as written. Tuned with
  * `npm run bench:relevance` on the tuning half of the judged query set (bench/relevance-queries.ts).
+ * When a query has other forms, the documents holding the forms as typed come first and their
+ * BM25 weighs those forms only (the query compiled without expansion); the documents holding
+ * other forms only follow, their BM25 over every form (reported half unchanged or better:
+ * MRR@10 0.845 → 0.848, nDCG@10 0.836 → 0.839).
  */
 export interface RankWeights {
   title: number;
