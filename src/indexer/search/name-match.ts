@@ -67,15 +67,31 @@ function termMatch(term: HighlightTerm, label: readonly string[], stems: readonl
   return 0;
 }
 
-function labelScore(q: LabelQuery, label: readonly string[]): number {
-  const needStems = q.terms.some((t) => t.stems && t.stems.length > 0);
-  const stems = label.map((w) => (needStems ? q.languages.map((l) => stemWord(w, l)) : []));
-  const wordBest = new Array<number>(label.length).fill(0);
+/**
+ * A label's words, folded, and their stems in each language the label was asked in (worked out on
+ * first use: a query without stemmed terms never stems a label).
+ */
+interface Label {
+  words: readonly string[];
+  stems: Map<string, readonly (readonly string[])[]>;
+}
+
+function stemsOf(label: Label, languages: readonly string[]): readonly (readonly string[])[] {
+  const key = languages.join(',');
+  let s = label.stems.get(key);
+  if (!s) label.stems.set(key, (s = label.words.map((w) => languages.map((l) => stemWord(w, l)))));
+  return s;
+}
+
+function labelScore(q: LabelQuery, label: Label, needStems: boolean): number {
+  const words = label.words;
+  const stems = needStems ? stemsOf(label, q.languages) : NO_STEMS;
+  const wordBest = new Array<number>(words.length).fill(0);
   let covered = 0;
   for (const term of q.terms) {
     let best = 0;
-    for (let i = 0; i < label.length; i++) {
-      const m = termMatch(term, label, stems, i);
+    for (let i = 0; i < words.length; i++) {
+      const m = termMatch(term, words, stems, i);
       if (m === 0) continue;
       best = Math.max(best, m);
       const span = term.phrase ? term.phrase.length : 1;
@@ -85,15 +101,37 @@ function labelScore(q: LabelQuery, label: readonly string[]): number {
   }
   if (covered === 0) return 0;
   const coverage = covered / q.terms.length;
-  const precision = wordBest.reduce((a, b) => a + b, 0) / label.length;
+  const precision = wordBest.reduce((a, b) => a + b, 0) / words.length;
   return coverage * precision;
+}
+
+const NO_STEMS: readonly (readonly string[])[] = [];
+
+/**
+ * Labels by document (path and title): a common word's query asks for the names of the same few
+ * hundred documents on every search, and splitting, folding and stemming them cost more than the
+ * score itself. Bounded; cleared whole when full (names are small: ~1 MB at the bound).
+ */
+const LABEL_CACHE_LIMIT = 4096;
+const labelCache = new Map<string, Label[]>();
+
+function labelsOf(filePath: string, title: string | null): Label[] {
+  const key = title === null ? filePath : `${filePath}\u0000${title}`;
+  let labels = labelCache.get(key);
+  if (!labels) {
+    labels = documentLabels(filePath, title).map((words) => ({ words, stems: new Map() }));
+    if (labelCache.size >= LABEL_CACHE_LIMIT) labelCache.clear();
+    labelCache.set(key, labels);
+  }
+  return labels;
 }
 
 /** The document's best label score in [0, 1]; 0 when the query has no terms to look for. */
 export function nameMatch(q: LabelQuery, filePath: string, title: string | null): number {
   if (q.terms.length === 0) return 0;
+  const needStems = q.terms.some((t) => t.stems && t.stems.length > 0);
   let best = 0;
-  for (const label of documentLabels(filePath, title)) best = Math.max(best, labelScore(q, label));
+  for (const label of labelsOf(filePath, title)) best = Math.max(best, labelScore(q, label, needStems));
   return best;
 }
 

@@ -11,6 +11,7 @@
  */
 import { stemWord } from '../text/stem.js';
 import { WORD, fold } from '../text/tokens.js';
+import { variantsOf } from './fold-variants.js';
 
 export { fold };
 
@@ -56,27 +57,6 @@ interface Tok {
   start: number;
   end: number;
   term: number; // index into terms, -1 when not a match
-}
-
-/**
- * Every character that folds (as the tokenizer folds: case, then diacritics) to a given one, so an
- * anchor `cafe` also finds `CAFÉ`; decomposed text is covered by the `\p{M}*` after each letter.
- * Built once, on the first snippet, from the scripts that have case or diacritics.
- */
-let variants: Map<string, string[]> | null = null;
-function variantsOf(ch: string): string[] {
-  if (variants === null) {
-    variants = new Map();
-    for (let cp = 0x41; cp < 0x2000; cp++) {
-      const c = String.fromCodePoint(cp);
-      const f = fold(c);
-      if (f === c || [...f].length !== 1) continue;
-      let list = variants.get(f);
-      if (!list) variants.set(f, (list = []));
-      list.push(c);
-    }
-  }
-  return variants.get(ch) ?? [];
 }
 
 function escapeClassChar(c: string): string {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeSnippet, fold } from '../../../src/indexer/search/snippet.js';
+import { computeFoldVariants, FOLD_VARIANTS, variantsOf } from '../../../src/indexer/search/fold-variants.js';
 
 const t = (text: string, prefix = false) => ({ text, prefix });
 
@@ -120,4 +121,13 @@ test('a passage full of a common word: the first window is shown with every occu
   const marked = (s.match(/<mark>/g) ?? []).length;
   const words = s.replace(/<\/?mark>/g, '').split(/\s+/).filter((w) => /^function/.test(w)).length;
   assert.equal(marked, words, 'every occurrence shown is marked');
+});
+
+test('the fold-variants table is what folding every character of its range gives (it is written out so that a cold search does not compute it)', () => {
+  const computed = computeFoldVariants();
+  const table = new Map(Object.entries(FOLD_VARIANTS).map(([k, v]) => [k, [...v]]));
+  for (const [k, v] of computed) assert.deepEqual(table.get(k), v, `variants of ${JSON.stringify(k)}: regenerate FOLD_VARIANTS from computeFoldVariants()`);
+  assert.equal(table.size, computed.size, 'FOLD_VARIANTS has keys folding no longer gives');
+  assert.deepEqual(variantsOf('e').slice(0, 5), ['E', 'È', 'É', 'Ê', 'Ë']);
+  assert.deepEqual(variantsOf('?'), []);
 });
