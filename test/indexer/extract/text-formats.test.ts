@@ -167,3 +167,18 @@ test('a legacy 8-bit file whose last byte is accented is decoded as windows-1252
   const { decodeText } = await import('../../../src/indexer/extract/decode.js');
   assert.deepEqual(decodeText(Buffer.from('caf\xe9', 'latin1'), 1024), { text: 'café', encoding: 'windows-1252' });
 });
+
+test('a UTF-8 file longer than the validated prefix stays UTF-8 when the prefix cuts a character, and a bad byte inside the prefix makes it windows-1252', async () => {
+  const { decodeText, completeUtf8End } = await import('../../../src/indexer/extract/decode.js');
+  const prefix = 4 * 1024 * 1024;
+  for (const ch of ['é', '€', '𝄞']) {
+    // The character starts 1 byte before the 4 MiB mark, so the prefix ends inside it.
+    const bytes = Buffer.concat([Buffer.alloc(prefix - 1, 0x61), Buffer.from(ch), Buffer.from(' tail')]);
+    assert.equal(decodeText(bytes, 64 * 1024 * 1024).encoding, 'utf-8', `cut ${ch}`);
+    assert.equal(completeUtf8End(bytes, prefix), prefix - 1, `boundary before ${ch}`);
+  }
+  const ascii = Buffer.alloc(prefix + 10, 0x61);
+  assert.equal(completeUtf8End(ascii, prefix), prefix);
+  const bad = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.alloc(prefix, 0x61)]);
+  assert.equal(decodeText(bad, 64 * 1024 * 1024).encoding, 'windows-1252');
+});
