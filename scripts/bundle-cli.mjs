@@ -36,6 +36,9 @@ const READ_ACTIONS = new Set(['actions/search.js', 'actions/search-index.js', 'a
 /** Packages bundled (plain JavaScript, many files); the others are required from node_modules. */
 const BUNDLED_PACKAGES = new Set(['commander', 'better-sqlite3-multiple-ciphers']);
 
+/** What the read path imports from these built-ins (functions, or the default export used as an object). */
+const LAZY_BUILTINS = { 'node:crypto': ['randomBytes', 'createHash', 'timingSafeEqual'], 'node:zlib': ['default'], 'node:child_process': ['spawnSync'] };
+
 const rel = (file) => path.relative(root, file).split(path.sep).join('/');
 /** The name a module has in the start-up test's trace: its dist/ file for our sources. */
 const traceName = (file) => rel(file).replace(/^src\/(.*)\.ts$/, 'dist/$1.js');
@@ -45,6 +48,22 @@ const traceLine = (file) => `\n;globalThis.__owletModuleTrace?.(${JSON.stringify
 const readPath = {
   name: 'owlet-read-path',
   setup(build) {
+    // Node built-ins that load many internal modules, which the read path imports but calls only
+    // in some runs (crypto: when it writes a key or token; zlib: when a search reads a stored
+    // passage; child_process: commander for external subcommands, the Windows administrator check):
+    // loaded at their first use. An import of anything not listed fails the build here.
+    build.onResolve({ filter: /^node:(crypto|zlib|child_process)$/ }, (args) => {
+      if (args.importer.startsWith(path.join(root, 'src') + path.sep)) return { path: args.path, namespace: 'owlet-lazy-builtin' };
+      if (args.importer.includes(`${path.sep}node_modules${path.sep}commander${path.sep}`)) return { path: args.path, namespace: 'owlet-lazy-builtin-cjs' };
+      return undefined;
+    });
+    const loader = (name) => `let loaded;\nconst load = () => (loaded ??= require(${JSON.stringify(name)}));\n`;
+    build.onLoad({ filter: /.*/, namespace: 'owlet-lazy-builtin' }, (args) => ({
+      contents: loader(args.path) + LAZY_BUILTINS[args.path].map((name) => (name === 'default' ? 'export default new Proxy({}, { get: (_, key) => load()[key] });' : `export const ${name} = (...args) => load().${name}(...args);`)).join('\n'),
+      loader: 'js',
+    }));
+    // For CommonJS code (commander reads childProcess.spawn when it runs an external subcommand).
+    build.onLoad({ filter: /.*/, namespace: 'owlet-lazy-builtin-cjs' }, (args) => ({ contents: `${loader(args.path)}module.exports = new Proxy({}, { get: (_, key) => load()[key] });`, loader: 'js' }));
     build.onResolve({ filter: /^\.\.?\//, namespace: 'file' }, (args) => {
       if (args.kind !== 'dynamic-import' || !args.importer.startsWith(cliDir + path.sep)) return undefined;
       const target = path.relative(cliDir, path.resolve(path.dirname(args.importer), args.path)).split(path.sep).join('/');

@@ -27,6 +27,8 @@ interface Traced {
   modules: string[];
   /** The files Node read as modules, relative to the repository. */
   files: string[];
+  /** Node's built-in modules loaded (internal ones included). */
+  builtins: string[];
 }
 
 async function traced(args: string[]): Promise<Traced> {
@@ -35,7 +37,8 @@ async function traced(args: string[]): Promise<Traced> {
   const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   const files = [...new Set(lines.filter((u) => u.startsWith('file:')).map((u) => path.relative(repoRoot, new URL(u).pathname)))].sort();
   const bundled = lines.filter((l) => l.startsWith('bundled:')).map((l) => l.slice('bundled:'.length));
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules: [...new Set([...files, ...bundled])].sort(), files };
+  const builtins = lines.filter((l) => l.startsWith('builtin:')).map((l) => l.slice('builtin:'.length));
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules: [...new Set([...files, ...bundled])].sort(), files, builtins };
 }
 
 /**
@@ -148,6 +151,13 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
   assert.equal(st.service, null);
   assert.equal(st.watcher.message, 'no service running');
   assertReadsIndexLean(offStatus, 'status without a service');
+  // Built-ins the read path imports but only some runs call are loaded at their first call (scripts/bundle-cli.mjs):
+  // counting what is on disk compresses and hashes nothing and starts no process.
+  for (const [t, what, unused] of [[offStatus, 'status', /^(crypto|zlib|child_process)$/], [offline, 'search', /^(crypto|child_process)$/]] as const) {
+    assert.ok(t.builtins.includes('fs'), `the trace lists built-ins (${what})`);
+    const loaded = t.builtins.filter((b) => unused.test(b));
+    assert.deepEqual(loaded, [], `${what} without a service loads node:${loaded.join(', node:')}`);
+  }
   // A status counts; it never searches.
   const searching = offStatus.modules.filter((m) => /dist\/indexer\/search\//.test(m));
   assert.deepEqual(searching, [], `status without a service loads ${searching.join(', ')}`);
