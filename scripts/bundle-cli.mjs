@@ -123,8 +123,20 @@ const result = await esbuild.build({
   banner: { js: "'use strict';\nconst __owletFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [readPath],
   metafile: true,
+  write: false,
   logLevel: 'warning',
 });
+
+/*
+ * esbuild leaves a few non-ASCII characters in regular expression literals; one of them makes V8
+ * hold the whole source as two-byte text and Node decode the file on its slow path. As \uXXXX
+ * escapes (the same character in a string or a regular expression) the file is ASCII. An escaped
+ * one (`\—`) would change meaning, so it stops the build instead.
+ */
+const [output] = result.outputFiles;
+if (/\\[^\x00-\x7f]/.test(output.text)) throw new Error('bundle-cli: a non-ASCII character follows a backslash in the bundle; escape it in the source');
+fs.mkdirSync(outdir, { recursive: true });
+fs.writeFileSync(output.path, output.text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 
 // `OWLET_BUNDLE_SIZES=1 node scripts/bundle-cli.mjs`: the biggest sources in the file.
 if (process.env.OWLET_BUNDLE_SIZES) {
