@@ -64,6 +64,12 @@ const readPath = {
     }));
     // For CommonJS code (commander reads childProcess.spawn when it runs an external subcommand).
     build.onLoad({ filter: /.*/, namespace: 'owlet-lazy-builtin-cjs' }, (args) => ({ contents: `${loader(args.path)}module.exports = new Proxy({}, { get: (_, key) => load()[key] });`, loader: 'js' }));
+    // `import fs from 'node:fs'` compiles to a copy of the module's hundred-odd properties made
+    // for each importing module (esbuild's CommonJS interop): ~30 copies per run. Imported through
+    // one ES module that exports the built-in as its default, it is the module itself, once. A named
+    // import of these fails the build here.
+    build.onResolve({ filter: /^node:(fs|path|os)$/ }, (args) => (args.importer.startsWith(path.join(root, 'src') + path.sep) ? { path: args.path, namespace: 'owlet-builtin-default' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'owlet-builtin-default' }, (args) => ({ contents: `export default require(${JSON.stringify(args.path)});`, loader: 'js' }));
     build.onResolve({ filter: /^\.\.?\//, namespace: 'file' }, (args) => {
       if (args.kind !== 'dynamic-import' || !args.importer.startsWith(cliDir + path.sep)) return undefined;
       const target = path.relative(cliDir, path.resolve(path.dirname(args.importer), args.path)).split(path.sep).join('/');
