@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/schema.js';
 import { readTrustedFile } from '../security/data-dir-guard.js';
 import { isLanguage } from '../text/language-codes.js';
@@ -35,11 +34,35 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/*
+ * Both sides are JSON data (parsed from the file, or the generated defaults), so equality and
+ * copies are plain walks: node:util's isDeepStrictEqual and structuredClone load internal modules
+ * (structuredClone even a message channel) that cost more than the whole merge (issue #14).
+ */
+
+/** isDeepStrictEqual for JSON data: Object.is on leaves (so -0 is not 0), the same keys, arrays item by item. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  }
+  return Object.is(a, b);
+}
+
+/** A deep copy of JSON data. */
+function jsonCopy<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(jsonCopy) as T;
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonCopy(x)])) as T;
+  return v;
+}
+
 /** The file's value merged over the default, or NOT_CERTAIN. */
 function merge(value: unknown, dflt: unknown, at: string[]): unknown {
   const key = at.join('.');
-  if (key in CHECKED) return CHECKED[key]!(value) ? structuredClone(value) : NOT_CERTAIN;
-  if (isDeepStrictEqual(value, dflt)) return structuredClone(dflt);
+  if (key in CHECKED) return CHECKED[key]!(value) ? jsonCopy(value) : NOT_CERTAIN;
+  if (jsonEqual(value, dflt)) return jsonCopy(dflt);
   if (!isPlainObject(value) || !isPlainObject(dflt)) return NOT_CERTAIN;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -48,7 +71,7 @@ function merge(value: unknown, dflt: unknown, at: string[]): unknown {
     if (m === NOT_CERTAIN) return NOT_CERTAIN;
     out[k] = m;
   }
-  for (const [k, d] of Object.entries(dflt)) if (!Object.hasOwn(out, k)) out[k] = structuredClone(d);
+  for (const [k, d] of Object.entries(dflt)) if (!Object.hasOwn(out, k)) out[k] = jsonCopy(d);
   return out;
 }
 
@@ -75,7 +98,7 @@ export function certainlyValidConfig(dataDir: string, defaults: Config = CONFIG_
   } catch {
     return null; // the full loader reports it
   }
-  if (raw === null) return structuredClone(defaults);
+  if (raw === null) return jsonCopy(defaults);
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));

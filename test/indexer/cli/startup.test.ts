@@ -23,16 +23,32 @@ interface Traced {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** Resolved module URLs, relative to the repository (node: built-ins left out). */
+  /** Every module loaded, relative to the repository (node: built-ins left out): the files read, and the modules run from the bundle named by the file each came from. */
   modules: string[];
+  /** The files Node read as modules, relative to the repository. */
+  files: string[];
+  /** Node's built-in modules loaded (internal ones included). */
+  builtins: string[];
 }
 
 async function traced(args: string[]): Promise<Traced> {
   const file = path.join(tmpDir('owlet-trace-'), 'modules.txt');
   const r = await runOwlet(args, { env: { NODE_OPTIONS: `--require ${TRACE_CJS} --import ${TRACE_HOOK}`, OWLET_MODULE_TRACE: file } });
-  const urls = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-  const modules = [...new Set(urls.filter((u) => u.startsWith('file:')).map((u) => path.relative(repoRoot, new URL(u).pathname)))].sort();
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules };
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  const files = [...new Set(lines.filter((u) => u.startsWith('file:')).map((u) => path.relative(repoRoot, new URL(u).pathname)))].sort();
+  const bundled = lines.filter((l) => l.startsWith('bundled:')).map((l) => l.slice('bundled:'.length));
+  const builtins = lines.filter((l) => l.startsWith('builtin:')).map((l) => l.slice('builtin:'.length));
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, modules: [...new Set([...files, ...bundled])].sort(), files, builtins };
+}
+
+/**
+ * The read-only commands run from the one-file bundle `npm run build` writes (scripts/bundle-cli.mjs):
+ * of our own code Node reads bin/owlet.js and dist/cli/read.cjs and nothing else, not the 50 to 80
+ * modules of dist/ whose loading cost more than Node's start-up (issue #14).
+ */
+function assertFromBundle(t: Traced, what: string): void {
+  const ours = t.files.filter((m) => !m.startsWith('node_modules/') && !m.startsWith('test/') && m !== 'package.json');
+  assert.deepEqual(ours, ['bin/owlet.js', 'dist/cli/read.cjs'], `${what} reads these files of Owlet's`);
 }
 
 function packagesIn(modules: string[]): string[] {
@@ -61,17 +77,22 @@ test('--version and --help load commander and the command definitions, nothing t
   assert.equal(version.code, 0, version.stderr);
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   assertLight(version, '--version', [/dist\/indexer\/(store|search|index|extract|http|backup|update|health|audit)\//, /cli\/actions\//]);
-  // Only commander among the packages.
+  // Only commander among the packages (bundled: no file of node_modules is read).
   assert.deepEqual(packagesIn(version.modules), ['commander']);
+  assertFromBundle(version, '--version');
+  assert.deepEqual(version.files.filter((m) => m.startsWith('node_modules/')), [], '--version reads no package file');
 
   const help = await traced(['--help']);
   assert.equal(help.code, 0, help.stderr);
   // The help still lists every command, with the options that live in their definitions.
   for (const c of ['index', 'search', 'serve', 'run', 'status', 'errors', 'open', 'key', 'audit', 'doctor', 'backup', 'update']) assert.match(help.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
   assertLight(help, '--help', [/cli\/actions\//]);
+  assertFromBundle(help, '--help');
+  // Every other command runs from dist/ as tsc wrote it (its workers and child processes start from there).
   const sub = await traced(['backup', '--help']);
   assert.match(sub.stdout, /restore/);
   assertLight(sub, 'backup --help', [/commands\/backup-actions/]);
+  assert.ok(sub.files.includes('dist/indexer/cli/main.js') && !sub.files.includes('dist/cli/read.cjs'), `backup runs from dist/: ${sub.files.join(', ')}`);
 });
 
 test('with a service running, search and status ask it over HTTP: no SQLite, no keys, no schema library', async () => {
@@ -94,6 +115,7 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
     assert.ok(viaService.hits.every((h) => h.snippet.includes('<mark>tokenstartup</mark>')));
     assertLight(s, 'search with a service', [/dist\/indexer\/(store|search|service\/context|security\/(secrets|data-key|keychain|cipher))/]);
     assert.ok(s.modules.some((m) => m.endsWith('cli/actions/service-client.js')), 'went through the service client');
+    assertFromBundle(s, 'search with a service');
 
     // The human form is the same as on disk, and a malformed query is still a usage error (exit 2).
     const human = await traced(['search', 'tokenstartup', '--limit', '1', '--data-dir', data]);
@@ -109,6 +131,7 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
     assert.equal(status.counts.indexed, 2);
     assert.equal(status.service?.url, info.url);
     assertLight(st, 'status with a service', [/dist\/indexer\/(store|service\/status)/]);
+    assertFromBundle(st, 'status with a service');
   } finally {
     child.kill('SIGTERM');
     await waitExit(child, 15_000);
@@ -128,6 +151,13 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
   assert.equal(st.service, null);
   assert.equal(st.watcher.message, 'no service running');
   assertReadsIndexLean(offStatus, 'status without a service');
+  // Built-ins the read path imports but only some runs call are loaded at their first call (scripts/bundle-cli.mjs):
+  // counting what is on disk compresses and hashes nothing and starts no process.
+  for (const [t, what, unused] of [[offStatus, 'status', /^(crypto|zlib|child_process)$/], [offline, 'search', /^(crypto|child_process)$/]] as const) {
+    assert.ok(t.builtins.includes('fs'), `the trace lists built-ins (${what})`);
+    const loaded = t.builtins.filter((b) => unused.test(b));
+    assert.deepEqual(loaded, [], `${what} without a service loads node:${loaded.join(', node:')}`);
+  }
   // A status counts; it never searches.
   const searching = offStatus.modules.filter((m) => /dist\/indexer\/search\//.test(m));
   assert.deepEqual(searching, [], `status without a service loads ${searching.join(', ')}`);
@@ -140,6 +170,8 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal((JSON.parse(changed.stdout) as { total: number }).total, 2);
   assert.ok(changed.modules.some((m) => m.endsWith('dist/indexer/config/load.js')), 'the full loader read the changed file');
+  assertFromBundle(changed, 'search with a configuration the fast path cannot vouch for');
+  assert.ok(packagesIn(changed.files).includes('zod'), 'the full loader required the schema library from node_modules');
   fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, maxFileSizeMb: 'big' }), { mode: 0o600 });
   for (const args of [['search', 'tokenstartup'], ['status']]) {
     const bad = await traced([...args, '--data-dir', data]);
@@ -157,6 +189,10 @@ test('with a service running, search and status ask it over HTTP: no SQLite, no 
  */
 function assertReadsIndexLean(t: Traced, what: string): void {
   assert.ok(t.modules.some((m) => m.endsWith('dist/indexer/cli/main.js')), `the trace saw the CLI load (${what})`);
+  assertFromBundle(t, what);
+  // Of the packages, only SQLite's native addon and the stemmer are read from node_modules; the rest is in the bundle.
+  const read = t.files.filter((m) => m.startsWith('node_modules/') && !/\/build\/Release\/better_sqlite3\.node$|^node_modules\/@orama\/stemmers\/dist\/en\.cjs$/.test(m));
+  assert.deepEqual(read, [], `${what} reads these package files`);
   const allowed = ['commander', 'better-sqlite3-multiple-ciphers', 'bindings', 'file-uri-to-path', '@orama/stemmers'];
   const extra = packagesIn(t.modules).filter((p) => !allowed.includes(p));
   assert.deepEqual(extra, [], `${what} loads ${extra.join(', ')}`);
