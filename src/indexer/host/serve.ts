@@ -26,6 +26,7 @@ import { ConfigEditor } from '../service/config-editor.js';
 import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '../update/policy.js';
 import { serviceUpdateCard } from './update-card.js';
 import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
+import { openPrimaryChannel, type PrimaryChannel } from './primary-channel.js';
 
 export { fileLogger };
 
@@ -188,11 +189,14 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
   let stopping: Promise<void> | null = null;
   /** What this service wrote to service.json: only that may be removed. */
   let written: ServiceInfo | null = null;
+  /** The standby's way to this service (owlet run, shared socket only). */
+  let channel: PrimaryChannel | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping', { reason });
       send({ type: 'stopping', reason });
       audit.append('service.stop', { reason });
+      await channel?.close();
       await app.close().catch(() => {});
       await monitoring.stop();
       await index.stop();
@@ -205,7 +209,11 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
     const shared = socket ? await takeListenSocket(socket, bindHost, port, log) : null;
     // Fastify passes the options on to net.Server#listen, which takes `handle` (a bound socket).
     await app.listen(shared ? ({ host: bindHost, port: shared.port, handle: shared.handle } as { host: string; port: number }) : { host: bindHost, port });
-    if (shared) log.info('listening on the supervisor\'s socket', { port: shared.port });
+    if (shared) {
+      log.info('listening on the supervisor\'s socket', { port: shared.port });
+      // The read-only standby beside this service hands it what it does not serve (primary-channel.ts).
+      channel = await openPrimaryChannel(app.server, opts.dataDir, log);
+    }
   } catch (e) {
     await monitoring.stop();
     await index.stop();
