@@ -84,21 +84,22 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 /**
  * The standby's side: passes one request to the primary and its answer back. Calls `unavailable`
  * (and nothing is written to `res`) when the primary does not answer at all: no socket, connection
- * refused or reset before the answer's head arrived, or `headDeadlineMs` passed.
+ * refused or reset before the answer's head arrived, or `headDeadlineMs` passed. `reached` is false
+ * only when the request certainly never reached the primary (no socket, connection refused).
  */
-export function forwardToPrimary(socketPath: string, req: http.IncomingMessage, res: http.ServerResponse, unavailable: (reason: string) => void, headDeadlineMs = 15_000): void {
+export function forwardToPrimary(socketPath: string, req: http.IncomingMessage, res: http.ServerResponse, unavailable: (reason: string, reached: boolean) => void, headDeadlineMs = 15_000): void {
   let settled = false;
   let proxied = false;
-  const fail = (reason: string) => {
+  const fail = (reason: string, reached: boolean) => {
     if (settled) return;
     settled = true;
     up.destroy();
-    unavailable(reason);
+    unavailable(reason, reached);
   };
   const up = http.request({ socketPath, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: false });
   // A stopped primary (SIGSTOP) accepts nothing and answers nothing; its supervisor replaces it
   // within ~10 s, and a client told so sooner can retry.
-  const timer = setTimeout(() => fail('the primary service did not answer in time'), headDeadlineMs);
+  const timer = setTimeout(() => fail('the primary service did not answer in time', true), headDeadlineMs);
   up.on('response', (answer) => {
     clearTimeout(timer);
     if (settled) return answer.destroy();
@@ -112,7 +113,11 @@ export function forwardToPrimary(socketPath: string, req: http.IncomingMessage, 
     clearTimeout(timer);
     // After the answer's head: the answer is cut (the client sees it); after fail(): already answered.
     if (proxied) res.destroy();
-    else if (!settled) fail(`the primary service cannot be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`);
+    else if (!settled) {
+      // Refused or no socket: the request never reached the primary. A reset may have come after it read it.
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(`the primary service cannot be reached (${code ?? e.message})`, code !== 'ECONNREFUSED' && code !== 'ENOENT');
+    }
   });
   req.on('error', () => up.destroy());
   res.on('close', () => {

@@ -34,7 +34,7 @@ export interface StandbyReader {
 }
 
 /** Passes a request to the primary; calls `unavailable` (without answering) when it cannot. */
-export type ForwardToPrimary = (req: http.IncomingMessage, res: http.ServerResponse, unavailable: (reason: string) => void) => void;
+export type ForwardToPrimary = (req: http.IncomingMessage, res: http.ServerResponse, unavailable: (reason: string, reached: boolean) => void) => void;
 
 export interface StandbyServerOptions {
   reader: StandbyReader;
@@ -84,12 +84,21 @@ export function createStandbyServer(o: StandbyServerOptions): http.Server {
   server.maxHeadersCount = 100;
   installConnectionLimits(server, limits);
 
-  /** The primary cannot be reached: a retryable 503, on a connection the client must not reuse. */
-  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, reason: string) =>
-    sendError(req, res, 503, 'OWL_ERR_STANDBY', `this request reached Owlet's read-only standby and the primary service cannot answer it now (${reason}); retry`, { Connection: 'close', 'Retry-After': '1' });
+  /**
+   * The primary cannot answer: 503 on a connection the client must not reuse. OWL_ERR_STANDBY says
+   * nothing was done, so any client may retry; a write the primary may have read before it stopped
+   * answering is OWL_ERR_SERVICE_UNREACHABLE instead (not retried blindly).
+   */
+  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, reason: string, reached: boolean) => {
+    const close = { Connection: 'close', 'Retry-After': '1' };
+    if (reached && req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(req, res, 503, 'OWL_ERR_SERVICE_UNREACHABLE', `the service at http://${req.headers.host ?? ''} did not answer ${req.method} ${pathOf(req.url ?? '/')}: ${reason}`, close);
+    }
+    sendError(req, res, 503, 'OWL_ERR_STANDBY', `this request reached Owlet's read-only standby and the primary service cannot answer it now (${reason}); retry`, close);
+  };
 
-  const toPrimary = (req: http.IncomingMessage, res: http.ServerResponse, whenDown: (reason: string) => void) => {
-    if (!o.forward) return whenDown('no channel to the primary on this system');
+  const toPrimary = (req: http.IncomingMessage, res: http.ServerResponse, whenDown: (reason: string, reached: boolean) => void) => {
+    if (!o.forward) return whenDown('no channel to the primary on this system', false);
     o.forward(req, res, whenDown);
   };
 
@@ -119,11 +128,11 @@ export function createStandbyServer(o: StandbyServerOptions): http.Server {
       } catch (e) {
         const err = clientErrorOf(e);
         // The standby lost its view mid-request: the primary may still answer.
-        if (err.code === 'OWL_ERR_NOT_READY') return toPrimary(req, res, (reason) => refuse(req, res, reason));
+        if (err.code === 'OWL_ERR_NOT_READY') return toPrimary(req, res, (reason, reached) => refuse(req, res, reason, reached));
         return sendError(req, res, err.status, err.code, err.message);
       }
     }
-    toPrimary(req, res, (reason) => refuse(req, res, reason));
+    toPrimary(req, res, (reason, reached) => refuse(req, res, reason, reached));
   }
 
   function bearerOk(req: http.IncomingMessage): boolean {
