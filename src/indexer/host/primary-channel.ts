@@ -64,11 +64,11 @@ export async function openPrimaryChannel(server: http.Server, dataDir: string, l
   }
   return {
     path: file,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Removes the socket file too (Node unlinks a Unix socket it listened on when closing).
-        channel.close(() => resolve());
-      }),
+    // Stops accepting and removes the socket file (Node unlinks a Unix socket it listened on). Not
+    // waited for: the connections it handed over belong to the HTTP server, whose close ends them.
+    close: async () => {
+      channel.close();
+    },
   };
 }
 

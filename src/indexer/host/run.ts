@@ -118,6 +118,8 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
   const finish = (code: number) => {
+    // Already stopped on the normal paths; here for a supervisor that gives up (the service failed).
+    void standby?.stop('supervisor exiting');
     listenSocket?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -248,6 +250,8 @@ function standbySupervisor(opts: RunOptions, launcher: ServiceLauncher, socket: 
     log: (e) => (e.type === 'crash' || e.type === 'hang' || e.type === 'failed' || e.type === 'kill' || e.type === 'crash-loop' ? log.warn(`standby supervisor ${e.type}`, { ...e }) : log.info(`standby supervisor ${e.type}`, { ...e })),
   });
   sup.onDidChangeState((s) => {
+    // A service (re)started while the standby serves accepts only once ready (serve.ts).
+    socket.standby = s.state === 'running';
     if (s.state === 'failed' && !socket.closed && retry === null) {
       retry = setTimeout(() => {
         retry = null;

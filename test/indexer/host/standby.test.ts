@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { runSupervised } from '../../../src/indexer/host/run.js';
+import net from 'node:net';
+import { HEADLESS_ENTRY, runSupervised } from '../../../src/indexer/host/run.js';
+import { bindListenSocket } from '../../../src/indexer/host/listen-socket.js';
+import { forkServiceLauncher } from '../../../src/indexer/host/launcher.js';
+import { serveArgs } from '../../../src/indexer/host/indexer-host.js';
 import type { IndexerHost } from '../../../src/indexer/host/indexer-host.js';
 import type { Supervisor } from '../../../src/indexer/host/supervisor.js';
 import { SERVED_BY_HEADER } from '../../../src/indexer/http/standby-server.js';
@@ -200,6 +204,25 @@ describe('the read-only hot standby beside the real service', () => {
     }
   });
 
+  test('a primary restarted while the standby serves accepts only once ready: no probe meets a not-ready answer', async () => {
+    await r.host.whenReady(60_000);
+    const first = r.host.pid!;
+    process.kill(first, 'SIGKILL');
+    await waitFor(() => !isAlive(first), 10_000, 'the primary to be gone');
+    const answers: Promise<Answer>[] = [];
+    const started = Date.now();
+    while ((r.host.state !== 'running' || r.host.pid === first) && Date.now() - started < 60_000) {
+      answers.push(get(r.port, '/health/ready', {}, 10_000));
+      answers.push(get(r.port, `/api/v1/search?q=${TOKEN}&limit=1`, r.bearer, 10_000));
+      await sleep(25);
+    }
+    // And a little after ready, when the new primary takes its share of the connections.
+    for (let i = 0; i < 20; i++) answers.push(get(r.port, '/health/ready', {}, 10_000));
+    const all = await Promise.all(answers);
+    assert.ok(all.length > 20, `probes were made during the restart (${all.length})`);
+    assert.deepEqual(all.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.servedBy ?? 'primary'} ${a.body.slice(0, 120)}`), [], 'every probe answered 200');
+  });
+
   test('its own supervisor restarts a killed standby; the primary is not touched', async () => {
     await r.host.whenReady(60_000);
     const primary = r.host.pid!;
@@ -241,5 +264,48 @@ describe('the standby\'s view of the index (real SQLite files, no service)', () 
     assert.equal(ix.search('alphaword', 5, 0).total, 1);
     assert.equal(ix.check(), 'ok');
     ix.close();
+  });
+});
+
+describe('a service started while a standby serves', () => {
+  test('accepts nothing before it is ready (the standby answers meanwhile), and serves once ready', async () => {
+    const socket = bindListenSocket('127.0.0.1', 0);
+    socket.standby = true;
+    const child = forkServiceLauncher()({
+      modulePath: HEADLESS_ENTRY.modulePath,
+      execArgv: HEADLESS_ENTRY.execArgv ?? [],
+      args: serveArgs({ dataDir: tmpDir('owlet-standby-late-'), port: socket.port, keyFromHost: false, forwardLogs: 'warn', listenHandle: true }),
+      listenSocket: socket,
+    });
+    let ready = false;
+    let exited = false;
+    child.onMessage((m) => void ((m as { type?: string }).type === 'ready' && (ready = true)));
+    child.onExit(() => void (exited = true));
+    const connect = () =>
+      new Promise<string>((resolve) => {
+        const c = net.connect({ host: '127.0.0.1', port: socket.port });
+        c.once('connect', () => (c.destroy(), resolve('connected')));
+        c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+    try {
+      const before: string[] = [];
+      const started = Date.now();
+      while (!ready && !exited && Date.now() - started < 60_000) {
+        const r = await connect();
+        // Only a connection made and answered while the child had not yet said ready counts.
+        if (!ready) before.push(r);
+      }
+      assert.ok(ready, 'the service became ready');
+      assert.ok(before.length > 3, `connections were tried during the start (${before.length})`);
+      // The child listens, then sends ready: a connection in that instant is accepted before the
+      // message arrives here. Listening before the start (the default without a standby) is seconds.
+      const accepted = before.filter((r) => r !== 'ECONNREFUSED');
+      assert.ok(accepted.length <= 5 && before.slice(0, before.length - accepted.length).every((r) => r === 'ECONNREFUSED'), `no connection accepted before ready: ${before.join(' ')}`);
+      assert.equal((await get(socket.port, '/health/ready', {}, 5_000)).status, 200);
+    } finally {
+      child.send({ type: 'shutdown', reason: 'test' });
+      await waitFor(() => exited, 20_000, 'exit');
+      socket.close();
+    }
   });
 });
