@@ -191,7 +191,10 @@ export class StandbyIndex {
       } catch {
         /* already unusable */
       }
-      this.closedBecause = `the index cannot be read: ${e instanceof Error ? e.message : String(e)}`;
+      const why = `the index cannot be read: ${e instanceof Error ? e.message : String(e)}`;
+      // Tried every check: said once per distinct reason, not four times a second.
+      if (why !== this.closedBecause) this.o.log.info('standby cannot open the index yet', { reason: why });
+      this.closedBecause = why;
       return false;
     }
     // Opened something other than what was stat'ed (replaced in between): the next check sees it.
