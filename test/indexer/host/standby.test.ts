@@ -151,6 +151,36 @@ describe('the read-only hot standby beside the real service', () => {
     await r.host.whenReady(60_000);
   });
 
+  test('a browser session signed in on the primary works through the standby (the primary judges the cookie)', async () => {
+    await r.host.whenReady(60_000);
+    // A sign-in link (bearer POST) and its code exchanged for the session cookie: wherever these
+    // connections land, the primary answers them.
+    const link = await get(r.port, '/api/v1/auth/login-link', r.bearer, 10_000, 'POST');
+    assert.equal(link.status, 200, link.body);
+    const code = new URL(JSON.parse(link.body).url as string).searchParams.get('code')!;
+    const login = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: r.port, path: `/login?code=${code}`, agent: false }, (res) => {
+        res.resume();
+        resolve(String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!);
+      });
+      req.on('error', reject);
+    });
+    assert.match(login, /^owlet_session=/);
+    // Now force the standby to take the request: it cannot verify the cookie, the primary does.
+    const primary = r.host.pid!;
+    process.kill(primary, 'SIGSTOP');
+    const session = get(r.port, '/api/v1/session', { cookie: login }, 10_000);
+    const search = get(r.port, `/api/v1/search?q=${TOKEN}`, { cookie: login }, 10_000);
+    await sleep(300);
+    process.kill(primary, 'SIGCONT');
+    const [se, sr] = await Promise.all([session, search]);
+    assert.equal(se.status, 200, se.body);
+    assert.equal(JSON.parse(se.body).auth, 'cookie');
+    assert.equal(se.servedBy, undefined, 'answered by the primary');
+    assert.equal(sr.status, 200, sr.body);
+    assert.equal(sr.servedBy, undefined, 'a cookie search is the primary\'s too');
+  });
+
   test('the standby never takes the data lock: with the primary down, the lock is free', async () => {
     await r.host.whenReady(60_000);
     const primary = r.host.pid!;
