@@ -129,7 +129,7 @@ export class StandbyIndex {
     if (this.ctx) {
       if (fileIno === this.fileIno && walIno === this.walIno) return 'ok';
       const walDeleted = fileIno === this.fileIno && walIno === null;
-      this.close(fileIno !== this.fileIno ? 'index.db was replaced' : walDeleted ? 'the write-ahead log was deleted' : 'the write-ahead log was replaced');
+      this.close(fileIno === null ? 'index.db was moved away (a recovery sets a damaged file aside)' : fileIno !== this.fileIno ? 'index.db was replaced' : walDeleted ? 'the write-ahead log was deleted' : 'the write-ahead log was replaced');
       if (walDeleted) {
         // The primary heals it only with the database to itself: stay closed until it has.
         this.walGone = { fileIno, at: this.now() };
