@@ -32,12 +32,23 @@ export async function api<T>(url: string, init: RequestInit & { json?: unknown }
     headers.set('Content-Type', 'application/json');
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(url, { ...init, body, headers, credentials: 'same-origin', cache: 'no-store' });
-  if (res.status === 401) throw new SignedOut();
-  const out = (await res.json().catch(() => ({}))) as T & { error?: { message: string; code: string } };
-  if (!res.ok) throw new ApiError(out.error?.message ?? `${res.status} ${res.statusText}`, out.error?.code ?? 'HTTP', res.status);
-  return out;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, { ...init, body, headers, credentials: 'same-origin', cache: 'no-store' });
+    if (res.status === 401) throw new SignedOut();
+    const out = (await res.json().catch(() => ({}))) as T & { error?: { message: string; code: string } };
+    // The request reached the read-only standby while the primary could not take it, and nothing
+    // was done: a new connection (the standby closed this one) may reach the primary.
+    if (res.status === 503 && out.error?.code === 'OWL_ERR_STANDBY' && attempt < STANDBY_RETRY_DELAYS_MS.length) {
+      await new Promise((r) => setTimeout(r, STANDBY_RETRY_DELAYS_MS[attempt]));
+      continue;
+    }
+    if (!res.ok) throw new ApiError(out.error?.message ?? `${res.status} ${res.statusText}`, out.error?.code ?? 'HTTP', res.status);
+    return out;
+  }
 }
+
+/** Waits between retries of an OWL_ERR_STANDBY answer: ~12 s in all, beyond the primary's 10 s hang deadline and a restart. */
+export const STANDBY_RETRY_DELAYS_MS: readonly number[] = [100, 250, 500, 1000, 2000, 3000, 5000];
 
 export const post = <T>(url: string, json: unknown = {}) => api<T>(url, { method: 'POST', json });
 

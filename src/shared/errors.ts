@@ -22,6 +22,7 @@ export const ErrorCodes = {
   OWL_ERR_DB_KEY: { kind: 'database', http: 503, message: '{reason}', remedy: 'restore the key to the keychain or key file it came from ("owlet key status" shows where Owlet looks)' },
   OWL_ERR_DB_NEWER: { kind: 'database', http: 503, message: 'the index was written by a newer Owlet (schema {found}, this build knows {supported})', remedy: 'update Owlet, or restore a backup taken by this version' },
   OWL_ERR_NOT_READY: { kind: 'service', http: 503, message: '{reason}', remedy: 'try again in a moment' },
+  OWL_ERR_STANDBY: { kind: 'service', http: 503, message: '{reason}', remedy: 'retry the request: a new connection reaches the primary service (the read-only standby answers only readiness and searches with the API token)' },
   OWL_ERR_SERVICE_NOT_RUNNING: { kind: 'service', http: 503, message: 'no Owlet service is running for {dataDir}', remedy: 'start it with "owlet serve" or "owlet run"' },
   OWL_ERR_SERVICE_UNREACHABLE: { kind: 'service', http: 503, message: 'the service at {url} did not answer {request}: {reason}', remedy: 'check "owlet status"; restart the service if it hangs' },
   OWL_ERR_SERVICE_START_FAILED: { kind: 'service', http: 503, message: 'the indexer did not start: {reason}', remedy: 'see the service log; fix what the message names, then start Owlet again' },

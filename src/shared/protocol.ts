@@ -21,9 +21,10 @@ export type HostMessage =
   | { type: 'key'; key: string; pendingKey?: string; auditKey?: string }
   /**
    * The supervisor's listening socket travels WITH this message as the IPC handle (fork only;
-   * `serve --listen-handle`, host/listen-socket.ts). `host`/`port` say what it is bound to.
+   * `serve --listen-handle`, host/listen-socket.ts). `host`/`port` say what it is bound to;
+   * `standby`: a read-only standby already accepts on it, so the service accepts only once ready.
    */
-  | { type: 'listen-socket'; host: string; port: number };
+  | { type: 'listen-socket'; host: string; port: number; standby?: boolean };
 
 /** Log levels as they cross the channel (the logger's levels). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -136,7 +137,7 @@ export function isHostMessage(v: unknown): v is HostMessage {
   if (!isObject(v) || typeof v.type !== 'string') return false;
   if (v.type === 'shutdown') return typeof v.reason === 'string';
   if (v.type === 'ping') return typeof v.seq === 'number';
-  if (v.type === 'listen-socket') return typeof v.host === 'string' && typeof v.port === 'number';
+  if (v.type === 'listen-socket') return typeof v.host === 'string' && typeof v.port === 'number' && (v.standby === undefined || typeof v.standby === 'boolean');
   if (v.type === 'key') return isKey(v.key) && (v.pendingKey === undefined || isKey(v.pendingKey)) && (v.auditKey === undefined || isKey(v.auditKey));
   return false;
 }

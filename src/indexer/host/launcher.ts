@@ -172,7 +172,7 @@ export function forkLauncher(opts: ForkLauncherOptions): Launcher {
     const socket = opts.listenSocket;
     if (socket && !socket.closed && child.pid !== undefined) {
       // Queued on the channel until the child reads it; the supervisor's handle stays open.
-      const msg: HostMessage = { type: 'listen-socket', host: socket.host, port: socket.port };
+      const msg: HostMessage = { type: 'listen-socket', host: socket.host, port: socket.port, ...(socket.standby ? { standby: true } : {}) };
       try {
         child.send(msg, socket.handle as Parameters<typeof child.send>[1], {}, (err) => void err);
       } catch {

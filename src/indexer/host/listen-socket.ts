@@ -29,6 +29,11 @@ export interface SharedListenSocket {
   readonly port: number;
   /** The raw handle, sent to each child with the `listen-socket` message. */
   readonly handle: object;
+  /**
+   * A read-only standby (standby.ts) accepts on the socket now: a service started meanwhile is
+   * told so and accepts only once it is ready, leaving connections to the standby until then.
+   */
+  standby: boolean;
   readonly closed: boolean;
   close(): void;
 }
@@ -67,6 +72,7 @@ export function bindListenSocket(host: string, port: number): SharedListenSocket
     host,
     port: bound,
     handle: h,
+    standby: false,
     get closed() {
       return closed;
     },
@@ -83,6 +89,8 @@ export interface ReceivedListenSocket {
   handle: object;
   host: string;
   port: number;
+  /** A standby accepts on it too: listen only once ready. */
+  standby?: boolean;
 }
 
 /** The slice of `process` the child side needs (tests pass a fake). */
@@ -113,7 +121,7 @@ export function receiveListenSocket(channel: HandleChannel, timeoutMs = LISTEN_S
       const addr: Record<string, unknown> = {};
       raw.getsockname(addr);
       if (typeof addr.address !== 'string' || typeof addr.port !== 'number') return done(new Error('the socket from the host has no address'));
-      done({ handle: raw, host: addr.address, port: addr.port });
+      done({ handle: raw, host: addr.address, port: addr.port, standby: (m as { standby?: unknown }).standby === true });
     }
     channel.on('message', onMessage);
   });

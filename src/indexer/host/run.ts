@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { forkServiceLauncher, type ServiceLauncher } from './launcher.js';
+import { forkServiceLauncher, LaunchRefusedError, type ServiceLauncher } from './launcher.js';
 import { bindListenSocket, canShareHost, type SharedListenSocket } from './listen-socket.js';
 import { toErrorInfo } from '../../shared/errors.js';
 import { createIndexerHost, type IndexerHost, type ServiceEntry } from './indexer-host.js';
-import type { SupervisorOptions } from './supervisor.js';
+import { createSupervisor, type Supervisor, type SupervisorOptions } from './supervisor.js';
+import { owletError } from '../../shared/errors.js';
 import type { Logger } from '../log/logger.js';
 import { attachHeadlessUpdates } from '../update/attach.js';
 import { LAUNCHER_ENV, MOVED_ENV, REEXEC_EXIT_CODE, STANDBY_WAIT_MS, isProceedMessage, type ReexecMessage } from './supervisor-launcher.js';
@@ -17,6 +18,18 @@ export const OWLET_BIN = fileURLToPath(new URL('../../../bin/owlet.js', import.m
  * indexing grew is handed back (service.ts releaseMemory, config memory.idleReleaseSeconds).
  */
 export const SERVICE_EXEC_ARGV = ['--max-semi-space-size=2', '--expose-gc'];
+
+/**
+ * The read-only hot standby's entry (standby.ts), in the built tree beside this file's (the same
+ * from dist/ and, under tsx, from src/: both resolve to dist/indexer/host/).
+ */
+export const STANDBY_MAIN = fileURLToPath(new URL('../../../dist/indexer/host/standby-main.js', import.meta.url));
+
+/** A small heap: the standby only answers readiness and searches. */
+export const STANDBY_EXEC_ARGV = ['--max-semi-space-size=1'];
+
+/** A standby that failed for good (its configuration, a refused launch) is tried again after this long. */
+export const STANDBY_RETRY_MS = 60_000;
 
 /** The service this checkout (or installed version) runs headless. */
 export const HEADLESS_ENTRY: ServiceEntry = { modulePath: OWLET_BIN, execArgv: SERVICE_EXEC_ARGV, acceptsListenSocket: true };
@@ -45,6 +58,13 @@ export interface RunOptions {
   updates?: boolean;
   /** Tests only: the machine policy file (default: the OS location). */
   policyFile?: string;
+  /**
+   * The read-only hot standby (standby.ts) beside the service, on the shared socket. Default: on
+   * whenever the socket is shared; false turns it off (tests of the primary alone).
+   */
+  standby?: boolean;
+  /** Called with the standby's supervisor once it exists (tests reach it here). */
+  onStandby?: (standby: Supervisor) => void;
 }
 
 /**
@@ -69,10 +89,14 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
   });
   opts.onHost?.(host);
+  const standby = listenSocket && opts.standby !== false ? standbySupervisor(opts, serviceLauncher, listenSocket, () => host.entry.acceptsListenSocket === true) : null;
+  if (standby) opts.onStandby?.(standby);
   let announced = false;
   // After a move (supervisor re-exec) the service was down from the old supervisor's stop to here.
   const moved = /^(.+)@(\d+)$/.exec(process.env[MOVED_ENV] ?? '');
   host.onDidBecomeReady((r) => {
+    // The standby starts once the primary has opened (and, if it had to, repaired) the index.
+    if (standby && !leaving && (standby.state === 'idle' || standby.state === 'stopped')) standby.start();
     if (!announced) {
       opts.out(`Owlet supervisor ${process.pid} serving on ${r.url}`);
       if (moved) {
@@ -94,6 +118,8 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
   const finish = (code: number) => {
+    // Already stopped on the normal paths; here for a supervisor that gives up (the service failed).
+    void standby?.stop('supervisor exiting');
     listenSocket?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -132,6 +158,7 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     opts.log.info('supervisor re-exec', { version, port: host.port ?? null });
     const stoppingAt = Date.now();
     await updates?.close();
+    await standby?.stop('supervisor re-exec');
     await host.stop('supervisor re-exec');
     // The next supervisor binds the port again.
     listenSocket?.close();
@@ -162,6 +189,8 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
     if (leaving) return;
     leaving = true;
     void Promise.resolve(updates?.close())
+      // The standby first: it must never be the last process answering on the port.
+      .then(() => standby?.stop(sig))
       .then(() => host.stop(sig))
       .then(() => finish(0));
   }
@@ -172,6 +201,9 @@ export async function runSupervised(opts: RunOptions): Promise<number> {
   // A launcher killed outright leaves this supervisor alone: stop, so a new `owlet run` can start.
   if (launcher) process.once('disconnect', () => stop('launcher gone'));
   host.onDidChangeState((s) => {
+    // Another version's service (the update engine switched the entry) binds the port itself: the
+    // standby's copy of the socket must be gone before it starts.
+    if (standby && s.state === 'stopping' && !host.entry.acceptsListenSocket) void standby.stop('the service entry does not share the socket');
     // A version under its health gate may fail to start: the update engine rolls it back.
     if (s.state === 'failed' && !updates?.updater?.inProgress && !leaving) {
       opts.out(`owlet: the service cannot start: ${host.failure?.message ?? 'unknown reason'}`);
@@ -197,4 +229,39 @@ function openListenSocket(opts: RunOptions, launcher: ServiceLauncher): SharedLi
     opts.log.warn('listening socket not shared', { code: info.code, message: info.message });
     return undefined;
   }
+}
+
+/**
+ * The supervisor of the read-only standby: its own child, heartbeat and restart policy, so a
+ * standby that crashes or hangs is replaced without touching the primary, and the primary's
+ * restarts do not touch the standby. It shares the listening socket and nothing else.
+ */
+function standbySupervisor(opts: RunOptions, launcher: ServiceLauncher, socket: SharedListenSocket, entryShares: () => boolean): Supervisor {
+  const log = opts.log.child('standby');
+  let retry: NodeJS.Timeout | null = null;
+  const sup = createSupervisor({
+    ...opts.supervisor,
+    launch: () => {
+      if (socket.closed || !entryShares()) {
+        throw new LaunchRefusedError({ ...toErrorInfo(owletError('OWL_ERR_NOT_READY', { reason: 'no shared listening socket for the standby (the service binds its own)' })) });
+      }
+      return launcher({ modulePath: STANDBY_MAIN, args: ['--data-dir', opts.dataDir, '--port', String(socket.port)], execArgv: STANDBY_EXEC_ARGV, listenSocket: socket });
+    },
+    log: (e) => (e.type === 'crash' || e.type === 'hang' || e.type === 'failed' || e.type === 'kill' || e.type === 'crash-loop' ? log.warn(`standby supervisor ${e.type}`, { ...e }) : log.info(`standby supervisor ${e.type}`, { ...e })),
+  });
+  sup.onDidChangeState((s) => {
+    // A service (re)started while the standby serves accepts only once ready (serve.ts).
+    socket.standby = s.state === 'running';
+    if (s.state === 'failed' && !socket.closed && retry === null) {
+      retry = setTimeout(() => {
+        retry = null;
+        if (sup.state === 'failed' && !socket.closed) sup.start();
+      }, STANDBY_RETRY_MS);
+      retry.unref();
+    } else if (s.state === 'stopping' && retry) {
+      clearTimeout(retry);
+      retry = null;
+    }
+  });
+  return sup;
 }

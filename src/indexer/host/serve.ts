@@ -26,6 +26,7 @@ import { ConfigEditor } from '../service/config-editor.js';
 import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '../update/policy.js';
 import { serviceUpdateCard } from './update-card.js';
 import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
+import { openPrimaryChannel, type PrimaryChannel } from './primary-channel.js';
 
 export { fileLogger };
 
@@ -188,11 +189,14 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
   let stopping: Promise<void> | null = null;
   /** What this service wrote to service.json: only that may be removed. */
   let written: ServiceInfo | null = null;
+  /** The standby's way to this service (owlet run, shared socket only). */
+  let channel: PrimaryChannel | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping', { reason });
       send({ type: 'stopping', reason });
       audit.append('service.stop', { reason });
+      await channel?.close();
       await app.close().catch(() => {});
       await monitoring.stop();
       await index.stop();
@@ -201,18 +205,30 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
     })();
     return stopping;
   };
-  try {
-    const shared = socket ? await takeListenSocket(socket, bindHost, port, log) : null;
+  let shared: ReceivedListenSocket | null = null;
+  const listenNow = async (): Promise<void> => {
     // Fastify passes the options on to net.Server#listen, which takes `handle` (a bound socket).
     await app.listen(shared ? ({ host: bindHost, port: shared.port, handle: shared.handle } as { host: string; port: number }) : { host: bindHost, port });
-    if (shared) log.info('listening on the supervisor\'s socket', { port: shared.port });
+    if (shared) {
+      log.info('listening on the supervisor\'s socket', { port: shared.port });
+      // The read-only standby beside this service hands it what it does not serve (primary-channel.ts).
+      channel = await openPrimaryChannel(app.server, opts.dataDir, log);
+    }
+  };
+  // With a standby on the shared socket, this service accepts only once it is ready: until then
+  // every connection goes to the standby, which answers searches, instead of a not-ready 503 here.
+  let listenWhenReady = false;
+  try {
+    shared = socket ? await takeListenSocket(socket, bindHost, port, log) : null;
+    listenWhenReady = shared?.standby === true;
+    if (!listenWhenReady) await listenNow();
   } catch (e) {
     await monitoring.stop();
     await index.stop();
     throw listenError(e, bindHost, port);
   }
   const addr = app.server.address();
-  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  const boundPort = typeof addr === 'object' && addr ? addr.port : (shared?.port ?? port);
   const url = `http://${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${boundPort}`;
   const info: ServiceInfo = {
     url,
@@ -251,6 +267,14 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
   } catch (e) {
     await stop('start-up failed');
     throw e;
+  }
+  if (listenWhenReady) {
+    try {
+      await listenNow();
+    } catch (e) {
+      await stop('start-up failed');
+      throw listenError(e, bindHost, port);
+    }
   }
   send({ type: 'ready', protocol: PROTOCOL_VERSION, url, port: boundPort, pid: process.pid });
   return done;
