@@ -270,13 +270,14 @@ export class IndexGuardian {
    */
   private async restoreOrRebuild(problems: string[]): Promise<NonNullable<Outcome>> {
     const file = indexFile(this.o.dataDir);
-    const exists = fs.existsSync(file) || sideFiles(file).some((f) => fs.existsSync(f));
-    const quarantined = exists ? setAside(this.o.dataDir, 'corrupt', this.now()) : null;
+    // The damaged file stays in place while a backup is unpacked beside it, and is set aside only
+    // by the swap (one rename): a standby serving from it keeps answering meanwhile, instead of
+    // finding no index for the 7-13 s an unpack took under the chaos run's load.
     const keys = this.keys();
     for (const m of verifiedBackups(this.dir, this.keys())) {
       try {
         const staged = await stageRestore(this.o.dataDir, this.dir, m.id, keys);
-        swapIn(this.o.dataDir, staged.staged, 'corrupt', this.now());
+        const quarantined = swapIn(this.o.dataDir, staged.staged, 'corrupt', this.now());
         return { action: 'restored', backupId: m.id, quarantined, problems };
       } catch (e) {
         this.o.log.error('backup unusable for recovery; trying an older one', { id: m.id, error: e });
@@ -288,6 +289,8 @@ export class IndexGuardian {
         }
       }
     }
+    const exists = fs.existsSync(file) || sideFiles(file).some((f) => fs.existsSync(f));
+    const quarantined = exists ? setAside(this.o.dataDir, 'corrupt', this.now()) : null;
     return { action: 'rebuilt-from-disk', backupId: null, quarantined, problems };
   }
 

@@ -38,8 +38,21 @@ async function scenario(kind: Damage) {
   const did = damage(file, kind);
   const alerts: GuardianAlert[] = [];
   const t0 = performance.now();
-  g = await openGuardian(data, { onAlert: (a) => alerts.push(a) });
+  // While the backup is unpacked the damaged file stays in place (a standby may be reading it); it
+  // is set aside by the swap itself.
+  let sawNoIndex = 0;
+  let polls = 0;
+  const poll = setInterval(() => {
+    polls++;
+    if (!fs.existsSync(file)) sawNoIndex++;
+  }, 1);
+  try {
+    g = await openGuardian(data, { onAlert: (a) => alerts.push(a) });
+  } finally {
+    clearInterval(poll);
+  }
   const readyMs = performance.now() - t0;
+  if (kind !== 'delete') assert.equal(sawNoIndex, 0, `index.db was missing in ${sawNoIndex} of ${polls} looks during recovery`);
   try {
     const rec = g.lastRecovery;
     assert.ok(rec, `damage (${did}) was detected`);
