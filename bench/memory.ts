@@ -42,6 +42,53 @@ export interface MemoryProfile {
   idle: ProcessMemory[];
   /** [s since start, tree MB, service MB, processes] every ~1 s. */
   timeline: [number, number, number, number][];
+  /**
+   * The service's resident memory at the idle sample split by kind (/proc status): `fileMb` is
+   * mapped files, mostly the node binary's pages, which every Node process on the machine shares;
+   * `anonMb` is the process's own memory (V8's heap, malloc: SQLite's caches).
+   */
+  idleService: { anonMb: number; fileMb: number } | null;
+  /** The service's own log of its idle release (V8's heap before and after, MB), or null if it did not run. */
+  idleRelease: { before: Record<string, number>; after: Record<string, number> } | null;
+  /**
+   * Backups the service ran inside the measured window (a fresh data folder gets a catch-up backup
+   * 5 minutes after start, indexing or not): their memory is in the figures, so they are named.
+   */
+  backups: string[];
+}
+
+/** RssAnon and RssFile of a process, MB (null once it is gone). */
+function residentKinds(pid: number): { anonMb: number; fileMb: number } | null {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { anonMb: round(kb('RssAnon') / 1024, 1), fileMb: round((kb('RssFile') + kb('RssShmem')) / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+/** What the service logged about its idle release and any backup, from `<dataDir>/logs/service.log`. */
+export function serviceLogFacts(dataDir: string): Pick<MemoryProfile, 'idleRelease' | 'backups'> {
+  const out: Pick<MemoryProfile, 'idleRelease' | 'backups'> = { idleRelease: null, backups: [] };
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dataDir, 'logs', 'service.log'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let e: { component?: string; msg?: string; reason?: string; before?: Record<string, number>; after?: Record<string, number> };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue;
+    }
+    if (e.msg === 'idle: released cached memory' && e.before && e.after && !out.idleRelease) out.idleRelease = { before: e.before, after: e.after };
+    if (e.component === 'backup' && /^(backup created|scheduled backup failed|backup cancelled)/.test(e.msg ?? '')) out.backups.push(`${e.msg}${e.reason ? ` (${e.reason})` : ''}`);
+  }
+  return out;
 }
 
 function roleOf(pid: number, root: number): string {
@@ -112,7 +159,7 @@ export async function serviceExecArgv(bin: string): Promise<string[]> {
 }
 
 export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN, config: Record<string, unknown> | null = null): Promise<MemoryProfile> {
-  const out: MemoryProfile = { bin, execArgv: [], config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [] };
+  const out: MemoryProfile = { bin, execArgv: [], config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [], idleService: null, idleRelease: null, backups: [] };
   let serve: Awaited<ReturnType<typeof startServe>> | null = null;
   let sampler: PerProcessSampler | null = null;
   try {
@@ -134,6 +181,7 @@ export async function memoryProfile(corpus: string, dataDir: string, idleS: numb
     const idle = s.sample();
     out.idleTreeMb = round(idle.tree / 1048576, 1);
     out.idle = idle.alive.map((p) => ({ ...p }));
+    out.idleService = residentKinds(serve.proc.pid);
     out.timeline = s.timeline;
     out.ok = true;
   } catch (e) {
@@ -143,6 +191,7 @@ export async function memoryProfile(corpus: string, dataDir: string, idleS: numb
     await serve?.proc.stop('SIGTERM', 30_000);
     await serve?.proc.stop('SIGKILL', 1000);
   }
+  Object.assign(out, serviceLogFacts(dataDir));
   return out;
 }
 
@@ -157,5 +206,8 @@ export function formatMemory(m: MemoryProfile): string[] {
     `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
     `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
     `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
+    ...(m.idleService ? [`  service at idle: ${m.idleService.anonMb} MB its own (anonymous), ${m.idleService.fileMb} MB mapped files (the node binary, shared)`] : []),
+    ...(m.idleRelease ? [`  its idle release: V8 heap ${m.idleRelease.before.heapTotalMb} -> ${m.idleRelease.after.heapTotalMb} MB (${m.idleRelease.after.heapUsedMb} MB live), RSS then ${m.idleRelease.before.rssMb} -> ${m.idleRelease.after.rssMb} MB`] : ['  no idle release logged in the window']),
+    ...(m.backups.length ? [`  NOTE: backups ran inside the window and are in these figures: ${m.backups.join('; ')}`] : []),
   ];
 }

@@ -22,7 +22,7 @@ import { newCorrelationId, withCorrelation } from '../log/correlation.js';
 import { schemaVersion } from '../store/migrations.js';
 import { INDEX_FILE, indexedDocuments, servingProblems } from '../store/stats.js';
 import { diagnose } from '../store/damage.js';
-import { releaseSqliteMemory } from '../store/memory.js';
+import { releaseIdleMemory, trimMalloc } from '../store/memory.js';
 import { WalWatch } from '../store/wal-watch.js';
 import type { Counts, RootRow } from '../store/documents.js';
 import { statusReport, type Backlog, type StatusNote } from './status.js';
@@ -385,17 +385,15 @@ export class OwletService {
   }
 
   /**
-   * SQLite frees what its cache holds beyond the pages in use; cached results go too; and when the
-   * host started this process with --expose-gc (SERVICE_EXEC_ARGV, host/run.ts), a full collection lets V8 hand
-   * back the heap that indexing grew.
+   * SQLite frees what its cache holds beyond the pages in use; cached results go too; a full,
+   * compacting collection lets V8 hand back the heap that indexing grew and fragmented; and malloc
+   * gives its free pages back to the OS (store/memory.ts releaseIdleMemory).
    */
   private releaseMemory(): void {
     const before = memoryFigures();
-    this.searchCache.clear();
-    releaseSqliteMemory(this.ctx.db);
-    clearStemCaches();
-    (globalThis as { gc?: () => void }).gc?.();
-    this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures() });
+    // The index connection is the only one this object holds (metrics.db is monitoring's, about 1 MB).
+    const malloc = releaseIdleMemory({ connections: [this.ctx.db], caches: [() => this.searchCache.clear(), clearStemCaches], gc: fullCollector(), trim: trimMalloc });
+    this.opts.log.info('idle: released cached memory', { releases: this.idleRelease.count, before, after: memoryFigures(), malloc });
   }
 
   /** Files whose retry is due go through the normal change path (re-checked, re-extracted). */

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatMemory, serviceLogFacts, type MemoryProfile } from '../../bench/memory.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+function dataDirWithLog(lines: readonly unknown[]): string {
+  const dir = tmpDir('owlet-bench-memory-');
+  fs.mkdirSync(path.join(dir, 'logs'));
+  fs.writeFileSync(path.join(dir, 'logs', 'service.log'), lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return dir;
+}
+
+test('the memory profile reads the idle release and every backup that ran in the window from the service log', () => {
+  const dir = dataDirWithLog([
+    { level: 'info', component: 'service', msg: 'serving' },
+    'not json at all',
+    { component: 'service', msg: 'idle: released cached memory', before: { rssMb: 159, heapTotalMb: 63.9, heapUsedMb: 52.6 }, after: { rssMb: 150, heapTotalMb: 24.7, heapUsedMb: 22.3 } },
+    { component: 'service', msg: 'idle: released cached memory', before: { heapTotalMb: 30 }, after: { heapTotalMb: 25 } },
+    { component: 'backup', msg: 'backup created and verified', reason: 'catch-up' },
+    { component: 'backup', msg: 'scheduled backup failed', reason: 'catch-up' },
+  ]);
+  const facts = serviceLogFacts(dir);
+  assert.deepEqual(facts.idleRelease, { before: { rssMb: 159, heapTotalMb: 63.9, heapUsedMb: 52.6 }, after: { rssMb: 150, heapTotalMb: 24.7, heapUsedMb: 22.3 } }, 'the first release is the one after the first pass');
+  assert.deepEqual(facts.backups, ['backup created and verified (catch-up)', 'scheduled backup failed (catch-up)']);
+  assert.deepEqual(serviceLogFacts(tmpDir('owlet-bench-memory-')), { idleRelease: null, backups: [] }, 'no log: nothing claimed');
+});
+
+test('the memory report names a backup that ran inside the window, and the service idle split by kind', () => {
+  const m: MemoryProfile = {
+    bin: 'bin/owlet.js', execArgv: ['--max-semi-space-size=2'], config: null, ok: true, error: null, indexWallS: 60, peakTreeMb: 290,
+    indexing: [{ pid: 1, role: 'service', peakMb: 150, lastMb: 140 }], idleAfterS: 60, idleTreeMb: 95, idle: [{ pid: 1, role: 'service', peakMb: 150, lastMb: 95 }], timeline: [],
+    idleService: { anonMb: 45.2, fileMb: 49.8 }, idleRelease: { before: { heapTotalMb: 63.9, heapUsedMb: 52.6, rssMb: 159 }, after: { heapTotalMb: 24.7, heapUsedMb: 22.3, rssMb: 150 } },
+    backups: ['backup created and verified (catch-up)'],
+  };
+  const text = formatMemory(m).join('\n');
+  assert.match(text, /45\.2 MB its own \(anonymous\), 49\.8 MB mapped files/);
+  assert.match(text, /V8 heap 63\.9 -> 24\.7 MB \(22\.3 MB live\)/);
+  assert.match(text, /NOTE: backups ran inside the window and are in these figures: backup created and verified \(catch-up\)/);
+  assert.doesNotMatch(formatMemory({ ...m, backups: [] }).join('\n'), /NOTE/);
+});
