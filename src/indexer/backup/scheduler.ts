@@ -38,6 +38,14 @@ export interface SchedulerOptions {
   log: Logger;
   /** A day missed (the computer was off at the hour) is caught up this long after start. */
   catchUpDelayMs?: number;
+  /**
+   * True while indexing runs: a backup due then waits (rechecked every deferStepMs, at most
+   * maxDeferMs), so the first pass of a new install is not slowed, nor its memory doubled, by a
+   * backup of a half-built index (issue #14).
+   */
+  busy?: () => boolean;
+  deferStepMs?: number;
+  maxDeferMs?: number;
 }
 
 /**
@@ -50,6 +58,7 @@ export interface SchedulerOptions {
 export class BackupScheduler {
   private timer: unknown = null;
   private catchUp: unknown = null;
+  private deferred: unknown = null;
   private stopped = false;
   private running: Promise<unknown> | null = null;
   nextAt: number | null = null;
@@ -64,7 +73,7 @@ export class BackupScheduler {
     if (last === null || now - last > DAY + 3_600_000) {
       this.catchUp = this.o.timers.setTimeout(() => {
         this.catchUp = null;
-        void this.fire('catch-up');
+        void this.whenIdle('catch-up', this.o.now());
       }, this.o.catchUpDelayMs ?? 5 * 60_000);
     }
   }
@@ -75,8 +84,21 @@ export class BackupScheduler {
     this.nextAt = nextDailyAt(now, this.o.hour);
     this.timer = this.o.timers.setTimeout(() => {
       this.timer = null;
-      void this.fire('scheduled').finally(() => this.arm());
+      void this.whenIdle('scheduled', this.o.now()).finally(() => this.arm());
     }, this.nextAt - now);
+  }
+
+  /** Fires once indexing is idle, or once it has waited maxDeferMs (a machine always indexing still gets backups). */
+  private whenIdle(reason: BackupReason, since: number): Promise<unknown> {
+    const busy = this.o.busy?.() ?? false;
+    if (!busy || this.o.now() - since >= (this.o.maxDeferMs ?? 3_600_000)) return this.fire(reason);
+    return new Promise((resolve) => {
+      this.deferred = this.o.timers.setTimeout(() => {
+        this.deferred = null;
+        if (this.stopped) return resolve(undefined);
+        resolve(this.whenIdle(reason, since));
+      }, this.o.deferStepMs ?? 60_000);
+    });
   }
 
   /** Runs one backup unless one is already running (then that one is awaited). */
@@ -92,7 +114,8 @@ export class BackupScheduler {
     this.stopped = true;
     if (this.timer !== null) this.o.timers.clearTimeout(this.timer);
     if (this.catchUp !== null) this.o.timers.clearTimeout(this.catchUp);
-    this.timer = this.catchUp = null;
+    if (this.deferred !== null) this.o.timers.clearTimeout(this.deferred);
+    this.timer = this.catchUp = this.deferred = null;
     this.nextAt = null;
     return this.running ?? Promise.resolve();
   }

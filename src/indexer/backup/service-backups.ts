@@ -80,6 +80,10 @@ export class ServiceBackups implements BackupApi {
       },
       log: this.o.log,
       catchUpDelayMs: this.o.catchUpDelayMs,
+      busy: () => {
+        const c = this.o.service.current();
+        return c.ok && c.service.isIndexing();
+      },
     });
     this.scheduler.start();
   }

@@ -378,6 +378,11 @@ export class OwletService {
     }
   }
 
+  /** A pass over the roots is running (the first one of a new install, a rescan). */
+  isIndexing(): boolean {
+    return this.indexer.progress.phase !== 'idle';
+  }
+
   /** Nothing queued, extracting, unwritten or announced by the watcher. */
   private isQuiet(): boolean {
     const b = this.backlog();

@@ -222,6 +222,38 @@ test('the scheduler backs up daily at the configured local hour and catches up a
   assert.equal(timers.pending.size, 0);
 });
 
+test('a backup that falls due while indexing runs waits for indexing to end, but not longer than maxDeferMs', async () => {
+  const start = new Date(2026, 2, 10, 14, 30).getTime();
+  const timers = new FakeTimers();
+  timers.now = start;
+  const runs: { reason: string; at: number }[] = [];
+  let busyUntil = start + 60_000 + 150_000; // the first pass ends 2.5 min after the catch-up was due
+  const s = new BackupScheduler({
+    enabled: true,
+    hour: 3,
+    now: () => timers.now,
+    timers,
+    run: async (reason) => void runs.push({ reason, at: timers.now }),
+    lastBackupAt: () => null,
+    log: nullLogger,
+    catchUpDelayMs: 60_000,
+    busy: () => timers.now < busyUntil,
+    deferStepMs: 60_000,
+    maxDeferMs: 3_600_000,
+  });
+  s.start();
+  await timers.advance(start + 60 * 60_000);
+  assert.deepEqual(runs.map((r) => [r.reason, (r.at - start) / 60_000]), [['catch-up', 4]], 'first recheck after the pass ended');
+  // Indexing that never ends: the daily backup runs anyway, an hour late.
+  busyUntil = Infinity;
+  await timers.advance(new Date(2026, 2, 11, 4, 0).getTime());
+  assert.deepEqual(runs.map((r) => [r.reason, new Date(r.at).toString()]).slice(1), [['scheduled', new Date(2026, 2, 11, 4, 0).toString()]]);
+  await new Promise((r) => setImmediate(r)); // the finished backup re-arms through a few promise turns
+  assert.equal(timers.pending.size, 1, 'nothing left deferred: only the next daily timer');
+  await s.stop();
+  assert.equal(timers.pending.size, 0, 'stop leaves no timer');
+});
+
 test('a real backup raises the budget alert before the budget costs a restore point, and again when it does', async () => {
   const { data, svc, dir, key } = await indexedEncrypted('owlet-retention-alert-', 12);
   try {
