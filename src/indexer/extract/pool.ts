@@ -126,8 +126,10 @@ interface Slot {
    * to the front of the queue, blamed for nothing.
    */
   ahead: Pending[];
-  /** When the jobs ahead are taken back from a worker stuck on a long file. */
+  /** When the jobs ahead are taken back from a worker stuck on a long file… */
   stealTimer: NodeJS.Timeout | undefined;
+  /** …checked once more one event-loop turn later (see armSteal). */
+  stealTurn: NodeJS.Immediate | undefined;
 }
 
 /** Extensions whose extractor grows a worker for good (PDFium's WebAssembly memory). */
@@ -226,7 +228,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       startFailed();
       return;
     }
-    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false, ahead: [], stealTimer: undefined };
+    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false, ahead: [], stealTimer: undefined, stealTurn: undefined };
     slots.add(slot);
     slot.readyTimer = setTimeout(() => retire(slot), READY_TIMEOUT_MS);
     slot.readyTimer.unref();
@@ -245,8 +247,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
    * their order (not a failure). A worker still alive is told to skip them.
    */
   function takeBackAhead(slot: Slot, tellWorker = false): void {
-    clearTimeout(slot.stealTimer);
-    slot.stealTimer = undefined;
+    clearSteal(slot);
     const back = slot.ahead;
     if (back.length === 0) return;
     slot.ahead = [];
@@ -256,6 +257,9 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     }
     if (closed) return;
     for (let i = back.length - 1; i >= 0; i--) {
+      // A new id: the worker may still answer (or skip) the old one, and a late reply for it must
+      // not settle the job, nor a cancel of it stop the job from running when sent again.
+      back[i]!.id = nextId++;
       back[i]!.startedAt = 0;
       queue.requeue(back[i]!);
     }
@@ -350,16 +354,14 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     const p = slot.current;
     clearTimeout(slot.deadline);
     slot.deadline = undefined;
-    clearTimeout(slot.stealTimer);
-    slot.stealTimer = undefined;
+    clearSteal(slot);
     slot.current = undefined;
     if (p) settle(p, o);
   }
 
   /** The worker has moved on to the oldest job sent ahead: it is now the one on the clock. */
   function promoteAhead(slot: Slot): void {
-    clearTimeout(slot.stealTimer);
-    slot.stealTimer = undefined;
+    clearSteal(slot);
     if (slot.retired) return;
     const n = slot.ahead.shift();
     if (n) startClock(slot, n);
@@ -377,14 +379,28 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     }, opts.timeoutMs);
   }
 
+  function clearSteal(slot: Slot): void {
+    clearTimeout(slot.stealTimer);
+    clearImmediate(slot.stealTurn);
+    slot.stealTimer = undefined;
+    slot.stealTurn = undefined;
+  }
+
   /** Jobs ahead of a worker stuck on one file go where a worker is free (see stealAfterMs). */
   function armSteal(slot: Slot): void {
-    if (slot.stealTimer || stealAfterMs <= 0) return;
+    if (slot.stealTimer || slot.stealTurn || stealAfterMs <= 0) return;
     slot.stealTimer = setTimeout(() => {
+      // Timers run before the event loop reads IPC: after a long synchronous commit here, the
+      // worker's replies may be waiting unread. One turn later they have been read (and promoted
+      // the jobs ahead, re-arming this timer); only a worker still on the same file is stuck.
       slot.stealTimer = undefined;
-      if (slot.ahead.length === 0 || slot.retired) return;
-      takeBackAhead(slot, true);
-      dispatch();
+      const on = slot.current;
+      slot.stealTurn = setImmediate(() => {
+        slot.stealTurn = undefined;
+        if (slot.ahead.length === 0 || slot.retired || slot.current !== on) return;
+        takeBackAhead(slot, true);
+        dispatch();
+      });
     }, stealAfterMs);
     slot.stealTimer.unref();
   }
@@ -543,7 +559,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
           if (slot.current) finishJob(slot, cancelled);
           for (const p of slot.ahead) settle(p, cancelled);
           slot.ahead = [];
-          clearTimeout(slot.stealTimer);
+          clearSteal(slot);
         }
         if (slots.size === 0) return resolve();
         const grace = setTimeout(resolve, CLOSE_GRACE_MS); // a host handle that never reports exit

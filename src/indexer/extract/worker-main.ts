@@ -45,6 +45,8 @@ setInterval(() => {
 // One job at a time, in arrival order: the pool sends a few ahead, so the next one starts the moment
 // the last is answered. Before each, a turn of the event loop reads any cancel that came meanwhile.
 let chain: Promise<void> = Promise.resolve();
+/** Jobs received and not yet started; only these can be cancelled (ids of finished jobs are not kept). */
+const waiting = new Set<number>();
 const cancelled = new Set<number>();
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 process.on('message', (m: unknown) => {
@@ -52,11 +54,12 @@ process.on('message', (m: unknown) => {
     memoryCapBytes = m.memoryMb * 1024 * 1024;
     languages = m.languages;
   } else if (isCancel(m)) {
-    if (cancelled.size > 10_000) cancelled.clear(); // ids of jobs finished before their cancel came
-    for (const id of m.ids) cancelled.add(id);
+    for (const id of m.ids) if (waiting.has(id)) cancelled.add(id);
   } else if (isJob(m)) {
+    waiting.add(m.id);
     chain = chain.then(async () => {
       await nextTurn();
+      waiting.delete(m.id);
       if (cancelled.delete(m.id)) return;
       let reply: ReplyMessage;
       try {

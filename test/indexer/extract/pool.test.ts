@@ -298,6 +298,42 @@ test('a worker stuck on a long file gives its jobs ahead back, and they finish e
   assert.equal(byStuck.length + byOther.length, 12, `each quick job ran once: ${byStuck} / ${byOther}`);
 });
 
+test('jobs taken back from a stuck worker and later sent to that same worker again do run there', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch, handles } = tracking(serialLauncher(dir));
+  // One worker: whatever is taken back can only go to it again. The stand-in keeps every id it was
+  // told to cancel, so a job sent again under its old id would be skipped and time out.
+  const pool = poolFor(t, { launch, stealAfterMs: 300, timeoutMs: 6_000 });
+  await within(pool.extract(job('/x/warm')), 10_000, 'worker up');
+  const outs = await within(Promise.all(['slow', 'a', 'b'].map((n) => pool.extract(job(`/x/${n}`)))), 15_000, 'all');
+  assert.deepEqual(outs.map((o) => o.ok && o.text), ['serial:slow', 'serial:a', 'serial:b']);
+  assert.equal(pool.stats().timeouts, 0);
+  assert.deepEqual(startedBy(dir, handles[0]!.pid!), ['warm', 'slow', 'a', 'b'], 'each ran once, on the one worker');
+});
+
+test('replies waiting unread behind a long synchronous stretch here are read before any job is taken back: nothing runs twice or times out', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const { launch: base, handles } = tracking(serialLauncher(dir));
+  const cancels: unknown[] = [];
+  const launch: WorkerLauncher = () => {
+    const h = base();
+    return { send: (m) => { if ((m as { type?: string }).type === 'cancel') cancels.push(m); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+  const pool = poolFor(t, { launch, stealAfterMs: 300, timeoutMs: 4_000 });
+  await within(pool.extract(job('/x/warm')), 10_000, 'worker up');
+  const all = Promise.all(['c', 'a', 'b'].map((n) => pool.extract(job(`/x/${n}`))));
+  // This process is busy for 1.5 s (as the writer is while it commits a batch): the worker answers
+  // all three meanwhile, and the steal timer is long due when the event loop comes back.
+  const end = Date.now() + 1_500;
+  while (Date.now() < end);
+  const outs = await within(all, 15_000, 'all');
+  assert.deepEqual(outs.map((o) => o.ok && o.text), ['serial:c', 'serial:a', 'serial:b']);
+  assert.equal(pool.stats().timeouts, 0);
+  await new Promise((r) => setTimeout(r, 300)); // a job wrongly sent again would have started by now
+  assert.deepEqual(startedBy(dir, handles[0]!.pid!), ['warm', 'c', 'a', 'b'], 'each ran once');
+  assert.deepEqual(cancels, [], 'the worker was not stuck: nothing was taken back from it');
+});
+
 // ---------------------------------------------------------------------------------------------
 // the real worker (worker-main.ts through tsx)
 
