@@ -96,7 +96,15 @@ export function forwardToPrimary(socketPath: string, req: http.IncomingMessage, 
     up.destroy();
     unavailable(reason, reached);
   };
-  const up = http.request({ socketPath, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: false });
+  const headers = endToEnd(req.headers);
+  // The body was de-chunked on the way in: chunk it again on the way out. Without a length or
+  // chunking, Node sends a GET/DELETE body unframed, and the primary would read it as a second
+  // request on this connection (review finding: request smuggling past the standby's checks).
+  if (req.headers['transfer-encoding'] !== undefined) {
+    delete headers['content-length'];
+    headers['transfer-encoding'] = 'chunked';
+  }
+  const up = http.request({ socketPath, method: req.method, path: req.url, headers, agent: false });
   // A stopped primary (SIGSTOP) accepts nothing and answers nothing; its supervisor replaces it
   // within ~10 s, and a client told so sooner can retry.
   const timer = setTimeout(() => fail('the primary service did not answer in time', true), headDeadlineMs);

@@ -252,7 +252,9 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
       keyGenerator: (req: FastifyRequest) => {
         const a = req.owletAuth;
         const who = a?.kind === 'cookie' ? `s:${a.sessionId ?? ''}` : (a?.kind ?? 'anon');
-        return `${req.ip}|${who}`;
+        // Requests the standby passes on arrive over a Unix socket (no address): they are local too,
+        // and share the loopback budget instead of getting a second one.
+        return `${req.ip || '127.0.0.1'}|${who}`;
       },
     });
     app.addHook('preHandler', async (req, reply) => {
