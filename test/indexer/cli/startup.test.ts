@@ -209,3 +209,21 @@ function assertReadsIndexLean(t: Traced, what: string): void {
     assert.deepEqual(hit, [], `${what} loads ${hit.join(', ')}`);
   }
 }
+
+test('a bundle older than dist/ (a bare tsc ran after the build) is not used: the read-only commands run from dist/ like every other', { timeout: 60_000 }, async () => {
+  const main = path.join(repoRoot, 'dist', 'indexer', 'cli', 'main.js');
+  const bundle = path.join(repoRoot, 'dist', 'cli', 'read.cjs');
+  const was = fs.statSync(main);
+  try {
+    const later = new Date(fs.statSync(bundle).mtimeMs + 10_000);
+    fs.utimesSync(main, was.atime, later);
+    const t = await traced(['--version']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.ok(t.files.includes('dist/indexer/cli/main.js'), `ran from dist/: ${t.files.join(', ')}`);
+    assert.ok(!t.files.includes('dist/cli/read.cjs'), 'not from the stale bundle');
+  } finally {
+    fs.utimesSync(main, was.atime, was.mtime);
+  }
+  const fresh = await traced(['--version']);
+  assertFromBundle(fresh, '--version with a current bundle');
+});
