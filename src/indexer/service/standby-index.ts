@@ -210,10 +210,19 @@ export class StandbyIndex {
     const stamp = stampOf(this.configFile);
     if (stamp === this.configStamp) return;
     this.configStamp = stamp;
+    let next: Config;
     try {
-      this.config = loadConfig(this.o.dataDir);
+      next = loadConfig(this.o.dataDir);
     } catch {
-      /* the primary repairs it; keep the configuration the standby had */
+      return; // the primary repairs it; keep the configuration the standby had
+    }
+    const languagesChanged = next.search.languages.join(',') !== this.config.search.languages.join(',');
+    this.config = next;
+    // The search engine was made for the old languages (snippet and name-match stems): open again
+    // with the new ones, as the primary does, so both answer alike (review finding).
+    if (languagesChanged && this.ctx) {
+      this.close('the search languages changed');
+      this.tryOpen();
     }
   }
 }

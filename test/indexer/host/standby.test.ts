@@ -16,6 +16,7 @@ import type { Supervisor } from '../../../src/indexer/host/supervisor.js';
 import { SERVED_BY_HEADER } from '../../../src/indexer/http/standby-server.js';
 import { LOCK_FILE, acquireDataLock } from '../../../src/indexer/service/data-lock.js';
 import { StandbyIndex } from '../../../src/indexer/service/standby-index.js';
+import { openReadOnlyIndex } from '../../../src/indexer/service/read-only-index.js';
 import { createLogger } from '../../../src/indexer/log/logger.js';
 import { runOwlet } from '../../helpers/cli.js';
 import { tmpDir, waitFor } from '../../helpers/tmp.js';
@@ -301,6 +302,38 @@ describe('the standby\'s view of the index (real SQLite files, no service)', () 
     assert.equal(ix.search('betaword', 5, 0).total, 0, 'the new file, not the old inode');
     assert.equal(ix.search('alphaword', 5, 0).total, 1);
     assert.equal(ix.check(), 'ok');
+    ix.close();
+  });
+});
+
+describe('the standby follows the configuration', () => {
+  test('a change of search languages opens the index again with the new ones, as the primary does', async () => {
+    const data = tmpDir('owlet-standby-lang-');
+    const root = tmpDir('owlet-standby-lang-root-');
+    fs.writeFileSync(path.join(root, 'a.txt'), 'the runners were running');
+    assert.equal((await runOwlet(['index', '--root', root, '--data-dir', data])).code, 0);
+    const opened: string[] = [];
+    const ix = new StandbyIndex({
+      dataDir: data,
+      log: createLogger({ write: () => undefined }),
+      open: (d, c) => {
+        opened.push(c.search.languages.join(','));
+        return openReadOnlyIndex(d, c);
+      },
+    });
+    assert.equal(ix.check(), 'opened');
+    ix.check(); // settles: opening may have created the WAL, which the next check reopens for
+    assert.ok(ix.ready);
+    assert.deepEqual([...new Set(opened)], ['en']);
+    const file = path.join(data, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as { search?: { languages?: string[] } };
+    cfg.search = { ...cfg.search, languages: ['en', 'de'] };
+    fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5_000)); // a stamp that surely differs
+    ix.check();
+    assert.ok(ix.ready);
+    assert.deepEqual(opened.slice(-1), ['en,de'], `opened with: ${opened.join(' | ')}`);
+    assert.equal(ix.search('run', 5, 0).total, 1);
     ix.close();
   });
 });
