@@ -21,6 +21,9 @@ export function fixtureRoot(work: string, name: string, binOverride?: string): s
   fs.cpSync(path.join(repoRoot, 'dist'), path.join(root, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.map') });
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
   fs.writeFileSync(path.join(root, 'bin', 'owlet.js'), binOverride ?? fs.readFileSync(path.join(repoRoot, 'bin', 'owlet.js')));
+  // The real launcher is CommonJS by bin/package.json (a release ships bin/ whole); an override
+  // here is a module, as the root package.json makes it.
+  if (binOverride === undefined) fs.copyFileSync(path.join(repoRoot, 'bin', 'package.json'), path.join(root, 'bin', 'package.json'));
   return root;
 }
 
