@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import { forkWorkerLauncher, type WorkerHandle, type WorkerLauncher } from './launcher.js';
-import { MEMORY_EXIT_CODE, isReady, isReply, type CancelMessage, type ConfigMessage, type JobMessage, type ReplyMessage } from './protocol.js';
+import { MEMORY_EXIT_CODE, isReady, isReply, type CancelMessage, type ConfigMessage, type ExtractedFile, type JobMessage, type ReplyMessage } from './protocol.js';
 import { truncateUtf8 } from './text-sink.js';
-import type { BodyStems } from '../text/stem.js';
 import { Fifo } from './fifo.js';
 import type { ExtractLimits, FailureReason } from './types.js';
 
@@ -22,17 +21,8 @@ export interface ExtractJob {
 }
 
 export type ExtractOutcome =
-  | {
-      ok: true;
-      title: string | null;
-      text: string;
-      extractor: string;
-      sha256: string;
-      size: number;
-      lang: string | null;
-      /** The body's stems, made by the worker (absent when the text had to be cut here). */
-      stems?: BodyStems;
-    }
+  /** Stems absent when the text had to be cut here. */
+  | ({ ok: true; lang: string | null } & Omit<ExtractedFile, 'lang'>)
   | {
       ok: false;
       reason: FailureReason;

@@ -1,3 +1,4 @@
+import type { BodyStems } from '../text/stem.js';
 import type { ExtractLimits, FailureReason } from './types.js';
 
 /**
@@ -30,19 +31,20 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
+/** What a worker extracted from one file: the reply's body, and (lang settled) the pool's outcome. */
+export interface ExtractedFile {
+  title: string | null;
+  text: string;
+  extractor: string;
+  sha256: string;
+  size: number;
+  lang?: string | null;
+  /** The body's stems in `stems.lang` (see text/stem.ts stemLanguageFor), made by the worker to spare the writer. */
+  stems?: BodyStems;
+}
+
 export type ReplyMessage = (
-  | {
-      id: number;
-      ok: true;
-      title: string | null;
-      text: string;
-      extractor: string;
-      sha256: string;
-      size: number;
-      lang?: string | null;
-      /** The body's stems in `stems.lang` (see text/stem.ts stemLanguageFor), made here to spare the writer. */
-      stems?: { lang: string | null; text: string };
-    }
+  | ({ id: number; ok: true } & ExtractedFile)
   | { id: number; ok: false; reason: FailureReason; message: string; errno?: string }
 ) & {
   /** The worker's resident memory after the job, so the pool can recycle a bloated worker on any OS. */
