@@ -19,6 +19,7 @@ import {
 } from '../../../src/indexer/extract/pool.js';
 import { LIMITS, makeDocx, makePdf, tempDir } from './fixtures.js';
 import { stemsText } from '../../../src/indexer/text/stem.js';
+import { isReady } from '../../../src/indexer/extract/protocol.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers: every wait is bounded
@@ -488,11 +489,16 @@ test('with heavyWorkers 1, PDFs go to one worker only (the heavy lane); other fi
   for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dir, `p${i}.pdf`), makePdf({ pages: [`LANEPDF${i}`] }));
   for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(dir, `m${i}.md`), `# M${i}\nLANEMD${i}`);
   const sent: { pid: number | undefined; ext: string }[] = [];
+  let ready = 0;
   const recording = (base: WorkerLauncher): WorkerLauncher => () => {
     const h = base();
-    return { send: (m) => { if ((m as { ext?: string }).ext) sent.push({ pid: h.pid, ext: (m as { ext: string }).ext }); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+    const onMessage: WorkerHandle['onMessage'] = (cb) => h.onMessage((m) => { if (isReady(m)) ready++; cb(m); });
+    return { send: (m) => { if ((m as { ext?: string }).ext) sent.push({ pid: h.pid, ext: (m as { ext: string }).ext }); h.send(m); }, onMessage, onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
   };
   const pool = poolFor(t, { launch: recording(forkWorkerLauncher()), workers: 2, heavyWorkers: 1 });
+  // Both workers ready first: otherwise, on a loaded machine, the first one may finish all ten
+  // files before the second has started, and there would be no 'meanwhile' to observe.
+  await waitFor(() => ready === 2, 30_000, 'both workers ready');
   const names = [...[0, 1, 2, 3].map((i) => `p${i}.pdf`), ...[0, 1, 2, 3, 4, 5].map((i) => `m${i}.md`)];
   const outs = await within(Promise.all(names.map((n) => pool.extract({ path: path.join(dir, n), ext: path.extname(n).slice(1), maxBytes: 1024 * 1024 }))), 45_000, 'lane');
   outs.forEach((o, i) => assert.ok(o.ok && o.text.includes(names[i]!.startsWith('p') ? `LANEPDF${names[i]![1]}` : `LANEMD${names[i]![1]}`), JSON.stringify(o)));
