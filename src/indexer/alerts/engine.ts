@@ -154,7 +154,8 @@ export class AlertEngine {
   /**
    * An alert raised by something that happened rather than by a metric (a backup over its storage
    * budget, an update rolled back, an index recovered): it fires at once and stays until someone
-   * acknowledges it, which resolves it (no condition will). The same event again while it is
+   * acknowledges it, which resolves it, or until its raiser says the situation is over
+   * (resolveEvent). The same event again while it is
    * active updates that alert instead of opening a second one.
    */
   report(event: { id: string; severity: Severity; message: string; remedy?: string }): Alert {
@@ -173,6 +174,20 @@ export class AlertEngine {
     this.emit('firing', a, now);
     this.onDidChange();
     return { ...a };
+  }
+
+  /**
+   * The situation an event alert reported is over (a damaged index repaired and back in step with
+   * the disk): it resolves without waiting for an acknowledgement, as a rule's alert does when its
+   * condition clears. Nothing happens when no such event alert is active. Returns whether one was.
+   */
+  resolveEvent(rule: string): boolean {
+    const a = this.active.get(rule);
+    if (!a || a.source !== 'event') return false;
+    this.active.delete(rule);
+    this.finish(a, 'resolved');
+    this.onDidChange();
+    return true;
   }
 
   /** Marks an active alert acknowledged: no escalation, off the banner (an event alert resolves). Idempotent. */

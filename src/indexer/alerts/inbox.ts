@@ -19,6 +19,8 @@ export interface EventAlert {
   severity: Severity;
   message: string;
   remedy?: string;
+  /** The situation the alert of this id reported is over: resolve it (in-process raisers only; the inbox file carries no such lines). */
+  over?: true;
 }
 
 const SEVERITIES = new Set(['info', 'warning', 'critical']);

@@ -197,10 +197,11 @@ export class Monitoring implements Observability {
 
   /**
    * An event alert (a backup over its budget, an index recovered, an update rolled back): fires at
-   * once on the alert engine. With monitoring off it has no engine; the raiser has logged it.
+   * once on the alert engine, or resolves when its raiser says it is over. With monitoring off it has no engine; the raiser has logged it.
    */
   reportEvent(a: EventAlert): void {
-    this.engine?.report(a);
+    if (a.over) this.engine?.resolveEvent(a.id);
+    else this.engine?.report(a);
   }
 
   /** One sample: signals → time series → alert rules. Overlapping calls share the one in progress. */

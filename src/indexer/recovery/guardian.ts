@@ -73,6 +73,8 @@ export class IndexGuardian {
   private ino: number | null = null;
   private fileTimer: NodeJS.Timeout | null = null;
   private recovery: RecoveryRecord | null = null;
+  /** index-corrupt is up for damage this process found and has not repaired yet. */
+  private corruptRaised = false;
   private readonly subscriptions: { dispose(): void }[] = [];
   private readonly now: () => number;
   private readonly host: ServiceHost;
@@ -125,6 +127,20 @@ export class IndexGuardian {
   /** Raises an alert (logged, then handed to onAlert): backups raise theirs through here too. */
   raise(a: GuardianAlert): void {
     this.alert(a);
+  }
+
+  /**
+   * The situation an event alert reported is over: it resolves (index-corrupt once the index is
+   * repaired, index-recovered and index-rebuilding once it is back in step with the disk). Alerts
+   * should say what is wrong now; what happened stays in the alert history and the recovery record.
+   */
+  private over(id: GuardianAlert['id'], why: string): void {
+    this.o.log.info('alert over', { alert: id, why });
+    try {
+      this.o.onAlert?.({ id, severity: 'info', message: why, over: true });
+    } catch (e) {
+      this.o.log.warn('alert delivery failed', { error: e });
+    }
   }
 
   private alert(a: GuardianAlert): void {
@@ -309,13 +325,20 @@ export class IndexGuardian {
     this.recovery = rec;
     updateState(this.o.dataDir, { lastRecovery: rec });
     this.phaseValue = out.action === 'rebuilt-from-disk' ? 'rebuilding' : out.action === 'restored' ? 'reconciling' : 'serving';
+    // Damage found while opening (at start-up, or by the recovery itself) is damage found too.
+    if (!this.corruptRaised) this.alert({ id: 'index-corrupt', severity: 'critical', message: `index damage found (${trigger}): ${out.problems.slice(0, 3).join('; ') || 'the index did not open'}` });
+    this.corruptRaised = false;
+    this.over('index-corrupt', `repaired: ${out.action}`);
     const what =
       out.action === 'restored'
         ? `the index was damaged and has been restored from backup ${out.backupId}; changes made since are being indexed again`
         : out.action === 'fts-rebuilt'
           ? 'the full-text index was damaged and has been rebuilt from the stored text'
           : 'the index was damaged and no usable backup exists; it is being rebuilt from your folders';
-    this.alert({ id: out.action === 'rebuilt-from-disk' ? 'index-rebuilding' : 'index-recovered', severity: 'warning', message: what });
+    const recoveredId = out.action === 'rebuilt-from-disk' ? 'index-rebuilding' : 'index-recovered';
+    this.alert({ id: recoveredId, severity: 'warning', message: what });
+    // Rebuilt from the stored text: nothing left to catch up with.
+    if (this.phaseValue === 'serving') this.over(recoveredId, 'the index is in step with the disk');
     this.audit()?.append('backup.restored', { id: out.backupId, reason: 'corruption', action: out.action, quarantined: rec.quarantined });
     this.o.log.warn('index recovered', { action: out.action, backupId: out.backupId, quarantined: rec.quarantined, readyMs });
   }
@@ -333,6 +356,7 @@ export class IndexGuardian {
       }
       this.phaseValue = 'serving';
       this.o.log.info('index back in step with the disk after recovery', { reconciledMs: this.recovery?.reconciledMs });
+      this.over(this.recovery?.action === 'rebuilt-from-disk' ? 'index-rebuilding' : 'index-recovered', 'the index is back in step with the disk');
     });
   }
 
@@ -358,6 +382,7 @@ export class IndexGuardian {
       }
       this.recoveries.push(now);
       this.alert({ id: 'index-corrupt', severity: 'critical', message: `index damage detected: ${(e as Error)?.message ?? String(e)}` });
+      this.corruptRaised = true;
       this.phaseValue = 'recovering';
       // Read before the service goes: the backup folder is in its configuration.
       void this.dir;
@@ -371,6 +396,11 @@ export class IndexGuardian {
         return;
       }
       if (this.phaseValue === 'recovering') this.phaseValue = 'serving';
+      // The checks on reopening found nothing left to repair (recorded() resolves it otherwise).
+      if (this.corruptRaised) {
+        this.corruptRaised = false;
+        this.over('index-corrupt', 'the index checks clean on reopening');
+      }
       await this.installed(svc);
     });
     this.busy = run.catch(() => {});
@@ -390,9 +420,29 @@ export class IndexGuardian {
   /** Starts the file check (and the reconcile a start-up recovery needs). Call after host.start(). */
   start(): void {
     this.afterStart();
+    if (!this.recovery) this.clearStale();
     const every = this.o.fileCheckMs ?? 10_000;
     this.fileTimer = setInterval(() => this.checkFile(), every);
     this.fileTimer.unref();
+  }
+
+  /**
+   * A start that found the index sound: recovery alerts a previous process left up (it was
+   * stopped before it could resolve them) are over: index-corrupt at once, since the index just
+   * passed its checks; index-recovered and index-rebuilding once this start's scan has brought
+   * the index in step with the disk.
+   */
+  private clearStale(): void {
+    this.over('index-corrupt', 'the index checked clean at start-up');
+    const c = this.host.current();
+    if (!c.ok) return;
+    const svc = c.service;
+    void svc.scanned().then(() => {
+      const now = this.host.current();
+      if (this.stopping || !now.ok || now.service !== svc || this.recovery) return;
+      this.over('index-recovered', 'the index is in step with the disk');
+      this.over('index-rebuilding', 'the index is in step with the disk');
+    });
   }
 
   /** An index file deleted or replaced under the running service is damage too. */

@@ -17,6 +17,8 @@ export interface GuardianAlert {
   id: BackupAlert['id'] | 'index-corrupt' | 'index-recovered' | 'index-rebuilding' | 'index-recovery-failed';
   severity: 'info' | 'warning' | 'critical';
   message: string;
+  /** The situation this alert reported is over (the index is repaired, or back in step with the disk): it resolves. */
+  over?: true;
 }
 
 /** What one repair step did (null: nothing was needed). */

@@ -469,6 +469,14 @@ export class OwletService {
     return run;
   }
 
+  /** Resolves when the scan running or queued now has finished (a later one is not waited for). */
+  scanned(): Promise<void> {
+    return this.running.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** One full pass, for `owlet index`. */
   async indexOnce(roots?: readonly string[]): Promise<RunSummary> {
     return this.indexer.reconcile(roots, this.abort.signal);

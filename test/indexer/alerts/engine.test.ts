@@ -258,6 +258,39 @@ test('an event alert fires at once, names its runbook, folds repeats into one al
   assert.equal(e.activeAlerts()[0]!.runbook, 'docs/operations/runbooks/alerts/disk-critical.md');
 });
 
+test('an event alert whose situation is over (resolveEvent) resolves without an acknowledgement, notifies it, and survives as history; rule alerts and absent ones are left alone', () => {
+  const db = openMetricsDb(tmpDir('owlet-event-over-'), null);
+  try {
+    const now = { t: 2_000_000 };
+    const store = new SqliteAlertStore(db);
+    const { e, log, banner } = engine(now, { store });
+    const a = e.report({ id: 'index-corrupt', severity: 'critical', message: 'index damage detected' });
+    e.evaluate({ disk_free_bytes: 1 });
+    assert.equal(banner.entries().length, 2);
+    now.t += 5_000;
+    assert.equal(e.resolveEvent('index-corrupt'), true);
+    assert.deepEqual(e.activeAlerts().map((x) => x.rule), ['disk-critical']);
+    assert.deepEqual(log.events, ['firing:index-corrupt:critical', 'firing:disk-critical:critical', 'resolved:index-corrupt:critical']);
+    assert.equal(banner.entries().length, 1, 'off the banner');
+    const h = e.history(5)[0]!;
+    assert.equal(h.id, a.id);
+    assert.equal(h.state, 'resolved');
+    assert.equal(h.resolvedAt, now.t);
+    assert.equal(h.acknowledgedAt, null, 'resolved, not acknowledged');
+    // Only event alerts: a rule alert resolves by its condition alone.
+    assert.equal(e.resolveEvent('disk-critical'), false);
+    assert.equal(e.activeAlerts().length, 1);
+    // Nothing active under that id: nothing happens, nobody is told.
+    assert.equal(e.resolveEvent('index-corrupt'), false);
+    assert.equal(e.resolveEvent('index-recovered'), false);
+    assert.equal(log.events.length, 3);
+    // A restarted engine does not bring it back.
+    assert.deepEqual(engine(now, { store }).e.activeAlerts().map((x) => x.rule), ['disk-critical']);
+  } finally {
+    closeDatabase(db);
+  }
+});
+
 test('an unacknowledged event alert survives a restart; a rule alert of a removed rule does not', () => {
   const db = openMetricsDb(tmpDir('owlet-events-'), null);
   try {

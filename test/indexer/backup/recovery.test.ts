@@ -7,7 +7,7 @@ import { isVerified, listBackups } from '../../../src/indexer/backup/manifest.js
 import { trapCorruption } from '../../../src/indexer/store/corruption-trap.js';
 import type { GuardianAlert } from '../../../src/indexer/recovery/plan.js';
 import { applyKey, fileHeaderIsPlain, PLAIN_HEADER } from '../../../src/indexer/security/cipher.js';
-import { tmpDir, writeTree } from '../../helpers/tmp.js';
+import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
 import { RECOVERY_KEEP } from '../../../src/indexer/backup/restore.js';
 import { openSecretStore } from '../../../src/indexer/security/secrets.js';
 import { rotateDataKey } from '../../../src/indexer/store/rekey.js';
@@ -72,7 +72,13 @@ async function scenario(kind: Damage) {
     assert.deepEqual(hits(g, 'kumquatword'), [path.join(root, 'after', 'new.txt')]);
     assert.deepEqual(hits(g, 'persimmonword'), [path.join(root, 'doc1.txt')]);
     assert.deepEqual(hits(g, 'uniq2word'), []);
-    assert.ok(alerts.some((a) => a.id === 'index-recovered'), 'an alert was raised');
+    // The damage is announced, then each alert resolves once its situation is over: index-corrupt
+    // when the index is repaired, index-recovered when it is back in step with the disk.
+    assert.deepEqual(
+      alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`),
+      ['index-corrupt', 'index-corrupt over', 'index-recovered', 'index-recovered over'],
+    );
+    assert.equal(alerts[0]!.severity, 'critical');
     assert.equal(g.service.status().degraded.filter((d) => d.component === 'index-recovery').length, 0);
     console.log(`# ${kind}: ${did}; ready after ${readyMs.toFixed(0)} ms (guardian: ${rec.readyMs} ms), reconciled after ${g.lastRecovery?.reconciledMs} ms`);
   } finally {
@@ -356,4 +362,25 @@ test('after "owlet key rotate", damage is recovered from a backup made under the
   }
   const setAside = fs.readdirSync(path.join(data, 'recovery')).filter((n) => /^index\.db\.\d{8}T\d{9}Z\.corrupt(\.\d+)?$/.test(n));
   assert.equal(setAside.length, RECOVERY_KEEP, 'recovery/ keeps only the newest damaged copies');
+});
+
+test('a start that finds the index sound resolves recovery alerts a killed predecessor left up: index-corrupt at once, index-recovered and index-rebuilding after the first scan', async () => {
+  const base = tmpDir('owlet-recover-leftover-');
+  const root = path.join(base, 'docs');
+  const data = path.join(base, 'data');
+  makeCorpus(root, 40);
+  writeConfig(data, { roots: [root] });
+  const alerts: GuardianAlert[] = [];
+  const g = await openGuardian(data, { onAlert: (a) => alerts.push(a) });
+  try {
+    assert.deepEqual(alerts, [], 'nothing raised while opening a sound index');
+    await g.start();
+    assert.deepEqual(alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`), ['index-corrupt over'], 'the index passed its checks: damage is not current');
+    await settle(g);
+    await waitFor(() => alerts.length === 3, 30_000, 'the scan to finish');
+    assert.deepEqual(alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`), ['index-corrupt over', 'index-recovered over', 'index-rebuilding over']);
+    assert.deepEqual(indexedPaths(g), diskFiles(root));
+  } finally {
+    await g.stop();
+  }
 });

@@ -158,6 +158,10 @@ test('an alert another Owlet process posts to the data folder (the supervisor af
     // An event raised inside the service (a backup over its budget) goes the same way.
     mon.reportEvent({ id: 'backup-budget', severity: 'warning', message: 'only 4 restore points fit' });
     assert.equal(mon.alertEngine!.activeAlerts().length, 2);
+    // Its raiser says it is over (a repaired index does the same): resolved, into the history.
+    mon.reportEvent({ id: 'backup-budget', severity: 'info', message: 'room again', over: true });
+    assert.deepEqual(mon.alertEngine!.activeAlerts().map((a) => a.rule), ['update-rolled-back']);
+    assert.equal(mon.alertEngine!.history(1)[0]!.rule, 'backup-budget');
   } finally {
     await mon.stop();
     await svc.stop();
