@@ -19,7 +19,7 @@ export interface IntegrityScheduleOptions {
   /** Runs the check (default: PRAGMA integrity_check in a worker thread). */
   check?: IntegrityCheck;
   now?: () => number;
-  /** The first check waits at least this long after a start (the first scan is busy enough). */
+  /** The first check waits at least this long after a start (the first scan is busy enough), or one period if shorter. */
   minDelayMs?: number;
 }
 
@@ -59,7 +59,9 @@ export class IntegritySchedule {
     if (this.o.hours <= 0 || this.stopped) return;
     const every = this.o.hours * 3_600_000;
     const last = this.lastRec?.at ?? 0;
-    const delay = Math.max(this.o.minDelayMs ?? 5 * 60_000, last + every - this.now());
+    // The wait after a start never exceeds the period itself: checks asked for every few seconds
+    // (the chaos run) must not wait out the five minutes meant for a daily check.
+    const delay = Math.max(Math.min(this.o.minDelayMs ?? 5 * 60_000, every), last + every - this.now());
     this.timer = setTimeout(() => {
       void this.runNow()
         .catch((e) => this.o.log.warn('integrity check failed to run', { error: e }))

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createMonitoring } from '../../../src/indexer/metrics/monitoring.js';
+import { IntegritySchedule } from '../../../src/indexer/recovery/integrity-schedule.js';
 import { nullLogger } from '../../../src/indexer/log/logger.js';
 import { tmpDir, waitFor } from '../../helpers/tmp.js';
+import type { GuardianAlert } from '../../../src/indexer/recovery/plan.js';
 import { damage, diskFiles, indexedPaths, live, makeCorpus, openGuardian, settle, startAndSettle, writeConfig } from './helpers.js';
 
 /**
@@ -17,7 +19,8 @@ test('with monitoring off, the scheduled integrity check still finds damage and 
   makeCorpus(root, 12);
   // A check every ~2 s (hours are fractional), monitoring off.
   writeConfig(data, { roots: [root], monitoring: { enabled: false, integrityCheckHours: 0.0006 } });
-  const g = await openGuardian(data, { integrity: { minDelayMs: 0 } });
+  const alerts: GuardianAlert[] = [];
+  const g = await openGuardian(data, { integrity: { minDelayMs: 0 }, onAlert: (a) => alerts.push(a) });
   // Wired as serve wires it: monitoring (here off) only listens to the schedule.
   const monitoring = createMonitoring({ service: g.service, settings: g.service.config.monitoring, log: nullLogger, integrity: g.pi.integrity });
   assert.equal(monitoring.enabled, false);
@@ -39,8 +42,43 @@ test('with monitoring off, the scheduled integrity check still finds damage and 
     await g.settled();
     await settle(g);
     assert.deepEqual(indexedPaths(g), diskFiles(root));
+    // Raised when found, resolved when repaired; the restore's notice resolves once the index is in step.
+    await waitFor(() => alerts.some((a) => a.id === 'index-recovered' && a.over), 30_000, 'index-recovered to be over');
+    const seq = alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`).filter((x) => x.startsWith('index-recovered') || x.startsWith('index-corrupt'));
+    // (The start of this clean service resolved leftovers first: "over" with nothing raised.)
+    assert.deepEqual(seq.slice(seq.indexOf('index-corrupt')), ['index-corrupt', 'index-corrupt over', 'index-recovered', 'index-recovered over']);
   } finally {
     await monitoring.stop();
     await g.stop();
+  }
+});
+
+test('the first check after a start waits five minutes, or one period when checks are asked for more often than that', async () => {
+  const data = tmpDir('owlet-integrity-delay-');
+  const ran: number[] = [];
+  const check = async () => {
+    ran.push(Date.now());
+    return { ok: true, inconclusive: false, message: 'ok', durationMs: 1 };
+  };
+  const t0 = Date.now();
+  // Every ~0.7 s; the default five-minute wait after a start would swallow every check of a short run.
+  const often = new IntegritySchedule({ dataDir: data, hours: 0.0002, key: () => null, onDamage: () => {}, log: nullLogger, check });
+  often.start();
+  try {
+    await waitFor(() => ran.length >= 2, 20_000, 'two checks a period apart');
+    assert.ok(ran[0]! - t0 >= 600, 'not before one period');
+  } finally {
+    await often.stop();
+  }
+  // A daily check keeps the five-minute grace after a start.
+  const daily = new IntegritySchedule({ dataDir: tmpDir('owlet-integrity-daily-'), hours: 24, key: () => null, onDamage: () => {}, log: nullLogger, check, minDelayMs: 1_500 });
+  const before = ran.length;
+  daily.start();
+  try {
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(ran.length, before, 'no check inside the grace');
+    await waitFor(() => ran.length > before, 20_000, 'the first daily check after the grace');
+  } finally {
+    await daily.stop();
   }
 });
