@@ -66,7 +66,11 @@ export interface ChaosSummary {
   recovery: Record<string, { count: number; skipped: number; maxMs: number | null; p95Ms: number | null; unrecovered: number; failedProbes: number }>;
   freshness: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; neverSearchable: number };
   documents: { expected: number; lost: number; phantom: number; lostExamples: string[]; phantomExamples: string[]; settledMs: number };
-  alerts: { expected: Record<string, { fired: number; of: number }>; seen: Record<string, number>; stillFiring: string[] };
+  /**
+   * stillFiring: rules firing at the end. vanished: alerts seen firing that the final view holds
+   * neither as active nor in the history (lost with a killed process before they were saved).
+   */
+  alerts: { expected: Record<string, { fired: number; of: number }>; seen: Record<string, number>; stillFiring: string[]; vanished: string[] };
   doctor: { clean: boolean; failed: string[]; degraded: string[] };
   resources: { peakRssMb: number; peakFds: number; peakProcesses: number };
   equivalence: { realWorldDays: number; perKind: Record<string, number>; assumption: string };
@@ -208,9 +212,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   }, 1000);
   type SeenAlert = { rule: string; firedAt: number | null; resolvedAt: number | null; state: string };
   const alertSeen = new Map<string, SeenAlert>();
+  /** The rules firing at the last poll that got an answer: what "still firing" is judged on. */
+  let firingNow: string[] = [];
+  let lastView = new Set<string>();
   const pollAlerts = async () => {
     const r = await request(target, '/api/v1/alerts?history=200');
     const b = r.body as { active?: (SeenAlert & { id: string })[]; history?: (SeenAlert & { id: string })[] } | null;
+    if (r.ok && b?.active) {
+      firingNow = b.active.filter((a) => a.state === 'firing').map((a) => a.rule);
+      lastView = new Set([...b.active, ...(b.history ?? [])].map((a) => a.id));
+    }
     for (const a of [...(b?.active ?? []), ...(b?.history ?? [])]) alertSeen.set(a.id, { rule: a.rule, firedAt: a.firedAt, resolvedAt: a.resolvedAt ?? null, state: a.state });
   };
   const alertTimer = setInterval(() => void pollAlerts(), 2000);
@@ -336,7 +347,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       recovery,
       freshness: { samples: fresh.samples.length, p50Ms: fr.length ? percentile(fr, 50) : null, p95Ms: fr.length ? percentile(fr, 95) : null, maxMs: fr.length ? fr[fr.length - 1]! : null, neverSearchable: fresh.samples.filter((s) => s.ms === null).length },
       documents,
-      alerts: { expected: expectedAlerts, seen, stillFiring: [...alertSeen.values()].filter((a) => a.state === 'firing').map((a) => a.rule) },
+      alerts: { expected: expectedAlerts, seen, stillFiring: [...new Set(firingNow)], vanished: [...alertSeen].filter(([id, a]) => a.state === 'firing' && !lastView.has(id)).map(([, a]) => a.rule) },
       doctor: doc,
       resources: { peakRssMb: Math.round(peak.rss / 1048576), peakFds: peak.fds, peakProcesses: peak.processes },
       equivalence: {
