@@ -67,7 +67,7 @@ console.log(`availability ${(p.availability * 100).toFixed(3)}% (${p.ok}/${p.tot
 for (const [k, r] of Object.entries(summary.recovery)) console.log(`  ${k.padEnd(14)} ×${r.count}${r.skipped ? ` (${r.skipped} skipped)` : ''}  recovery max ${r.maxMs ?? '-'} ms, p95 ${r.p95Ms ?? '-'} ms, unrecovered ${r.unrecovered}, failed probes ${r.failedProbes}`);
 console.log(`documents: ${summary.documents.expected} expected, ${summary.documents.lost} lost, ${summary.documents.phantom} phantom`);
 console.log(`freshness: p50 ${summary.freshness.p50Ms} ms, p95 ${summary.freshness.p95Ms} ms, never searchable ${summary.freshness.neverSearchable}`);
-console.log(`alerts expected: ${JSON.stringify(summary.alerts.expected)}; still firing: ${summary.alerts.stillFiring.join(', ') || 'none'}`);
+console.log(`alerts expected: ${JSON.stringify(summary.alerts.expected)}; still firing: ${summary.alerts.stillFiring.join(', ') || 'none'}; vanished: ${summary.alerts.vanished.join(', ') || 'none'}`);
 console.log(`doctor: ${summary.doctor.clean ? 'clean' : 'NOT clean: ' + summary.doctor.failed.join('; ')}`);
 console.log(`peak: ${summary.resources.peakRssMb} MB RSS, ${summary.resources.peakFds} fds, ${summary.resources.peakProcesses} processes`);
 console.log(`equivalent to ${summary.equivalence.realWorldDays} real-world days of faults (${summary.equivalence.assumption})`);

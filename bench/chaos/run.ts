@@ -6,7 +6,7 @@ import { defaultConfig, type Config } from '../../src/indexer/config/schema.js';
 import { saveConfig } from '../../src/indexer/config/load.js';
 import { percentile } from '../lib/stats.js';
 import { writeChaosCorpus, writeDocument, tokenFor } from '../lib/doc-corpus.js';
-import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, type FaultContext, type FaultKind } from './faults.js';
+import { EXPECTED_ALERT, FAULT_KINDS, FAULTS, REAL_WORLD_PER_DAY, STANDING_BY_DESIGN, type FaultContext, type FaultKind } from './faults.js';
 import { AvailabilityProber, FreshnessProber } from './probes.js';
 import { attributeOutages } from './attribute.js';
 import { seeded } from '../lib/rng.js';
@@ -53,6 +53,12 @@ export interface FaultRecord {
   recoveryMs: number | null;
   failedProbes: number;
   alerts: string[];
+  /**
+   * The alert this kind calls for (EXPECTED_ALERT) is over by the end of the run: every occurrence
+   * attributed to this fault resolved (or, lost with a killed process, its rule is not firing at
+   * the end), or it stays by design (STANDING_BY_DESIGN). null: the kind calls for no alert, or none fired.
+   */
+  alertCleared: boolean | null;
 }
 
 export interface ChaosSummary {
@@ -70,7 +76,7 @@ export interface ChaosSummary {
    * stillFiring: rules firing at the end. vanished: alerts seen firing that the final view holds
    * neither as active nor in the history (lost with a killed process before they were saved).
    */
-  alerts: { expected: Record<string, { fired: number; of: number }>; seen: Record<string, number>; stillFiring: string[]; vanished: string[] };
+  alerts: { expected: Record<string, { fired: number; cleared: number; of: number }>; seen: Record<string, number>; stillFiring: string[]; vanished: string[] };
   doctor: { clean: boolean; failed: string[]; degraded: string[] };
   resources: { peakRssMb: number; peakFds: number; peakProcesses: number };
   equivalence: { realWorldDays: number; perKind: Record<string, number>; assumption: string };
@@ -272,7 +278,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       const at = Date.now();
       log(`chaos: ${new Date(at).toISOString()} ${kind}`);
       const out = await FAULTS[kind](ctx);
-      summaryFaults.push({ kind, at: new Date(at).toISOString(), note: out.note, ...(out.skipped ? { skipped: out.skipped } : {}), recoveryMs: null, failedProbes: 0, alerts: [] });
+      summaryFaults.push({ kind, at: new Date(at).toISOString(), note: out.note, ...(out.skipped ? { skipped: out.skipped } : {}), recoveryMs: null, failedProbes: 0, alerts: [], alertCleared: null });
       (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._at = at;
       (summaryFaults[summaryFaults.length - 1] as FaultRecord & { _at: number; _end: number })._end = out.endedAt;
       const gap = Math.max(500, Math.round(o.faultEveryMs * (0.5 + rng.next())) - (Date.now() - at));
@@ -298,6 +304,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       // again does not fire a second alert while the first is up).
       const up = (a: SeenAlert) => a.firedAt !== null && ((a.firedAt >= r._at && a.firedAt < r._at + 60_000) || (a.firedAt < r._at && (a.resolvedAt === null || a.resolvedAt > r._at)));
       r.alerts = [...new Set([...alertSeen.values()].filter(up).map((a) => a.rule))];
+      const rules = EXPECTED_ALERT[r.kind] ?? [];
+      const mine = [...alertSeen].filter(([, a]) => rules.includes(a.rule) && up(a));
+      const over = ([id, a]: [string, SeenAlert]) =>
+        STANDING_BY_DESIGN[r.kind]?.includes(a.rule) || a.state === 'resolved' || (!lastView.has(id) && !firingNow.includes(a.rule));
+      r.alertCleared = mine.length ? mine.every(over) : null;
     });
     const documents = { ...(await compareWithDisk(target, corpus.good, deleted)), settledMs };
     const doc = doctor(dataDir);
@@ -324,7 +335,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     const expectedAlerts: ChaosSummary['alerts']['expected'] = {};
     for (const [kind, rules] of Object.entries(EXPECTED_ALERT)) {
       const of = recs.filter((r) => r.kind === kind && !r.skipped);
-      if (of.length) expectedAlerts[kind] = { fired: of.filter((r) => r.alerts.some((a) => rules.includes(a))).length, of: of.length };
+      if (of.length) expectedAlerts[kind] = { fired: of.filter((r) => r.alerts.some((a) => rules.includes(a))).length, cleared: of.filter((r) => r.alertCleared === true).length, of: of.length };
     }
     const seen: Record<string, number> = {};
     for (const a of alertSeen.values()) if (a.firedAt !== null) seen[a.rule] = (seen[a.rule] ?? 0) + 1;

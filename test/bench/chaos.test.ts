@@ -37,6 +37,7 @@ test('chaos, short: a minute of faults (seed 42) is healed without a person: eve
     const got = s.alerts.expected[kind];
     if (!got) continue;
     assert.equal(got.fired, got.of, `${kind}: ${rules!.join(' or ')} fired for ${got.fired} of ${got.of}${context()}`);
+    assert.equal(got.cleared, got.fired, `${kind}: ${rules!.join(' or ')} cleared afterwards for ${got.cleared} of ${got.fired}${context()}`);
   }
   const standing = new Set(injected.flatMap((f) => STANDING_BY_DESIGN[f.kind] ?? []));
   assert.deepEqual(s.alerts.stillFiring.filter((r) => !standing.has(r)), [], `alerts still firing after the run${context()}`);
