@@ -148,10 +148,11 @@ export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '-
  * a block is freed, so once a worker has read one large file, the next file buffers (`readFile` of a
  * multi-MB PDF) come from the heap and leave it fragmented and resident. A fixed threshold (setting
  * it at all turns the raising off) keeps every buffer of 1 MB or more in its own mapping. Measured on
- * 150 PDFs of the full bench corpus, one worker, two runs each: the worker's malloc heap 9 MB against
- * 13-17, its peak 149 MB against 153-159 and its RSS after the run 123-124 against 133-139 MB, for
- * 11.7-12.0 s of CPU against 11.6-11.8 (noise; 128 KB cut as much but cost +0.45 s of sys time in
- * page faults). Only glibc reads it; elsewhere the variable is inert.
+ * 150 PDFs of the full bench corpus, one worker: its malloc heap 9 MB against 11-17, its peak 149 MB
+ * against 153-159 and its RSS after the run 123-124 against 131-139 MB, for 11.8-12.0 s of CPU
+ * against 11.3-11.8 (load 10+; `owlet index` of the full corpus, interleaved: total CPU ratio 1.00).
+ * 128 KB cut as much but cost +0.45 s of sys time in page faults. Only glibc reads it; elsewhere the
+ * variable is inert (bench/README.md, fourth round).
  */
 export const WORKER_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
 
