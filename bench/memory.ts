@@ -91,14 +91,24 @@ export function serviceLogFacts(dataDir: string): Pick<MemoryProfile, 'idleRelea
   return out;
 }
 
-function roleOf(pid: number, root: number): string {
-  if (pid === root) return 'service';
-  let cmd = '';
+function cmdlineOf(pid: number): string | null {
   try {
-    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
   } catch {
-    return 'gone';
+    return null;
   }
+}
+
+/**
+ * What a process of the service's tree is, from its command line; null while it is a fork not yet
+ * replaced by its own program (`fork()` then `exec()`: for those few milliseconds the child shows
+ * the service's command line, or none, and its VmRSS and VmHWM are the service's own pages, shared
+ * copy-on-write). Counting such a sample added a second service to the tree's sum and filed a
+ * "process" with the service's peak: seen 6 times in one run with 22 worker restarts.
+ */
+export function roleOf(pid: number, root: number, rootCmd: string, cmd: string | null): string | null {
+  if (pid === root) return 'service';
+  if (cmd === null || cmd === '' || cmd === rootCmd) return null;
   if (/extract\/worker-main/.test(cmd)) return 'extraction worker';
   return cmd.split(' ').slice(0, 2).join(' ').slice(-60) || 'child';
 }
@@ -110,17 +120,24 @@ class PerProcessSampler {
   private timer: NodeJS.Timeout | null = null;
   private lastLine = -Infinity;
   private readonly t0 = performance.now();
+  /** The service's command line, which a fork shows until its exec. */
+  private rootCmd: string | null = null;
   constructor(private readonly root: number) {}
 
   sample(): { tree: number; alive: ProcessMemory[] } {
     let tree = 0;
     let main = 0;
     const alive: ProcessMemory[] = [];
+    this.rootCmd ??= cmdlineOf(this.root) ?? '';
     for (const pid of processTree(this.root)) {
+      let p = this.procs.get(pid);
+      if (!p) {
+        const role = roleOf(pid, this.root, this.rootCmd, cmdlineOf(pid));
+        if (role === null) continue; // not exec'd yet: the service's pages, counted once already
+        this.procs.set(pid, (p = { pid, role, peakMb: 0, lastMb: 0 }));
+      }
       const m = memOf(pid);
       if (!m) continue;
-      let p = this.procs.get(pid);
-      if (!p) this.procs.set(pid, (p = { pid, role: roleOf(pid, this.root), peakMb: 0, lastMb: 0 }));
       p.peakMb = Math.max(p.peakMb, round(m.hwm / 1048576, 1));
       p.lastMb = round(m.rss / 1048576, 1);
       tree += m.rss;

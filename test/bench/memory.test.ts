@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatMemory, serviceLogFacts, type MemoryProfile } from '../../bench/memory.js';
+import { formatMemory, roleOf, serviceLogFacts, type MemoryProfile } from '../../bench/memory.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function dataDirWithLog(lines: readonly unknown[]): string {
@@ -39,4 +39,14 @@ test('the memory report names a backup that ran inside the window, and the servi
   assert.match(text, /V8 heap 63\.9 -> 24\.7 MB \(22\.3 MB live\)/);
   assert.match(text, /NOTE: backups ran inside the window and are in these figures: backup created and verified \(catch-up\)/);
   assert.doesNotMatch(formatMemory({ ...m, backups: [] }).join('\n'), /NOTE/);
+});
+
+test('a fork of the service not yet replaced by its program is not counted as a process (its pages are the service\'s); others are named', () => {
+  const serviceCmd = '/usr/bin/node --max-semi-space-size=2 --expose-gc bin/owlet.js serve --root /c';
+  assert.equal(roleOf(100, 100, serviceCmd, serviceCmd), 'service');
+  assert.equal(roleOf(101, 100, serviceCmd, serviceCmd), null, 'same command line as the service: forked, not exec\'d');
+  assert.equal(roleOf(101, 100, serviceCmd, ''), null, 'no command line yet (mid-exec)');
+  assert.equal(roleOf(101, 100, serviceCmd, null), null, 'gone');
+  assert.equal(roleOf(101, 100, serviceCmd, '/usr/bin/node --max-semi-space-size=4 --no-liftoff /o/dist/indexer/extract/worker-main.js'), 'extraction worker');
+  assert.equal(roleOf(102, 100, serviceCmd, '/usr/bin/nice -n 5 ionice'), '/usr/bin/nice -n');
 });

@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { handleFromChild } from '../../../src/indexer/extract/launcher.js';
 import {
+  WORKER_MALLOC_TUNABLES,
   WORKER_V8_FLAGS,
   defaultWorkerLauncher,
+  workerEnv,
   heapMb,
   createExtractionPool,
   forkWorkerLauncher,
@@ -482,6 +484,33 @@ test('the default launcher starts workers with the pool V8 flags (no Liftoff, sm
     const cmd = fs.readFileSync(`/proc/${handles[0]!.pid}/cmdline`, 'utf8').split('\0');
     for (const f of [...WORKER_V8_FLAGS, `--max-old-space-size=${heapMb(256)}`]) assert.ok(cmd.includes(f), `${f} in ${cmd.join(' ')}`);
   }
+});
+
+test('workers get a fixed malloc mmap threshold, added to any glibc tunables the user set (theirs win a clash)', () => {
+  assert.match(WORKER_MALLOC_TUNABLES, /^glibc\.malloc\.mmap_threshold=\d+$/);
+  assert.equal(workerEnv({ PATH: '/bin' }).GLIBC_TUNABLES, WORKER_MALLOC_TUNABLES);
+  assert.equal(workerEnv({ PATH: '/bin' }).PATH, '/bin', 'the rest of the environment is passed on');
+  // glibc applies tunables in order: the user's come last so theirs win.
+  assert.equal(workerEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES, `${WORKER_MALLOC_TUNABLES}:glibc.malloc.arena_max=2`);
+  assert.equal(workerEnv({ GLIBC_TUNABLES: '  ' }).GLIBC_TUNABLES, WORKER_MALLOC_TUNABLES);
+  const base = { GLIBC_TUNABLES: 'x=1' };
+  workerEnv(base);
+  assert.deepEqual(base, { GLIBC_TUNABLES: 'x=1' }, 'the environment handed in is not modified');
+});
+
+test('the default launcher starts real workers with the malloc tunables in their environment', { skip: process.platform !== 'linux' ? 'reads /proc/<pid>/environ (Linux only)' : false, timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'tunable words');
+  const env = { ...process.env };
+  delete env.GLIBC_TUNABLES;
+  const { launch, handles } = tracking(defaultWorkerLauncher(256, env));
+  const pool = poolFor(t, { launch, workers: 1 });
+  const out = await within(pool.extract({ path: path.join(dir, 'a.txt'), ext: 'txt', maxBytes: 1024 }), 45_000, 'txt');
+  assert.ok(out.ok, JSON.stringify(out));
+  // (glibc 2.36 rewrites this variable in place as it parses it: /proc shows only the first tunable
+  // of a list, which is why the merge with the user's own is checked above, not here.)
+  const seen = fs.readFileSync(`/proc/${handles[0]!.pid}/environ`, 'utf8').split('\0');
+  assert.ok(seen.includes(`GLIBC_TUNABLES=${WORKER_MALLOC_TUNABLES}`), seen.filter((e) => e.startsWith('GLIBC')).join(' ') || 'no GLIBC_TUNABLES');
 });
 
 test('with heavyWorkers 1, PDFs go to one worker only (the heavy lane); other files flow to the others meanwhile; one worker takes everything', { timeout: 60_000 }, async (t) => {
