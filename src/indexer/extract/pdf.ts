@@ -107,7 +107,7 @@ function pageText(m: RawPdfium, doc: number, index: number): string {
       try {
         const written = m._FPDFText_GetText(tp, 0, n, buf); // UTF-16LE units incl. the terminator
         if (written <= 1) return '';
-        return utf16leText(m.HEAPU8, buf, (written - 1) * 2);
+        return new TextDecoder('utf-16le').decode(m.HEAPU8.subarray(buf, buf + (written - 1) * 2));
       } finally {
         m.wasmExports.free(buf);
       }
@@ -117,22 +117,6 @@ function pageText(m: RawPdfium, doc: number, index: number): string {
   } finally {
     m._FPDF_ClosePage(page);
   }
-}
-
-/**
- * UTF-16LE bytes of the wasm heap → string, as TextDecoder('utf-16le') decodes them (a lone
- * surrogate becomes U+FFFD). Buffer's UCS-2 decoding is a copy, where TextDecoder goes through ICU
- * at several times the cost; it keeps lone surrogates, so those are replaced afterwards.
- */
-export function utf16leText(heap: Uint8Array, at: number, bytes: number): string {
-  const s = Buffer.from(heap.buffer, heap.byteOffset + at, bytes).toString('utf16le') as string & WellFormed;
-  return s.isWellFormed() ? s : s.toWellFormed();
-}
-
-/** String methods of ES2024 (Node 20 has them; the ES2023 lib does not declare them). */
-interface WellFormed {
-  isWellFormed(): boolean;
-  toWellFormed(): string;
 }
 
 /** Document info entry (e.g. Title) as a string; null when absent or empty. */
