@@ -38,12 +38,12 @@ export class SpanMemo {
       at = (at + 1) & this.mask;
     }
     const word = text.slice(start, end);
-    const v = make(word);
+    const v = detached(make(word));
     if (this.count >= this.limit) {
       this.clear();
       at = h & this.mask;
     }
-    this.keys[at] = word;
+    this.keys[at] = detached(word);
     this.values[at] = v;
     this.hashes[at] = h;
     this.count++;
@@ -61,4 +61,14 @@ export class SpanMemo {
 function sameChars(key: string, text: string, start: number): boolean {
   for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
   return true;
+}
+
+/**
+ * `s` as a string of its own. V8 makes a slice of 13 or more characters a view into the string it
+ * was cut from, so a memo keeping a word cut from a document (or a stem cut from that word) kept
+ * the whole document's text alive: 200 one-megabyte documents left 170 MB of heap behind. Joining
+ * and slicing again copies the characters into a new string.
+ */
+export function detached(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }

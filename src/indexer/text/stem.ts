@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { isLanguage, LANGUAGE_CODES } from './language-codes.js';
-import { SpanMemo } from './span-memo.js';
+import { SpanMemo, detached } from './span-memo.js';
 import { WORD_ASCII, WORD_DIGIT, fold, forEachWordSpan } from './tokens.js';
 
 interface LanguageInfo {
@@ -84,9 +84,9 @@ export function stemWord(word: string, lang: string): string {
   if (!cache) caches.set(lang, (cache = new Map()));
   let s = cache.get(lower);
   if (s === undefined) {
-    s = fold(stemmerOf(lang, info)(lower.normalize('NFC')));
+    s = detached(fold(stemmerOf(lang, info)(lower.normalize('NFC'))));
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(lower, s);
+    cache.set(detached(lower), s);
   }
   return s;
 }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { WORD, WORD_ASCII, WORD_DIGIT, forEachWord, forEachWordSpan, fold, words } from '../../../src/indexer/text/tokens.js';
 import { LANGUAGE_CODES, SHORT_WORDS_ARE_STEMS, clearStemCaches, stemWord, stemsText } from '../../../src/indexer/text/stem.js';
 import { SpanMemo } from '../../../src/indexer/text/span-memo.js';
@@ -124,4 +126,23 @@ test('language detection counts letters without needing them all: a short text f
   assert.equal(detectLanguage('1234 5678 ---- ab', null, { preferred: ['fr'] }), 'fr');
   const de = 'Die Häuser stehen am Ufer des Flusses, und die Kinder spielen jeden Tag im Garten hinter der Schule. '.repeat(5);
   assert.equal(detectLanguage(de, null, { preferred: ['en', 'de'] }), 'de');
+});
+
+test('the stemming memos keep no document text alive (a word cut from a text was a view into all of it)', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  clearStemCaches();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let d = 0; d < 60; d++) {
+    // One megabyte each, with long words of its own (13+ characters: V8 slices those as views).
+    const own = String.fromCharCode(97 + (d % 26), 97 + Math.floor(d / 26));
+    const text = 'the quick brown fox jumps over the lazy dog '.repeat(23_000) + ` internationalizations${own} extraordinarily${own}`;
+    assert.notEqual(stemsText(text, 'en'), '');
+  }
+  gc();
+  const grown = (process.memoryUsage().heapUsed - before) / (1024 * 1024);
+  // Kept alive, the 60 texts would be 60 MB; the memo entries themselves are a few hundred bytes.
+  assert.ok(grown < 20, `heap grew by ${grown.toFixed(1)} MB`);
+  clearStemCaches();
 });
