@@ -1,11 +1,12 @@
 /**
  * Which language a document is written in: the language it declares (html `lang`, `xml:lang`,
- * the docx/odt language) when Owlet can stem it, else detected from its text with franc-min
- * (trigram statistics), restricted to the languages Owlet has stemmers for.
+ * the docx/odt language) when Owlet can stem it, else detected from its text with franc-min's
+ * trigram statistics (ranked as its francAll does, see trigram-ranking.ts), restricted to the
+ * languages Owlet has stemmers for.
  */
-import { francAll } from 'franc-min';
 // Not stem.ts: extraction workers detect languages and should not load every stemmer to do it.
 import { DETECTABLE_ISO3, isLanguage } from './language-codes.js';
+import { trigramRanker } from './trigram-ranking.js';
 
 /**
  * How much of the text the detector reads: enough for a stable answer, bounded in cost. (1,000
@@ -19,7 +20,8 @@ const MIN_LETTERS = 60;
 const PREFERRED_MARGIN = 0.95;
 
 const BY_ISO3 = new Map<string, string>(Object.entries(DETECTABLE_ISO3));
-const DETECTABLE = [...BY_ISO3.keys()];
+/** franc-min's ranking restricted to the languages Owlet can stem (see trigram-ranking.ts). */
+const rank = trigramRanker([...BY_ISO3.keys()]);
 
 /** `en-GB`, `EN`, `de_DE` → `en`, `en`, `de`; null when it names no language Owlet can stem. */
 export function normalizeLanguageTag(tag: string | null | undefined): string | null {
@@ -41,7 +43,7 @@ export function detectLanguage(text: string, declared: string | null, opts: Dete
   const fallback = opts.preferred[0] ?? null;
   const sample = text.slice(0, SAMPLE_CHARS);
   if (!hasLetters(sample, MIN_LETTERS)) return fallback;
-  const ranked = francAll(sample, { only: DETECTABLE, minLength: MIN_LETTERS });
+  const ranked = rank(sample, MIN_LETTERS);
   const best = ranked[0];
   if (!best || best[0] === 'und') return fallback;
   for (const [iso3, score] of ranked) {

@@ -7,7 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { isLanguage, LANGUAGE_CODES } from './language-codes.js';
-import { fold, forEachWord } from './tokens.js';
+import { SpanMemo, detached } from './span-memo.js';
+import { WORD_ASCII, WORD_DIGIT, fold, forEachWordSpan } from './tokens.js';
 
 interface LanguageInfo {
   name: string;
@@ -83,9 +84,9 @@ export function stemWord(word: string, lang: string): string {
   if (!cache) caches.set(lang, (cache = new Map()));
   let s = cache.get(lower);
   if (s === undefined) {
-    s = fold(stemmerOf(lang, info)(lower.normalize('NFC')));
+    s = detached(fold(stemmerOf(lang, info)(lower.normalize('NFC'))));
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(lower, s);
+    cache.set(detached(lower), s);
   }
   return s;
 }
@@ -104,9 +105,10 @@ export function otherStems(word: string, langs: readonly string[]): string[] {
 /**
  * Per-language memo of a word as written → what the stems column gets for it ('' when the word is
  * its own stem). The stems column is built from every indexed document's whole text, so this is
- * the indexing hot path: one map lookup per word instead of lower-casing, folding and stemming.
+ * the indexing hot path: one table lookup per word, without even cutting the word out of the text,
+ * instead of lower-casing, folding and stemming.
  */
-const columnCaches = new Map<string, Map<string, string>>();
+const columnCaches = new Map<string, SpanMemo>();
 
 /**
  * The `stems` column text for a document in `lang`: for every word whose stem differs from the
@@ -114,22 +116,31 @@ const columnCaches = new Map<string, Map<string, string>>();
  */
 export function stemsText(text: string, lang: string | null): string {
   if (lang === null || !isLanguage(lang) || text === '') return '';
-  let cache = columnCaches.get(lang);
-  if (!cache) columnCaches.set(lang, (cache = new Map()));
-  const memo = cache;
+  let memo = columnCaches.get(lang);
+  if (!memo) columnCaches.set(lang, (memo = new SpanMemo(CACHE_LIMIT)));
+  const cache = memo;
+  const shortIsStem = SHORT_WORDS_ARE_STEMS.has(lang);
+  const columnStem = (w: string): string => {
+    const stem = stemWord(w, lang);
+    return stem !== '' && stem !== fold(w) ? stem : '';
+  };
   const out: string[] = [];
-  forEachWord(text, (w) => {
-    let s = memo.get(w);
-    if (s === undefined) {
-      const stem = stemWord(w, lang);
-      s = stem !== '' && stem !== fold(w) ? stem : '';
-      if (memo.size >= CACHE_LIMIT) memo.clear();
-      memo.set(w, s);
-    }
+  forEachWordSpan(text, (start, end, flags) => {
+    // Words that are always their own stem, so never in the column (see stemWord): ASCII ones
+    // with a digit, in every language; ASCII ones of one or two letters, where Snowball keeps them.
+    if (flags & WORD_ASCII && (flags & WORD_DIGIT || (shortIsStem && end - start <= 2))) return;
+    const s = cache.get(text, start, end, columnStem);
     if (s !== '') out.push(s);
   });
   return out.join(' ');
 }
+
+/**
+ * Languages whose Snowball stemmer leaves every word of one or two letters as it is (English's
+ * says so in its definition: "if the word has two letters or less, leave it as it is"); a test
+ * checks every such ASCII word against the stemmer.
+ */
+export const SHORT_WORDS_ARE_STEMS: ReadonlySet<string> = new Set(['en']);
 
 /**
  * The language a document's stems are made in: its own when configured, the first configured one

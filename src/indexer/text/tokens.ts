@@ -65,3 +65,52 @@ export function forEachWord(text: string, fn: (word: string) => void): void {
   }
   if (start >= 0) fn(text.slice(start));
 }
+
+/** Flags `forEachWordSpan` reports for a word. */
+export const WORD_ASCII = 1;
+export const WORD_DIGIT = 2;
+
+/**
+ * Like forEachWord, but reports each word as `text.slice(start, end)` without making that string,
+ * with flags: WORD_ASCII when every character is ASCII, WORD_DIGIT when it holds an ASCII digit.
+ * The stems column uses it to pass over the words whose stem is always the word itself (a fifth
+ * of ordinary text) without allocating them.
+ */
+export function forEachWordSpan(text: string, fn: (start: number, end: number, flags: number) => void): void {
+  const len = text.length;
+  let i = 0;
+  let start = -1;
+  let flags = 0;
+  while (i < len) {
+    let cp = text.charCodeAt(i);
+    let width = 1;
+    let k: number;
+    if (cp < 128) {
+      k = ASCII_CLASS[cp]!;
+    } else {
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < len) {
+        const lo = text.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          width = 2;
+        }
+      }
+      k = classOf(cp);
+    }
+    if (start < 0) {
+      if (k === 1) {
+        start = i;
+        flags = WORD_ASCII;
+      }
+    } else if (k === 0) {
+      fn(start, i, flags);
+      start = -1;
+    }
+    if (start >= 0) {
+      if (cp >= 128) flags &= ~WORD_ASCII;
+      else if (cp >= 0x30 && cp <= 0x39) flags |= WORD_DIGIT;
+    }
+    i += width;
+  }
+  if (start >= 0) fn(start, len, flags);
+}
