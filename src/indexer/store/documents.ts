@@ -119,7 +119,8 @@ export function ftsStems(titleText: string, body: string, lang: string | null, l
 /** A write to the FTS index, held until the end of the transaction that made it (see `transaction`). */
 type FtsWrite =
   | { op: 'delete'; id: number }
-  | { op: 'insert'; id: number; title: string; body: string; lang: string | null; bodyStems: BodyStems | undefined };
+  /** `body` null: the document's stored text, read when applied (a rename must not hold it meanwhile). */
+  | { op: 'insert'; id: number; title: string; body: string | null; lang: string | null; bodyStems: BodyStems | undefined };
 
 /** All reads and writes of indexed documents. Callers group writes with `transaction`. */
 export class DocumentStore {
@@ -216,7 +217,10 @@ export class DocumentStore {
   private applyFtsWrites(writes: readonly FtsWrite[]): void {
     for (const w of writes) {
       if (w.op === 'delete') this.q.deleteFts.run(w.id);
-      else this.q.insertFts.run(w.id, w.title, w.body, ftsStems(w.title, w.body, w.lang, this.languages, w.bodyStems));
+      else {
+        const body = w.body ?? this.text(w.id);
+        this.q.insertFts.run(w.id, w.title, body, ftsStems(w.title, body, w.lang, this.languages, w.bodyStems));
+      }
     }
   }
 
@@ -322,7 +326,10 @@ export class DocumentStore {
     this.q.renameDoc.run(to.path, to.rootId, to.ext, to.mtimeMs, to.fileId, id);
     if (row.status === 'indexed') {
       this.deleteFts(id);
-      this.insertFts(id, ftsTitle(row.title, to.path), this.text(id), row.lang);
+      // Inside a transaction the text is read when the FTS writes are applied: a batch of renamed
+      // large documents would otherwise hold every one's whole text until its commit.
+      if (this.ftsWrites) this.ftsWrites.push({ op: 'insert', id, title: ftsTitle(row.title, to.path), body: null, lang: row.lang, bodyStems: undefined });
+      else this.insertFts(id, ftsTitle(row.title, to.path), this.text(id), row.lang);
     }
   }
 

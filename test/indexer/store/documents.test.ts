@@ -123,8 +123,12 @@ test('within one transaction, FTS writes keep their order: re-index, rename, fai
   const a = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text: 'alphaold' });
   const b = store.putIndexed({ ...meta(rootId, '/r/b.txt'), fileId: '1:3', hash: 'h', title: null, extractor: 'text', text: 'betaword' });
   const c = store.putIndexed({ ...meta(rootId, '/r/c.txt'), fileId: '1:4', hash: 'h', title: null, extractor: 'text', text: 'gammaword' });
+  const e = store.putIndexed({ ...meta(rootId, '/r/e.txt'), fileId: '1:6', hash: 'h', title: null, extractor: 'text', text: 'epsilonold' });
   let d = 0;
   store.transaction(() => {
+    // Renamed, then changed at its new path: the index ends with the new text only.
+    store.rename(e, { ...meta(rootId, '/r/e2.txt'), fileId: '1:6' });
+    store.putIndexed({ ...meta(rootId, '/r/e2.txt'), fileId: '1:6', hash: 'h2', title: null, extractor: 'text', text: 'epsilonnew' });
     store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h2', title: null, extractor: 'text', text: 'alphamid' });
     store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h3', title: null, extractor: 'text', text: 'alphanew' });
     store.rename(b, { ...meta(rootId, '/r/moved.txt'), fileId: '1:3' });
@@ -140,6 +144,9 @@ test('within one transaction, FTS writes keep their order: re-index, rename, fai
   assert.deepEqual(match(db, 'gammaword'), [], 'a failed document leaves the index');
   assert.equal(store.get(c)?.status, 'failed');
   assert.deepEqual(match(db, 'deltaword'), []);
+  assert.deepEqual(match(db, 'epsilonold'), []);
+  assert.deepEqual(match(db, 'epsilonnew'), [e]);
+  assert.deepEqual(match(db, 'title:e2'), [e]);
   assert.equal(store.get(d), undefined);
   assert.equal(ftsEntries(db), store.counts().indexed, 'one FTS entry per indexed document');
 });
