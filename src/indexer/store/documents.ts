@@ -116,10 +116,18 @@ export function ftsStems(titleText: string, body: string, lang: string | null, l
   return stemsText(`${titleText}\n${body}`, stemLang);
 }
 
+/** A write to the FTS index, held until the end of the transaction that made it (see `transaction`). */
+type FtsWrite =
+  | { op: 'delete'; id: number }
+  /** `body` null: the document's stored text, read when applied (a rename must not hold it meanwhile). */
+  | { op: 'insert'; id: number; title: string; body: string | null; lang: string | null; bodyStems: BodyStems | undefined };
+
 /** All reads and writes of indexed documents. Callers group writes with `transaction`. */
 export class DocumentStore {
   private readonly q;
   private readonly languages: readonly string[];
+  /** FTS writes of the running `transaction`, in order; null outside one (FTS writes then apply at once). */
+  private ftsWrites: FtsWrite[] | null = null;
   constructor(private readonly db: Db, private readonly now: () => number = Date.now, opts: StoreOptions = {}) {
     this.languages = opts.languages ?? ['en'];
     this.q = {
@@ -171,8 +179,54 @@ export class DocumentStore {
     };
   }
 
+  /**
+   * Runs `fn` in one write transaction. Its FTS writes are applied at the end, in the order made,
+   * after every other write: a statement that needs a statement journal (any write to `documents`,
+   * whose change-tracking triggers make it one) opens a savepoint, and FTS5 flushes its pending
+   * terms to disk at every savepoint. Interleaved, each document became its own tiny FTS segment,
+   * and merging those was most of the writer's CPU; grouped, a batch makes a few large segments.
+   * Nothing in a transaction reads the FTS index, so the order among other writes is not observable.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.db
+      .transaction(() => {
+        const outer = this.ftsWrites;
+        if (outer !== null) {
+          // Nested (a savepoint): the outer transaction applies them; a rolled-back savepoint's are dropped.
+          const mark = outer.length;
+          try {
+            return fn();
+          } catch (e) {
+            outer.length = mark;
+            throw e;
+          }
+        }
+        const writes: FtsWrite[] = [];
+        this.ftsWrites = writes;
+        try {
+          const result = fn();
+          this.applyFtsWrites(writes);
+          return result;
+        } finally {
+          this.ftsWrites = null;
+        }
+      })
+      .immediate();
+  }
+
+  private applyFtsWrites(writes: readonly FtsWrite[]): void {
+    for (const w of writes) {
+      if (w.op === 'delete') this.q.deleteFts.run(w.id);
+      else {
+        const body = w.body ?? this.text(w.id);
+        this.q.insertFts.run(w.id, w.title, body, ftsStems(w.title, body, w.lang, this.languages, w.bodyStems));
+      }
+    }
+  }
+
+  private deleteFts(id: number): void {
+    if (this.ftsWrites) this.ftsWrites.push({ op: 'delete', id });
+    else this.q.deleteFts.run(id);
   }
 
   ensureRoot(rootPath: string): number {
@@ -233,7 +287,7 @@ export class DocumentStore {
       id = existing.id;
       this.q.updateDoc.run({ ...params, id });
       this.q.deleteText.run(...passageRange(id));
-      if (existing.status === 'indexed') this.q.deleteFts.run(id);
+      if (existing.status === 'indexed') this.deleteFts(id);
     } else {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
@@ -257,7 +311,7 @@ export class DocumentStore {
     if (existing) {
       this.q.updateDoc.run({ ...params, id: existing.id });
       if (existing.status === 'indexed') {
-        this.q.deleteFts.run(existing.id);
+        this.deleteFts(existing.id);
         this.q.deleteText.run(...passageRange(existing.id));
       }
       return existing.id;
@@ -271,14 +325,18 @@ export class DocumentStore {
     if (!row) return;
     this.q.renameDoc.run(to.path, to.rootId, to.ext, to.mtimeMs, to.fileId, id);
     if (row.status === 'indexed') {
-      this.q.deleteFts.run(id);
-      this.insertFts(id, ftsTitle(row.title, to.path), this.text(id), row.lang);
+      this.deleteFts(id);
+      // Inside a transaction the text is read when the FTS writes are applied: a batch of renamed
+      // large documents would otherwise hold every one's whole text until its commit.
+      if (this.ftsWrites) this.ftsWrites.push({ op: 'insert', id, title: ftsTitle(row.title, to.path), body: null, lang: row.lang, bodyStems: undefined });
+      else this.insertFts(id, ftsTitle(row.title, to.path), this.text(id), row.lang);
     }
   }
 
-  /** Writes a document's FTS entry: its words as written (title, body) and their stems. */
+  /** Writes a document's FTS entry: its words as written (title, body) and their stems (inside `transaction`: at its end). */
   insertFts(id: number, titleText: string, body: string, lang: string | null, bodyStems?: BodyStems): void {
-    this.q.insertFts.run(id, titleText, body, ftsStems(titleText, body, lang, this.languages, bodyStems));
+    if (this.ftsWrites) this.ftsWrites.push({ op: 'insert', id, title: titleText, body, lang, bodyStems });
+    else this.q.insertFts.run(id, titleText, body, ftsStems(titleText, body, lang, this.languages, bodyStems));
   }
 
   delete(id: number): void {
@@ -288,7 +346,7 @@ export class DocumentStore {
   private deleteInTx(id: number): void {
     const row = this.q.row.get(id);
     if (!row) return;
-    if (row.status === 'indexed') this.q.deleteFts.run(id);
+    if (row.status === 'indexed') this.deleteFts(id);
     this.q.deleteText.run(...passageRange(id));
     this.q.deleteDoc.run(id);
   }

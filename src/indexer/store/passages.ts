@@ -4,13 +4,12 @@ import zlib from 'node:zlib';
  * Extracted text is stored as compressed passages of about PASSAGE_CHARS characters. Snippets then
  * decompress only the passages they inspect, which bounds snippet work on very large documents.
  *
- * Format (schema 6 on): one marker byte 0xFF, then a Brotli stream (quality 5, text mode).
+ * Format (schema 6 on): one marker byte 0xFF, then a Brotli stream (text mode; any quality reads).
  * Passages written before (schema ≤ 5, and rows a backup restores before migrating) are raw
  * deflate; a raw deflate stream never starts with 0xFF (block type 3 is invalid), so
  * `unpackPassage` reads both. Measured on the small bench corpus: 32 K-character Brotli passages
  * take 0.316 of the text's size against 0.372 for 8 K deflated ones, and pack whole pages better
- * (a 2-3 KB blob sat alone on a 4 KB page); Brotli at quality 5 costs about 2x deflate's CPU at
- * level 4, about 1 s more for the corpus's 45 MB of text.
+ * (a 2-3 KB blob sat alone on a 4 KB page).
  */
 export const PASSAGE_CHARS = 32768;
 
@@ -18,7 +17,14 @@ export const PASSAGE_CHARS = 32768;
 export const LEGACY_PASSAGE_CHARS = 8192;
 
 const BROTLI = 0xff;
-const BROTLI_QUALITY = 5;
+/**
+ * Quality 2: compressing was the indexer's largest main-thread cost after FTS5. Measured on the
+ * full bench corpus's text (171 MB, 32 K passages, one core): quality 5 takes 0.310 of the size
+ * for 4.2 s of CPU, quality 4 0.330 for 3.0 s, quality 3 0.341 for 1.8 s, quality 2 0.345 for
+ * 1.5 s, quality 1 0.374 for 1.0 s. Quality 2 is the knee: a third of quality 5's CPU for 11% more
+ * stored text (index 113.7 -> 119 MB), well inside the index size target (issue #14, #17).
+ */
+export const BROTLI_QUALITY = 2;
 /** A 128 KB window covers a whole passage even in 3-byte UTF-8. */
 const BROTLI_WINDOW_BITS = 17;
 

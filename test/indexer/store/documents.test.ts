@@ -102,3 +102,76 @@ test('body stems made by the extraction worker are used when made in the store l
   assert.deepEqual(match(db, 'stems:configur'), [given, other, joined], 'the title is stemmed here in every case');
   assert.deepEqual(match(db, 'stems:run'), [other, joined]);
 });
+
+const ftsEntries = (db: ReturnType<typeof fresh>['db']) => (db.prepare('SELECT count(*) AS n FROM docs_fts_docsize').get() as { n: number }).n;
+const segments = (db: ReturnType<typeof fresh>['db']) => (db.prepare('SELECT count(DISTINCT segid) AS n FROM docs_fts_idx').get() as { n: number }).n;
+
+test('a transaction of many documents writes the FTS index as one segment, not one per document', () => {
+  // A write to `documents` opens a savepoint (its change-tracking triggers), and FTS5 flushes its
+  // pending terms at every savepoint: interleaved, each document became its own segment.
+  const { db, store, rootId } = fresh();
+  store.transaction(() => {
+    for (let i = 0; i < 40; i++) store.putIndexed({ ...meta(rootId, `/r/${i}.txt`), fileId: `1:${i}`, hash: 'h', title: null, extractor: 'text', text: `common word${i}` });
+  });
+  assert.equal(segments(db), 1);
+  assert.equal(match(db, 'common').length, 40);
+  assert.deepEqual(match(db, 'word7'), [store.stateOf('/r/7.txt')!.id]);
+});
+
+test('within one transaction, FTS writes keep their order: re-index, rename, fail and delete end as written', () => {
+  const { db, store, rootId } = fresh();
+  const a = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text: 'alphaold' });
+  const b = store.putIndexed({ ...meta(rootId, '/r/b.txt'), fileId: '1:3', hash: 'h', title: null, extractor: 'text', text: 'betaword' });
+  const c = store.putIndexed({ ...meta(rootId, '/r/c.txt'), fileId: '1:4', hash: 'h', title: null, extractor: 'text', text: 'gammaword' });
+  const e = store.putIndexed({ ...meta(rootId, '/r/e.txt'), fileId: '1:6', hash: 'h', title: null, extractor: 'text', text: 'epsilonold' });
+  let d = 0;
+  store.transaction(() => {
+    // Renamed, then changed at its new path: the index ends with the new text only.
+    store.rename(e, { ...meta(rootId, '/r/e2.txt'), fileId: '1:6' });
+    store.putIndexed({ ...meta(rootId, '/r/e2.txt'), fileId: '1:6', hash: 'h2', title: null, extractor: 'text', text: 'epsilonnew' });
+    store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h2', title: null, extractor: 'text', text: 'alphamid' });
+    store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h3', title: null, extractor: 'text', text: 'alphanew' });
+    store.rename(b, { ...meta(rootId, '/r/moved.txt'), fileId: '1:3' });
+    store.putUnindexed({ ...meta(rootId, '/r/c.txt'), fileId: '1:4', status: 'failed', reason: 'crash', message: 'x' });
+    d = store.putIndexed({ ...meta(rootId, '/r/d.txt'), fileId: '1:5', hash: 'h', title: null, extractor: 'text', text: 'deltaword' });
+    store.delete(d);
+  });
+  assert.deepEqual(match(db, 'alphaold'), []);
+  assert.deepEqual(match(db, 'alphamid'), []);
+  assert.deepEqual(match(db, 'alphanew'), [a]);
+  assert.deepEqual(match(db, 'betaword'), [b]);
+  assert.deepEqual(match(db, 'title:moved'), [b]);
+  assert.deepEqual(match(db, 'gammaword'), [], 'a failed document leaves the index');
+  assert.equal(store.get(c)?.status, 'failed');
+  assert.deepEqual(match(db, 'deltaword'), []);
+  assert.deepEqual(match(db, 'epsilonold'), []);
+  assert.deepEqual(match(db, 'epsilonnew'), [e]);
+  assert.deepEqual(match(db, 'title:e2'), [e]);
+  assert.equal(store.get(d), undefined);
+  assert.equal(ftsEntries(db), store.counts().indexed, 'one FTS entry per indexed document');
+});
+
+test('a rolled-back transaction leaves no FTS entry behind, nor does a failed nested one inside a committed one', () => {
+  const { db, store, rootId } = fresh();
+  assert.throws(() =>
+    store.transaction(() => {
+      store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text: 'lostword' });
+      throw new Error('boom');
+    }),
+  );
+  assert.deepEqual(match(db, 'lostword'), []);
+  assert.equal(store.stateOf('/r/a.txt'), undefined);
+  store.transaction(() => {
+    store.putIndexed({ ...meta(rootId, '/r/kept.txt'), hash: 'h', title: null, extractor: 'text', text: 'keptword' });
+    assert.throws(() =>
+      store.transaction(() => {
+        store.putIndexed({ ...meta(rootId, '/r/inner.txt'), fileId: '1:9', hash: 'h', title: null, extractor: 'text', text: 'innerword' });
+        throw new Error('inner');
+      }),
+    );
+  });
+  assert.equal(match(db, 'keptword').length, 1);
+  assert.deepEqual(match(db, 'innerword'), [], 'the nested transaction rolled back, its FTS write with it');
+  assert.equal(store.stateOf('/r/inner.txt'), undefined);
+  assert.equal(ftsEntries(db), store.counts().indexed, 'one FTS entry per indexed document');
+});
