@@ -56,7 +56,12 @@ export interface GuardianOptions {
   secrets?: SecretStore;
   /** How often the guardian checks that index.db is still the file it opened. */
   fileCheckMs?: number;
+  /** Asks for a full integrity check soon (the schedule's runNow); its verdict comes back through integrityPassed or reportCorruption. */
+  verify?: () => void;
 }
+
+/** A pass after recovery that did not complete is tried again after this long. */
+const IN_STEP_RETRY_MS = 30_000;
 
 function settingsOf(svc: OwletService | null): BackupConfig | undefined {
   return (svc?.config as { backup?: BackupConfig } | undefined)?.backup;
@@ -190,7 +195,7 @@ export class IndexGuardian {
    * Opens a service on a usable index: repairs what quick_check finds, restores the newest
    * verified backup when rows are damaged, starts empty when no backup is usable.
    */
-  private async bringUp(trigger: string, error: unknown): Promise<OwletService> {
+  private async bringUp(trigger: string, error: unknown, mode: 'quick' | 'full' = 'quick'): Promise<OwletService> {
     const t0 = this.now();
     const file = indexFile(this.o.dataDir);
     let outcome: Outcome = null;
@@ -199,7 +204,7 @@ export class IndexGuardian {
     else if (onDisk) outcome = await this.restoreOrRebuild([onDisk]);
     // Checked on a connection of its own, before a service (with its worker processes) exists.
     for (let attempt = 0; attempt < 3 && fs.existsSync(file); attempt++) {
-      const step = await this.inspect(file, trigger);
+      const step = await this.inspect(file, trigger, attempt === 0 ? mode : 'quick');
       if (step === 'ok') break;
       outcome = step;
       if (attempt === 2) {
@@ -225,7 +230,7 @@ export class IndexGuardian {
    * quick_check on the index file and the repair its verdict calls for: 'ok', or what was done
    * (the caller checks again: a restored backup is inspected like any other file).
    */
-  private async inspect(file: string, trigger: string): Promise<'ok' | NonNullable<Outcome>> {
+  private async inspect(file: string, trigger: string, mode: 'quick' | 'full' = 'quick'): Promise<'ok' | NonNullable<Outcome>> {
     let opened: { db: RawDb; key: Buffer | null };
     try {
       opened = openWithKeys(file, this.keys());
@@ -239,7 +244,7 @@ export class IndexGuardian {
     let d: Diagnosis;
     let fresh: string | null = null;
     try {
-      d = diagnose(db);
+      d = diagnose(db, mode);
       if (d.kind === 'ok') return 'ok';
       this.o.log.error('index damage found', { kind: d.kind, problems: d.problems, tables: d.damagedTables, trigger });
       if (d.kind === 'fts' && repairFtsInPlace(db)) return { action: 'fts-rebuilt', backupId: null, quarantined: null, problems: d.problems };
@@ -347,30 +352,60 @@ export class IndexGuardian {
     const c = this.host.current();
     if (!c.ok || this.phaseValue === 'serving') return;
     const svc = c.service;
-    void svc.rescan().then(() => {
-      const now = this.host.current();
-      if (!now.ok || now.service !== svc) return;
+    this.whenInStep(svc, svc.scan(), () => {
       if (this.recovery) {
         this.recovery = { ...this.recovery, reconciledMs: this.now() - t0 };
         updateState(this.o.dataDir, { lastRecovery: this.recovery });
       }
       this.phaseValue = 'serving';
       this.o.log.info('index back in step with the disk after recovery', { reconciledMs: this.recovery?.reconciledMs });
-      this.over(this.recovery?.action === 'rebuilt-from-disk' ? 'index-rebuilding' : 'index-recovered', 'the index is back in step with the disk');
+      // Both: a restore overtaken by a rebuild (or the reverse) leaves nothing to catch up either.
+      this.over('index-recovered', 'the index is back in step with the disk');
+      this.over('index-rebuilding', 'the index is back in step with the disk');
     });
   }
 
-  /** Called for every SQLITE_CORRUPT/NOTADB seen on the live connection: recovery runs once, soon. */
-  reportCorruption(e: unknown): void {
+  /**
+   * Calls `done` once a pass over the folders has completed on `svc`: one that failed (a full disk,
+   * an I/O error) or was stopped is not "in step", and another is tried a little later.
+   */
+  private whenInStep(svc: OwletService, pass: Promise<boolean>, done: () => void): void {
+    void pass.then((completed) => {
+      const now = this.host.current();
+      if (this.stopping || !now.ok || now.service !== svc) return;
+      if (completed) return done();
+      this.o.log.info('the pass after recovery did not complete; trying again shortly', { retryInMs: IN_STEP_RETRY_MS });
+      const t = setTimeout(() => this.whenInStep(svc, svc.scan(), done), IN_STEP_RETRY_MS);
+      t.unref();
+    });
+  }
+
+  /**
+   * Called for every SQLITE_CORRUPT/NOTADB seen on the live connection: recovery runs once, soon.
+   * `full`: the damage was found by a full integrity_check (the schedule), which finds damage
+   * quick_check does not (index entries that do not match their rows): the reopened file is
+   * checked the same way, or it would pass and keep its damage.
+   */
+  reportCorruption(e: unknown, how: { full?: boolean } = {}): void {
     if (this.stopping || this.pendingRecovery || this.phaseValue === 'recovering' || this.phaseValue === 'failed') return;
     this.pendingRecovery = setImmediate(() => {
       this.pendingRecovery = null;
-      void this.recoverNow(e);
+      void this.recoverNow(e, how.full ? 'full' : 'quick');
     });
   }
 
+  /**
+   * A full integrity check passed: damage reported earlier is not there (any more). The one way
+   * index-corrupt ends when the damage was never found again on reopening.
+   */
+  integrityPassed(): void {
+    if (!this.corruptRaised) return;
+    this.corruptRaised = false;
+    this.over('index-corrupt', 'a full integrity check of the index passes');
+  }
+
   /** Stops the damaged service, repairs or restores, and installs a new one on the host. */
-  private recoverNow(e: unknown): Promise<unknown> {
+  private recoverNow(e: unknown, mode: 'quick' | 'full' = 'quick'): Promise<unknown> {
     const run = (this.busy ?? Promise.resolve()).then(async () => {
       if (this.stopping || this.phaseValue === 'failed') return;
       const now = this.now();
@@ -389,17 +424,22 @@ export class IndexGuardian {
       await this.host.detach();
       let svc: OwletService;
       try {
-        svc = await this.bringUp('runtime', e);
+        svc = await this.bringUp('runtime', e, mode);
       } catch (err) {
         this.phaseValue = 'failed';
         this.alert({ id: 'index-recovery-failed', severity: 'critical', message: `automatic recovery failed: ${(err as Error).message}` });
         return;
       }
       if (this.phaseValue === 'recovering') this.phaseValue = 'serving';
-      // The checks on reopening found nothing left to repair (recorded() resolves it otherwise).
-      if (this.corruptRaised) {
+      // The checks on reopening found nothing to repair (recorded() resolves it otherwise). A full
+      // check says so with authority; after a quick one the alert stays until a full check passes,
+      // asked for now.
+      if (this.corruptRaised && mode === 'full') {
         this.corruptRaised = false;
-        this.over('index-corrupt', 'the index checks clean on reopening');
+        this.over('index-corrupt', 'the index passes a full integrity check on reopening');
+      } else if (this.corruptRaised) {
+        this.o.log.warn('no damage found on reopening after a corruption error; a full integrity check decides', {});
+        this.o.verify?.();
       }
       await this.installed(svc);
     });
@@ -437,9 +477,8 @@ export class IndexGuardian {
     const c = this.host.current();
     if (!c.ok) return;
     const svc = c.service;
-    void svc.scanned().then(() => {
-      const now = this.host.current();
-      if (this.stopping || !now.ok || now.service !== svc || this.recovery) return;
+    this.whenInStep(svc, svc.scanned(), () => {
+      if (this.recovery) return;
       this.over('index-recovered', 'the index is in step with the disk');
       this.over('index-rebuilding', 'the index is in step with the disk');
     });

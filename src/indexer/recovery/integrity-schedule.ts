@@ -5,6 +5,9 @@ import { integrityCheckInWorker, type IntegrityResult } from '../store/integrity
 import type { Logger } from '../log/logger.js';
 import { indexPath } from '../store/stats.js';
 
+/** The shortest period between two scheduled checks. */
+const MIN_PERIOD_MS = 10_000;
+
 export type IntegrityCheck = (file: string, key: Buffer | null) => Promise<IntegrityResult>;
 
 export interface IntegrityScheduleOptions {
@@ -57,11 +60,14 @@ export class IntegritySchedule {
 
   private schedule(): void {
     if (this.o.hours <= 0 || this.stopped) return;
-    const every = this.o.hours * 3_600_000;
-    const last = this.lastRec?.at ?? 0;
+    // A full check of a large index takes seconds: never back to back, whatever the setting.
+    const every = Math.max(this.o.hours * 3_600_000, MIN_PERIOD_MS);
     // The wait after a start never exceeds the period itself: checks asked for every few seconds
-    // (the chaos run) must not wait out the five minutes meant for a daily check.
-    const delay = Math.max(Math.min(this.o.minDelayMs ?? 5 * 60_000, every), last + every - this.now());
+    // (the chaos run) must not wait out the five minutes meant for a daily check. A last check
+    // that found damage is checked again at that first opportunity, not a period later.
+    const grace = Math.min(this.o.minDelayMs ?? 5 * 60_000, every);
+    const last = this.lastRec?.at ?? 0;
+    const delay = this.lastRec && !this.lastRec.ok ? grace : Math.max(grace, last + every - this.now());
     this.timer = setTimeout(() => {
       void this.runNow()
         .catch((e) => this.o.log.warn('integrity check failed to run', { error: e }))

@@ -44,7 +44,10 @@ export class ProtectedIndex {
 
   static async open(o: ProtectedIndexOptions): Promise<ProtectedIndex> {
     const host = new ServiceHost({ dataDir: o.dataDir, log: o.log, create: o.create });
-    const guardian = await IndexGuardian.open({ host, dataDir: o.dataDir, log: o.log, now: o.now, audit: o.audit, onAlert: o.onAlert, secrets: o.secrets, fileCheckMs: o.fileCheckMs });
+    // The schedule is made after the guardian (it needs the guardian's repairs); the guardian asks it for checks.
+    let integrity: IntegritySchedule | null = null;
+    const verify = () => void integrity?.runNow().catch((e) => o.log.warn('integrity check failed to run', { error: e }));
+    const guardian = await IndexGuardian.open({ host, dataDir: o.dataDir, log: o.log, now: o.now, audit: o.audit, onAlert: o.onAlert, secrets: o.secrets, fileCheckMs: o.fileCheckMs, verify });
     const backups = new ServiceBackups({
       service: host,
       dataDir: o.dataDir,
@@ -61,15 +64,18 @@ export class ProtectedIndex {
       catchUpDelayMs: o.catchUpDelayMs,
       level: o.level,
     });
-    const integrity = new IntegritySchedule({
+    integrity = new IntegritySchedule({
       dataDir: o.dataDir,
       hours: o.integrity?.hours ?? host.config.monitoring.integrityCheckHours,
       key: () => host.indexKey(),
-      onDamage: (e) => guardian.reportCorruption(e),
+      onDamage: (e) => guardian.reportCorruption(e, { full: true }),
       log: o.log.child('integrity'),
       check: o.integrity?.check,
       now: o.now,
       minDelayMs: o.integrity?.minDelayMs,
+    });
+    integrity.onDidCheck((r) => {
+      if (r.ok) guardian.integrityPassed();
     });
     return new ProtectedIndex(host, guardian, backups, integrity);
   }

@@ -142,6 +142,8 @@ export class OwletService {
   private readonly now: () => number;
   private ready = false;
   private running: Promise<unknown> = Promise.resolve();
+  /** The last full pass asked for (none yet: not completed). */
+  private lastPass: Promise<boolean> = Promise.resolve(false);
   private rescanRequested = false;
   /** Watcher changes handed to us and not yet applied. */
   private changesInFlight = 0;
@@ -450,31 +452,41 @@ export class OwletService {
   /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */
   rescan(): Promise<void> {
     if (this.rescanRequested || this.stopping) return this.running.then(() => undefined);
+    return this.scan().then(() => undefined);
+  }
+
+  /**
+   * Queues a full pass over the folders (or joins the one queued); resolves whether it ran to its
+   * end: false when it failed (a full disk, an I/O error) or was stopped.
+   */
+  scan(): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    if (this.rescanRequested) return this.lastPass;
     this.rescanRequested = true;
     const run = this.running.then(async () => {
       this.rescanRequested = false;
-      if (this.stopping) return;
+      if (this.stopping) return false;
       try {
         const s = await withCorrelation(newCorrelationId('scan'), () => this.indexer.reconcile(undefined, this.abort.signal));
         this.lastError = null;
         this.opts.log.info('reconcile finished', { ...s });
+        return !this.abort.signal.aborted;
       } catch (e) {
         // A full disk pauses indexing; the guard reconciles again when space returns.
-        if (this.disk.report(e)) return;
+        if (this.disk.report(e)) return false;
         this.lastError = e instanceof Error ? e.message : String(e);
         this.opts.log.error('reconcile failed', { error: e });
+        return false;
       }
     });
     this.running = run;
+    this.lastPass = run;
     return run;
   }
 
-  /** Resolves when the scan running or queued now has finished (a later one is not waited for). */
-  scanned(): Promise<void> {
-    return this.running.then(
-      () => undefined,
-      () => undefined,
-    );
+  /** The pass running or queued now (the last one asked for): whether it ran to its end. */
+  scanned(): Promise<boolean> {
+    return this.lastPass;
   }
 
   /** One full pass, for `owlet index`. */

@@ -53,7 +53,7 @@ test('with monitoring off, the scheduled integrity check still finds damage and 
   }
 });
 
-test('the first check after a start waits five minutes, or one period when checks are asked for more often than that', async () => {
+test('the first check after a start waits five minutes, or one period when checks are asked for more often than that (never under 10 s)', async () => {
   const data = tmpDir('owlet-integrity-delay-');
   const ran: number[] = [];
   const check = async () => {
@@ -61,12 +61,13 @@ test('the first check after a start waits five minutes, or one period when check
     return { ok: true, inconclusive: false, message: 'ok', durationMs: 1 };
   };
   const t0 = Date.now();
-  // Every ~0.7 s; the default five-minute wait after a start would swallow every check of a short run.
+  // Asked for every ~0.7 s: floored to 10 s; the default five-minute wait after a start would
+  // swallow every check of a short run.
   const often = new IntegritySchedule({ dataDir: data, hours: 0.0002, key: () => null, onDamage: () => {}, log: nullLogger, check });
   often.start();
   try {
-    await waitFor(() => ran.length >= 2, 20_000, 'two checks a period apart');
-    assert.ok(ran[0]! - t0 >= 600, 'not before one period');
+    await waitFor(() => ran.length >= 1, 25_000, 'a check one (floored) period after the start');
+    assert.ok(ran[0]! - t0 >= 9_500, `not before 10 s (${ran[0]! - t0} ms)`);
   } finally {
     await often.stop();
   }
@@ -80,5 +81,30 @@ test('the first check after a start waits five minutes, or one period when check
     await waitFor(() => ran.length > before, 20_000, 'the first daily check after the grace');
   } finally {
     await daily.stop();
+  }
+});
+
+test('a start after a check that found damage checks again at the first opportunity, not a period later', async () => {
+  const data = tmpDir('owlet-integrity-failed-last-');
+  const ran: number[] = [];
+  const verdicts = [false];
+  const check = async () => {
+    ran.push(Date.now());
+    return { ok: verdicts.shift() ?? true, inconclusive: false, message: 'row 3 missing from index x', durationMs: 1 };
+  };
+  const first = new IntegritySchedule({ dataDir: data, hours: 24, key: () => null, onDamage: () => {}, log: nullLogger, check, minDelayMs: 0 });
+  await first.runNow();
+  await first.stop();
+  assert.equal(first.last()?.ok, false);
+  // Restarted: a daily schedule whose last check (moments ago) failed.
+  const t0 = Date.now();
+  const again = new IntegritySchedule({ dataDir: data, hours: 24, key: () => null, onDamage: () => {}, log: nullLogger, check, minDelayMs: 1_000 });
+  again.start();
+  try {
+    await waitFor(() => ran.length >= 2, 15_000, 'the re-check after the grace');
+    assert.ok(ran[1]! - t0 >= 900);
+    assert.equal(again.last()?.ok, true);
+  } finally {
+    await again.stop();
   }
 });

@@ -76,7 +76,8 @@ async function scenario(kind: Damage) {
     // when the index is repaired, index-recovered when it is back in step with the disk.
     assert.deepEqual(
       alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`),
-      ['index-corrupt', 'index-corrupt over', 'index-recovered', 'index-recovered over'],
+      // (index-rebuilding too: whichever recovery ran, nothing is left to catch up.)
+      ['index-corrupt', 'index-corrupt over', 'index-recovered', 'index-recovered over', 'index-rebuilding over'],
     );
     assert.equal(alerts[0]!.severity, 'critical');
     assert.equal(g.service.status().degraded.filter((d) => d.component === 'index-recovery').length, 0);
@@ -379,6 +380,38 @@ test('a start that finds the index sound resolves recovery alerts a killed prede
     await settle(g);
     await waitFor(() => alerts.length === 3, 30_000, 'the scan to finish');
     assert.deepEqual(alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`), ['index-corrupt over', 'index-recovered over', 'index-rebuilding over']);
+    assert.deepEqual(indexedPaths(g), diskFiles(root));
+  } finally {
+    await g.stop();
+  }
+});
+
+test('index-corrupt ends only on authority: a corruption error whose damage the reopening quick_check cannot find stays up until a full integrity check (asked for at once) passes; one found by the full check ends when the reopened file passes a full check', async () => {
+  const base = tmpDir('owlet-recover-authority-');
+  const root = path.join(base, 'docs');
+  const data = path.join(base, 'data');
+  makeCorpus(root, 12);
+  writeConfig(data, { roots: [root] });
+  const alerts: GuardianAlert[] = [];
+  const checks: boolean[] = [];
+  const g = await openGuardian(data, { onAlert: (a) => alerts.push(a), integrity: { hours: 24, minDelayMs: 3_600_000 } });
+  g.pi.integrity.onDidCheck((r) => checks.push(r.ok));
+  const seq = () => alerts.map((a) => `${a.id}${a.over ? ' over' : ''}`).filter((x) => x.startsWith('index-corrupt'));
+  try {
+    await startAndSettle(g);
+    const before = seq().length; // the clean start's own "over"
+    // A query reported SQLITE_CORRUPT, but the file is sound: quick_check on reopening finds nothing.
+    g.pi.guardian.reportCorruption(new Error('database disk image is malformed'));
+    await waitFor(() => checks.length >= 1, 30_000, 'the full check the guardian asks for');
+    await g.settled();
+    assert.deepEqual(seq().slice(before), ['index-corrupt', 'index-corrupt over'], 'raised, and ended by the passing full check');
+    assert.equal(checks[0], true);
+    // Reported by the full check itself: the reopened file gets a full check, which passes.
+    g.pi.guardian.reportCorruption(new Error('row 3 missing from index documents_path'), { full: true });
+    await waitFor(() => seq().length >= before + 4, 30_000, 'the second recovery');
+    await g.settled();
+    assert.deepEqual(seq().slice(before + 2), ['index-corrupt', 'index-corrupt over']);
+    assert.equal(checks.length, 1, 'no extra check was needed');
     assert.deepEqual(indexedPaths(g), diskFiles(root));
   } finally {
     await g.stop();
