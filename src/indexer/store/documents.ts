@@ -215,7 +215,12 @@ export class DocumentStore {
   }
 
   private applyFtsWrites(writes: readonly FtsWrite[]): void {
-    for (const w of writes) {
+    // In rowid order: FTS5 flushes its pending terms whenever a write's rowid is below the last
+    // one's, so a batch of re-indexed or renamed documents (old ids, in the order the workers
+    // finished) made a segment per step down. Writes to different rowids commute; the sort is
+    // stable, so each rowid's own writes keep their order.
+    const ordered = writes.length > 1 ? [...writes].sort((a, b) => a.id - b.id) : writes;
+    for (const w of ordered) {
       if (w.op === 'delete') this.q.deleteFts.run(w.id);
       else {
         const body = w.body ?? this.text(w.id);

@@ -118,6 +118,24 @@ test('a transaction of many documents writes the FTS index as one segment, not o
   assert.deepEqual(match(db, 'word7'), [store.stateOf('/r/7.txt')!.id]);
 });
 
+test('re-indexing existing documents in any order (as workers finish them) still writes one segment per transaction', () => {
+  const { db, store, rootId } = fresh();
+  const ids: number[] = [];
+  store.transaction(() => {
+    for (let i = 0; i < 30; i++) ids.push(store.putIndexed({ ...meta(rootId, `/r/${i}.txt`), fileId: `1:${i}`, hash: 'h', title: null, extractor: 'text', text: `old word${i}` }));
+  });
+  const before = segments(db);
+  // Old ids, descending and shuffled: FTS5 flushes whenever a rowid steps down.
+  const order = [...ids.keys()].sort((a, b) => ((a * 7919) % 31) - ((b * 7919) % 31));
+  store.transaction(() => {
+    for (const i of order) store.putIndexed({ ...meta(rootId, `/r/${i}.txt`), fileId: `1:${i}`, hash: 'h2', title: null, extractor: 'text', text: `new word${i}` });
+  });
+  assert.ok(segments(db) - before <= 1, `one new segment at most (${segments(db) - before})`);
+  assert.equal(match(db, 'new').length, 30);
+  assert.deepEqual(match(db, 'old'), []);
+  assert.deepEqual(match(db, 'word11'), [ids[11]]);
+});
+
 test('within one transaction, FTS writes keep their order: re-index, rename, fail and delete end as written', () => {
   const { db, store, rootId } = fresh();
   const a = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text: 'alphaold' });
