@@ -129,7 +129,9 @@ export function stemsText(text: string, lang: string | null): string {
     // Words that are always their own stem, so never in the column (see stemWord): ASCII ones
     // with a digit, in every language; ASCII ones of one or two letters, where Snowball keeps them.
     if (flags & WORD_ASCII && (flags & WORD_DIGIT || (shortIsStem && end - start <= 2))) return;
-    const s = cache.get(text, start, end, columnStem);
+    // Long runs (a CJK sentence is one token) are never stemmed and rarely repeat: not memoised,
+    // or up to CACHE_LIMIT of them would stay in every worker.
+    const s = end - start > MAX_STEM_LENGTH ? columnStem(text.slice(start, end)) : cache.get(text, start, end, columnStem);
     if (s !== '') out.push(s);
   });
   return out.join(' ');
