@@ -221,9 +221,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   /** The rules firing at the last poll that got an answer: what "still firing" is judged on. */
   let firingNow: string[] = [];
   let lastView = new Set<string>();
+  // Polls can overlap (every 2 s, answers may take longer): an answer older than one applied is dropped.
+  let pollsSent = 0;
+  let pollApplied = 0;
   const pollAlerts = async () => {
+    const mine = ++pollsSent;
     const r = await request(target, '/api/v1/alerts?history=200');
+    if (mine < pollApplied) return;
     const b = r.body as { active?: (SeenAlert & { id: string })[]; history?: (SeenAlert & { id: string })[] } | null;
+    if (r.ok && b?.active) pollApplied = mine;
     if (r.ok && b?.active) {
       firingNow = b.active.filter((a) => a.state === 'firing').map((a) => a.rule);
       lastView = new Set([...b.active, ...(b.history ?? [])].map((a) => a.id));
