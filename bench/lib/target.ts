@@ -120,8 +120,12 @@ export async function settle(t: Target, timeoutMs: number): Promise<number> {
   let lastIndexed = -1;
   while (Date.now() - start < timeoutMs) {
     const s = await request(t, '/api/v1/status');
-    const st = s.body as { state?: string; counts?: { indexed: number }; progress?: { phase: string; queued?: number } } | null;
-    const busy = !s.ok || !st || st.state === 'indexing' || st.state === 'starting' || (st.progress?.phase ?? 'idle') !== 'idle';
+    const st = s.body as { state?: string; ready?: boolean; degraded?: { component: string }[]; counts?: { indexed: number }; progress?: { phase: string; queued?: number } } | null;
+    // A recovery in progress (the index being restored, then caught up) says "degraded", not
+    // "indexing": it is work in hand all the same (a run that ended during one counted its
+    // not-yet-caught-up files as lost).
+    const recovering = st?.ready === false || (st?.degraded ?? []).some((d) => d.component === 'index-recovery');
+    const busy = !s.ok || !st || recovering || st.state === 'indexing' || st.state === 'starting' || (st.progress?.phase ?? 'idle') !== 'idle';
     const indexed = st?.counts?.indexed ?? -1;
     if (!busy && indexed === lastIndexed) {
       if (!quietSince) quietSince = Date.now();
