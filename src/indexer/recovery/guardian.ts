@@ -141,16 +141,28 @@ export class IndexGuardian {
    */
   private over(id: GuardianAlert['id'], why: string): void {
     this.o.log.info('alert over', { alert: id, why });
-    try {
-      this.o.onAlert?.({ id, severity: 'info', message: why, over: true });
-    } catch (e) {
-      this.o.log.warn('alert delivery failed', { error: e });
-    }
+    this.deliver({ id, severity: 'info', message: why, over: true });
+  }
+
+  /** index-corrupt is over: the damage this process found is repaired or proved absent. */
+  private corruptOver(why: string): void {
+    this.corruptRaised = false;
+    this.over('index-corrupt', why);
+  }
+
+  /** Both recovery notices: whichever recovery ran, the index is in step and nothing is left to catch up. */
+  private recoveryNoticesOver(): void {
+    this.over('index-recovered', 'the index is back in step with the disk');
+    this.over('index-rebuilding', 'the index is back in step with the disk');
   }
 
   private alert(a: GuardianAlert): void {
     const log = a.severity === 'critical' ? this.o.log.error : a.severity === 'warning' ? this.o.log.warn : this.o.log.info;
     log.call(this.o.log, 'alert', { alert: a.id, severity: a.severity, message: a.message });
+    this.deliver(a);
+  }
+
+  private deliver(a: GuardianAlert): void {
     try {
       this.o.onAlert?.(a);
     } catch (e) {
@@ -332,8 +344,7 @@ export class IndexGuardian {
     this.phaseValue = out.action === 'rebuilt-from-disk' ? 'rebuilding' : out.action === 'restored' ? 'reconciling' : 'serving';
     // Damage found while opening (at start-up, or by the recovery itself) is damage found too.
     if (!this.corruptRaised) this.alert({ id: 'index-corrupt', severity: 'critical', message: `index damage found (${trigger}): ${out.problems.slice(0, 3).join('; ') || 'the index did not open'}` });
-    this.corruptRaised = false;
-    this.over('index-corrupt', `repaired: ${out.action}`);
+    this.corruptOver(`repaired: ${out.action}`);
     const what =
       out.action === 'restored'
         ? `the index was damaged and has been restored from backup ${out.backupId}; changes made since are being indexed again`
@@ -360,8 +371,7 @@ export class IndexGuardian {
       this.phaseValue = 'serving';
       this.o.log.info('index back in step with the disk after recovery', { reconciledMs: this.recovery?.reconciledMs });
       // Both: a restore overtaken by a rebuild (or the reverse) leaves nothing to catch up either.
-      this.over('index-recovered', 'the index is back in step with the disk');
-      this.over('index-rebuilding', 'the index is back in step with the disk');
+      this.recoveryNoticesOver();
     });
   }
 
@@ -399,9 +409,7 @@ export class IndexGuardian {
    * index-corrupt ends when the damage was never found again on reopening.
    */
   integrityPassed(): void {
-    if (!this.corruptRaised) return;
-    this.corruptRaised = false;
-    this.over('index-corrupt', 'a full integrity check of the index passes');
+    if (this.corruptRaised) this.corruptOver('a full integrity check of the index passes');
   }
 
   /** Stops the damaged service, repairs or restores, and installs a new one on the host. */
@@ -434,10 +442,8 @@ export class IndexGuardian {
       // The checks on reopening found nothing to repair (recorded() resolves it otherwise). A full
       // check says so with authority; after a quick one the alert stays until a full check passes,
       // asked for now.
-      if (this.corruptRaised && mode === 'full') {
-        this.corruptRaised = false;
-        this.over('index-corrupt', 'the index passes a full integrity check on reopening');
-      } else if (this.corruptRaised) {
+      if (this.corruptRaised && mode === 'full') this.corruptOver('the index passes a full integrity check on reopening');
+      else if (this.corruptRaised) {
         this.o.log.warn('no damage found on reopening after a corruption error; a full integrity check decides', {});
         this.o.verify?.();
       }
@@ -478,9 +484,7 @@ export class IndexGuardian {
     if (!c.ok) return;
     const svc = c.service;
     this.whenInStep(svc, svc.scanned(), () => {
-      if (this.recovery) return;
-      this.over('index-recovered', 'the index is in step with the disk');
-      this.over('index-rebuilding', 'the index is in step with the disk');
+      if (!this.recovery) this.recoveryNoticesOver();
     });
   }
 
