@@ -288,16 +288,23 @@ export class Indexer {
     const byId = new Map<string, DocState>();
     for (const m of missing) if (m.fileId) byId.set(m.fileId, m);
     const rest: FoundFile[] = [];
+    const moved = new Set<number>();
     for (const f of changed) {
       const src = byId.get(f.fileId);
       if (src && src.size === f.size && src.mtimeMs === f.mtimeMs && !this.deps.store.stateOf(f.path)) {
         this.deps.writer.add({ op: 'rename', id: src.id, to: { path: f.path, rootId, ext: f.ext, size: f.size, mtimeMs: f.mtimeMs, fileId: f.fileId } });
         byId.delete(f.fileId);
-        missing.splice(missing.indexOf(src), 1);
+        moved.add(src.id);
         summary.renamed++;
       } else {
         rest.push(f);
       }
+    }
+    // Renamed documents are not missing; removed in one pass (a splice per rename was quadratic in a burst).
+    if (moved.size > 0) {
+      let kept = 0;
+      for (const m of missing) if (!moved.has(m.id)) missing[kept++] = m;
+      missing.length = kept;
     }
     return rest;
   }
@@ -427,6 +434,9 @@ export class Indexer {
     const deletedStates: DocState[] = [];
     const changedByRoot = new Map<number, FoundFile[]>();
     for (const p of new Set(paths)) {
+      // Stopping (a shutdown, or a recovery replacing this service): the paths not looked at yet
+      // are found by the next start's reconcile, so the stop does not wait for a whole burst.
+      if (signal?.aborted) break;
       const root = this.rootOf(p);
       if (!root || p === root) continue;
       const rel = path.relative(root, p).split(path.sep).join('/');
@@ -444,7 +454,7 @@ export class Indexer {
         const own = store.stateOf(p);
         if (own) deletedStates.push(own);
         // A removed folder: everything known below it is gone too.
-        for (const s of store.statesUnder(rootId).values()) if (s.path.startsWith(p + path.sep)) deletedStates.push(s);
+        if (!own) deletedStates.push(...store.statesBelow(p));
         continue;
       }
       const items: CrawlItem[] = [];

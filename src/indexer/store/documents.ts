@@ -139,6 +139,10 @@ export class DocumentStore {
       statesUnder: db.prepare<[number], DocState>(
         'SELECT id, path, size, mtime_ms AS mtimeMs, file_id AS fileId, status, reason FROM documents WHERE root_id = ?',
       ),
+      // A range on the path's unique index (BINARY order): everything below one folder, cheaply.
+      statesBelow: db.prepare<[string, string], DocState>(
+        'SELECT id, path, size, mtime_ms AS mtimeMs, file_id AS fileId, status, reason FROM documents WHERE path >= ? AND path < ?',
+      ),
       byPath: db.prepare<[string], DocState>(
         'SELECT id, path, size, mtime_ms AS mtimeMs, file_id AS fileId, status, reason FROM documents WHERE path = ?',
       ),
@@ -264,6 +268,17 @@ export class DocumentStore {
     const m = new Map<string, DocState>();
     for (const s of this.q.statesUnder.iterate(rootId)) m.set(s.path, s);
     return m;
+  }
+
+  /**
+   * Documents below the folder `dir` (not `dir` itself), through the path index: a burst of
+   * deletions looks each path up here, where loading the whole root per path was quadratic
+   * (5,000 deletions in a root of 8,000 documents held the service for 84 s).
+   */
+  statesBelow(dir: string, sep: string = path.sep): DocState[] {
+    // Every path that starts with `dir + sep` sorts in [dir + sep, dir + (sep + 1)) byte-wise.
+    const next = String.fromCharCode(sep.charCodeAt(0) + 1);
+    return this.q.statesBelow.all(dir + sep, dir + next);
   }
 
   stateOf(filePath: string): DocState | undefined {
