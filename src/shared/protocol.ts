@@ -81,6 +81,12 @@ export type ServiceMessage =
    */
   | { type: 'fatal'; kind: string; phase: FatalPhase; error: ErrorInfo }
   | { type: 'stopping'; reason: string }
+  /**
+   * The service closed its copy of the shared listening socket (it stops accepting while its index
+   * is recovered, leaving new connections to the read-only standby) and asks for the socket again:
+   * the host that forked it answers with another `listen-socket` message and handle (fork only).
+   */
+  | { type: 'listen-socket-request' }
   | { type: 'log'; record: LogRecord }
   | { type: 'alert'; notice: AlertNotice };
 
@@ -103,6 +109,8 @@ export function isServiceMessage(v: unknown): v is ServiceMessage {
       );
     case 'stopping':
       return typeof v.reason === 'string';
+    case 'listen-socket-request':
+      return true;
     case 'log':
       return isLogRecord(v.record);
     case 'alert':

@@ -8,7 +8,7 @@
  */
 import { fork } from 'node:child_process';
 import type { ErrorInfo } from '../../shared/errors.js';
-import type { HostMessage } from '../../shared/protocol.js';
+import { isServiceMessage, type HostMessage } from '../../shared/protocol.js';
 import type { SharedListenSocket } from './listen-socket.js';
 
 /** One started child process, reduced to what the supervisor needs. */
@@ -170,7 +170,8 @@ export function forkLauncher(opts: ForkLauncherOptions): Launcher {
       if (child.pid === undefined) fireExit(null, null);
     });
     const socket = opts.listenSocket;
-    if (socket && !socket.closed && child.pid !== undefined) {
+    const sendSocket = (): void => {
+      if (!socket || socket.closed || child.pid === undefined || !child.connected) return;
       // Queued on the channel until the child reads it; the supervisor's handle stays open.
       const msg: HostMessage = { type: 'listen-socket', host: socket.host, port: socket.port, ...(socket.standby ? { standby: true } : {}) };
       try {
@@ -178,7 +179,10 @@ export function forkLauncher(opts: ForkLauncherOptions): Launcher {
       } catch {
         /* channel already closed: the child's exit reports it */
       }
-    }
+    };
+    sendSocket();
+    // A service that closed its copy (it paused accepting during a recovery) gets the socket again.
+    if (socket) child.on('message', (m: unknown) => (isServiceMessage(m) && m.type === 'listen-socket-request' ? sendSocket() : undefined));
 
     return {
       pid: child.pid,

@@ -27,6 +27,7 @@ import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '.
 import { serviceUpdateCard } from './update-card.js';
 import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
 import { openPrimaryChannel, type PrimaryChannel } from './primary-channel.js';
+import { acceptPause } from './accept-pause.js';
 
 export { fileLogger };
 
@@ -213,8 +214,37 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
       log.info('listening on the supervisor\'s socket', { port: shared.port });
       // The read-only standby beside this service hands it what it does not serve (primary-channel.ts).
       channel = await openPrimaryChannel(app.server, opts.dataDir, log);
+      pauseWhileRecovering(shared);
     }
   };
+  /**
+   * While the index is recovered or restored, the standby (or, without one, the kernel's backlog)
+   * takes new connections instead of this service answering 503 (accept-pause.ts).
+   */
+  const pauseWhileRecovering = (s: ReceivedListenSocket): void => {
+    const handles = opts.handleChannel ?? (process as HandleChannel);
+    const gate = acceptPause({
+      server: app.server,
+      requestSocket: async () => {
+        const next = receiveListenSocket(handles, 10_000);
+        send({ type: 'listen-socket-request' });
+        const r = await next;
+        if (r instanceof Error) return r;
+        const refused = checkListenSocket(r, s.host, s.port);
+        if (refused) {
+          closeReceived(r);
+          return new Error(refused);
+        }
+        return r;
+      },
+      log,
+      // Its host restarts it; meanwhile the standby answers.
+      onLost: (reason) => void stop(`the listening socket could not be taken back: ${reason}`).then(() => finish(1)),
+    });
+    service.onDidDetach((why) => gate.pause(why));
+    service.onDidSwap(() => void gate.resume('the index is back'));
+  };
+  let finish: (code: number) => void = () => undefined;
   // With a standby on the shared socket, this service accepts only once it is ready: until then
   // every connection goes to the standby, which answers searches, instead of a not-ready 503 here.
   let listenWhenReady = false;
@@ -245,6 +275,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
   auditServiceStart(audit, opts.dataDir, { version: VERSION, port: boundPort, keyStore: first.service.secrets?.kind ?? null });
 
   const done = new Promise<number>((resolve) => {
+    finish = resolve;
     const onSignal = (sig: string) => void stop(sig).then(() => resolve(0));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

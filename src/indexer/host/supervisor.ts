@@ -458,6 +458,9 @@ class ProcessSupervisor implements Supervisor {
       case 'alert':
         this.alertEmitter.fire(m.notice);
         return;
+      case 'listen-socket-request':
+        // Answered by the launcher that holds the socket (launcher.ts forkLauncher).
+        return;
       case 'stopping':
         this.log({ type: 'child-stopping', pid: run.pid, reason: m.reason });
         if (this._state === 'starting' || this._state === 'running') this.expectExit(run);

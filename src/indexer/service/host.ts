@@ -62,11 +62,14 @@ export class ServiceHost implements IndexService {
   private readonly commitEmitter = new Emitter<readonly WriteOp[]>(this.onError);
   private readonly breakerEmitter = new Emitter<BreakerChange>(this.onError);
   private readonly corruptEmitter = new Emitter<unknown>(this.onError);
+  private readonly detachEmitter = new Emitter<string>(this.onError);
   readonly onDidSwap = this.swapEmitter.event;
   readonly onDidProcess = this.processEmitter.event;
   readonly onDidCommit = this.commitEmitter.event;
   readonly onDidChangeBreaker = this.breakerEmitter.event;
   readonly onDidDetectCorruption = this.corruptEmitter.event;
+  /** The current service was taken away for a recovery or a restore (with the not-ready message); onDidSwap follows if it is replaced. */
+  readonly onDidDetach = this.detachEmitter.event;
   readonly dataDir: string;
 
   /** The automatic end of a timed user pause ("for 1 hour", "until tomorrow"). */
@@ -298,6 +301,7 @@ export class ServiceHost implements IndexService {
     this.svc = null;
     this.notReadyMessage = message;
     this.wiring.dispose();
+    if (old) this.detachEmitter.fire(message);
     await this.stopQuietly(old);
   }
 

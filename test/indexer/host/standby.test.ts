@@ -262,6 +262,35 @@ describe('the read-only hot standby beside the real service', () => {
     assert.deepEqual(all.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.servedBy ?? 'primary'} ${a.body.slice(0, 120)}`), [], 'every probe answered 200');
   });
 
+  test('a backup restored under the running primary: it stops accepting meanwhile, so no probe meets its not-ready answer', async () => {
+    await r.host.whenReady(60_000);
+    const primary = r.host.pid!;
+    const made = await get(r.port, '/api/v1/backups', r.bearer, 60_000, 'POST');
+    assert.equal(made.status, 201, made.body);
+    const id = (JSON.parse(made.body) as { manifest: { id: string } }).manifest.id;
+    const answers: Promise<Answer>[] = [];
+    let restored: Answer | null = null;
+    const restore = get(r.port, `/api/v1/backups/${id}/restore`, r.bearer, 60_000, 'POST').then((a) => (restored = a));
+    const started = Date.now();
+    while (restored === null && Date.now() - started < 60_000) {
+      answers.push(get(r.port, '/health/ready', {}, 10_000));
+      answers.push(get(r.port, `/api/v1/search?q=${TOKEN}&limit=1`, r.bearer, 10_000));
+      await sleep(20);
+    }
+    await restore;
+    // And after, when the primary accepts again on the socket its supervisor sent back.
+    for (let i = 0; i < 20; i++) answers.push(get(r.port, '/health/ready', {}, 10_000));
+    const all = await Promise.all(answers);
+    assert.equal(restored!.status, 200, restored!.body);
+    assert.equal(r.host.pid, primary, 'the primary was not restarted');
+    assert.ok(all.length > 20, `probes were made during the restore (${all.length})`);
+    assert.deepEqual(all.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.servedBy ?? 'primary'} ${a.body.slice(0, 120)}`), [], 'every probe answered 200');
+    // The primary accepts again: stopped, the standby alone answers; running, both share the port.
+    const served = new Set<string>();
+    for (let i = 0; i < 40 && served.size < 2; i++) served.add((await get(r.port, '/health/ready')).servedBy ?? 'primary');
+    assert.deepEqual([...served].sort(), ['primary', 'standby']);
+  });
+
   test('its own supervisor restarts a killed standby; the primary is not touched', async () => {
     await r.host.whenReady(60_000);
     const primary = r.host.pid!;
