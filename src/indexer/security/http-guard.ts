@@ -154,9 +154,18 @@ export function allowedHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }
 
+/** The port each server was last bound to: a service that paused accepting (host/accept-pause.ts) still owns it. */
+const lastPort = new WeakMap<FastifyInstance, number>();
+
 function boundPort(app: FastifyInstance): number | undefined {
   const a = app.server.address();
-  return typeof a === 'object' && a ? a.port : undefined;
+  if (typeof a === 'object' && a) {
+    lastPort.set(app, a.port);
+    return a.port;
+  }
+  // Not listening right now: requests still arrive through the standby's private channel and on
+  // connections accepted before the pause, addressed to the same port.
+  return lastPort.get(app);
 }
 
 /** The URL the service is reached at (for login links): the bound loopback address. */
@@ -188,6 +197,8 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions, limits: Htt
   let tokenSeen = opts.tokens.current();
   app.addHook('onClose', async () => tokenFailures.flush());
 
+  // Remember the port as soon as it is bound (boundPort): a pause may come before any request.
+  app.server.on('listening', () => void boundPort(app));
   app.addHook('onRequest', async (req, reply) => {
     req.owletAuth = null;
     const port = opts.port ?? boundPort(app);

@@ -212,3 +212,20 @@ test('over-long URLs are refused with 414 before any work', async () => {
   assert.equal(r.statusCode, 414);
   assert.deepEqual(s.calls, []);
 });
+
+test('a server that stopped accepting for a while (a recovery) still answers requests addressed to its port', async () => {
+  const app = buildServer(fakeApi([]), { auth: { tokens: { current: () => TOKEN }, sessions: new SessionStore(), audit: { append: () => undefined } }, limits: {} });
+  try {
+    // Never bound: no port is ours yet.
+    assert.equal((await app.inject({ url: '/health/live', headers: { host: HOST } })).statusCode, 421);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    await new Promise<void>((r) => app.server.close(() => r()));
+    assert.equal(app.server.listening, false);
+    // What the standby forwards over its private channel meanwhile is addressed to that port.
+    assert.equal((await app.inject({ url: '/health/live', headers: { host: `127.0.0.1:${port}` } })).statusCode, 200);
+    assert.equal((await app.inject({ url: '/health/live', headers: { host: `127.0.0.1:${port + 1}` } })).statusCode, 421);
+  } finally {
+    await app.close();
+  }
+});
