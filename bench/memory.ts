@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { memOf, processTree } from './lib/proc.js';
 import { round } from './lib/stats.js';
-import { OWLET_BIN, startServe } from './owlet.js';
+import { OWLET_BIN, owletEnv, startServe } from './owlet.js';
 
 export interface ProcessMemory {
   pid: number;
@@ -26,6 +26,8 @@ export interface MemoryProfile {
   bin: string;
   /** Node flags the service ran with (the hosts' SERVICE_EXEC_ARGV of that build). */
   execArgv: string[];
+  /** GLIBC_TUNABLES the service ran with (the hosts' serviceEnv of that build), or null. */
+  glibcTunables: string | null;
   /** config.json the data folder started with (--config-json), or null for the defaults. */
   config: Record<string, unknown> | null;
   ok: boolean;
@@ -175,19 +177,35 @@ export async function serviceExecArgv(bin: string): Promise<string[]> {
   }
 }
 
+/**
+ * The environment the hosts start the service with, from the build being measured (its
+ * host/launcher.js `serviceEnv`, e.g. glibc malloc settings); a build without one gets the bench's.
+ */
+export async function serviceEnvOf(bin: string): Promise<NodeJS.ProcessEnv> {
+  const launcherJs = path.join(path.dirname(bin), '..', 'dist', 'indexer', 'host', 'launcher.js');
+  try {
+    const m = (await import(pathToFileURL(launcherJs).href)) as { serviceEnv?: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv };
+    return m.serviceEnv ? m.serviceEnv(owletEnv()) : owletEnv();
+  } catch {
+    return owletEnv();
+  }
+}
+
 export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN, config: Record<string, unknown> | null = null): Promise<MemoryProfile> {
-  const out: MemoryProfile = { bin, execArgv: [], config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [], idleService: null, idleRelease: null, backups: [] };
+  const out: MemoryProfile = { bin, execArgv: [], glibcTunables: null, config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [], idleService: null, idleRelease: null, backups: [] };
   let serve: Awaited<ReturnType<typeof startServe>> | null = null;
   let sampler: PerProcessSampler | null = null;
   try {
     // startServe resolves when the first pass is over; the sampler starts as soon as the pid exists.
     out.execArgv = await serviceExecArgv(bin);
+    const env = await serviceEnvOf(bin);
+    out.glibcTunables = env.GLIBC_TUNABLES ?? null;
     if (config) {
       // Knobs under test (--config-json): the fresh data folder starts with them.
       fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
     }
-    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin, out.execArgv);
+    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin, out.execArgv, env);
     serve = await starting;
     const s = sampler as PerProcessSampler | null;
     if (!s) throw new Error('the service started without a pid');
@@ -220,7 +238,7 @@ export function formatMemory(m: MemoryProfile): string[] {
     return [...by].map(([role, v]) => `${role}${v.length > 1 ? ` ×${v.length}` : ''} ${v.length > 1 ? `max ${Math.max(...v)}` : v[0]} MB`).join(', ');
   };
   return [
-    `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
+    `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.glibcTunables ? `, GLIBC_TUNABLES=${m.glibcTunables}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
     `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
     `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
     ...(m.idleService ? [`  service at idle: ${m.idleService.anonMb} MB its own (anonymous), ${m.idleService.fileMb} MB mapped files (the node binary, shared)`] : []),

@@ -29,12 +29,13 @@ test('the memory profile reads the idle release and every backup that ran in the
 
 test('the memory report names a backup that ran inside the window, and the service idle split by kind', () => {
   const m: MemoryProfile = {
-    bin: 'bin/owlet.js', execArgv: ['--max-semi-space-size=2'], config: null, ok: true, error: null, indexWallS: 60, peakTreeMb: 290,
+    bin: 'bin/owlet.js', execArgv: ['--max-semi-space-size=2'], glibcTunables: 'glibc.malloc.arena_max=2', config: null, ok: true, error: null, indexWallS: 60, peakTreeMb: 290,
     indexing: [{ pid: 1, role: 'service', peakMb: 150, lastMb: 140 }], idleAfterS: 60, idleTreeMb: 95, idle: [{ pid: 1, role: 'service', peakMb: 150, lastMb: 95 }], timeline: [],
     idleService: { anonMb: 45.2, fileMb: 49.8 }, idleRelease: { before: { heapTotalMb: 63.9, heapUsedMb: 52.6, rssMb: 159 }, after: { heapTotalMb: 24.7, heapUsedMb: 22.3, rssMb: 150 } },
     backups: ['backup created and verified (catch-up)'],
   };
   const text = formatMemory(m).join('\n');
+  assert.match(text, /GLIBC_TUNABLES=glibc\.malloc\.arena_max=2/, 'the malloc settings the service ran with are named');
   assert.match(text, /45\.2 MB its own \(anonymous\), 49\.8 MB mapped files/);
   assert.match(text, /V8 heap 63\.9 -> 24\.7 MB \(22\.3 MB live\)/);
   assert.match(text, /NOTE: backups ran inside the window and are in these figures: backup created and verified \(catch-up\)/);
