@@ -130,7 +130,8 @@ export function scrubEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pro
  * platform workers) leave partly used pages in each that malloc_trim cannot return, so an idle
  * service keeps them resident. Two arenas bound that; the service's own work (SQLite, FTS5) runs
  * on its main thread, so the contention this adds is off the hot path. Only glibc reads it;
- * elsewhere the variable is inert.
+ * elsewhere the variable is inert. glibc reads it when a program starts: Electron's utility
+ * process, unsandboxed, is started afresh (not forked from the zygote), so it gets it too.
  */
 export const SERVICE_MALLOC_TUNABLES = 'glibc.malloc.arena_max=2';
 
