@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { memOf, processTree } from './lib/proc.js';
 import { round } from './lib/stats.js';
-import { OWLET_BIN, startServe } from './owlet.js';
+import { OWLET_BIN, owletEnv, startServe } from './owlet.js';
 
 export interface ProcessMemory {
   pid: number;
@@ -26,14 +26,29 @@ export interface MemoryProfile {
   bin: string;
   /** Node flags the service ran with (the hosts' SERVICE_EXEC_ARGV of that build). */
   execArgv: string[];
+  /** GLIBC_TUNABLES the service ran with (the hosts' serviceEnv of that build), or null. */
+  glibcTunables: string | null;
   /** config.json the data folder started with (--config-json), or null for the defaults. */
   config: Record<string, unknown> | null;
   ok: boolean;
   error: string | null;
   /** From spawn until the first pass finished. */
   indexWallS: number | null;
+  /**
+   * CPU seconds (user + system) the tree had used when the first pass finished: the service's own,
+   * its exited workers' (reaped children's times) and its live workers'. On a loaded machine this
+   * moves far less than the wall time, so it is the figure to compare a change's cost by.
+   */
+  indexCpuS: number | null;
   /** Highest sum of VmRSS over the tree at one sampling instant, MB. */
   peakTreeMb: number;
+  /**
+   * Highest sum of Pss (/proc/PID/smaps_rollup) over the tree, sampled once a second, MB: each page
+   * shared between processes (the `node` binary's, ~40 MB in every one) counted once in all, so
+   * this is what the tree costs the machine; the RSS sum counts the binary once per process.
+   * Null where smaps_rollup is unreadable.
+   */
+  peakTreePssMb: number | null;
   /** Every process the tree had while indexing (workers replaced by recycling show up separately). */
   indexing: ProcessMemory[];
   idleAfterS: number;
@@ -63,6 +78,37 @@ function residentKinds(pid: number): { anonMb: number; fileMb: number } | null {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
     return { anonMb: round(kb('RssAnon') / 1024, 1), fileMb: round((kb('RssFile') + kb('RssShmem')) / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime (+ cutime + cstime with `reaped`) of one process, in clock ticks (USER_HZ, 100 on Linux). */
+export function cpuTicksOf(pid: number, reaped: boolean): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    return Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of a process tree: the root with its reaped children, plus its live descendants. */
+export function treeCpuS(root: number): number | null {
+  const own = cpuTicksOf(root, true);
+  if (own === null) return null;
+  let ticks = own;
+  for (const pid of processTree(root)) if (pid !== root) ticks += cpuTicksOf(pid, false) ?? 0;
+  return round(ticks / 100, 1);
+}
+
+/** Proportional set size of a process, bytes (null once it is gone, or without smaps_rollup). */
+export function pssOf(pid: number): number | null {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
   } catch {
     return null;
   }
@@ -116,6 +162,8 @@ export function roleOf(pid: number, root: number, rootCmd: string, cmd: string |
 class PerProcessSampler {
   readonly procs = new Map<number, ProcessMemory>();
   peakTree = 0;
+  /** Null until a whole tree's Pss could be read. */
+  peakTreePss: number | null = null;
   readonly timeline: MemoryProfile['timeline'] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastLine = -Infinity;
@@ -149,6 +197,14 @@ class PerProcessSampler {
     if (s - this.lastLine >= 1) {
       this.lastLine = s;
       this.timeline.push([round(s, 1), Math.round(tree / 1048576), Math.round(main / 1048576), alive.length]);
+      // Once a second: reading smaps_rollup walks the process's page tables.
+      let pss = 0;
+      for (const p of alive) {
+        const b = pssOf(p.pid);
+        if (b === null) return { tree, alive };
+        pss += b;
+      }
+      this.peakTreePss = Math.max(this.peakTreePss ?? 0, pss);
     }
     return { tree, alive };
   }
@@ -175,24 +231,42 @@ export async function serviceExecArgv(bin: string): Promise<string[]> {
   }
 }
 
+/**
+ * The environment the hosts start the service with, from the build being measured (its
+ * host/launcher.js `serviceEnv`, e.g. glibc malloc settings); a build without one gets the bench's.
+ */
+export async function serviceEnvOf(bin: string): Promise<NodeJS.ProcessEnv> {
+  const launcherJs = path.join(path.dirname(bin), '..', 'dist', 'indexer', 'host', 'launcher.js');
+  try {
+    const m = (await import(pathToFileURL(launcherJs).href)) as { serviceEnv?: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv };
+    return m.serviceEnv ? m.serviceEnv(owletEnv()) : owletEnv();
+  } catch {
+    return owletEnv();
+  }
+}
+
 export async function memoryProfile(corpus: string, dataDir: string, idleS: number, timeoutMs: number, bin = OWLET_BIN, config: Record<string, unknown> | null = null): Promise<MemoryProfile> {
-  const out: MemoryProfile = { bin, execArgv: [], config, ok: false, error: null, indexWallS: null, peakTreeMb: 0, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [], idleService: null, idleRelease: null, backups: [] };
+  const out: MemoryProfile = { bin, execArgv: [], glibcTunables: null, config, ok: false, error: null, indexWallS: null, indexCpuS: null, peakTreeMb: 0, peakTreePssMb: null, indexing: [], idleAfterS: idleS, idleTreeMb: null, idle: [], timeline: [], idleService: null, idleRelease: null, backups: [] };
   let serve: Awaited<ReturnType<typeof startServe>> | null = null;
   let sampler: PerProcessSampler | null = null;
   try {
     // startServe resolves when the first pass is over; the sampler starts as soon as the pid exists.
     out.execArgv = await serviceExecArgv(bin);
+    const env = await serviceEnvOf(bin);
+    out.glibcTunables = env.GLIBC_TUNABLES ?? null;
     if (config) {
       // Knobs under test (--config-json): the fresh data folder starts with them.
       fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
     }
-    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin, out.execArgv);
+    const starting = startServe(['--root', corpus, '--data-dir', dataDir], timeoutMs, (pid) => (sampler = new PerProcessSampler(pid).start()), bin, out.execArgv, env);
     serve = await starting;
     const s = sampler as PerProcessSampler | null;
     if (!s) throw new Error('the service started without a pid');
     out.indexWallS = round(serve.startedMs / 1000, 1);
+    out.indexCpuS = treeCpuS(serve.proc.pid);
     out.peakTreeMb = round(s.peakTree / 1048576, 1);
+    out.peakTreePssMb = s.peakTreePss === null ? null : round(s.peakTreePss / 1048576, 1);
     out.indexing = [...s.procs.values()];
     await new Promise((r) => setTimeout(r, idleS * 1000));
     const idle = s.sample();
@@ -220,8 +294,9 @@ export function formatMemory(m: MemoryProfile): string[] {
     return [...by].map(([role, v]) => `${role}${v.length > 1 ? ` ×${v.length}` : ''} ${v.length > 1 ? `max ${Math.max(...v)}` : v[0]} MB`).join(', ');
   };
   return [
-    `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s)`,
+    `Memory of \`owlet serve\` (${m.bin}${m.execArgv.length ? `, node ${m.execArgv.join(' ')}` : ''}${m.glibcTunables ? `, GLIBC_TUNABLES=${m.glibcTunables}` : ''}${m.config ? `, config ${JSON.stringify(m.config)}` : ''}) indexing the corpus into a fresh folder (first pass ${m.indexWallS} s${m.indexCpuS !== null ? `, ${m.indexCpuS} s CPU` : ''})`,
     `  peak RSS of the tree while indexing: ${m.peakTreeMb} MB  (peak per process: ${per(m.indexing, 'peakMb')})`,
+    ...(m.peakTreePssMb !== null ? [`  peak PSS of the tree (shared pages counted once, sampled each second): ${m.peakTreePssMb} MB`] : []),
     `  RSS of the tree ${m.idleAfterS} s after the first pass: ${m.idleTreeMb} MB  (${per(m.idle, 'lastMb')})`,
     ...(m.idleService ? [`  service at idle: ${m.idleService.anonMb} MB its own (anonymous), ${m.idleService.fileMb} MB mapped files (the node binary, shared)`] : []),
     ...(m.idleRelease ? [`  its idle release: V8 heap ${m.idleRelease.before.heapTotalMb} -> ${m.idleRelease.after.heapTotalMb} MB (${m.idleRelease.after.heapUsedMb} MB live), RSS then ${m.idleRelease.before.rssMb} -> ${m.idleRelease.after.rssMb} MB`] : ['  no idle release logged in the window']),

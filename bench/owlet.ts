@@ -319,9 +319,11 @@ export async function startServe(
   onStart: (pid: number) => void = () => {},
   bin = OWLET_BIN,
   execArgv: readonly string[] = [],
+  /** The service's environment (memory.ts adds what the hosts add: serviceEnv of the build measured). */
+  env: NodeJS.ProcessEnv = owletEnv(),
 ): Promise<{ proc: LongProcess; url: string; startedMs: number; idle: StatusReport }> {
   const t0 = performance.now();
-  const proc = start(process.execPath, [...execArgv, bin, 'serve', ...args, '--port', '0'], { cwd: REPO, env: owletEnv() });
+  const proc = start(process.execPath, [...execArgv, bin, 'serve', ...args, '--port', '0'], { cwd: REPO, env });
   onStart(proc.pid);
   try {
     const m = await proc.waitFor(/serving on (http:\/\/\S+)/, 30_000);

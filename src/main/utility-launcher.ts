@@ -1,6 +1,6 @@
 import type { UtilityProcess, ForkOptions } from 'electron';
 import type { ChildHandle, LaunchSpec, ServiceLauncher } from '../indexer/host/launcher.js';
-import { scrubEnv } from '../indexer/host/launcher.js';
+import { scrubEnv, serviceEnv } from '../indexer/host/launcher.js';
 import type { HostMessage } from '../shared/protocol.js';
 
 /** The slice of Electron's `utilityProcess` module the launcher needs (tests pass a fake). */
@@ -46,7 +46,7 @@ export function utilityServiceLauncher(api: UtilityProcessApi, opts: { env?: Nod
   return (spec: LaunchSpec): ChildHandle => {
     const child = api.fork(spec.modulePath, spec.args, {
       serviceName: 'Owlet indexer',
-      env: scrubEnv(opts.env ?? process.env),
+      env: serviceEnv(scrubEnv(opts.env ?? process.env)),
       execArgv: spec.execArgv,
       stdio: 'pipe',
     });

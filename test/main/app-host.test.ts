@@ -17,6 +17,7 @@ import { createLogger } from '../../src/indexer/log/logger.js';
 import { PROTOCOL_VERSION } from '../../src/shared/protocol.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { FakeClock, waitFor } from '../indexer/host/helpers.js';
+import { SERVICE_MALLOC_TUNABLES } from '../../src/indexer/host/launcher.js';
 
 /** A utility process that behaves like the service: waits for its key, then reports ready. */
 class FakeChild extends EventEmitter {
@@ -127,7 +128,7 @@ test('the key reaches the child first, over its private channel; the port stays 
   const first = s.forks[0]!;
   assert.equal(first.modulePath, '/app/dist/indexer/cli/entry.js');
   assert.deepEqual(first.options.execArgv, ['--max-semi-space-size=2']);
-  assert.deepEqual(first.options.env, { PATH: '/bin' }, 'the environment is scrubbed');
+  assert.deepEqual(first.options.env, { PATH: '/bin', GLIBC_TUNABLES: SERVICE_MALLOC_TUNABLES }, 'the environment is scrubbed; the service malloc settings are added');
   assert.equal(first.options.stdio, 'pipe', 'output is captured, not ignored');
   assert.ok(first.args.includes('--key-from-host'));
   assert.equal(first.args.includes('--port'), false);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { utilityServiceLauncher, type UtilityProcessApi } from '../../src/main/utility-launcher.js';
+import { SERVICE_MALLOC_TUNABLES } from '../../src/indexer/host/launcher.js';
 import { WINDOW_OPTIONS, dashboardWindowOptions, isAllowedUrl, lockNavigation } from '../../src/main/window.js';
 import { trayView } from '../../src/main/tray-state.js';
 import type { StatusReport } from '../../src/shared/api.js';
@@ -33,7 +34,7 @@ test('the utilityProcess launcher adapts Electron\'s child to the supervisor\'s 
   const handle = utilityServiceLauncher(api, { env: { PATH: '/bin', AWS_SECRET_ACCESS_KEY: 'x', NODE_OPTIONS: '--inspect' } })({ modulePath: '/app/entry.js', args: ['serve'], execArgv: [] });
   assert.equal(forks[0]!.modulePath, '/app/entry.js');
   assert.deepEqual(forks[0]!.args, ['serve']);
-  assert.deepEqual(forks[0]!.options!.env, { PATH: '/bin' }, 'secrets and NODE_OPTIONS never reach the indexer');
+  assert.deepEqual(forks[0]!.options!.env, { PATH: '/bin', GLIBC_TUNABLES: SERVICE_MALLOC_TUNABLES }, 'secrets and NODE_OPTIONS never reach the indexer; the service malloc settings do');
   assert.equal(handle.pid, 4242);
   const got: unknown[] = [];
   handle.onMessage((m) => got.push(m));

@@ -32,6 +32,7 @@ export const CONFIG_DEFAULTS: Config = {
     "timeoutMs": 30000,
     "memoryMb": 768,
     "recycleMb": 160,
+    "heavyWorkers": 0,
     "idleExitSeconds": 30,
     "maxTextMb": 32,
     "maxUnzipMb": 256,

@@ -33,6 +33,12 @@ export const ExtractorSettings = z
     memoryMb: z.number().int().min(64).max(8192).default(768),
     /** Soft limit: a worker above this after a job is replaced between jobs (PDFium memory only grows). */
     recycleMb: z.number().int().min(32).max(8192).default(160),
+    /**
+     * How many workers may take PDFs at once (PDFium's WebAssembly memory only grows, so a worker
+     * that has loaded it stays larger); 0: any worker. Fewer lowers peak memory and slows indexing
+     * (bench/README.md, the knob curve).
+     */
+    heavyWorkers: z.number().int().min(0).max(16).default(0),
     /** With nothing to extract for this long, the workers exit (the next file starts them again); 0 keeps them. */
     idleExitSeconds: z.number().int().min(0).max(86_400).default(30),
     /** Upper bound on extracted text kept per document (the rest is dropped, not indexed). */

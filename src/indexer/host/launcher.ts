@@ -123,6 +123,27 @@ export function scrubEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pro
   return out;
 }
 
+/**
+ * glibc malloc settings for the service process (issue #14), set by every host that starts it (the
+ * headless supervisor here, the Electron adapter in src/main, the memory bench). Each thread that
+ * allocates gets its own malloc arena (up to 8 per core); the service's threads (libuv's pool, V8's
+ * platform workers) leave partly used pages in each that malloc_trim cannot return, so an idle
+ * service keeps them resident. Two arenas bound that; the service's own work (SQLite, FTS5) runs
+ * on its main thread, so the contention this adds is off the hot path. Only glibc reads it;
+ * elsewhere the variable is inert. glibc reads it when a program starts: Electron's utility
+ * process, unsandboxed, is started afresh (not forked from the zygote), so it gets it too.
+ */
+export const SERVICE_MALLOC_TUNABLES = 'glibc.malloc.arena_max=2';
+
+/**
+ * The environment the service starts with: `env` (already scrubbed: GLIBC_TUNABLES is not on the
+ * allow-list, so a user's own tunables never reach the service) plus SERVICE_MALLOC_TUNABLES.
+ * Pure; the workers the service forks add their own settings in front (extract/pool.ts workerEnv).
+ */
+export function serviceEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, GLIBC_TUNABLES: SERVICE_MALLOC_TUNABLES };
+}
+
 export interface ForkLauncherOptions {
   /** The service entry module (a built .js file). */
   modulePath: string;
@@ -145,12 +166,12 @@ export function forkServiceLauncher(opts: { env?: NodeJS.ProcessEnv } = {}): Ser
   return Object.assign(launcher, { sharesListenSocket: true as const });
 }
 
-/** A Launcher built on `child_process.fork`, with structured-clone IPC and a scrubbed environment. */
+/** A Launcher built on `child_process.fork`, with structured-clone IPC and a scrubbed environment (plus serviceEnv's settings). */
 export function forkLauncher(opts: ForkLauncherOptions): Launcher {
   return () => {
     const child = fork(opts.modulePath, opts.args, {
       serialization: 'advanced',
-      env: scrubEnv(opts.env ?? process.env),
+      env: serviceEnv(scrubEnv(opts.env ?? process.env)),
       execArgv: opts.execArgv ?? [],
       // stdout/stderr go to the parent's (the headless host's log); no stdin.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -168,6 +168,7 @@ export class OwletService {
       timeoutMs: config.extractors.timeoutMs,
       memoryMb: config.extractors.memoryMb,
       recycleMb: config.extractors.recycleMb,
+      heavyWorkers: config.extractors.heavyWorkers,
       idleExitMs: config.extractors.idleExitSeconds * 1000,
       limits: poolLimits(config),
       languages: config.search.languages,

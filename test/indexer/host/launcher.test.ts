@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ENV_ALLOW_LIST, forkLauncher, scrubEnv } from '../../../src/indexer/host/launcher.js';
+import { ENV_ALLOW_LIST, SERVICE_MALLOC_TUNABLES, forkLauncher, scrubEnv, serviceEnv } from '../../../src/indexer/host/launcher.js';
 import { isAlive, waitFor } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/fake-service.mjs', import.meta.url));
@@ -39,12 +39,21 @@ describe('scrubEnv', () => {
   });
 });
 
+describe('serviceEnv', () => {
+  test('adds the service malloc settings to a scrubbed environment without modifying it', () => {
+    const scrubbed = { PATH: '/bin', HOME: '/home/u' };
+    assert.deepEqual(serviceEnv(scrubbed), { PATH: '/bin', HOME: '/home/u', GLIBC_TUNABLES: SERVICE_MALLOC_TUNABLES });
+    assert.deepEqual(scrubbed, { PATH: '/bin', HOME: '/home/u' }, 'the environment handed in is not modified');
+    assert.match(SERVICE_MALLOC_TUNABLES, /^glibc\.malloc\.arena_max=\d+/);
+  });
+});
+
 describe('forkLauncher', () => {
   test('the child gets a scrubbed environment and no inherited Node flags', async () => {
     const launch = forkLauncher({
       modulePath: FIXTURE,
       args: ['--mode=report-env'],
-      env: { ...process.env, SECRET_X: '1', NODE_OPTIONS: '--max-old-space-size=64', OWLET_DATA_DIR: '/tmp/owlet-test' },
+      env: { ...process.env, SECRET_X: '1', NODE_OPTIONS: '--max-old-space-size=64', OWLET_DATA_DIR: '/tmp/owlet-test', GLIBC_TUNABLES: 'glibc.malloc.check=3' },
     });
     const child = launch();
     const pid = child.pid;
@@ -62,8 +71,10 @@ describe('forkLauncher', () => {
       assert.equal(env.NODE_OPTIONS, undefined);
       assert.equal(env.OWLET_DATA_DIR, '/tmp/owlet-test');
       assert.equal(env.PATH, process.env.PATH);
+      // The parent's malloc settings are dropped like any variable; the service's own are set.
+      assert.equal(env.GLIBC_TUNABLES, SERVICE_MALLOC_TUNABLES);
       const allowed = (k: string) =>
-        ENV_ALLOW_LIST.some((a) => (a.endsWith('*') ? k.startsWith(a.slice(0, -1)) : k === a)) || k.startsWith('NODE_CHANNEL_');
+        ENV_ALLOW_LIST.some((a) => (a.endsWith('*') ? k.startsWith(a.slice(0, -1)) : k === a)) || k.startsWith('NODE_CHANNEL_') || k === 'GLIBC_TUNABLES';
       assert.deepEqual(Object.keys(env).filter((k) => !allowed(k)), []);
       // The test process runs with `--import tsx`; the child must not inherit it.
       assert.deepEqual(report!.execArgv, []);
