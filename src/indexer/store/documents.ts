@@ -31,11 +31,6 @@ export interface IndexedDoc extends DocMeta {
   lang?: string | null;
   /** The body's stems, made by the extraction worker; used when made in the language this store would pick. */
   bodyStems?: BodyStems;
-  /**
-   * The text split and packed as `splitPassages` + `packPassage` make them, by the extraction
-   * worker (spares the writer's thread the compression); made here when absent.
-   */
-  passages?: readonly Uint8Array[];
 }
 
 export interface UnindexedDoc extends DocMeta {
@@ -282,7 +277,7 @@ export class DocumentStore {
   /** Stores an extracted document: its row, its FTS entry and its compressed passages. */
   putIndexed(doc: IndexedDoc): number {
     const existing = this.q.byPath.get(doc.path);
-    const packed = doc.passages ?? splitPassages(doc.text).map(packPassage);
+    const passages = splitPassages(doc.text);
     const params = {
       ...doc,
       status: 'indexed' as const,
@@ -301,7 +296,7 @@ export class DocumentStore {
     } else {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
-    packed.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), p));
+    passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
     this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null, doc.bodyStems);
     return id;
   }
