@@ -326,19 +326,29 @@ export class Indexer {
   private async extractAll(rootId: number, found: FoundFile[], summary: RunSummary, signal?: AbortSignal): Promise<void> {
     this.progress.queued += found.length;
     const files = spreadOut(found, (f) => HEAVY_EXTS.includes(f.ext.toLowerCase()));
-    const running: Promise<void>[] = [];
+    // Each file leaves the set when it settles. The loop once waited for the oldest 128 of every
+    // 256 started: one slow file among them (a large PDF) stopped new jobs from being handed out
+    // while the rest drained, and the workers sat idle until it was done (issue #14).
+    const running = new Set<Promise<void>>();
+    const failures: unknown[] = [];
     for (const f of files) {
-      if (signal?.aborted) break;
+      if (signal?.aborted || failures.length > 0) break;
       await this.waitIfPaused();
       await this.acquire();
       const p = this.extractOne(rootId, f, summary, signal).finally(() => this.release());
-      // Rejections (a write failing, e.g. on a full disk) surface through Promise.all below; marked
-      // handled now, since the loop may wait (paused) first and an unhandled one ends the process.
-      p.catch(() => {});
-      running.push(p);
-      if (running.length > 256) await Promise.all(running.splice(0, 128));
+      running.add(p);
+      // A rejection (a write failing, e.g. on a full disk) stops the pass once the files in
+      // flight have settled; handled here, since an unhandled one ends the process.
+      p.then(
+        () => running.delete(p),
+        (error: unknown) => {
+          running.delete(p);
+          failures.push(error);
+        },
+      );
     }
-    await Promise.all(running);
+    while (running.size > 0) await Promise.allSettled([...running]);
+    if (failures.length > 0) throw failures[0];
   }
 
   private async extractOne(rootId: number, f: FoundFile, summary: RunSummary, signal?: AbortSignal): Promise<void> {
