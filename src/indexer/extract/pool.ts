@@ -356,6 +356,8 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       const o: ExtractOutcome = { ok: true, title: m.title, text, extractor: m.extractor, sha256: m.sha256, size: m.size, lang: m.lang ?? null };
       // Stems of text cut here would index words the document no longer holds: the writer makes them.
       if (m.stems && text.length === m.text.length) o.stems = { lang: m.stems.lang, text: truncateUtf8(m.stems.text, opts.limits.maxTextBytes) };
+      // Passages of text cut here would store text the index does not hold: the writer makes them.
+      if (m.passages && text.length === m.text.length) o.passages = m.passages;
       settle(p, o);
     } else {
       const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };

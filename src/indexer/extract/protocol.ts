@@ -1,4 +1,5 @@
 import type { BodyStems } from '../text/stem.js';
+import { isCurrentPassage } from '../store/passages.js';
 import type { ExtractLimits, FailureReason } from './types.js';
 
 /**
@@ -41,6 +42,11 @@ export interface ExtractedFile {
   lang?: string | null;
   /** The body's stems in `stems.lang` (see text/stem.ts stemLanguageFor), made by the worker to spare the writer. */
   stems?: BodyStems;
+  /**
+   * The text as the store keeps it: split and compressed (store/passages.ts), made by the worker
+   * so that Brotli does not run on the writer's thread (issue #14). Absent: the writer makes them.
+   */
+  passages?: Uint8Array[];
 }
 
 export type ReplyMessage = (
@@ -102,6 +108,11 @@ export function isCancel(m: unknown): m is CancelMessage {
   return isObject(m) && m.type === 'cancel' && Array.isArray(m.ids) && m.ids.every((i) => typeof i === 'number');
 }
 
+/** A passage in the store's current format (its marker byte); anything else is not stored. */
+function isPackedPassage(p: unknown): boolean {
+  return p instanceof Uint8Array && isCurrentPassage(p);
+}
+
 export function isReply(m: unknown): m is ReplyMessage {
   if (!isObject(m) || typeof m.id !== 'number') return false;
   if (m.rss !== undefined && typeof m.rss !== 'number') return false;
@@ -113,7 +124,8 @@ export function isReply(m: unknown): m is ReplyMessage {
       typeof m.sha256 === 'string' &&
       typeof m.size === 'number' &&
       (m.lang === undefined || m.lang === null || isLang(m.lang)) &&
-      (m.stems === undefined || (isObject(m.stems) && (m.stems.lang === null || isLang(m.stems.lang)) && typeof m.stems.text === 'string'))
+      (m.stems === undefined || (isObject(m.stems) && (m.stems.lang === null || isLang(m.stems.lang)) && typeof m.stems.text === 'string')) &&
+      (m.passages === undefined || (Array.isArray(m.passages) && m.passages.every(isPackedPassage)))
     );
   }
   return (

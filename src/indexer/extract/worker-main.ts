@@ -8,6 +8,7 @@ import { MEMORY_EXIT_CODE, isCancel, isConfig, isJob, type JobMessage, type Repl
 import { readForExtraction } from './read-file.js';
 import { detectLanguage } from '../text/language.js';
 import { stemLanguageFor, stemsText } from '../text/stem.js';
+import { packPassage, splitPassages } from '../store/passages.js';
 
 const RSS_CHECK_MS = 250;
 
@@ -24,7 +25,10 @@ async function runJob(job: JobMessage): Promise<ReplyMessage> {
   // Stemming is a fifth of the writer's CPU; here it runs on a core of its own (issue #14).
   const stemLang = stemLanguageFor(lang, languages);
   const stems = { lang: stemLang, text: stemsText(out.text, stemLang) };
-  return { id: job.id, ok: true, title: out.title, text: out.text, extractor: out.extractor, sha256: r.sha256, size: r.size, lang, stems };
+  // Compressing was a seventh of the writer's CPU, in long synchronous commits during which the
+  // workers ran out of jobs: here it runs beside the other worker instead (issue #14).
+  const passages = splitPassages(out.text).map(packPassage);
+  return { id: job.id, ok: true, title: out.title, text: out.text, extractor: out.extractor, sha256: r.sha256, size: r.size, lang, stems, passages };
 }
 
 if (!process.send) {

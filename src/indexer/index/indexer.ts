@@ -381,7 +381,7 @@ export class Indexer {
     done();
     if (!(!out.ok && out.reason === 'deferred')) this.deferred.delete(f.path);
     if (out.ok) {
-      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text, lang: out.lang, ...(out.stems ? { bodyStems: out.stems } : {}) } });
+      this.deps.writer.add({ op: 'indexed', doc: { ...meta, hash: out.sha256, title: out.title, extractor: out.extractor, text: out.text, lang: out.lang, ...(out.stems ? { bodyStems: out.stems } : {}), ...(out.passages ? { passages: out.passages } : {}) } });
       summary.indexed++;
       summary.bytes += f.size;
       this.processEmitter.fire({ outcome: 'indexed', bytes: f.size });

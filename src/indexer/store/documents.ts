@@ -31,6 +31,11 @@ export interface IndexedDoc extends DocMeta {
   lang?: string | null;
   /** The body's stems, made by the extraction worker; used when made in the language this store would pick. */
   bodyStems?: BodyStems;
+  /**
+   * The text split and packed as `splitPassages` + `packPassage` make them, by the extraction
+   * worker (spares the writer's thread the compression); made here when absent.
+   */
+  passages?: readonly Uint8Array[];
 }
 
 export interface UnindexedDoc extends DocMeta {
@@ -292,7 +297,7 @@ export class DocumentStore {
   /** Stores an extracted document: its row, its FTS entry and its compressed passages. */
   putIndexed(doc: IndexedDoc): number {
     const existing = this.q.byPath.get(doc.path);
-    const passages = splitPassages(doc.text);
+    const packed = doc.passages ?? splitPassages(doc.text).map(packPassage);
     const params = {
       ...doc,
       status: 'indexed' as const,
@@ -311,7 +316,7 @@ export class DocumentStore {
     } else {
       id = Number(this.q.insertDoc.run(params).lastInsertRowid);
     }
-    passages.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), packPassage(p)));
+    packed.forEach((p, seq) => this.q.insertText.run(passageKey(id, seq), p));
     this.insertFts(id, ftsTitle(doc.title, doc.path), doc.text, doc.lang ?? null, doc.bodyStems);
     return id;
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openDatabase } from '../../../src/indexer/store/db.js';
 import { migrate } from '../../../src/indexer/store/migrations.js';
 import { DocumentStore } from '../../../src/indexer/store/documents.js';
-import { splitPassages, PASSAGE_CHARS } from '../../../src/indexer/store/passages.js';
+import { packPassage, splitPassages, PASSAGE_CHARS } from '../../../src/indexer/store/passages.js';
 import { stemsText } from '../../../src/indexer/text/stem.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -101,6 +101,18 @@ test('body stems made by the extraction worker are used when made in the store l
   assert.deepEqual(match(db, 'stems:workermade'), [given]);
   assert.deepEqual(match(db, 'stems:configur'), [given, other, joined], 'the title is stemmed here in every case');
   assert.deepEqual(match(db, 'stems:run'), [other, joined]);
+});
+
+test('passages packed by the extraction worker are stored as given, and packed here when absent', () => {
+  const { store, rootId } = fresh();
+  const text = 'zebra '.repeat(12000) + 'tail';
+  assert.ok(splitPassages(text).length > 1, 'precondition: the text spans several passages');
+  // Marker passages that differ from the text prove the given ones were stored, not made again.
+  const given = store.putIndexed({ ...meta(rootId, '/r/a.txt'), hash: 'h', title: null, extractor: 'text', text, passages: [packPassage('made '), packPassage('by the worker')] });
+  const made = store.putIndexed({ ...meta(rootId, '/r/b.txt'), hash: 'h', title: null, extractor: 'text', text });
+  assert.deepEqual([...store.passages(given)], ['made ', 'by the worker']);
+  assert.equal(store.text(made), text);
+  assert.deepEqual([...store.passages(made)], splitPassages(text));
 });
 
 const ftsEntries = (db: ReturnType<typeof fresh>['db']) => (db.prepare('SELECT count(*) AS n FROM docs_fts_docsize').get() as { n: number }).n;
