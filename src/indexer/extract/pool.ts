@@ -152,9 +152,12 @@ export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '-
  * against 153-159 and its RSS after the run 123-124 against 131-139 MB, for 11.8-12.0 s of CPU
  * against 11.3-11.8 (load 10+; `owlet index` of the full corpus, interleaved: total CPU ratio 1.00).
  * 128 KB cut as much but cost +0.45 s of sys time in page faults. Only glibc reads it; elsewhere the
- * variable is inert (bench/README.md, fourth round).
+ * variable is inert (bench/README.md, fourth round). Setting the threshold also fixes glibc's trim
+ * threshold at 128 KB, so the heap top was given back and faulted in again on every Brotli call
+ * (workers compress the stored passages): 2.8x the CPU of glibc's defaults on 34 MB of text. A 2 MB
+ * top pad keeps that much at the top of the heap: 0.70-0.75 s against 2.5 s.
  */
-export const WORKER_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
+export const WORKER_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=1048576:glibc.malloc.top_pad=2097152';
 
 /**
  * The environment a worker starts with: this process's, with WORKER_MALLOC_TUNABLES added to any
