@@ -4,6 +4,7 @@ import { MEMORY_EXIT_CODE, isReady, isReply, type CancelMessage, type ConfigMess
 import { truncateUtf8 } from './text-sink.js';
 import { Fifo } from './fifo.js';
 import type { ExtractLimits, FailureReason } from './types.js';
+import { verifiedPassages } from '../store/passages.js';
 
 /**
  * The bulkhead: N persistent worker processes parse untrusted files; this process (which owns the
@@ -360,7 +361,10 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       // Stems of text cut here would index words the document no longer holds: the writer makes them.
       if (m.stems && text.length === m.text.length) o.stems = { lang: m.stems.lang, text: truncateUtf8(m.stems.text, opts.limits.maxTextBytes) };
       // Passages of text cut here would store text the index does not hold: the writer makes them.
-      if (m.passages && text.length === m.text.length) o.passages = m.passages;
+      if (m.passages && text.length === m.text.length) {
+        const checked = verifiedPassages(text, m.passages);
+        if (checked) o.passages = checked;
+      }
       settle(p, o);
     } else {
       const o: ExtractOutcome = { ok: false, reason: m.reason, message: m.message };

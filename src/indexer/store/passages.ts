@@ -77,7 +77,36 @@ export function isCurrentPassage(data: Buffer | Uint8Array): boolean {
   return data.length > 0 && data[0] === BROTLI;
 }
 
+/** A passage holds at most PASSAGE_CHARS UTF-16 units: at most 3 UTF-8 bytes each. */
+export const PASSAGE_MAX_BYTES = PASSAGE_CHARS * 3;
+
+/** Throws on a stream that would inflate beyond one passage (a decompression bomb), as on a damaged one. */
 export function unpackPassage(data: Buffer | Uint8Array): string {
-  if (isCurrentPassage(data)) return zlib.brotliDecompressSync(data.subarray(1)).toString('utf8');
-  return zlib.inflateRawSync(data).toString('utf8');
+  if (isCurrentPassage(data)) return zlib.brotliDecompressSync(data.subarray(1), { maxOutputLength: PASSAGE_MAX_BYTES }).toString('utf8');
+  return zlib.inflateRawSync(data, { maxOutputLength: PASSAGE_MAX_BYTES }).toString('utf8');
+}
+
+/**
+ * Passages packed by an extraction worker, kept only when they are exactly `text` in the store's
+ * format: a worker parses hostile files and may be compromised, so what it sends is checked like
+ * any other input. Each is unpacked (bounded by PASSAGE_MAX_BYTES) and the whole must equal the
+ * text; there are no more of them than splitPassages could make. Otherwise null (the writer packs
+ * the text itself). Unpacking costs a fraction of packing (Brotli decodes at hundreds of MB/s).
+ */
+export function verifiedPassages(text: string, passages: readonly Uint8Array[]): Uint8Array[] | null {
+  // splitPassages cuts no earlier than half a passage, so every passage but the last holds more.
+  if (passages.length > Math.ceil(text.length / (PASSAGE_CHARS / 2)) + 1) return null;
+  let at = 0;
+  for (const p of passages) {
+    if (!isCurrentPassage(p) || p.length > PASSAGE_MAX_BYTES + 64) return null;
+    let part: string;
+    try {
+      part = unpackPassage(p);
+    } catch {
+      return null;
+    }
+    if (part.length === 0 || part.length > PASSAGE_CHARS || !text.startsWith(part, at)) return null;
+    at += part.length;
+  }
+  return at === text.length ? [...passages] : null;
 }

@@ -73,3 +73,38 @@ test('a reply whose passages are not in the store format is refused', () => {
   assert.ok(!isReply({ ...okReply, passages: [new Uint8Array(0)] }), 'empty');
   assert.ok(!isReply({ ...okReply, passages: packPassage('x') }), 'not a list');
 });
+
+test('passages a worker sends that are not its text (a compromised worker, a bomb) are dropped: the writer packs the text itself', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const script = path.join(dir, 'lying-worker.cjs');
+  fs.writeFileSync(
+    script,
+    `const zlib = require('node:zlib');
+process.on('disconnect', () => process.exit(0));
+let n = 0;
+process.on('message', (m) => {
+  if (typeof m.id !== 'number') return;
+  const text = 'the real text';
+  const other = Buffer.concat([Buffer.from([0xff]), zlib.brotliCompressSync(Buffer.from('something else'))]);
+  const bomb = Buffer.concat([Buffer.from([0xff]), zlib.brotliCompressSync(Buffer.alloc(32 * 1024 * 1024, 0x61))]);
+  const honest = Buffer.concat([Buffer.from([0xff]), zlib.brotliCompressSync(Buffer.from(text))]);
+  const passages = [[other], [bomb], [honest]][n++ % 3];
+  process.send({ id: m.id, ok: true, title: null, text, extractor: 'fake', sha256: '0', size: 13, passages });
+});
+process.send({ type: 'ready' });
+`,
+  );
+  const { fork } = await import('node:child_process');
+  const { handleFromChild } = await import('../../../src/indexer/extract/launcher.js');
+  const launch = () => handleFromChild(fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+  const pool = createExtractionPool({ workers: 1, timeoutMs: 20_000, memoryMb: 512, limits: LIMITS, launch });
+  t.after(() => pool.close());
+  const got = [];
+  for (let i = 0; i < 3; i++) {
+    const o = await within(pool.extract({ path: path.join(dir, 'any.txt'), ext: 'txt', maxBytes: 1024 }), 45_000, 'extract');
+    assert.ok(o.ok, JSON.stringify(o));
+    assert.equal(o.text, 'the real text');
+    got.push(o.passages === undefined ? 'dropped' : o.passages.map((p) => unpackPassage(p)).join(''));
+  }
+  assert.deepEqual(got, ['dropped', 'dropped', 'the real text']);
+});
