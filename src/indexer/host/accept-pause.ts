@@ -6,14 +6,15 @@
  * detached its index for a recovery is still waiting there, and would answer readiness and
  * searches with 503 for the seconds a restore takes, while the standby beside it could answer
  * them. So the primary closes its copy of the socket for that time (the supervisor and the standby
- * keep theirs open: the port never closes), and asks its host for the socket again when the new
- * index is in place. Keep-alive connections are closed after their current request, so clients
- * reconnect to whoever accepts. A pause is bounded: after `maxPauseMs` the service accepts again
- * and answers "recovering" itself rather than depend on one process for longer.
+ * keep theirs: the port never closes), and asks its host for the socket again when the new index
+ * is in place. Without a standby, new connections wait in the kernel's backlog instead, as they do
+ * across a restart. Answers given while paused close their connection, so clients reconnect to
+ * whoever accepts. A pause is bounded: after `maxPauseMs` the service accepts again and answers
+ * "recovering" itself rather than leave clients waiting longer.
  */
 import type { Server } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import type { ReceivedListenSocket } from './listen-socket.js';
+import { closeReceived, type ReceivedListenSocket } from './listen-socket.js';
 
 export interface AcceptPauseOptions {
   /** The service's HTTP server, listening on the shared socket. */
@@ -30,11 +31,13 @@ export interface AcceptPauseOptions {
 }
 
 export interface AcceptPause {
-  /** Stops accepting (no-op when paused already or not listening). */
+  /** Stops accepting (no-op when paused already or not listening; remembered while a resume is under way). */
   pause(reason: string): void;
   /** Accepts again on the socket the host sends; resolves once listening (or once given up). */
   resume(reason: string): Promise<void>;
-  /** True from pause() until the socket is listened on again (requests answered meanwhile close their connection). */
+  /** For good (the service is stopping): no timer, no resume, a socket that arrives late is closed. */
+  close(): void;
+  /** True from pause() until the socket is listened on again. */
   readonly paused: boolean;
 }
 
@@ -44,21 +47,63 @@ export function acceptPause(o: AcceptPauseOptions): AcceptPause {
   const setTimer = o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = o.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
   let paused = false;
+  let closed = false;
+  /** A pause asked for while a resume was getting the socket: applied once it listens. */
+  let pauseAgain: string | null = null;
   let resuming: Promise<void> | null = null;
   let timer: unknown = null;
   let since = 0;
 
-  // Answers given while paused end their connection, so the client's next request is accepted anew.
-  o.server.on('request', (_req: unknown, res: { shouldKeepAlive: boolean }) => {
+  const stopTimer = (): void => {
+    if (timer !== null) clearTimer(timer);
+    timer = null;
+  };
+
+  // First among the request listeners, so it runs before any answer is written: answers given
+  // while paused end their connection, and the client's next request is accepted anew.
+  o.server.prependListener('request', (_req: unknown, res: { shouldKeepAlive: boolean }) => {
     if (paused) res.shouldKeepAlive = false;
   });
 
-  const resume = (reason: string): Promise<void> => {
-    if (!paused) return Promise.resolve();
-    resuming ??= (async () => {
-      if (timer !== null) clearTimer(timer);
+  const pause = (reason: string): void => {
+    if (closed) return;
+    if (resuming) {
+      pauseAgain = reason;
+      return;
+    }
+    if (paused || !o.server.listening) return;
+    paused = true;
+    since = Date.now();
+    // Closes this process's copy of the socket and the idle keep-alive connections; requests in
+    // progress finish. The callback (every connection gone) is not waited for.
+    o.server.close(() => undefined);
+    o.log.info('not accepting while the index is recovered; new connections go to the standby, or wait', { reason });
+    const t = setTimer(() => {
       timer = null;
+      void resume('pause time limit');
+    }, o.maxPauseMs ?? MAX_ACCEPT_PAUSE_MS);
+    t.unref?.();
+    timer = t;
+  };
+
+  const listenOn = (got: ReceivedListenSocket): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      o.server.once('error', reject);
+      o.server.listen({ handle: got.handle }, () => {
+        o.server.off('error', reject);
+        resolve();
+      });
+    });
+
+  const resume = (reason: string): Promise<void> => {
+    if (!paused || closed) return Promise.resolve();
+    resuming ??= (async () => {
+      stopTimer();
       const got = await o.requestSocket();
+      if (closed) {
+        if (!(got instanceof Error)) closeReceived(got);
+        return;
+      }
       if (got instanceof Error) {
         o.log.error('the listening socket could not be taken back after a pause', { reason: got.message });
         paused = false;
@@ -66,22 +111,21 @@ export function acceptPause(o: AcceptPauseOptions): AcceptPause {
         return;
       }
       try {
-        await new Promise<void>((resolve, reject) => {
-          o.server.once('error', reject);
-          o.server.listen({ handle: got.handle }, () => {
-            o.server.off('error', reject);
-            resolve();
-          });
-        });
+        await listenOn(got);
+        paused = false;
         o.log.info('accepting again', { reason, pausedMs: Date.now() - since });
       } catch (e) {
+        closeReceived(got);
+        paused = false;
         o.log.error('listening on the shared socket again failed', { error: e });
         o.onLost((e as Error).message);
-      } finally {
-        paused = false;
       }
     })().finally(() => {
       resuming = null;
+      const again = pauseAgain;
+      pauseAgain = null;
+      // The index was detached again while the socket came back.
+      if (again !== null) pause(again);
     });
     return resuming;
   };
@@ -90,21 +134,12 @@ export function acceptPause(o: AcceptPauseOptions): AcceptPause {
     get paused() {
       return paused;
     },
-    pause(reason) {
-      if (paused || !o.server.listening) return;
-      paused = true;
-      since = Date.now();
-      // Closes this process's copy of the socket and the idle keep-alive connections; requests
-      // in progress finish. The callback (every connection gone) is not waited for.
-      o.server.close(() => undefined);
-      o.log.info('not accepting while the index is recovered; the standby answers', { reason });
-      const t = setTimer(() => {
-        timer = null;
-        void resume('pause time limit');
-      }, o.maxPauseMs ?? MAX_ACCEPT_PAUSE_MS);
-      t.unref?.();
-      timer = t;
-    },
+    pause,
     resume,
+    close() {
+      closed = true;
+      pauseAgain = null;
+      stopTimer();
+    },
   };
 }

@@ -27,7 +27,7 @@ import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '.
 import { serviceUpdateCard } from './update-card.js';
 import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
 import { openPrimaryChannel, type PrimaryChannel } from './primary-channel.js';
-import { acceptPause } from './accept-pause.js';
+import { acceptPause, type AcceptPause } from './accept-pause.js';
 
 export { fileLogger };
 
@@ -192,8 +192,11 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
   let written: ServiceInfo | null = null;
   /** The standby's way to this service (owlet run, shared socket only). */
   let channel: PrimaryChannel | null = null;
+  /** Set once listening on the shared socket: closed first on stop, so a recovery ending during the stop does not listen again. */
+  let gate: AcceptPause | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
+      gate?.close();
       log.info('stopping', { reason });
       send({ type: 'stopping', reason });
       audit.append('service.stop', { reason });
@@ -223,7 +226,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
    */
   const pauseWhileRecovering = (s: ReceivedListenSocket): void => {
     const handles = opts.handleChannel ?? (process as HandleChannel);
-    const gate = acceptPause({
+    gate = acceptPause({
       server: app.server,
       requestSocket: async () => {
         const next = receiveListenSocket(handles, 10_000);
@@ -239,10 +242,16 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
       },
       log,
       // Its host restarts it; meanwhile the standby answers.
-      onLost: (reason) => void stop(`the listening socket could not be taken back: ${reason}`).then(() => finish(1)),
+      onLost: (reason) =>
+        void stop(`the listening socket could not be taken back: ${reason}`).then(() => {
+          // As on a shutdown message: the IPC listener would keep the process alive.
+          host.close();
+          finish(1);
+        }),
     });
-    service.onDidDetach((why) => gate.pause(why));
-    service.onDidSwap(() => void gate.resume('the index is back'));
+    const g = gate;
+    service.onDidDetach((why) => g.pause(why));
+    service.onDidSwap(() => void g.resume('the index is back'));
   };
   let finish: (code: number) => void = () => undefined;
   // With a standby on the shared socket, this service accepts only once it is ready: until then

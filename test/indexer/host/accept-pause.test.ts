@@ -95,3 +95,40 @@ test('a server that is not listening is not paused', () => {
   assert.equal(s.gate.paused, false);
   assert.deepEqual(s.server.calls, []);
 });
+
+test('a stop during a pause closes the gate: the recovery that ends later does not listen again', async () => {
+  const s = setup(async () => socket);
+  s.gate.pause('recovery');
+  s.gate.close();
+  await s.gate.resume('index back');
+  s.timers[0]?.fn();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(s.server.calls, ['close']);
+  assert.equal(s.asked(), 0);
+});
+
+test('a socket that arrives after the stop began is closed, not listened on', async () => {
+  let release: () => void = () => undefined;
+  let closedHandle = false;
+  const late = { handle: { close: () => (closedHandle = true), toString: () => 'late' }, host: '127.0.0.1', port: 1 };
+  const s = setup(() => new Promise((r) => (release = () => r(late))));
+  s.gate.pause('recovery');
+  const resumed = s.gate.resume('index back');
+  s.gate.close();
+  release();
+  await resumed;
+  assert.deepEqual(s.server.calls, ['close']);
+  assert.equal(closedHandle, true);
+});
+
+test('the index detached again while the socket comes back: paused again once listening', async () => {
+  let release: () => void = () => undefined;
+  const s = setup(() => new Promise((r) => (release = () => r(socket))));
+  s.gate.pause('first recovery');
+  const resumed = s.gate.resume('index back');
+  s.gate.pause('second recovery');
+  release();
+  await resumed;
+  assert.equal(s.gate.paused, true);
+  assert.deepEqual(s.server.calls, ['close', 'listen h2', 'close']);
+});
