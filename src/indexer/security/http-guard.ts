@@ -154,25 +154,29 @@ export function allowedHosts(port: number): Set<string> {
   return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 }
 
-/** The port each server was last bound to: a service that paused accepting (host/accept-pause.ts) still owns it. */
-const lastPort = new WeakMap<FastifyInstance, number>();
+/** The address each server was last bound to: a service that paused accepting (host/accept-pause.ts) still owns it. */
+const lastBound = new WeakMap<FastifyInstance, { port: number; family: string }>();
 
-function boundPort(app: FastifyInstance): number | undefined {
+function boundAddress(app: FastifyInstance): { port: number; family: string } | undefined {
   const a = app.server.address();
   if (typeof a === 'object' && a) {
-    lastPort.set(app, a.port);
-    return a.port;
+    const b = { port: a.port, family: a.family };
+    lastBound.set(app, b);
+    return b;
   }
   // Not listening right now: requests still arrive through the standby's private channel and on
   // connections accepted before the pause, addressed to the same port.
-  return lastPort.get(app);
+  return lastBound.get(app);
+}
+
+function boundPort(app: FastifyInstance): number | undefined {
+  return boundAddress(app)?.port;
 }
 
 /** The URL the service is reached at (for login links): the bound loopback address. */
 export function serviceOrigin(app: FastifyInstance, port?: number): string {
-  const a = app.server.address();
   const p = port ?? boundPort(app) ?? 0;
-  const ipv6 = typeof a === 'object' && a !== null && a.family === 'IPv6';
+  const ipv6 = boundAddress(app)?.family === 'IPv6';
   return ipv6 ? `http://[::1]:${p}` : `http://127.0.0.1:${p}`;
 }
 
