@@ -175,10 +175,12 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<FaultOutco
     try {
       size = fs.statSync(file).size;
     } catch {
-      return { endedAt: Date.now(), note: 'no index.db at that moment' };
+      // Nothing was damaged: no alert is owed (counted as skipped, not as a fault without its alert).
+      return { endedAt: Date.now(), note: '', skipped: 'no index.db at that moment' };
     }
     const pages = Math.floor(size / 4096);
-    if (pages < 4) return { endedAt: Date.now(), note: 'index.db too small to damage pages beyond the header' };
+    // A file just created (its pages still in the WAL) has nothing beyond the header to damage.
+    if (pages < 4) return { endedAt: Date.now(), note: '', skipped: 'index.db too small to damage pages beyond the header' };
     const fd = fs.openSync(file, 'r+');
     const hit: number[] = [];
     try {
