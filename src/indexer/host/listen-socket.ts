@@ -139,6 +139,19 @@ export function checkListenSocket(s: ReceivedListenSocket, host: string, port: n
   return null;
 }
 
+/**
+ * A received socket this service may listen on, or why not: an error from receiving it, or the
+ * refusal of checkListenSocket (the refused handle is closed). Every place that takes a socket from
+ * the host (start-up, the standby, taking it back after a pause) goes through here.
+ */
+export function usableListenSocket(r: ReceivedListenSocket | Error, host: string, port: number | undefined): ReceivedListenSocket | Error {
+  if (r instanceof Error) return r;
+  const refused = checkListenSocket(r, host, port);
+  if (refused === null) return r;
+  closeReceived(r);
+  return new Error(refused);
+}
+
 /** Closes a received handle the child will not use. */
 export function closeReceived(s: ReceivedListenSocket): void {
   try {

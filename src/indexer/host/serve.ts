@@ -25,7 +25,7 @@ import { trayAlertChannel } from './tray-alerts.js';
 import { ConfigEditor } from '../service/config-editor.js';
 import { defaultPolicyFile, effectiveSettings, policyLocks, readPolicy } from '../update/policy.js';
 import { serviceUpdateCard } from './update-card.js';
-import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
+import { receiveListenSocket, usableListenSocket, type HandleChannel, type ReceivedListenSocket } from './listen-socket.js';
 import { openPrimaryChannel, type PrimaryChannel } from './primary-channel.js';
 import { acceptPause, type AcceptPause } from './accept-pause.js';
 
@@ -120,17 +120,12 @@ const HOSTED_LOCK_WAIT_MS = 10_000;
  */
 async function takeListenSocket(pending: Promise<ReceivedListenSocket | Error>, host: string, port: number | undefined, log: Logger): Promise<ReceivedListenSocket | null> {
   const r = await pending;
-  if (r instanceof Error) {
-    log.warn('no listening socket from the supervisor; binding our own', { reason: r.message });
+  const usable = usableListenSocket(r, host, port);
+  if (usable instanceof Error) {
+    log.warn(r instanceof Error ? 'no listening socket from the supervisor; binding our own' : 'listening socket from the supervisor refused; binding our own', { reason: usable.message });
     return null;
   }
-  const refused = checkListenSocket(r, host, port);
-  if (refused) {
-    log.warn('listening socket from the supervisor refused; binding our own', { reason: refused });
-    closeReceived(r);
-    return null;
-  }
-  return r;
+  return usable;
 }
 
 async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socket: Promise<ReceivedListenSocket | Error> | undefined): Promise<number> {
@@ -231,14 +226,7 @@ async function serveOn(host: HostChannel, log: Logger, opts: ServeOptions, socke
       requestSocket: async () => {
         const next = receiveListenSocket(handles, 10_000);
         send({ type: 'listen-socket-request' });
-        const r = await next;
-        if (r instanceof Error) return r;
-        const refused = checkListenSocket(r, s.host, s.port);
-        if (refused) {
-          closeReceived(r);
-          return new Error(refused);
-        }
-        return r;
+        return usableListenSocket(await next, s.host, s.port);
       },
       log,
       // Its host restarts it; meanwhile the standby answers.

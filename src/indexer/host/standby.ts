@@ -23,7 +23,7 @@ import { TokenSource } from '../security/token.js';
 import { detectHostChannel, reportFatal, type HostChannel } from '../service/host-channel.js';
 import { StandbyIndex } from '../service/standby-index.js';
 import { createStandbyServer } from '../http/standby-server.js';
-import { checkListenSocket, closeReceived, receiveListenSocket, type HandleChannel } from './listen-socket.js';
+import { receiveListenSocket, usableListenSocket, type HandleChannel } from './listen-socket.js';
 import { forwardToPrimary, primarySocketPath } from './primary-channel.js';
 
 export interface StandbyOptions {
@@ -54,11 +54,8 @@ export async function serveStandby(opts: StandbyOptions): Promise<number> {
     if (received instanceof Error) throw received;
     index = new StandbyIndex({ dataDir: opts.dataDir, log });
     const config = index.configNow;
-    const refused = checkListenSocket(received, config.server.host, opts.port);
-    if (refused) {
-      closeReceived(received);
-      throw new Error(`the supervisor's listening socket cannot be used: ${refused}`);
-    }
+    const usable = usableListenSocket(received, config.server.host, opts.port);
+    if (usable instanceof Error) throw new Error(`the supervisor's listening socket cannot be used: ${usable.message}`);
     index.check();
     const socketPath = primarySocketPath(opts.dataDir);
     const server = createStandbyServer({
