@@ -37,6 +37,22 @@ export type ExtractOutcome =
       workerLost?: true;
     };
 
+/**
+ * What a job settles with when its `mayStart` said no at the moment a worker would have taken it:
+ * nothing was run and nothing is known about the file.
+ */
+export const NOT_STARTED = Object.freeze({ ok: false, reason: 'not-started', message: 'not extracted: declined before a worker took it' } as const);
+export type NotStarted = typeof NOT_STARTED;
+
+export interface ExtractOptions {
+  /**
+   * Asked when a worker is about to take the job (as its current job or one sent ahead); false
+   * settles it with NOT_STARTED instead. Jobs wait in the queue for a while: the extractor breakers
+   * use this so that files queued before a breaker opened are not run once it is open.
+   */
+  mayStart?: () => boolean;
+}
+
 export interface PoolOptions {
   workers: number;
   timeoutMs: number;
@@ -77,7 +93,9 @@ export interface PoolOptions {
 }
 
 export interface ExtractionPool {
+  /** Without `mayStart` every job runs: no outcome is NOT_STARTED. */
   extract(job: ExtractJob): Promise<ExtractOutcome>;
+  extract(job: ExtractJob, opts: ExtractOptions): Promise<ExtractOutcome | NotStarted>;
   close(): Promise<void>;
   stats(): { workers: number; busy: number; queued: number; restarts: number; timeouts: number; crashes: number; memoryKills: number; recycled: number };
 }
@@ -94,8 +112,9 @@ const DEFAULT_STEAL_AFTER_MS = 1_000;
 interface Pending {
   id: number;
   job: ExtractJob;
-  resolve: (o: ExtractOutcome) => void;
+  resolve: (o: ExtractOutcome | NotStarted) => void;
   startedAt: number;
+  mayStart: (() => boolean) | undefined;
 }
 
 interface Slot {
@@ -215,11 +234,22 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       for (const s of slots) if (s.heavy && !s.retired) lanes++;
       canHeavy = lanes < heavyLanes;
     }
-    if (canHeavy && heavyQueue.length > 0) {
-      slot.heavy = true;
-      return heavyQueue.shift();
+    if (canHeavy) {
+      const p = startable(heavyQueue);
+      if (p) {
+        slot.heavy = true;
+        return p;
+      }
     }
-    return lightQueue.shift();
+    return startable(lightQueue);
+  }
+  /** The first job of `q` that may still start; those that may not are settled as NOT_STARTED. */
+  function startable(q: Fifo<Pending>): Pending | undefined {
+    for (let p = q.shift(); p; p = q.shift()) {
+      if (!p.mayStart || p.mayStart()) return p;
+      settle(p, NOT_STARTED);
+    }
+    return undefined;
   }
   const counters = { restarts: 0, timeouts: 0, crashes: 0, memoryKills: 0, recycled: 0 };
   let nextId = 1;
@@ -232,7 +262,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   let dormant = false;
   let idleTimer: NodeJS.Timeout | undefined;
 
-  function settle(p: Pending, o: ExtractOutcome): void {
+  function settle(p: Pending, o: ExtractOutcome | NotStarted): void {
     p.resolve(o);
   }
 
@@ -552,12 +582,13 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   for (let i = 0; i < size; i++) spawn(false);
 
   return {
-    extract(job) {
+    // One implementation for both overloads: NOT_STARTED only ever comes from a `mayStart`.
+    extract: ((job: ExtractJob, extractOpts?: ExtractOptions): Promise<ExtractOutcome | NotStarted> => {
       if (closed) {
         return Promise.resolve({ ok: false, reason: 'crash', message: 'the extraction pool is closed; file not extracted' });
       }
-      return new Promise<ExtractOutcome>((resolve) => {
-        queue.push({ id: nextId++, job, resolve, startedAt: 0 });
+      return new Promise<ExtractOutcome | NotStarted>((resolve) => {
+        queue.push({ id: nextId++, job, resolve, startedAt: 0, mayStart: extractOpts?.mayStart });
         wake();
         if (startFailures >= START_FAILURE_LIMIT && ![...slots].some((s) => s.ready && !s.retired)) {
           for (const p of queue.drain()) {
@@ -567,7 +598,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
         }
         dispatch();
       });
-    },
+    }) as ExtractionPool['extract'],
 
     close() {
       closing ??= new Promise<void>((resolve) => {

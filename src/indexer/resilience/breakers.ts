@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { formatOf } from '../extract/formats.js';
-import type { ExtractJob, ExtractOutcome } from '../extract/pool.js';
+import { NOT_STARTED, type ExtractJob, type ExtractOutcome, type NotStarted } from '../extract/pool.js';
 import { Emitter, type Event } from '../../shared/event.js';
 
 /**
@@ -44,38 +44,43 @@ export interface BreakerChange {
 }
 
 export class ExtractorBreakers {
-  private readonly breakers = new Map<string, CircuitBreaker<[ExtractJob], ExtractOutcome>>();
+  private readonly breakers = new Map<string, CircuitBreaker<[ExtractOutcome], ExtractOutcome>>();
   private readonly openedAt = new Map<string, number>();
   private readonly changeEmitter = new Emitter<BreakerChange>();
   /** Fired when a kind's breaker opens, goes half-open (time for a probe) or closes (drain the deferred). */
   readonly onDidChange: Event<BreakerChange> = this.changeEmitter.event;
-
-  private readonly gates = new Map<string, Gate>();
+  /** Kinds whose half-open probe is running: while it does, the kind's other files are deferred. */
+  private readonly probing = new Set<string>();
+  /** Files deferred because their kind's breaker was open (or probing), per kind. */
+  private readonly rejected = new Map<string, number>();
 
   /**
-   * `inFlightPerKind`: calls of one kind fired into its breaker at once. Opossum rates errors as
-   * failures over calls fired, so jobs queued behind the pool (the indexer keeps a wide window so
-   * PDFs waiting for their one worker leave work for the others) would dilute a kind that always
-   * hangs, and its breaker would open only after many more timeouts. Gated, the rate is over calls
-   * that reached a worker or were about to.
+   * `extract` runs one file; it asks `mayStart` again when a worker is about to take the file (the
+   * pool's ExtractOptions), since a file may wait in the pool's queue while its breaker opens.
    */
   constructor(
-    private readonly extract: (job: ExtractJob) => Promise<ExtractOutcome>,
+    private readonly extract: (job: ExtractJob, mayStart: () => boolean) => Promise<ExtractOutcome | NotStarted>,
     private readonly settings: BreakerSettings,
     private readonly now: () => number = Date.now,
-    private readonly inFlightPerKind = Number.POSITIVE_INFINITY,
   ) {}
 
   kindOf(ext: string): string {
     return formatOf(ext) ?? 'other';
   }
 
-  private breaker(kind: string): CircuitBreaker<[ExtractJob], ExtractOutcome> {
+  /**
+   * The breaker is told each outcome when its file settles, not when the file is handed to the
+   * pool: opossum rates failures over the calls it was told of, and the indexer keeps many files
+   * queued in the pool so that the workers never wait for this process between two batches.
+   * Counted when queued, files still waiting in line diluted a kind that always hangs, and its
+   * breaker opened far too late. (A gate of two files per worker and kind in the pool once kept
+   * that count honest; it left the workers idle 13% of a first index.)
+   */
+  private breaker(kind: string): CircuitBreaker<[ExtractOutcome], ExtractOutcome> {
     let b = this.breakers.get(kind);
     if (b) return b;
     b = new CircuitBreaker(
-      async (job: ExtractJob) => {
-        const out = await this.extract(job);
+      async (out: ExtractOutcome) => {
         if (!out.ok && COSTLY.has(out.reason)) throw new CostlyFailure(out);
         return out;
       },
@@ -104,23 +109,48 @@ export class ExtractorBreakers {
 
   async guard(job: ExtractJob): Promise<GuardedOutcome> {
     const kind = this.kindOf(job.ext);
-    let gate = this.gates.get(kind);
-    if (!gate) this.gates.set(kind, (gate = new Gate(this.inFlightPerKind)));
-    return gate.run(() => this.fire(kind, job));
+    const b = this.breaker(kind);
+    let probe = false;
+    const mayStart = (): boolean => {
+      if (probe || b.closed) return true;
+      // Half-open: one file tries the kind again, the others wait for its outcome (opossum's rule).
+      if (b.halfOpen && !this.probing.has(kind)) {
+        this.probing.add(kind);
+        probe = true;
+        return true;
+      }
+      return false;
+    };
+    if (!mayStart()) return this.deferred(kind);
+    try {
+      const out = await this.extract(job, mayStart);
+      if (out === NOT_STARTED) return this.deferred(kind);
+      return await this.record(b, out as ExtractOutcome, probe);
+    } finally {
+      if (probe) this.probing.delete(kind);
+    }
   }
 
-  private async fire(kind: string, job: ExtractJob): Promise<GuardedOutcome> {
+  /** Tells the breaker how a file that ran went; returns the file's outcome as it was. */
+  private async record(b: CircuitBreaker<[ExtractOutcome], ExtractOutcome>, out: ExtractOutcome, probe: boolean): Promise<ExtractOutcome> {
+    // Half-open, only the probe's outcome decides; open (it opened while this file ran), nothing more is needed.
+    if (!b.closed && !probe) return out;
     try {
-      return await this.breaker(kind).fire(job);
-    } catch (e) {
-      if (e instanceof CostlyFailure) return e.outcome;
-      // Rejected without running: the breaker is open (or its half-open probe is in flight).
-      return {
-        ok: false,
-        reason: 'deferred',
-        message: `${kind.toUpperCase()} extraction is paused after repeated failures of that kind; this file is retried automatically when it recovers`,
-      };
+      return await b.fire(out);
+    } catch {
+      // A costly failure (counted by the breaker), or a breaker that opened meanwhile: the file's
+      // own outcome stands either way.
+      return out;
     }
+  }
+
+  private deferred(kind: string): GuardedOutcome {
+    this.rejected.set(kind, (this.rejected.get(kind) ?? 0) + 1);
+    return {
+      ok: false,
+      reason: 'deferred',
+      message: `${kind.toUpperCase()} extraction is paused after repeated failures of that kind; this file is retried automatically when it recovers`,
+    };
   }
 
   state(kind: string): BreakerState {
@@ -132,29 +162,11 @@ export class ExtractorBreakers {
   snapshot(): BreakerSnapshot[] {
     return [...this.breakers.entries()].map(([name, b]) => {
       const s = b.stats;
-      return { name, state: this.state(name), failures: s.failures, successes: s.successes, rejects: s.rejects, openedAt: this.openedAt.get(name) ?? null };
+      return { name, state: this.state(name), failures: s.failures, successes: s.successes, rejects: this.rejected.get(name) ?? 0, openedAt: this.openedAt.get(name) ?? null };
     });
   }
 
   shutdown(): void {
     for (const b of this.breakers.values()) b.shutdown();
-  }
-}
-
-/** At most `limit` calls at once; the others wait in arrival order. */
-class Gate {
-  private active = 0;
-  private readonly waiters: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.active >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiters.shift()?.();
-    }
   }
 }

@@ -178,8 +178,9 @@ export class OwletService {
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
     this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
     // The CPU share is read per job: the dashboard can change it while running.
-    // Two calls per worker per kind reach a breaker at once: its error rate is over files a worker ran.
-    this.breakers = new ExtractorBreakers((job) => throttled(() => this.pool.extract(job), this.ctx.config.resilience.cpuShare), r.breaker, this.now, config.extractors.workers * 2);
+    // A breaker's error rate is over files a worker ran (told when each settles), and the pool asks it
+    // again when a worker takes a file, so files queued before it opened are deferred, not run.
+    this.breakers = new ExtractorBreakers((job, mayStart) => throttled(() => this.pool.extract(job, { mayStart }), this.ctx.config.resilience.cpuShare), r.breaker, this.now);
     this.breakers.onDidChange(({ kind, state }) => this.onBreakerChange(kind, state));
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,

@@ -12,6 +12,7 @@ import {
   workerEnv,
   heapMb,
   createExtractionPool,
+  NOT_STARTED,
   forkWorkerLauncher,
   type ExtractionPool,
   type ExtractOutcome,
@@ -282,6 +283,36 @@ test('a busy worker gets jobs ahead; when it dies they run elsewhere, unblamed, 
   assert.deepEqual(outs.map((o) => o.ok && o.text), ['serial:a', 'serial:b', 'serial:c']);
   assert.deepEqual(startedBy(dir, handles[1]!.pid!), ['a', 'b', 'c'], 'run by the replacement, in order');
   assert.equal(pool.stats().crashes, 1, 'one crash: the job the worker died on');
+});
+
+test('a job whose mayStart says no when a worker would take it is settled NOT_STARTED and never sent; jobs that come back from a dead worker are asked again', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const sent: string[] = [];
+  const { launch, handles } = tracking(serialLauncher(dir));
+  const recording: WorkerLauncher = () => {
+    const h = launch();
+    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+  const pool = poolFor(t, { launch: recording, stealAfterMs: 60_000 });
+  const allowed = new Set(['a', 'b', 'c']);
+  const asked: string[] = [];
+  const gated = (n: string) => pool.extract(job(`/x/${n}`), { mayStart: () => (asked.push(n), allowed.has(n)) });
+  const slow = pool.extract(job('/x/slow'));
+  const ahead = ['a', 'b', 'c'].map(gated);
+  const refused = gated('d');
+  await waitFor(() => sent.length === 4, 10_000, 'slow and three jobs ahead sent');
+  assert.equal(await within(refused, 5_000, 'd'), NOT_STARTED, 'refused without waiting for a worker to be free');
+  assert.deepEqual(sent, ['slow', 'a', 'b', 'c'], 'the refused job never reached a worker');
+  // b's kind is refused from now on; the worker dies with a, b and c still ahead of it.
+  allowed.delete('b');
+  process.kill(handles[0]!.pid!, 'SIGKILL');
+  failure(await within(slow, 5_000, 'slow'), 'crash');
+  const [a, b, c] = await within(Promise.all(ahead), 10_000, 'jobs ahead');
+  assert.equal(b, NOT_STARTED, 'asked again when it came back to the queue');
+  assert.ok(a?.ok && c?.ok, JSON.stringify([a, c]));
+  assert.deepEqual(startedBy(dir, handles[1]!.pid!), ['a', 'c'], 'the replacement ran only what may still start');
+  assert.deepEqual(asked.filter((n) => n === 'b').length, 2, 'b was asked when first sent ahead and again when it came back');
+  assert.equal(pool.stats().crashes, 1, 'only the job the worker died on failed');
 });
 
 test('a worker stuck on a long file gives its jobs ahead back, and they finish elsewhere first', { timeout: 30_000 }, async (t) => {
