@@ -23,7 +23,8 @@ test('owlet serve: service.json, health, search, live updates, control endpoints
     const info = await waitFor(() => JSON.parse(fs.readFileSync(path.join(data, 'service.json'), 'utf8')) as ServiceInfo, 20_000, 'service.json');
     assert.equal(info.pid, child.pid);
     assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.match(child.output(), new RegExp(`serving on ${info.url}`));
+    // service.json is written as the server starts listening; the line on stdout may come a moment later.
+    await waitFor(() => child.output().includes(`serving on ${info.url}`), 5_000, `"serving on ${info.url}" on stdout`);
     assert.equal((await fetch(`${info.url}/health/live`)).status, 200);
     await waitFor(async () => (await fetch(`${info.url}/health/ready`)).status === 200, 20_000, 'ready');
     await waitFor(async () => (await get<StatusReport>(`${info.url}/api/v1/status`)).counts.indexed === 2, 20_000, 'first pass');
