@@ -48,7 +48,9 @@ export interface ExtractOptions {
   /**
    * Asked when a worker is about to take the job (as its current job or one sent ahead); false
    * settles it with NOT_STARTED instead. Jobs wait in the queue for a while: the extractor breakers
-   * use this so that files queued before a breaker opened are not run once it is open.
+   * use this so that files still queued when a breaker opens are not run. (A job already sent ahead
+   * runs when its worker reaches it, unless it comes back to the queue first: a worker that hangs,
+   * dies or is retired hands its jobs ahead back, and they are asked again.)
    */
   mayStart?: () => boolean;
 }
@@ -90,6 +92,12 @@ export interface PoolOptions {
   prefetch?: number;
   /** A worker on one file this long gives its jobs ahead back to the queue (default 1,000 ms; 0: never). */
   stealAfterMs?: number;
+  /**
+   * Share of the wall time each worker may spend extracting, read before each job (a live setting;
+   * default 1). Below 1 a worker rests after each job for its run time x (1 - share) / share and is
+   * sent no jobs ahead, so the share holds however many files wait in the queue.
+   */
+  cpuShare?: () => number;
 }
 
 export interface ExtractionPool {
@@ -106,6 +114,8 @@ const READY_TIMEOUT_MS = 60_000;
 /** After this many workers in a row die before 'ready', queued jobs are failed and restarts back off. */
 const START_FAILURE_LIMIT = 3;
 const CLOSE_GRACE_MS = 5_000;
+/** The longest a throttled worker rests after one job (cpuShare). */
+const MAX_REST_MS = 60_000;
 const DEFAULT_PREFETCH = 16;
 const DEFAULT_STEAL_AFTER_MS = 1_000;
 
@@ -136,6 +146,9 @@ interface Slot {
    * to the front of the queue, blamed for nothing.
    */
   ahead: Pending[];
+  /** Resting after a job until then (cpuShare below 1); the timer dispatches again when it ends. */
+  restUntil: number;
+  restTimer: NodeJS.Timeout | undefined;
   /** When the jobs ahead are taken back from a worker stuck on a long file… */
   stealTimer: NodeJS.Timeout | undefined;
   /** …checked once more one event-loop turn later (see armSteal). */
@@ -203,6 +216,10 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
   const slots = new Set<Slot>();
   const prefetch = Math.max(0, Math.floor(opts.prefetch ?? DEFAULT_PREFETCH));
   const stealAfterMs = opts.stealAfterMs ?? DEFAULT_STEAL_AFTER_MS;
+  const cpuShare = (): number => {
+    const s = opts.cpuShare?.() ?? 1;
+    return s > 0 && s < 1 ? s : 1;
+  };
   const heavyExts = new Set((opts.heavyExts ?? HEAVY_EXTS).map((e) => e.toLowerCase()));
   // Default: every worker may take PDFs. One lane kept the tree 52 MB smaller on the full bench
   // corpus but made indexing 20% slower (74.4 against 61.7 s, one run each, quiet): the throughput
@@ -276,7 +293,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
       startFailed();
       return;
     }
-    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false, ahead: [], stealTimer: undefined, stealTurn: undefined };
+    const slot: Slot = { handle, ready: false, current: undefined, deadline: undefined, readyTimer: undefined, memKilled: false, retired: false, heavy: false, ahead: [], stealTimer: undefined, stealTurn: undefined, restUntil: 0, restTimer: undefined };
     slots.add(slot);
     slot.readyTimer = setTimeout(() => retire(slot), READY_TIMEOUT_MS);
     slot.readyTimer.unref();
@@ -379,9 +396,30 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     clearTimeout(slot.deadline);
     slot.deadline = undefined;
     slot.current = undefined;
+    rest(slot, now() - p.startedAt);
     settleReply(p, m);
     promoteAhead(slot);
     dispatch();
+  }
+
+  /** With a CPU share below 1, the worker rests in proportion to the job it just finished. */
+  function rest(slot: Slot, busyMs: number): void {
+    const share = cpuShare();
+    if (share >= 1) return;
+    // Jobs sent ahead would run at once, inside the worker: they go back to the queue.
+    takeBackAhead(slot, true);
+    const ms = Math.min(MAX_REST_MS, (Math.max(0, busyMs) * (1 - share)) / share);
+    if (ms < 1) return;
+    slot.restUntil = now() + ms;
+    clearTimeout(slot.restTimer);
+    slot.restTimer = setTimeout(() => {
+      slot.restTimer = undefined;
+      dispatch();
+    }, ms);
+  }
+
+  function resting(slot: Slot): boolean {
+    return slot.restUntil > now();
   }
 
   function settleReply(p: Pending, m: ReplyMessage): void {
@@ -517,12 +555,14 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
     // the queue is shared out evenly.
     for (const slot of slots) {
       if (queue.length === 0) return;
-      if (!slot.ready || slot.retired || slot.current) continue;
+      if (!slot.ready || slot.retired || slot.current || resting(slot)) continue;
       const p = nextFor(slot);
       if (p) send(slot, p, false);
     }
     // A worker still starting will want jobs of its own in a moment: none ahead until it is ready.
     for (const slot of slots) if (!slot.ready && !slot.retired) return;
+    // Throttled, a worker runs one job and rests: nothing is sent ahead.
+    if (cpuShare() < 1) return;
     for (let depth = 0; depth < prefetch; depth++) {
       let sent = false;
       for (const slot of slots) {
@@ -610,6 +650,7 @@ export function createExtractionPool(opts: PoolOptions): ExtractionPool {
         for (const p of queue.drain()) settle(p, cancelled);
         for (const slot of slots) {
           clearTimeout(slot.readyTimer);
+          clearTimeout(slot.restTimer);
           if (slot.current) finishJob(slot, cancelled);
           for (const p of slot.ahead) settle(p, cancelled);
           slot.ahead = [];

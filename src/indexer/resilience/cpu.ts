@@ -4,8 +4,9 @@ import type { Logger } from '../log/logger.js';
 
 /**
  * Indexing yields to the user: extraction workers run at a low scheduling priority (the OS gives
- * the CPU to anything interactive first, including this service's searches), and an optional
- * CPU share caps how much of the wall time each extraction slot may be busy.
+ * the CPU to anything interactive first, including this service's searches). An optional CPU share
+ * (resilience.cpuShare) also caps how much of the wall time each worker may be busy: the pool rests
+ * a worker after each job (extract/pool.ts), where the time a job really ran is known.
  */
 export const WORKER_NICE = 10;
 
@@ -21,15 +22,4 @@ export function lowPriority(launch: WorkerLauncher, log?: Logger): WorkerLaunche
     }
     return h;
   };
-}
-
-/** Runs `job`, then idles so the slot is busy at most `share` of the time (share 1: no wait). */
-export async function throttled<T>(job: () => Promise<T>, share: number, now: () => number = () => performance.now()): Promise<T> {
-  if (share >= 1) return job();
-  const t0 = now();
-  const out = await job();
-  const busy = now() - t0;
-  const idle = (busy * (1 - share)) / share;
-  if (idle > 1) await new Promise((r) => setTimeout(r, Math.min(idle, 60_000)));
-  return out;
 }

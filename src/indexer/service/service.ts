@@ -12,7 +12,7 @@ import { ExtractorBreakers, type BreakerState } from '../resilience/breakers.js'
 import { Quarantine } from '../resilience/quarantine.js';
 import { RetryQueue } from '../resilience/retry-queue.js';
 import { defaultPowerProbe, type PowerProbe } from '../resilience/power.js';
-import { lowPriority, throttled } from '../resilience/cpu.js';
+import { lowPriority } from '../resilience/cpu.js';
 import { BatchWriter } from '../index/writer.js';
 import { Indexer, type IndexerSettings, type RunSummary } from '../index/indexer.js';
 import { parseQuery } from '../search/query.js';
@@ -173,14 +173,15 @@ export class OwletService {
       limits: poolLimits(config),
       languages: config.search.languages,
       launch: lowPriority(opts.launchWorker ?? defaultWorkerLauncher(config.extractors.memoryMb), opts.log),
+      // Read per job: the dashboard can change it while running.
+      cpuShare: () => this.ctx.config.resilience.cpuShare,
     });
     const r = config.resilience;
     this.quarantine = new Quarantine(this.ctx.db, r.quarantineAttempts, this.now);
     this.retries = new RetryQueue(this.ctx.db, r.retry, this.now);
-    // The CPU share is read per job: the dashboard can change it while running.
     // A breaker's error rate is over files a worker ran (told when each settles), and the pool asks it
     // again when a worker takes a file, so files queued before it opened are deferred, not run.
-    this.breakers = new ExtractorBreakers((job, mayStart) => throttled(() => this.pool.extract(job, { mayStart }), this.ctx.config.resilience.cpuShare), r.breaker, this.now);
+    this.breakers = new ExtractorBreakers((job, mayStart) => this.pool.extract(job, { mayStart }), r.breaker, this.now);
     this.breakers.onDidChange(({ kind, state }) => this.onBreakerChange(kind, state));
     this.writer = new BatchWriter(this.ctx.store, {
       batchSize: config.indexing.batchSize,

@@ -94,6 +94,7 @@ process.on('message', (m) => {
   const name = m.path.split('/').pop();
   if (name === 'hang') return;                                    // never answers
   if (name === 'slow') return void setTimeout(() => reply(m, 'slow'), 60_000);
+  if (name === 'nap') return void setTimeout(() => reply(m, 'nap'), 300);
   if (name === 'spin') for (;;) {}                                // busy loop: cannot even check itself
   if (name === 'hog') {                                           // off-heap growth: only RSS shows it
     const keep = [];
@@ -313,6 +314,37 @@ test('a job whose mayStart says no when a worker would take it is settled NOT_ST
   assert.deepEqual(startedBy(dir, handles[1]!.pid!), ['a', 'c'], 'the replacement ran only what may still start');
   assert.deepEqual(asked.filter((n) => n === 'b').length, 2, 'b was asked when first sent ahead and again when it came back');
   assert.equal(pool.stats().crashes, 1, 'only the job the worker died on failed');
+});
+
+test('with a CPU share below 1 a worker rests after each job in proportion to its run and gets nothing ahead; the share is read per job', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const sent: string[] = [];
+  const base = fakeLauncher(dir);
+  const recording: WorkerLauncher = () => {
+    const h = base();
+    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+  // A fake clock for run and rest times; the rest itself is a real timer of that many ms.
+  let clock = 0;
+  let share = 0.5;
+  const pool = poolFor(t, { launch: recording, now: () => clock, cpuShare: () => share, stealAfterMs: 0 });
+  const first = pool.extract(job('/x/nap')); // answers after 300 ms
+  const second = pool.extract(job('/x/b'));
+  await waitFor(() => sent.length === 1, 10_000, 'the first job sent');
+  clock = 10_000; // the first job "ran" 10 s: at share 0.5 the worker rests 10 s after it
+  assert.ok((await within(first, 5_000, 'nap')).ok);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(sent, ['nap'], 'nothing sent ahead, nothing sent while resting');
+  clock = 20_001; // the rest is over
+  const third = pool.extract(job('/x/c')); // any dispatch now finds the worker rested
+  assert.ok((await within(second, 5_000, 'b')).ok);
+  assert.deepEqual(sent.slice(0, 2), ['nap', 'b']);
+  // Share 1 from now on (a live change): no rest, and jobs go ahead again.
+  share = 1;
+  clock = 40_002;
+  const rest = ['d', 'e', 'f'].map((n) => pool.extract(job(`/x/${n}`)));
+  assert.ok((await within(Promise.all([third, ...rest]), 5_000, 'c-f')).every((o) => o.ok));
+  assert.deepEqual(sent, ['nap', 'b', 'c', 'd', 'e', 'f']);
 });
 
 test('a worker stuck on a long file gives its jobs ahead back, and they finish elsewhere first', { timeout: 30_000 }, async (t) => {

@@ -6,7 +6,6 @@ import { backoffDelay, isTransientFsError } from '../../../src/indexer/resilienc
 import { RetryQueue } from '../../../src/indexer/resilience/retry-queue.js';
 import { Quarantine } from '../../../src/indexer/resilience/quarantine.js';
 import { withTimeout } from '../../../src/indexer/resilience/timeout.js';
-import { throttled } from '../../../src/indexer/resilience/cpu.js';
 import { linuxPowerProbe } from '../../../src/indexer/resilience/power.js';
 import { openDatabase } from '../../../src/indexer/store/db.js';
 import { migrate } from '../../../src/indexer/store/migrations.js';
@@ -77,30 +76,6 @@ test('withTimeout stops waiting on an operation that hangs', async () => {
   after(() => clearInterval(keepAlive));
   await assert.rejects(withTimeout(new Promise(() => {}), 50, 'listing /mnt/share'), (e: unknown) => e instanceof OwletError && /did not answer within 50 ms/.test(e.message));
   assert.equal(await withTimeout(Promise.resolve(7), 50, 'x'), 7);
-});
-
-test('the CPU share idles a slot in proportion to its busy time', async (t) => {
-  // No wall clock: the job's duration comes from a fake clock and the idle wait is a mocked
-  // timer, so the test asserts the waiting itself (not how long a busy machine took).
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  let clock = 0;
-  let settled = false;
-  const run = throttled(async () => {
-    clock += 40; // the job "took" 40 ms
-    return 'done';
-  }, 0.5, () => clock).then((v) => {
-    settled = true;
-    return v;
-  });
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  t.mock.timers.tick(39);
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  assert.equal(settled, false, 'share 0.5: still idling before as long as the job ran');
-  t.mock.timers.tick(1);
-  assert.equal(await run, 'done');
-  assert.equal(settled, true, 'released once idle time = busy time');
-  // share 1 schedules no timer at all: it settles without any tick.
-  assert.equal(await throttled(async () => 1, 1, () => clock), 1);
 });
 
 test('battery detection reads the Linux power_supply class', async () => {
