@@ -69,6 +69,14 @@ function tracking(base: WorkerLauncher): { launch: WorkerLauncher; handles: Work
   };
 }
 
+/** Wraps a launcher to record, in order, the base name of every file sent to any of its workers. */
+function recordingSends(base: WorkerLauncher, sent: string[]): WorkerLauncher {
+  return () => {
+    const h = base();
+    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
+  };
+}
+
 function failure(o: ExtractOutcome, reason: string): Extract<ExtractOutcome, { ok: false }> {
   assert.equal(o.ok, false, `expected ${reason}, got ${JSON.stringify(o).slice(0, 200)}`);
   assert.ok(!o.ok);
@@ -268,10 +276,7 @@ test('a busy worker gets jobs ahead; when it dies they run elsewhere, unblamed, 
   const dir = tempDir(t);
   const sent: string[] = [];
   const { launch, handles } = tracking(serialLauncher(dir));
-  const recording: WorkerLauncher = () => {
-    const h = launch();
-    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
-  };
+  const recording = recordingSends(launch, sent);
   const pool = poolFor(t, { launch: recording, stealAfterMs: 60_000 });
   const slow = pool.extract(job('/x/slow'));
   const rest = ['a', 'b', 'c'].map((n) => pool.extract(job(`/x/${n}`)));
@@ -290,10 +295,7 @@ test('a job whose mayStart says no when a worker would take it is settled NOT_ST
   const dir = tempDir(t);
   const sent: string[] = [];
   const { launch, handles } = tracking(serialLauncher(dir));
-  const recording: WorkerLauncher = () => {
-    const h = launch();
-    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
-  };
+  const recording = recordingSends(launch, sent);
   const pool = poolFor(t, { launch: recording, stealAfterMs: 60_000 });
   const allowed = new Set(['a', 'b', 'c']);
   const asked: string[] = [];
@@ -320,10 +322,7 @@ test('with a CPU share below 1 a worker rests after each job in proportion to it
   const dir = tempDir(t);
   const sent: string[] = [];
   const base = fakeLauncher(dir);
-  const recording: WorkerLauncher = () => {
-    const h = base();
-    return { send: (m) => { if ((m as { path?: string }).path) sent.push(path.basename((m as { path: string }).path)); h.send(m); }, onMessage: (cb) => h.onMessage(cb), onExit: (cb) => h.onExit(cb), kill: () => h.kill(), get pid() { return h.pid; } };
-  };
+  const recording = recordingSends(base, sent);
   // A fake clock for run and rest times; the rest itself is a real timer of that many ms.
   let clock = 0;
   let share = 0.5;
