@@ -44,6 +44,11 @@ export class ProtectedIndex {
 
   static async open(o: ProtectedIndexOptions): Promise<ProtectedIndex> {
     const host = new ServiceHost({ dataDir: o.dataDir, log: o.log, create: o.create });
+    // Bumped whenever the index file is taken away or replaced: the integrity check drops verdicts
+    // on a file that was replaced while it ran.
+    let generation = 0;
+    host.onDidDetach(() => generation++);
+    host.onDidSwap(() => generation++);
     // The schedule is made after the guardian (it needs the guardian's repairs); the guardian asks it for checks.
     let integrity: IntegritySchedule | null = null;
     const verify = () => void integrity?.runNow().catch((e) => o.log.warn('integrity check failed to run', { error: e }));
@@ -73,6 +78,7 @@ export class ProtectedIndex {
       check: o.integrity?.check,
       now: o.now,
       minDelayMs: o.integrity?.minDelayMs,
+      generation: () => generation,
     });
     integrity.onDidCheck((r) => {
       if (r.ok) guardian.integrityPassed();

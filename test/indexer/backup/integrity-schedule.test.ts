@@ -108,3 +108,36 @@ test('a start after a check that found damage checks again at the first opportun
     await again.stop();
   }
 });
+
+test('a verdict on an index replaced while it was checked is dropped and the new file is checked instead', async () => {
+  const data = tmpDir('owlet-integrity-superseded-');
+  let generation = 0;
+  const damaged: string[] = [];
+  const verdicts: boolean[] = [];
+  // The first check reads the damaged file while recovery replaces it (the generation moves during the check).
+  const answers = [
+    async () => {
+      generation++;
+      return { ok: false, inconclusive: false, message: 'page 7 is never used', durationMs: 1 };
+    },
+    async () => ({ ok: true, inconclusive: false, message: 'ok', durationMs: 1 }),
+  ];
+  const check = async () => answers.shift()!();
+  const s = new IntegritySchedule({ dataDir: data, hours: 24, key: () => null, onDamage: (e) => damaged.push(e.message), log: nullLogger, check, generation: () => generation });
+  s.onDidCheck((r) => verdicts.push(r.ok));
+  const r = await s.runNow();
+  await s.stop();
+  assert.equal(r.ok, true, 'the verdict is the replacement file\'s');
+  assert.deepEqual(verdicts, [true]);
+  assert.deepEqual(damaged, [], 'damage already repaired is not reported again');
+  assert.equal(s.last()?.ok, true);
+  // A file replaced during every check: no verdict at all (inconclusive), never damage.
+  let n = 0;
+  const reported: string[] = [];
+  const always = new IntegritySchedule({ dataDir: tmpDir('owlet-integrity-churn-'), hours: 24, key: () => null, onDamage: (e) => reported.push(e.message), log: nullLogger, generation: () => n, check: async () => (n++, { ok: false, inconclusive: false, message: 'x', durationMs: 1 }) });
+  const last = await always.runNow();
+  await always.stop();
+  assert.equal(last.inconclusive, true);
+  assert.equal(n, 3, 'three tries');
+  assert.deepEqual(reported, []);
+});
