@@ -30,10 +30,16 @@ const ok = (name: string): ExtractOutcome => ({ ok: true, title: null, text: nam
 const timeout: ExtractOutcome = { ok: false, reason: 'timeout', message: 'extraction took longer than 30 s', workerLost: true };
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('every file of a kind is handed to the pool at once: no per-kind limit leaves the workers waiting', async (t) => {
+/** Breakers over a fresh stand-in pool, shut down after the test. */
+function breakersOn(t: { after(fn: () => void): void }) {
   const pool = fakePool();
   const breakers = new ExtractorBreakers(pool.extract, settings);
   t.after(() => breakers.shutdown());
+  return { pool, breakers };
+}
+
+test('every file of a kind is handed to the pool at once: no per-kind limit leaves the workers waiting', async (t) => {
+  const { pool, breakers } = breakersOn(t);
   const all = Array.from({ length: 50 }, (_, i) => breakers.guard(job(`f${i}.txt`)));
   await tick();
   assert.equal(pool.queued.length, 50);
@@ -43,9 +49,7 @@ test('every file of a kind is handed to the pool at once: no per-kind limit leav
 });
 
 test('the breaker rates the files that ran, not those still queued: three hangs among twenty queued open it, and the queued rest are deferred, not run', async (t) => {
-  const pool = fakePool();
-  const breakers = new ExtractorBreakers(pool.extract, settings);
-  t.after(() => breakers.shutdown());
+  const { pool, breakers } = breakersOn(t);
   const changes: string[] = [];
   breakers.onDidChange((c) => changes.push(`${c.kind}:${c.state}`));
   const outs = new Map<string, Promise<GuardedOutcome>>();
@@ -77,9 +81,7 @@ test('the breaker rates the files that ran, not those still queued: three hangs 
 });
 
 test('half-open, one file tries the kind again while the others are deferred; its success closes the breaker', async (t) => {
-  const pool = fakePool();
-  const breakers = new ExtractorBreakers(pool.extract, settings);
-  t.after(() => breakers.shutdown());
+  const { pool, breakers } = breakersOn(t);
   const failing = Array.from({ length: 3 }, (_, i) => breakers.guard(job(`x${i}.txt`)));
   await tick();
   for (let i = 0; i < 3; i++) pool.take(`x${i}.txt`, timeout);
@@ -105,9 +107,7 @@ test('half-open, one file tries the kind again while the others are deferred; it
 });
 
 test('a file that was already running when its breaker opened keeps its own outcome', async (t) => {
-  const pool = fakePool();
-  const breakers = new ExtractorBreakers(pool.extract, settings);
-  t.after(() => breakers.shutdown());
+  const { pool, breakers } = breakersOn(t);
   const outs = Array.from({ length: 4 }, (_, i) => breakers.guard(job(`y${i}.txt`)));
   await tick();
   // y3 is taken by a worker (mayStart asked, true) before the breaker opens, and settles after.
