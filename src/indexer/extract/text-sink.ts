@@ -12,6 +12,11 @@ export class TextSink {
     return this.units >= this.maxBytes;
   }
 
+  /** True until something is pushed. */
+  get empty(): boolean {
+    return this.units === 0;
+  }
+
   push(s: string): void {
     if (s.length === 0 || this.full) return;
     const room = this.maxBytes - this.units;

@@ -25,6 +25,11 @@ test('PDF: text of every page and the /Title from the info dictionary', async ()
   assert.equal(ok(await extractBytes(makePdf({ pages: ['x'] }), ctx('pdf'))).title, null);
 });
 
+test('PDF: pages are joined by one blank line, each tidied, and a page without text adds nothing', async () => {
+  const pdf = makePdf({ pages: ['First page   ', '', 'Third page'] });
+  assert.equal(ok(await extractBytes(pdf, ctx('pdf'))).text, 'First page\n\nThird page');
+});
+
 test('PDF: at most pdfMaxPages pages are read', async () => {
   const pdf = makePdf({ pages: ['PAGEONE', 'PAGETWO', 'PAGETHREE'] });
   const r = ok(await extractBytes(pdf, ctx('pdf', { pdfMaxPages: 2 })));
