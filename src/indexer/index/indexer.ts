@@ -98,6 +98,9 @@ export class Indexer {
   private readonly processEmitter = new Emitter<Processed>();
   /** Fired for every finished file (metrics, progress bars). */
   readonly onDidProcess: Event<Processed> = this.processEmitter.event;
+  private readonly deferEmitter = new Emitter<string>();
+  /** Fired with a file's path as it is added to `deferred`. */
+  readonly onDidDefer: Event<string> = this.deferEmitter.event;
 
   constructor(private readonly deps: IndexerDeps, settings: IndexerSettings) {
     this.settings = settings;
@@ -388,8 +391,10 @@ export class Indexer {
       return;
     }
     if (out.reason === 'deferred') {
+      fail('deferred', out.message);
       this.deferred.add(f.path);
-      return fail('deferred', out.message);
+      this.deferEmitter.fire(f.path);
+      return;
     }
     if ('errno' in out && out.errno === 'ENOENT') {
       // Deleted while queued: nothing to record; the delete is handled by the watcher or next pass.

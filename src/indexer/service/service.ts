@@ -9,6 +9,7 @@ import { createExtractionPool, type ExtractionPool, type WorkerLauncher } from '
 import { isSupported } from '../extract/formats.js';
 import { defaultWorkerLauncher } from '../extract/pool.js';
 import { ExtractorBreakers, type BreakerState } from '../resilience/breakers.js';
+import { DeferredRetry } from './deferred-retry.js';
 import { Quarantine } from '../resilience/quarantine.js';
 import { RetryQueue } from '../resilience/retry-queue.js';
 import { defaultPowerProbe, type PowerProbe } from '../resilience/power.js';
@@ -128,6 +129,7 @@ export class OwletService {
   /** A round of due retries is running (runDueRetries). */
   private retrying = false;
   readonly breakers: ExtractorBreakers;
+  private readonly deferredRetry: DeferredRetry;
   /** The tamper-evident audit trail (backup/restore, updates and wipes append here too). */
   readonly audit: AuditLog;
   /** Recent search results; cleared by every committed index batch. */
@@ -223,6 +225,13 @@ export class OwletService {
       },
       indexerSettings(config),
     );
+    this.deferredRetry = new DeferredRetry({
+      waiting: () => this.indexer.deferred,
+      kindOf: (p) => this.breakers.kindOf(path.extname(p).slice(1)),
+      stateOf: (kind) => this.breakers.state(kind),
+      retry: (batch) => this.retryDeferred(batch),
+    });
+    this.indexer.onDidDefer((p) => this.deferredRetry.deferred(p));
     this.ready = true;
   }
 
@@ -445,11 +454,12 @@ export class OwletService {
 
   private onBreakerChange(kind: string, state: BreakerState): void {
     this.opts.log.warn('extractor breaker changed', { kind, state });
-    const waiting = [...this.indexer.deferred].filter((p) => this.breakers.kindOf(path.extname(p).slice(1)) === kind);
-    if (waiting.length === 0 || this.stopping) return;
-    // Half-open: one probe; closed: everything that waited.
-    const batch = state === 'half-open' ? waiting.slice(0, 1) : state === 'closed' ? waiting : [];
-    if (batch.length) void this.running.then(() => this.indexer.applyChanges(batch, this.abort.signal)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
+    this.deferredRetry.breakerChanged(kind, state);
+  }
+
+  private retryDeferred(batch: string[]): void {
+    if (this.stopping) return;
+    void this.running.then(() => this.indexer.applyChanges(batch, this.abort.signal)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
   }
 
   /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */

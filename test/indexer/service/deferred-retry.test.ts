@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { DeferredRetry } from '../../../src/indexer/service/deferred-retry.js';
+import type { BreakerState } from '../../../src/indexer/resilience/breakers.js';
+import { OwletService } from '../../../src/indexer/service/service.js';
+import { saveConfig } from '../../../src/indexer/config/load.js';
+import { defaultConfig } from '../../../src/indexer/config/schema.js';
+import { nullLogger } from '../../../src/indexer/log/logger.js';
+import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
+
+/** A DeferredRetry over a set of deferred paths and breaker states the test sets; records what it retried. */
+function retryOver(waiting: string[], states: Record<string, BreakerState> = {}) {
+  const retried: string[][] = [];
+  const retry = new DeferredRetry({
+    waiting: () => waiting,
+    kindOf: (p) => path.extname(p).slice(1),
+    stateOf: (kind) => states[kind] ?? 'closed',
+    retry: (paths) => retried.push(paths),
+  });
+  return { retry, retried, states };
+}
+
+test('half-open, one deferred file of the kind is retried as its probe; closed, all of them; open, none', () => {
+  const { retry, retried } = retryOver(['a.pdf', 'b.html', 'c.pdf', 'd.pdf']);
+  retry.breakerChanged('pdf', 'open');
+  assert.deepEqual(retried, []);
+  retry.breakerChanged('pdf', 'half-open');
+  assert.deepEqual(retried, [['a.pdf']]);
+  retry.breakerChanged('pdf', 'closed');
+  assert.deepEqual(retried, [['a.pdf'], ['a.pdf', 'c.pdf', 'd.pdf']], 'other kinds are left to their own breaker');
+  retry.breakerChanged('docx', 'closed');
+  assert.equal(retried.length, 2, 'a kind with nothing deferred retries nothing');
+});
+
+test('a file recorded as deferred after its kind closed again is retried at once; one deferred while open or probing waits', () => {
+  const { retry, retried, states } = retryOver([], { pdf: 'open', html: 'half-open' });
+  retry.deferred('late.txt');
+  assert.deepEqual(retried, [['late.txt']], 'closed: the drain at closing has already run, so it would have waited for the next full pass');
+  retry.deferred('waits.pdf');
+  retry.deferred('probe-running.html');
+  assert.deepEqual(retried, [['late.txt']]);
+  states.pdf = 'closed';
+  retry.deferred('refused-during-probe.pdf');
+  assert.deepEqual(retried, [['late.txt'], ['refused-during-probe.pdf']]);
+});
+
+test('in the service, a file whose deferral is recorded after its breaker closed is indexed without waiting for a rescan', async () => {
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  saveConfig(data, { ...defaultConfig(), roots: [root] });
+  writeTree(root, { 'a.txt': 'alpha lateword', 'b.txt': 'beta' });
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
+  // The refusal a worker gave while the probe still held the kind, recorded once the breaker is
+  // closed (every breaker is closed here): the guard answers `deferred` once for a.txt.
+  const guard = svc.breakers.guard.bind(svc.breakers);
+  let refusals = 0;
+  svc.breakers.guard = async (job) => {
+    if (path.basename(job.path) === 'a.txt' && refusals++ === 0) return { ok: false, reason: 'deferred', message: 'refused while the probe ran' };
+    return guard(job);
+  };
+  try {
+    await svc.indexOnce();
+    await waitFor(() => svc.search('lateword', 10, 0).total === 1, 10_000, 'the late deferral to be retried and indexed');
+    assert.equal(refusals, 2, 'refused once, then run');
+    assert.equal(svc.status().resilience.deferred, 0);
+  } finally {
+    await svc.stop();
+  }
+});
