@@ -28,6 +28,10 @@ export interface SettingSpec {
 export const EDITABLE_SETTINGS: readonly SettingSpec[] = [
   { key: 'resilience.cpuShare', label: 'CPU share for indexing', group: 'Indexing', live: true, unit: 'of the time (0.05 to 1)' },
   { key: 'resilience.pauseOnBattery', label: 'Pause indexing on battery', group: 'Indexing', live: true },
+  // The memory/speed trade-off of issue #14 (bench/README.md, the curve): the defaults are the
+  // fastest; these let a user who prefers a smaller footprint choose it without a terminal.
+  { key: 'extractors.workers', label: 'Extraction workers', group: 'Indexing', live: false, unit: 'processes (1 uses the least memory, and indexes more slowly)' },
+  { key: 'extractors.heavyWorkers', label: 'Workers that may read PDFs', group: 'Indexing', live: false, unit: '(0: any; 1 lowers the peak memory)' },
   { key: 'backup.enabled', label: 'Daily backups', group: 'Backups', live: false },
   { key: 'backup.hour', label: 'Backup hour (local time)', group: 'Backups', live: false, unit: 'h (0 to 23)' },
   { key: 'backup.retention.daily', label: 'Keep daily backups for', group: 'Backups', live: false, unit: 'days' },

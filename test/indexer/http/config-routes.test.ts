@@ -169,6 +169,26 @@ test('settings are validated against the config schema; live ones apply now, the
   assert.equal(loadConfig(data).resilience.cpuShare, 0.5, 'a refused change loses nothing and changes nothing');
 });
 
+test('the memory/speed trade-off is a dashboard setting: fewer extraction workers, or one PDF lane, from the next start', async () => {
+  const { app, post, data } = setup();
+  const list = (await app.inject({ url: '/api/v1/settings' })).json().settings as { key: string; value: unknown; group: string }[];
+  assert.deepEqual(
+    list.filter((s) => s.key.startsWith('extractors.')).map((s) => [s.key, s.value, s.group]),
+    [
+      ['extractors.workers', 2, 'Indexing'],
+      ['extractors.heavyWorkers', 0, 'Indexing'],
+    ],
+  );
+  const r = await post('/api/v1/settings', { changes: { 'extractors.workers': 1, 'extractors.heavyWorkers': 1 } });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().restartNeeded, ['extractors.workers', 'extractors.heavyWorkers']);
+  assert.deepEqual([loadConfig(data).extractors.workers, loadConfig(data).extractors.heavyWorkers], [1, 1]);
+  const bad = await post('/api/v1/settings', { changes: { 'extractors.workers': 0 } });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().error.message, /extractors\.workers/);
+  assert.equal(loadConfig(data).extractors.workers, 1, 'a refused change loses nothing');
+});
+
 test('a setting fixed by the machine policy is shown locked with the reason and cannot be changed', async () => {
   const { app, post, data } = setup({ policy: { channel: 'stable', autoApply: false } });
   saveConfig(data, defaultConfig());
