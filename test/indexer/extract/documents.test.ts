@@ -28,6 +28,8 @@ test('PDF: text of every page and the /Title from the info dictionary', async ()
 test('PDF: pages are joined by one blank line, each tidied, and a page without text adds nothing', async () => {
   const pdf = makePdf({ pages: ['First page   ', '', 'Third page'] });
   assert.equal(ok(await extractBytes(pdf, ctx('pdf'))).text, 'First page\n\nThird page');
+  // A byte budget that ends inside the blank line between pages keeps no trailing newline.
+  assert.equal(ok(await extractBytes(makePdf({ pages: ['AAAA', 'BBBB'] }), ctx('pdf', { maxTextBytes: 5 }))).text, 'AAAA');
 });
 
 test('PDF: at most pdfMaxPages pages are read', async () => {
