@@ -99,7 +99,7 @@ export class Indexer {
   /** Fired for every finished file (metrics, progress bars). */
   readonly onDidProcess: Event<Processed> = this.processEmitter.event;
   private readonly deferEmitter = new Emitter<string>();
-  /** Fired with a file's path as it is added to `deferred`. */
+  /** Fired with a file's path when it joins `deferred` (not when a path already there is deferred again). */
   readonly onDidDefer: Event<string> = this.deferEmitter.event;
 
   constructor(private readonly deps: IndexerDeps, settings: IndexerSettings) {
@@ -120,6 +120,11 @@ export class Indexer {
 
   /** Files deferred by an open breaker, waiting for it to close. */
   readonly deferred = new Set<string>();
+
+  /** Files in flight at most (extracting or waiting in the pool's queue). */
+  get concurrency(): number {
+    return this.settings.concurrency;
+  }
 
   updateSettings(settings: IndexerSettings): void {
     this.settings = settings;
@@ -391,9 +396,11 @@ export class Indexer {
       return;
     }
     if (out.reason === 'deferred') {
-      fail('deferred', out.message);
+      // Announced only when new: a path already waiting is retried when its breaker closes.
+      const fresh = !this.deferred.has(f.path);
       this.deferred.add(f.path);
-      this.deferEmitter.fire(f.path);
+      fail('deferred', out.message);
+      if (fresh) this.deferEmitter.fire(f.path);
       return;
     }
     if ('errno' in out && out.errno === 'ENOENT') {

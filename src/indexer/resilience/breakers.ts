@@ -156,6 +156,8 @@ export class ExtractorBreakers {
   state(kind: string): BreakerState {
     const b = this.breakers.get(kind);
     if (!b) return 'closed';
+    // Shut down, a breaker refuses every file: to a caller it is open, never closed.
+    if (b.isShutdown) return 'open';
     return b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed';
   }
 

@@ -9,6 +9,8 @@ export interface DeferredRetryDeps {
   stateOf: (kind: string) => BreakerState;
   /** Runs these paths through the indexer again. */
   retry: (paths: string[]) => void;
+  /** Runs `fn` once the current turn is over (tests run it by hand). */
+  later?: (fn: () => void) => void;
 }
 
 /**
@@ -17,11 +19,17 @@ export interface DeferredRetryDeps {
  *
  * A file can be recorded as deferred just after its kind's breaker closed: a worker refused it
  * while the probe still held the kind, and the probe's success closed the breaker and drained the
- * waiting files before that refusal was recorded. Such a file is retried the moment it is recorded,
- * instead of at the next full pass (hourly by default).
+ * waiting files before that refusal was recorded. Such a file is retried as soon as it is recorded,
+ * instead of at the next full pass (hourly by default). The pool refuses every queued file of the
+ * kind in one go, so these come in bursts: the ones recorded in one turn are retried together.
  */
 export class DeferredRetry {
-  constructor(private readonly deps: DeferredRetryDeps) {}
+  private late: string[] = [];
+  private readonly later: (fn: () => void) => void;
+
+  constructor(private readonly deps: DeferredRetryDeps) {
+    this.later = deps.later ?? ((fn) => void setImmediate(fn));
+  }
 
   breakerChanged(kind: string, state: BreakerState): void {
     if (state === 'open') return;
@@ -30,8 +38,15 @@ export class DeferredRetry {
     if (batch.length > 0) this.deps.retry(batch);
   }
 
-  /** Called as the indexer records a deferral, before anything else can run. */
+  /** Called as the indexer records a path newly deferred. */
   deferred(path: string): void {
-    if (this.deps.stateOf(this.deps.kindOf(path)) === 'closed') this.deps.retry([path]);
+    if (this.deps.stateOf(this.deps.kindOf(path)) !== 'closed') return;
+    this.late.push(path);
+    if (this.late.length > 1) return;
+    this.later(() => {
+      const batch = this.late;
+      this.late = [];
+      this.deps.retry(batch);
+    });
   }
 }

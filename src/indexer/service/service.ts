@@ -229,7 +229,7 @@ export class OwletService {
       waiting: () => this.indexer.deferred,
       kindOf: (p) => this.breakers.kindOf(path.extname(p).slice(1)),
       stateOf: (kind) => this.breakers.state(kind),
-      retry: (batch) => this.retryDeferred(batch),
+      retry: (batch) => this.applyAfterRunning(batch, 'retrying deferred files failed'),
     });
     this.indexer.onDidDefer((p) => this.deferredRetry.deferred(p));
     this.ready = true;
@@ -307,7 +307,9 @@ export class OwletService {
     if (this.stopping) return;
     const before = this.ctx.config;
     this.ctx.config = next;
-    this.indexer.updateSettings(indexerSettings(next));
+    // The pool keeps the workers it started with until a restart, and so does the indexer's window
+    // (it is sized for them): a dashboard change to extractors.workers takes effect at the next start.
+    this.indexer.updateSettings({ ...indexerSettings(next), concurrency: indexerSettings(before).concurrency });
     this.searchCache.clear();
     if (!next.resilience.pauseOnBattery && before.resilience.pauseOnBattery) this.indexer.resume('battery');
     const watched = (c: Config) => JSON.stringify([indexerSettings(c).roots, c.exclude]);
@@ -336,16 +338,19 @@ export class OwletService {
       if (this.ctx.store.markForRetry(p)) known.push(p);
       else unknown.push(p);
     }
-    if (known.length && !this.stopping) {
-      const run = this.running.then(() => this.indexer.applyChanges(known, this.abort.signal)).then(
-        () => undefined,
-        (e: unknown) => {
-          if (!this.disk.report(e)) this.opts.log.error('retrying files failed', { error: e });
-        },
-      );
-      this.running = run;
-    }
+    this.applyAfterRunning(known, 'retrying files failed');
     return unknown;
+  }
+
+  /** Runs these paths through the indexer once the work in hand is done (a full disk pauses, not fails). */
+  private applyAfterRunning(paths: string[], failure: string): void {
+    if (paths.length === 0 || this.stopping) return;
+    this.running = this.running.then(() => this.indexer.applyChanges(paths, this.abort.signal)).then(
+      () => undefined,
+      (e: unknown) => {
+        if (!this.disk.report(e)) this.opts.log.error(failure, { error: e });
+      },
+    );
   }
 
   /**
@@ -455,11 +460,6 @@ export class OwletService {
   private onBreakerChange(kind: string, state: BreakerState): void {
     this.opts.log.warn('extractor breaker changed', { kind, state });
     this.deferredRetry.breakerChanged(kind, state);
-  }
-
-  private retryDeferred(batch: string[]): void {
-    if (this.stopping) return;
-    void this.running.then(() => this.indexer.applyChanges(batch, this.abort.signal)).catch((e) => this.opts.log.error('retrying deferred files failed', { error: e }));
   }
 
   /** Queues a full reconcile; concurrent requests collapse into one follow-up pass. */

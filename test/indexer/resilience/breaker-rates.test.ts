@@ -121,3 +121,15 @@ test('a file that was already running when its breaker opened keeps its own outc
   const o = await outs[3]!;
   assert.ok(o.ok, 'the file ran: its text is kept, not deferred');
 });
+
+test('after shutdown a kind reads as open, never closed: its breaker refuses every file', async (t) => {
+  const { pool, breakers } = breakersOn(t);
+  const first = breakers.guard(job('a.txt'));
+  await tick();
+  pool.take('a.txt', ok('a'));
+  assert.ok((await first).ok);
+  assert.equal(breakers.state('text'), 'closed');
+  breakers.shutdown();
+  assert.equal(breakers.state('text'), 'open');
+  assert.equal((await breakers.guard(job('b.txt'))).ok, false);
+});

@@ -70,6 +70,25 @@ test('a changed configuration applies to the running service: a new folder is sc
   }
 });
 
+test('a dashboard change to the number of workers waits for the next start: the indexer keeps the window sized for the running pool', async () => {
+  const data = tmpDir('owlet-data-');
+  const root = tmpDir('owlet-root-');
+  const config: Config = { ...defaultConfig(), roots: [root] };
+  saveConfig(data, config);
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
+  try {
+    const before = svc.indexer.concurrency;
+    assert.equal(before, config.extractors.workers * 20);
+    const fewer: Config = { ...config, extractors: { ...config.extractors, workers: 1 }, resilience: { ...config.resilience, cpuShare: 0.5 } };
+    saveConfig(data, fewer);
+    await svc.applyConfig(fewer);
+    assert.equal(svc.config.resilience.cpuShare, 0.5, 'the live settings of the same change apply');
+    assert.equal(svc.indexer.concurrency, before, 'two workers still run: a window for one would leave one idle');
+  } finally {
+    await svc.stop();
+  }
+});
+
 test('"Try again" on a quarantined file lifts the quarantine: the worker gets the file once more', { timeout: 60_000 }, async () => {
   const data = tmpDir('owlet-data-');
   const root = tmpDir('owlet-root-');

@@ -12,13 +12,17 @@ import { tmpDir, waitFor, writeTree } from '../../helpers/tmp.js';
 /** A DeferredRetry over a set of deferred paths and breaker states the test sets; records what it retried. */
 function retryOver(waiting: string[], states: Record<string, BreakerState> = {}) {
   const retried: string[][] = [];
+  const turns: (() => void)[] = [];
   const retry = new DeferredRetry({
     waiting: () => waiting,
     kindOf: (p) => path.extname(p).slice(1),
     stateOf: (kind) => states[kind] ?? 'closed',
     retry: (paths) => retried.push(paths),
+    later: (fn) => turns.push(fn),
   });
-  return { retry, retried, states };
+  /** Ends the current turn: what was scheduled for after it runs. */
+  const endTurn = () => turns.splice(0).forEach((fn) => fn());
+  return { retry, retried, states, endTurn };
 }
 
 test('half-open, one deferred file of the kind is retried as its probe; closed, all of them; open, none', () => {
@@ -33,16 +37,21 @@ test('half-open, one deferred file of the kind is retried as its probe; closed, 
   assert.equal(retried.length, 2, 'a kind with nothing deferred retries nothing');
 });
 
-test('a file recorded as deferred after its kind closed again is retried at once; one deferred while open or probing waits', () => {
-  const { retry, retried, states } = retryOver([], { pdf: 'open', html: 'half-open' });
-  retry.deferred('late.txt');
-  assert.deepEqual(retried, [['late.txt']], 'closed: the drain at closing has already run, so it would have waited for the next full pass');
+test('files recorded as deferred after their kind closed again are retried at once, those of one turn together; one deferred while open or probing waits', () => {
+  const { retry, retried, states, endTurn } = retryOver([], { pdf: 'open', html: 'half-open' });
+  retry.deferred('late-1.txt');
+  retry.deferred('late-2.txt');
+  assert.deepEqual(retried, [], 'not before the turn ends: the pool refuses a whole queue of the kind at once');
+  endTurn();
+  assert.deepEqual(retried, [['late-1.txt', 'late-2.txt']], 'closed: the drain at closing has already run, so they would have waited for the next full pass');
   retry.deferred('waits.pdf');
   retry.deferred('probe-running.html');
-  assert.deepEqual(retried, [['late.txt']]);
+  endTurn();
+  assert.deepEqual(retried, [['late-1.txt', 'late-2.txt']]);
   states.pdf = 'closed';
   retry.deferred('refused-during-probe.pdf');
-  assert.deepEqual(retried, [['late.txt'], ['refused-during-probe.pdf']]);
+  endTurn();
+  assert.deepEqual(retried, [['late-1.txt', 'late-2.txt'], ['refused-during-probe.pdf']]);
 });
 
 test('in the service, a file whose deferral is recorded after its breaker closed is indexed without waiting for a rescan', async () => {
@@ -61,9 +70,36 @@ test('in the service, a file whose deferral is recorded after its breaker closed
   };
   try {
     await svc.indexOnce();
-    await waitFor(() => svc.search('lateword', 10, 0).total === 1, 10_000, 'the late deferral to be retried and indexed');
+    await waitFor(() => svc.search('lateword', 10, 0).total === 1, 30_000, 'the late deferral to be retried and indexed');
     assert.equal(refusals, 2, 'refused once, then run');
     assert.equal(svc.status().resilience.deferred, 0);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('a file deferred again while it already waits is not retried again (the next change of its breaker retries it): no retry loop', async () => {
+  const root = tmpDir('owlet-root-');
+  const data = tmpDir('owlet-data-');
+  saveConfig(data, { ...defaultConfig(), roots: [root] });
+  writeTree(root, { 'a.txt': 'alpha', 'b.txt': 'beta' });
+  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
+  const guard = svc.breakers.guard.bind(svc.breakers);
+  let refusals = 0;
+  svc.breakers.guard = async (job) => {
+    if (path.basename(job.path) === 'a.txt' && refusals < 2) {
+      refusals++;
+      return { ok: false, reason: 'deferred', message: 'refused' };
+    }
+    return guard(job);
+  };
+  try {
+    await svc.indexOnce();
+    await waitFor(() => refusals === 2, 30_000, 'the late deferral to be retried once');
+    // A second announcement would retry it at once, and the third attempt would index it.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(refusals, 2);
+    assert.equal(svc.status().resilience.deferred, 1);
   } finally {
     await svc.stop();
   }
