@@ -113,22 +113,49 @@ export function callUpdateControl<T>(dataDir: string, method: 'GET' | 'POST', ro
 }
 
 /**
+ * A hand-over between supervisors leaves the control socket unanswered for about a second: no
+ * answer for this long means Owlet was stopped or killed meanwhile.
+ */
+export const UNANSWERED_LIMIT_MS = 20_000;
+
+export interface FollowOptions {
+  /** How long to follow the new version's health gate at most. */
+  followMs: number;
+  /** No supervisor answering for this long ends the wait (default UNANSWERED_LIMIT_MS). */
+  unansweredMs?: number;
+  sleep?: (ms: number) => Promise<unknown>;
+  now?: () => number;
+}
+
+/**
  * `owlet update apply` through the supervisor. A good update hands the service to the new
  * version's supervisor, which runs the health gate and records the outcome in the state file; this
  * follows it there (the control socket is answered by whichever supervisor runs) and returns the
- * final result: `installed`, or `rolled-back` once the previous version's supervisor is back.
+ * final result: `installed`, or `rolled-back` once the previous version's supervisor is back. If
+ * Owlet stops answering altogether (stopped or killed during the gate), it says so at once instead
+ * of waiting out the gate: the next start finishes the update or rolls it back.
  */
-export async function applyThroughSupervisor(dataDir: string, body: unknown, followMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<ApplyResult> {
+export async function applyThroughSupervisor(dataDir: string, body: unknown, o: FollowOptions): Promise<ApplyResult> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const now = o.now ?? Date.now;
+  const unansweredMs = o.unansweredMs ?? UNANSWERED_LIMIT_MS;
   const first = await callUpdateControl<ApplyResult>(dataDir, 'POST', '/apply', body);
   if (first.outcome !== 'handed-over') return first;
-  const deadline = Date.now() + followMs;
-  while (Date.now() < deadline) {
+  const deadline = now() + o.followMs;
+  let answeredAt = now();
+  while (now() < deadline) {
     await sleep(250);
     let s: UpdateStatus;
     try {
       s = await callUpdateControl<UpdateStatus>(dataDir, 'GET', '/status');
+      answeredAt = now();
     } catch {
-      continue; // between supervisors: nobody answers for a moment
+      if (now() - answeredAt < unansweredMs) continue; // between supervisors: nobody answers for a moment
+      return {
+        ...first,
+        outcome: 'refused',
+        message: `Owlet stopped answering during the update to ${first.to} (no supervisor for ${Math.round(unansweredMs / 1000)} s after the hand-over): start it again, and its next start finishes the update or rolls it back; see owlet update status`,
+      };
     }
     const r = s.lastResult as (Partial<ApplyResult> & { version?: string }) | null;
     if (s.pending !== null || !r || (r.to ?? r.version) !== first.to) continue;

@@ -107,7 +107,7 @@ export async function applyOrRollback(name: 'apply' | 'rollback', route: string,
   const body = o.feed ? { feed: o.feed } : {};
   // The gate may run in the new version's supervisor: follow it until the outcome is known.
   const gate = updateSettingsFor(dataDir).healthGate;
-  const r = name === 'apply' ? await applyThroughSupervisor(dataDir, body, (gate.readySeconds + gate.stableSeconds + 120) * 1000) : await callUpdateControl<ApplyResult>(dataDir, 'POST', route, body);
+  const r = name === 'apply' ? await applyThroughSupervisor(dataDir, body, { followMs: (gate.readySeconds + gate.stableSeconds + 120) * 1000 }) : await callUpdateControl<ApplyResult>(dataDir, 'POST', route, body);
   io.out(o.json ? JSON.stringify(r) : describe(r));
   if (r.outcome === 'refused' || (name === 'apply' && r.outcome === 'rolled-back')) setCode(1);
 }
