@@ -199,15 +199,12 @@ export class HeadlessUpdater {
   /** The health gate, run by the new version's supervisor after a handover (the service it started is this version's). */
   private async gateAfterMove(from: string, to: string, backup: BackupTaken, schemaChanged: boolean, t0: number): Promise<ApplyResult> {
     const gate = this.d.settings().healthGate;
-    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined;
-    let downtimeMs: number | undefined;
-    try {
-      if (!this.d.host.whenReady) throw new Error('this host cannot report readiness');
-      await this.d.host.whenReady(gate.readySeconds * 1000);
-      downtimeMs = Date.now() - t0;
-    } catch (e) {
-      failure = { reason: 'not-ready', message: `${to} was not ready within ${gate.readySeconds} s: ${toErrorInfo(e).message}` };
-    }
+    const whenReady = this.d.host.whenReady?.bind(this.d.host);
+    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined = await this.untilReady(to, () => {
+      if (!whenReady) throw new Error('this host cannot report readiness');
+      return whenReady(gate.readySeconds * 1000);
+    });
+    const downtimeMs = failure ? undefined : Date.now() - t0;
     if (!failure) failure = await this.gateReady(to, downtimeMs);
     const previousEntry = { ...this.d.host.entry, modulePath: entryOf(this.layout, from), version: from };
     if (failure) return this.rollBack({ from, to, previousEntry, backup, schemaChanged, failure, t0, handBack: true });
@@ -388,17 +385,34 @@ export class HeadlessUpdater {
     const gate = st.healthGate;
     const t0 = Date.now();
     this.d.host.setEntry({ ...previousEntry, modulePath: entryOf(l, to), version: to });
-    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined;
-    let downtimeMs: number | undefined;
-    try {
-      await this.d.host.restart(`update to ${to}`, gate.readySeconds * 1000);
-      downtimeMs = Date.now() - t0;
-    } catch (e) {
-      failure = { reason: 'not-ready', message: `${to} was not ready within ${gate.readySeconds} s: ${toErrorInfo(e).message}` };
-    }
+    let failure: { reason: 'not-ready' | 'crashed' | 'start-failed'; message: string } | undefined = await this.untilReady(to, () => this.d.host.restart(`update to ${to}`, gate.readySeconds * 1000));
+    const downtimeMs = failure ? undefined : Date.now() - t0;
     if (!failure) failure = await this.gateReady(to, downtimeMs);
     if (failure) return this.rollBack({ from, to, previousEntry, backup, schemaChanged, failure, t0 });
     return this.passed(from, to, downtimeMs, backup);
+  }
+
+  /**
+   * Waits for the new service to be ready within `readySeconds`; resolves with the gate's failure, or
+   * undefined once it is ready. A crash before ready fails the gate at once: a release whose service
+   * exits at start was otherwise waited for the whole of `readySeconds` (60 s by default, search down
+   * all along) while the supervisor restarted it with backoff.
+   */
+  private async untilReady(to: string, ready: () => Promise<unknown>): Promise<{ reason: 'not-ready' | 'crashed'; message: string } | undefined> {
+    const readySeconds = this.d.settings().healthGate.readySeconds;
+    let sub: { dispose(): void } | undefined;
+    const crashed = new Promise<{ reason: 'crashed'; message: string }>((resolve) => {
+      sub = this.d.host.onDidCrash((c) => resolve({ reason: 'crashed', message: `${to} exited before it was ready (${crashWords(c)})` }));
+    });
+    try {
+      const started = Promise.resolve().then(ready);
+      started.catch(() => undefined); // still pending when a crash decides: its later rejection is not news
+      return await Promise.race([started.then(() => undefined), crashed]);
+    } catch (e) {
+      return { reason: 'not-ready', message: `${to} was not ready within ${readySeconds} s: ${toErrorInfo(e).message}` };
+    } finally {
+      sub?.dispose();
+    }
   }
 
   /** Resolves with a failure if the service crashes within `ms`, else undefined. */
@@ -412,8 +426,7 @@ export class HeadlessUpdater {
       const sub = this.d.host.onDidCrash((c) => {
         clearTimeout(timer);
         sub.dispose();
-        const why = (c as { reason?: string; code?: number | null; signal?: string | null }) ?? {};
-        resolve({ reason: 'crashed', message: `${version} crashed within its first ${Math.round(ms / 1000)} s (${why.reason ?? 'exit'}${why.code != null ? `, code ${why.code}` : ''}${why.signal ? `, ${why.signal}` : ''})` });
+        resolve({ reason: 'crashed', message: `${version} crashed within its first ${Math.round(ms / 1000)} s (${crashWords(c)})` });
       });
     });
   }
@@ -527,3 +540,9 @@ export function releaseSchemaVersion(root: string): number | null {
 }
 
 export { readState };
+
+/** A crash as the supervisor reported it, in words: "exit, code 1", "signal, SIGKILL". */
+function crashWords(c: unknown): string {
+  const why = (c as { reason?: string; code?: number | null; signal?: string | null } | undefined) ?? {};
+  return `${why.reason ?? 'exit'}${why.code != null ? `, code ${why.code}` : ''}${why.signal ? `, ${why.signal}` : ''}`;
+}

@@ -18,7 +18,7 @@ import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { makeKey, serveFeed } from './helpers.js';
 
 /** How the fake service of each version behaves when the host restarts onto it. */
-type Behaviour = 'ok' | 'never-ready' | 'crash-soon';
+type Behaviour = 'ok' | 'never-ready' | 'crash-soon' | 'exits-at-start';
 
 /** The host seam of src/indexer/host, faked: restarts succeed or fail by the target version's behaviour. */
 class FakeHost implements UpdatableHost {
@@ -32,11 +32,12 @@ class FakeHost implements UpdatableHost {
   setEntry(e: ServiceEntryLike): void {
     this.entry = { ...e };
   }
-  async restart(): Promise<unknown> {
+  async restart(_reason?: string, timeoutMs = 120_000): Promise<unknown> {
     const v = this.entry.version ?? '?';
     this.restarts.push(v);
     const b = this.behaviour(v);
     if (b === 'never-ready') throw new Error('the service did not become ready');
+    if (b === 'exits-at-start') return this.exitsAtStart(timeoutMs);
     if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
     return { port: 1 };
   }
@@ -44,11 +45,17 @@ class FakeHost implements UpdatableHost {
     this.stops++;
   }
   /** The service a supervisor started itself (after a hand-over): ready or not by its version's behaviour. */
-  async whenReady(): Promise<unknown> {
+  async whenReady(timeoutMs = 120_000): Promise<unknown> {
     const b = this.behaviour(this.entry.version ?? '?');
     if (b === 'never-ready') throw new Error('the service did not become ready');
+    if (b === 'exits-at-start') return this.exitsAtStart(timeoutMs);
     if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
     return { port: 1 };
+  }
+  /** As the real supervisor does with a service that exits at start: reports the crash, restarts it with backoff, and is never ready. */
+  private exitsAtStart(timeoutMs: number): Promise<unknown> {
+    setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 10);
+    return new Promise((_, reject) => setTimeout(() => reject(new Error(`the service did not become ready within ${timeoutMs} ms`)), timeoutMs).unref());
   }
   onDidCrash(l: (c: unknown) => void) {
     this.crashes.on('crash', l);
@@ -186,6 +193,17 @@ describe('headless updates (install layout, health gate, rollback)', () => {
     assert.equal(result.reason, 'crashed');
     assert.equal(currentVersion(r.l), '1.0.0');
     assert.deepEqual(r.restores, [], 'same schema: the index is kept, not restored');
+  });
+
+  it('rolls back a version whose service exits at start at its first crash, not at the end of readySeconds', async () => {
+    const r = await rig({ behaviour: (v) => (v === '1.1.0' ? 'exits-at-start' : 'ok') });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'rolled-back', JSON.stringify(result));
+    assert.equal(result.reason, 'crashed', 'not not-ready: nothing is waited for once it exited');
+    assert.match(result.message ?? '', /1\.1\.0 exited before it was ready \(exit, code 1\)/);
+    assert.deepEqual(r.host.restarts, ['1.1.0', '1.0.0']);
+    assert.equal(currentVersion(r.l), '1.0.0');
   });
 
   it('restores the pre-update backup on rollback when the new version changed the schema', async () => {
@@ -331,6 +349,20 @@ describe('one outage per update: the hand-over to the new version\'s supervisor'
     assert.equal(currentVersion(a.l), '1.0.0');
     assert.deepEqual(back.calls.left, ['1.0.0']);
     assert.equal(b.host.stops, 1, 'its service is stopped before the hand-back');
+  });
+
+  it('a new version whose service exits at start in the new supervisor is rolled back at its first crash', async () => {
+    const { move } = fakeMove(true);
+    const a = await rig({ move });
+    await release('1.1.0', a.feedDir);
+    assert.equal((await a.updater.apply()).outcome, 'handed-over');
+    const back = fakeMove(true);
+    const b = await rig({ version: '1.1.0', layout: a.l, behaviour: () => 'exits-at-start', move: back.move });
+    const r = await b.updater.recoverInterrupted()!;
+    assert.equal(r.outcome, 'rolled-back');
+    assert.equal(r.reason, 'crashed');
+    assert.equal(currentVersion(a.l), '1.0.0');
+    assert.deepEqual(back.calls.left, ['1.0.0']);
   });
 
   it('updates under the old supervisor when the new one does not load in standby (current moves only after ready)', async () => {
