@@ -113,18 +113,31 @@ export function callUpdateControl<T>(dataDir: string, method: 'GET' | 'POST', ro
 }
 
 /**
- * A hand-over between supervisors leaves the control socket unanswered for about a second: no
- * answer for this long means Owlet was stopped or killed meanwhile.
+ * A hand-over between supervisors leaves the control socket unanswered for about a second once the
+ * old supervisor is gone (it may take longer to stop its service first; it is alive meanwhile). No
+ * answer for this long after the last supervisor seen is gone means Owlet was stopped or killed.
  */
 export const UNANSWERED_LIMIT_MS = 20_000;
 
 export interface FollowOptions {
   /** How long to follow the new version's health gate at most. */
   followMs: number;
-  /** No supervisor answering for this long ends the wait (default UNANSWERED_LIMIT_MS). */
+  /** No supervisor answering for this long, the last one seen gone, ends the wait (default UNANSWERED_LIMIT_MS). */
   unansweredMs?: number;
+  /** The supervisor that took the request (service.json names it); later ones come from /status. */
+  supervisorPid?: number;
   sleep?: (ms: number) => Promise<unknown>;
   now?: () => number;
+  isAlive?: (pid: number) => boolean;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -139,6 +152,8 @@ export async function applyThroughSupervisor(dataDir: string, body: unknown, o: 
   const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const now = o.now ?? Date.now;
   const unansweredMs = o.unansweredMs ?? UNANSWERED_LIMIT_MS;
+  const isAlive = o.isAlive ?? processAlive;
+  let lastPid = o.supervisorPid;
   const first = await callUpdateControl<ApplyResult>(dataDir, 'POST', '/apply', body);
   if (first.outcome !== 'handed-over') return first;
   const deadline = now() + o.followMs;
@@ -149,12 +164,15 @@ export async function applyThroughSupervisor(dataDir: string, body: unknown, o: 
     try {
       s = await callUpdateControl<UpdateStatus>(dataDir, 'GET', '/status');
       answeredAt = now();
+      if (s.supervisor?.pid !== undefined) lastPid = s.supervisor.pid;
     } catch {
-      if (now() - answeredAt < unansweredMs) continue; // between supervisors: nobody answers for a moment
+      // Between supervisors nobody answers for a moment; the old one may still be stopping its service.
+      if (lastPid !== undefined && isAlive(lastPid)) answeredAt = now();
+      if (now() - answeredAt < unansweredMs) continue;
+      // The update's outcome is not known here (the next start decides it): handed over, not finished.
       return {
         ...first,
-        outcome: 'refused',
-        message: `Owlet stopped answering during the update to ${first.to} (no supervisor for ${Math.round(unansweredMs / 1000)} s after the hand-over): start it again, and its next start finishes the update or rolls it back; see owlet update status`,
+        message: `Owlet stopped answering during the update (no supervisor for ${Math.round(unansweredMs / 1000)} s after the hand-over): when it starts again it finishes the update or rolls it back; see owlet update status`,
       };
     }
     const r = s.lastResult as (Partial<ApplyResult> & { version?: string }) | null;

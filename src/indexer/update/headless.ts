@@ -394,22 +394,32 @@ export class HeadlessUpdater {
 
   /**
    * Waits for the new service to be ready within `readySeconds`; resolves with the gate's failure, or
-   * undefined once it is ready. A crash before ready fails the gate at once: a release whose service
-   * exits at start was otherwise waited for the whole of `readySeconds` (60 s by default, search down
-   * all along) while the supervisor restarted it with backoff.
+   * undefined once it is ready. A service that exits before ready a second time fails the gate then
+   * (the supervisor restarts it after 0.5 s): a release whose service exits at start was otherwise
+   * waited for the whole of `readySeconds` (30 s by default, search down all along). One early exit
+   * is forgiven (a transient start failure); a hang or a ready timeout is left to `readySeconds`; and
+   * when the supervisor gives up on the start, its own reason is the one reported.
    */
   private async untilReady(to: string, ready: () => Promise<unknown>): Promise<{ reason: 'not-ready' | 'crashed'; message: string } | undefined> {
     const readySeconds = this.d.settings().healthGate.readySeconds;
+    const notReady = (e: unknown) => ({ reason: 'not-ready' as const, message: `${to} was not ready within ${readySeconds} s: ${toErrorInfo(e).message}` });
+    let startError: { error: unknown } | undefined;
+    const started = Promise.resolve().then(ready);
+    started.catch((error: unknown) => void (startError = { error }));
     let sub: { dispose(): void } | undefined;
-    const crashed = new Promise<{ reason: 'crashed'; message: string }>((resolve) => {
-      sub = this.d.host.onDidCrash((c) => resolve({ reason: 'crashed', message: `${to} exited before it was ready (${crashWords(c)})` }));
+    const crashed = new Promise<{ reason: 'not-ready' | 'crashed'; message: string }>((resolve) => {
+      let exits = 0;
+      sub = this.d.host.onDidCrash((c) => {
+        const reason = (c as { reason?: string } | undefined)?.reason;
+        if (reason === 'hung' || reason === 'ready-timeout' || ++exits < 2) return;
+        // After this turn: a supervisor that gave up rejects the start in the same turn, with its reason.
+        setImmediate(() => resolve(startError ? notReady(startError.error) : { reason: 'crashed', message: `${to} exited twice before it was ready (${crashWords(c)})` }));
+      });
     });
     try {
-      const started = Promise.resolve().then(ready);
-      started.catch(() => undefined); // still pending when a crash decides: its later rejection is not news
       return await Promise.race([started.then(() => undefined), crashed]);
     } catch (e) {
-      return { reason: 'not-ready', message: `${to} was not ready within ${readySeconds} s: ${toErrorInfo(e).message}` };
+      return notReady(e);
     } finally {
       sub?.dispose();
     }
@@ -541,8 +551,8 @@ export function releaseSchemaVersion(root: string): number | null {
 
 export { readState };
 
-/** A crash as the supervisor reported it, in words: "exit, code 1", "signal, SIGKILL". */
+/** A crash as the supervisor reported it, in words: "exit, code 1", "fatal, code 70: <the service's own message>". */
 function crashWords(c: unknown): string {
-  const why = (c as { reason?: string; code?: number | null; signal?: string | null } | undefined) ?? {};
-  return `${why.reason ?? 'exit'}${why.code != null ? `, code ${why.code}` : ''}${why.signal ? `, ${why.signal}` : ''}`;
+  const why = (c as { reason?: string; code?: number | null; signal?: string | null; error?: { message?: string } } | undefined) ?? {};
+  return `${why.reason ?? 'exit'}${why.code != null ? `, code ${why.code}` : ''}${why.signal ? `, ${why.signal}` : ''}${why.error?.message ? `: ${why.error.message}` : ''}`;
 }

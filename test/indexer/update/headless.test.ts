@@ -18,7 +18,7 @@ import { tmpDir, writeTree } from '../../helpers/tmp.js';
 import { makeKey, serveFeed } from './helpers.js';
 
 /** How the fake service of each version behaves when the host restarts onto it. */
-type Behaviour = 'ok' | 'never-ready' | 'crash-soon' | 'exits-at-start';
+type Behaviour = 'ok' | 'never-ready' | 'crash-soon' | 'exits-at-start' | 'exits-once' | 'start-given-up';
 
 /** The host seam of src/indexer/host, faked: restarts succeed or fail by the target version's behaviour. */
 class FakeHost implements UpdatableHost {
@@ -37,7 +37,7 @@ class FakeHost implements UpdatableHost {
     this.restarts.push(v);
     const b = this.behaviour(v);
     if (b === 'never-ready') throw new Error('the service did not become ready');
-    if (b === 'exits-at-start') return this.exitsAtStart(timeoutMs);
+    if (b === 'exits-at-start' || b === 'exits-once' || b === 'start-given-up') return this.exitsAtStart(b, timeoutMs);
     if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
     return { port: 1 };
   }
@@ -48,14 +48,31 @@ class FakeHost implements UpdatableHost {
   async whenReady(timeoutMs = 120_000): Promise<unknown> {
     const b = this.behaviour(this.entry.version ?? '?');
     if (b === 'never-ready') throw new Error('the service did not become ready');
-    if (b === 'exits-at-start') return this.exitsAtStart(timeoutMs);
+    if (b === 'exits-at-start' || b === 'exits-once' || b === 'start-given-up') return this.exitsAtStart(b, timeoutMs);
     if (b === 'crash-soon') setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 30);
     return { port: 1 };
   }
-  /** As the real supervisor does with a service that exits at start: reports the crash, restarts it with backoff, and is never ready. */
-  private exitsAtStart(timeoutMs: number): Promise<unknown> {
-    setTimeout(() => this.crashes.emit('crash', { reason: 'exit', code: 1, signal: null }), 10);
-    return new Promise((_, reject) => setTimeout(() => reject(new Error(`the service did not become ready within ${timeoutMs} ms`)), timeoutMs).unref());
+  /**
+   * As the real supervisor reports a service that exits before ready: each exit is a crash, and the
+   * start is restarted with backoff. `exits-at-start`: every time, never ready; `exits-once`: ready
+   * at the second start; `start-given-up`: a fatal report, on which the supervisor gives up, rejecting
+   * the start with its reason in the same turn, before the crash event.
+   */
+  private exitsAtStart(b: Behaviour, timeoutMs: number): Promise<unknown> {
+    const exit = { reason: 'exit', code: 1, signal: null };
+    return new Promise((resolve, reject) => {
+      setTimeout(() => {
+        if (b === 'start-given-up') {
+          reject(new Error('the service speaks protocol 9, this host speaks 8'));
+          this.crashes.emit('crash', { reason: 'fatal', code: 70, signal: null, error: { message: 'protocol mismatch' } });
+          return;
+        }
+        this.crashes.emit('crash', exit);
+        if (b === 'exits-once') setTimeout(() => resolve({ port: 1 }), 10);
+        else setTimeout(() => this.crashes.emit('crash', exit), 10);
+      }, 10);
+      setTimeout(() => reject(new Error(`the service did not become ready within ${timeoutMs} ms`)), timeoutMs).unref();
+    });
   }
   onDidCrash(l: (c: unknown) => void) {
     this.crashes.on('crash', l);
@@ -201,9 +218,25 @@ describe('headless updates (install layout, health gate, rollback)', () => {
     const result = await r.updater.apply();
     assert.equal(result.outcome, 'rolled-back', JSON.stringify(result));
     assert.equal(result.reason, 'crashed', 'not not-ready: nothing is waited for once it exited');
-    assert.match(result.message ?? '', /1\.1\.0 exited before it was ready \(exit, code 1\)/);
+    assert.match(result.message ?? '', /1\.1\.0 exited twice before it was ready \(exit, code 1\)/);
     assert.deepEqual(r.host.restarts, ['1.1.0', '1.0.0']);
     assert.equal(currentVersion(r.l), '1.0.0');
+  });
+
+  it('forgives one exit before ready (a transient start failure): the second start is ready and the update installs', async () => {
+    const r = await rig({ behaviour: () => 'exits-once' });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'installed', JSON.stringify(result));
+  });
+
+  it('when the supervisor gives up on the start, the gate reports its reason, not the exit', async () => {
+    const r = await rig({ behaviour: (v) => (v === '1.1.0' ? 'start-given-up' : 'ok') });
+    await release('1.1.0', r.feedDir);
+    const result = await r.updater.apply();
+    assert.equal(result.outcome, 'rolled-back', JSON.stringify(result));
+    assert.equal(result.reason, 'not-ready');
+    assert.match(result.message ?? '', /speaks protocol 9/);
   });
 
   it('restores the pre-update backup on rollback when the new version changed the schema', async () => {

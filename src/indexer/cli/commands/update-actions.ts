@@ -10,6 +10,7 @@ import { REFUSAL_HELP, isRefusal } from '../../update/refusal.js';
 import { nullLogger } from '../../log/logger.js';
 import { noAudit } from '../../audit/types.js';
 import { SCHEMA_VERSION } from '../../store/migrations.js';
+import { readServiceInfo } from '../../service/service-file.js';
 import type { CommandIo as UpdateIo } from '../io.js';
 
 /** This process's own launcher: its real path says whether Owlet runs from an installation prefix. */
@@ -107,7 +108,9 @@ export async function applyOrRollback(name: 'apply' | 'rollback', route: string,
   const body = o.feed ? { feed: o.feed } : {};
   // The gate may run in the new version's supervisor: follow it until the outcome is known.
   const gate = updateSettingsFor(dataDir).healthGate;
-  const r = name === 'apply' ? await applyThroughSupervisor(dataDir, body, { followMs: (gate.readySeconds + gate.stableSeconds + 120) * 1000 }) : await callUpdateControl<ApplyResult>(dataDir, 'POST', route, body);
+  const supervisorPid = readServiceInfo(dataDir)?.supervisorPid;
+  const r = name === 'apply' ? await applyThroughSupervisor(dataDir, body, { followMs: (gate.readySeconds + gate.stableSeconds + 120) * 1000, ...(supervisorPid !== undefined ? { supervisorPid } : {}) }) : await callUpdateControl<ApplyResult>(dataDir, 'POST', route, body);
   io.out(o.json ? JSON.stringify(r) : describe(r));
-  if (r.outcome === 'refused' || (name === 'apply' && r.outcome === 'rolled-back')) setCode(1);
+  // Handed over and not finished (Owlet stopped, or the gate still runs): not installed yet either.
+  if (r.outcome === 'refused' || (name === 'apply' && (r.outcome === 'rolled-back' || r.outcome === 'handed-over'))) setCode(1);
 }
