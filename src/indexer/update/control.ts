@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fromErrorInfo, owletError, toErrorInfo } from '../../shared/errors.js';
 import type { ApplyResult, HeadlessUpdater, UpdateStatus } from './headless.js';
+import { processAlive } from '../service/service-file.js';
 
 /**
  * The supervisor's update API: `owlet update apply|rollback` ask the running `owlet run` (which owns
@@ -131,14 +132,6 @@ export interface FollowOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * `owlet update apply` through the supervisor. A good update hands the service to the new
