@@ -132,7 +132,6 @@ export interface FollowOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-
 /**
  * `owlet update apply` through the supervisor. A good update hands the service to the new
  * version's supervisor, which runs the health gate and records the outcome in the state file; this

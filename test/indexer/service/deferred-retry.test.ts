@@ -54,24 +54,32 @@ test('files recorded as deferred after their kind closed again are retried at on
   assert.deepEqual(retried, [['late-1.txt', 'late-2.txt'], ['refused-during-probe.pdf']]);
 });
 
-test('in the service, a file whose deferral is recorded after its breaker closed is indexed without waiting for a rescan', async () => {
+/**
+ * A real service over a.txt and b.txt whose breakers' guard answers `deferred` for a.txt the first
+ * `refusals` times it is asked (every breaker stays closed): the refusal a worker gave while the
+ * probe still held the kind, recorded once the breaker had closed again.
+ */
+function serviceRefusingA(aText: string, refusals: number) {
   const root = tmpDir('owlet-root-');
   const data = tmpDir('owlet-data-');
   saveConfig(data, { ...defaultConfig(), roots: [root] });
-  writeTree(root, { 'a.txt': 'alpha lateword', 'b.txt': 'beta' });
+  writeTree(root, { 'a.txt': aText, 'b.txt': 'beta' });
   const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
-  // The refusal a worker gave while the probe still held the kind, recorded once the breaker is
-  // closed (every breaker is closed here): the guard answers `deferred` once for a.txt.
   const guard = svc.breakers.guard.bind(svc.breakers);
-  let refusals = 0;
+  let asked = 0;
   svc.breakers.guard = async (job) => {
-    if (path.basename(job.path) === 'a.txt' && refusals++ === 0) return { ok: false, reason: 'deferred', message: 'refused while the probe ran' };
+    if (path.basename(job.path) === 'a.txt' && asked++ < refusals) return { ok: false, reason: 'deferred', message: 'refused while the probe ran' };
     return guard(job);
   };
+  return { svc, asked: () => asked };
+}
+
+test('in the service, a file whose deferral is recorded after its breaker closed is indexed without waiting for a rescan', async () => {
+  const { svc, asked } = serviceRefusingA('alpha lateword', 1);
   try {
     await svc.indexOnce();
     await waitFor(() => svc.search('lateword', 10, 0).total === 1, 30_000, 'the late deferral to be retried and indexed');
-    assert.equal(refusals, 2, 'refused once, then run');
+    assert.equal(asked(), 2, 'refused once, then run');
     assert.equal(svc.status().resilience.deferred, 0);
   } finally {
     await svc.stop();
@@ -79,26 +87,13 @@ test('in the service, a file whose deferral is recorded after its breaker closed
 });
 
 test('a file deferred again while it already waits is not retried again (the next change of its breaker retries it): no retry loop', async () => {
-  const root = tmpDir('owlet-root-');
-  const data = tmpDir('owlet-data-');
-  saveConfig(data, { ...defaultConfig(), roots: [root] });
-  writeTree(root, { 'a.txt': 'alpha', 'b.txt': 'beta' });
-  const svc = new OwletService({ dataDir: data, log: nullLogger, watch: false });
-  const guard = svc.breakers.guard.bind(svc.breakers);
-  let refusals = 0;
-  svc.breakers.guard = async (job) => {
-    if (path.basename(job.path) === 'a.txt' && refusals < 2) {
-      refusals++;
-      return { ok: false, reason: 'deferred', message: 'refused' };
-    }
-    return guard(job);
-  };
+  const { svc, asked } = serviceRefusingA('alpha', 2);
   try {
     await svc.indexOnce();
-    await waitFor(() => refusals === 2, 30_000, 'the late deferral to be retried once');
+    await waitFor(() => asked() === 2, 30_000, 'the late deferral to be retried once');
     // A second announcement would retry it at once, and the third attempt would index it.
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(refusals, 2);
+    assert.equal(asked(), 2);
     assert.equal(svc.status().resilience.deferred, 1);
   } finally {
     await svc.stop();
