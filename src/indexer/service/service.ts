@@ -309,7 +309,7 @@ export class OwletService {
     this.ctx.config = next;
     // The pool keeps the workers it started with until a restart, and so does the indexer's window
     // (it is sized for them): a dashboard change to extractors.workers takes effect at the next start.
-    this.indexer.updateSettings({ ...indexerSettings(next), concurrency: indexerSettings(before).concurrency });
+    this.indexer.updateSettings({ ...indexerSettings(next), concurrency: this.indexer.concurrency });
     this.searchCache.clear();
     if (!next.resilience.pauseOnBattery && before.resilience.pauseOnBattery) this.indexer.resume('battery');
     const watched = (c: Config) => JSON.stringify([indexerSettings(c).roots, c.exclude]);

@@ -84,6 +84,11 @@ test('a dashboard change to the number of workers waits for the next start: the 
     await svc.applyConfig(fewer);
     assert.equal(svc.config.resilience.cpuShare, 0.5, 'the live settings of the same change apply');
     assert.equal(svc.indexer.concurrency, before, 'two workers still run: a window for one would leave one idle');
+    // A later change compares with the pool as started, not with the last config applied.
+    const later: Config = { ...fewer, resilience: { ...fewer.resilience, cpuShare: 0.8 } };
+    saveConfig(data, later);
+    await svc.applyConfig(later);
+    assert.equal(svc.indexer.concurrency, before, 'still sized for the two workers that run');
   } finally {
     await svc.stop();
   }
